@@ -1,0 +1,125 @@
+//! `Key`: an absolute, normalised, `/`-separated key. Every key crosses this
+//! parser before any I/O, so backends never see `..`, empty segments or
+//! control characters.
+
+use std::fmt;
+
+/// A validated key. The root `/` is a valid *prefix* but not a key that can
+/// hold a value; commands that write check [`Key::is_root`].
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Key(String);
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("invalid key {text:?}: {reason}")]
+pub struct KeyError {
+    pub text: String,
+    pub reason: &'static str,
+}
+
+impl Key {
+    /// Normalise `text`: a leading `/` is added and one trailing `/` dropped.
+    /// Empty, `.` and `..` segments and control characters are rejected.
+    pub fn parse(text: &str) -> Result<Key, KeyError> {
+        let err = |reason| KeyError { text: text.to_string(), reason };
+        if text.is_empty() {
+            return Err(err("a key cannot be empty"));
+        }
+        if text.chars().any(char::is_control) {
+            return Err(err("control characters are not allowed"));
+        }
+        if text == "/" {
+            return Ok(Key::root());
+        }
+        let body = text.strip_prefix('/').unwrap_or(text);
+        let body = body.strip_suffix('/').unwrap_or(body);
+        for segment in body.split('/') {
+            match segment {
+                "" => return Err(err("empty segment (\"//\")")),
+                "." | ".." => return Err(err("\".\" and \"..\" segments are not allowed")),
+                _ => {}
+            }
+        }
+        Ok(Key(format!("/{body}")))
+    }
+
+    pub fn root() -> Key {
+        Key("/".to_string())
+    }
+
+    pub fn is_root(&self) -> bool {
+        self.0 == "/"
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The string every key strictly below this one starts with.
+    pub fn dir_prefix(&self) -> String {
+        if self.is_root() {
+            "/".to_string()
+        } else {
+            format!("{}/", self.0)
+        }
+    }
+
+    /// True when `other` is this key or lies below it, on segment boundaries:
+    /// `/foo` contains `/foo/bar` but not `/foobar`.
+    pub fn contains(&self, other: &str) -> bool {
+        other == self.0 || other.starts_with(&self.dir_prefix())
+    }
+
+    /// The path of `key` relative to this prefix (no leading `/`), if it is
+    /// strictly below it.
+    pub fn relative<'k>(&self, key: &'k str) -> Option<&'k str> {
+        key.strip_prefix(&self.dir_prefix()).filter(|rest| !rest.is_empty())
+    }
+
+    /// The last segment (empty for the root).
+    pub fn name(&self) -> &str {
+        self.0.rsplit('/').next().unwrap_or("")
+    }
+}
+
+impl fmt::Display for Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::str::FromStr for Key {
+    type Err = KeyError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Key::parse(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalises_leading_and_trailing_slash() {
+        assert_eq!(Key::parse("a/b/").unwrap().as_str(), "/a/b");
+        assert_eq!(Key::parse("/").unwrap(), Key::root());
+        assert_eq!(Key::parse("/ünï/çødé").unwrap().as_str(), "/ünï/çødé");
+    }
+
+    #[test]
+    fn rejects_bad_segments() {
+        for bad in ["", "//", "/a//b", "/a/./b", "/a/..", "/a\nb", "/a\0", "/a/b//"] {
+            assert!(Key::parse(bad).is_err(), "{bad:?} should be rejected");
+        }
+    }
+
+    #[test]
+    fn contains_respects_segment_boundaries() {
+        let foo = Key::parse("/foo").unwrap();
+        assert!(foo.contains("/foo"));
+        assert!(foo.contains("/foo/bar"));
+        assert!(!foo.contains("/foobar"));
+        assert!(Key::root().contains("/anything"));
+        assert_eq!(foo.relative("/foo/bar/baz"), Some("bar/baz"));
+        assert_eq!(foo.relative("/foobar"), None);
+    }
+}

@@ -1,0 +1,149 @@
+//! The store layer: one trait every backend implements, the types it speaks
+//! (keys, revisions, preconditions, typed errors), and the URL that picks a
+//! backend. Nothing here prints; commands never ask which backend they have.
+
+mod children;
+pub mod dir;
+mod key;
+mod url;
+
+pub use key::{Key, KeyError};
+pub use url::{StoreKind, StoreUrl, UrlError};
+
+use std::time::Duration;
+
+/// A store's version of one key: it changes on every write to that key and a
+/// key deleted and created again never gets an old revision back.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Revision(pub u64);
+
+impl std::fmt::Display for Revision {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// The condition a write carries; a failed one is [`StoreError::Conflict`]
+/// and nothing is written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Precondition {
+    Any,
+    /// Create only: the key must not exist.
+    Absent,
+    /// The key must exist and still be at this revision.
+    Revision(Revision),
+}
+
+impl Precondition {
+    /// Whether a key currently at `current` (None: missing) satisfies this.
+    pub fn holds(self, current: Option<Revision>) -> bool {
+        match self {
+            Precondition::Any => true,
+            Precondition::Absent => current.is_none(),
+            Precondition::Revision(want) => current == Some(want),
+        }
+    }
+}
+
+/// A value and the revision it was read at.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Versioned {
+    pub value: Vec<u8>,
+    pub revision: Revision,
+}
+
+/// A streamed listing: memory does not grow with the number of entries.
+pub type Entries<'a> = Box<dyn Iterator<Item = Result<String, StoreError>> + 'a>;
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    #[error("key not found: {key}")]
+    NotFound { key: Key },
+    #[error("conflict on {key}: {detail}; nothing was written")]
+    Conflict { key: Key, detail: String },
+    #[error("{store}: cannot reach {endpoint}: {reason}")]
+    Unreachable { store: String, endpoint: String, reason: String },
+    #[error("{store}: timed out after {after:?} {during}")]
+    Timeout { store: String, after: Duration, during: String },
+    #[error(transparent)]
+    InvalidKey(#[from] KeyError),
+    #[error("{store}: store is corrupt: {reason}")]
+    Corrupt { store: String, reason: String },
+    #[error("{store}: {message}")]
+    Backend { store: String, message: String },
+}
+
+impl StoreError {
+    /// The conflict a failed precondition reports, worded the same way for
+    /// every backend.
+    pub fn precondition_failed(key: &Key, wanted: Precondition, current: Option<Revision>) -> Self {
+        let now = match current {
+            Some(rev) => format!("it is at revision {rev}"),
+            None => "it does not exist".to_string(),
+        };
+        let detail = match wanted {
+            Precondition::Any => now,
+            Precondition::Absent => format!("expected it to be absent, but {now}"),
+            Precondition::Revision(rev) => format!("expected revision {rev}, but {now}"),
+        };
+        StoreError::Conflict { key: key.clone(), detail }
+    }
+}
+
+/// The contract every backend keeps; the conformance suite in `tests/`
+/// checks it against each one.
+///
+/// # Behavior
+/// - Keys are [`Key`]s; the root `/` holds no value (`InvalidKey` on write).
+/// - Listings are sorted by the bytes of the key and respect segment
+///   boundaries: a listing of `/a/b` never includes `/a/bc`.
+/// - A failed [`Precondition`] is `Conflict` and writes nothing.
+/// - Deleting a missing key is `NotFound`.
+pub trait Store {
+    /// A short name for messages, e.g. `dir:///var/lib/ovs` (no secrets).
+    fn describe(&self) -> &str;
+
+    fn get(&self, key: &Key) -> Result<Versioned, StoreError>;
+
+    /// Write `value` at `key` if `cond` holds; returns the new revision.
+    fn put(&self, key: &Key, value: &[u8], cond: Precondition) -> Result<Revision, StoreError>;
+
+    /// Delete one key if `cond` holds.
+    fn delete(&self, key: &Key, cond: Precondition) -> Result<(), StoreError>;
+
+    /// Delete `prefix` and every key below it, atomically where the backend
+    /// can; returns how many keys were removed (0 is not an error here).
+    fn delete_tree(&self, prefix: &Key) -> Result<u64, StoreError>;
+
+    /// Every key strictly below `prefix`, full path, sorted.
+    fn keys(&self, prefix: &Key) -> Result<Entries<'_>, StoreError>;
+
+    /// The immediate children of `prefix`, sorted: `name` for a key one level
+    /// below, `name/` for a child with keys below it (both when both).
+    /// The default derives them from [`Store::keys`]; a backend that can skip
+    /// whole subtrees overrides it.
+    fn children(&self, prefix: &Key) -> Result<Entries<'_>, StoreError> {
+        Ok(children::from_keys(prefix.clone(), self.keys(prefix)?))
+    }
+}
+
+/// Options that apply to every backend.
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub timeout: Duration,
+}
+
+/// Open the store a URL names.
+pub fn open(url: &StoreUrl, options: &Options) -> Result<Box<dyn Store>, StoreError> {
+    match url {
+        StoreUrl::Dir(path) => Ok(Box::new(dir::DirStore::open(path, options.timeout))),
+    }
+}
+
+pub(crate) fn root_is_not_a_key(key: &Key) -> Result<(), StoreError> {
+    if key.is_root() {
+        return Err(KeyError { text: "/".into(), reason: "the root holds no value; name a key below it" }.into());
+    }
+    Ok(())
+}
