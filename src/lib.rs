@@ -1,6 +1,12 @@
 //! ovs-config: manage cluster configuration held in key-value stores.
-//! Layers, in the one direction dependencies go:
-//! `cli` → `commands` → `store` / `validate`, with `output` for rendering.
+//! Dependencies go one way: `cli` → `commands` → `store` / `validate`,
+//! with `output` for rendering and `exit` for exit codes.
 
+pub mod cli;
+pub mod commands;
+pub mod docs;
+pub mod exit;
+pub mod output;
+pub mod settings;
 pub mod store;
 pub mod validate;

@@ -8,7 +8,7 @@ mod key;
 mod url;
 
 pub use key::{Key, KeyError};
-pub use url::{StoreKind, StoreUrl, UrlError};
+pub use url::{StoreKind, StoreUrl, UrlError, SUPPORTED};
 
 use std::time::Duration;
 

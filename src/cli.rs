@@ -1,0 +1,167 @@
+//! The command line, as clap derives it. Nothing else lives here.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::output::Format;
+use crate::store::Key;
+
+pub const EXIT_CODES: &str = "\
+Exit codes:
+  0  ok
+  1  failure (I/O error, corrupt store, declined prompt, editor failed)
+  2  usage (bad flag, bad key, bad store URL)
+  3  validation rejected the value; nothing was written
+  4  key not found
+  5  conflict: the key changed (--if-revision, --if-absent, edit); nothing was written
+  6  store unreachable or timed out";
+
+#[derive(Debug, Parser)]
+#[command(name = "ovs", version, about = "Manage cluster configuration held in key-value stores")]
+#[command(after_long_help = EXIT_CODES)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct Global {
+    /// Store URL, e.g. dir:///var/lib/ovs-config [default: dir://$XDG_DATA_HOME/ovs-config]
+    #[arg(long, env = "OVS_CONFIG_STORE", global = true, value_name = "URL")]
+    pub store: Option<String>,
+    /// Seconds to wait for the store (write lock, connection, request)
+    #[arg(long, global = true, default_value = "5", value_name = "SECONDS", value_parser = parse_timeout)]
+    pub timeout: Duration,
+    /// Log more (-v: debug, -vv: trace) to stderr
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+    /// Print only results and errors, no progress notes
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+}
+
+fn parse_timeout(text: &str) -> Result<Duration, String> {
+    let secs: f64 = text.parse().map_err(|_| format!("{text:?} is not a number of seconds"))?;
+    if !(secs > 0.0 && secs <= 86_400.0) {
+        return Err("must be more than 0 and at most 86400 seconds".into());
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Read and write configuration keys
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Write shell completions and man pages into DIR/completions and DIR/man
+    #[command(hide = true)]
+    GenerateDocs { dir: PathBuf },
+}
+
+#[derive(Debug, Subcommand)]
+#[command(after_long_help = EXIT_CODES)]
+pub enum ConfigCommand {
+    /// List the children of PREFIX (a child with keys below it ends in /), or with -r every key below it
+    List(ListArgs),
+    /// List every key below PREFIX, full path (same as list -r)
+    ListRecursive(ListRecursiveArgs),
+    /// Print the value of KEY, byte for byte
+    Get(GetArgs),
+    /// Validate and write a value from an argument, a file or stdin
+    Set(SetArgs),
+    /// Edit KEY in $VISUAL or $EDITOR; validate; write only if nobody changed it meanwhile
+    Edit(EditArgs),
+    /// Delete KEY, or with -r KEY and every key below it
+    Delete(DeleteArgs),
+    /// Run the validators on a value (or on the stored one) without writing
+    Validate(ValidateArgs),
+    /// List the store kinds this build supports, with their URL form
+    Stores,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Prefix to list [default: /]
+    #[arg(default_value = "/")]
+    pub prefix: Key,
+    /// Every key below PREFIX, full path
+    #[arg(short, long)]
+    pub recursive: bool,
+    #[arg(short, long, value_enum, default_value_t = Format::Plain)]
+    pub output: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct ListRecursiveArgs {
+    /// Prefix to list [default: /]
+    #[arg(default_value = "/")]
+    pub prefix: Key,
+    #[arg(short, long, value_enum, default_value_t = Format::Plain)]
+    pub output: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct GetArgs {
+    pub key: Key,
+    /// plain: the value as stored; json/yaml: key, value (or value_base64) and revision
+    #[arg(short, long, value_enum, default_value_t = Format::Plain)]
+    pub output: Format,
+}
+
+/// Where a value comes from: an argument, `-` for stdin, or --file.
+#[derive(Debug, Args)]
+pub struct ValueSource {
+    /// The value; - reads stdin
+    #[arg(conflicts_with = "file")]
+    pub value: Option<String>,
+    /// Read the value from PATH
+    #[arg(short, long, value_name = "PATH")]
+    pub file: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct SetArgs {
+    pub key: Key,
+    #[command(flatten)]
+    pub source: ValueSource,
+    /// Write only if KEY is still at revision REV (from get -o json)
+    #[arg(long, value_name = "REV", conflicts_with = "if_absent")]
+    pub if_revision: Option<u64>,
+    /// Create only: fail with exit 5 if KEY exists
+    #[arg(long)]
+    pub if_absent: bool,
+    /// Validate and check the precondition, report, write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct EditArgs {
+    pub key: Key,
+}
+
+#[derive(Debug, Args)]
+pub struct DeleteArgs {
+    pub key: Key,
+    /// Delete KEY and every key below it (never /foobar for /foo)
+    #[arg(short, long, conflicts_with = "if_revision")]
+    pub recursive: bool,
+    /// Do not ask for confirmation (required for -r when stdin is not a terminal)
+    #[arg(short, long)]
+    pub yes: bool,
+    /// Delete only if KEY is still at revision REV
+    #[arg(long, value_name = "REV")]
+    pub if_revision: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    pub key: Key,
+    /// Without VALUE or --file, the stored value is checked
+    #[command(flatten)]
+    pub source: ValueSource,
+}

@@ -1,0 +1,111 @@
+//! `edit`: the value in $VISUAL/$EDITOR, validated, written back only if the
+//! key is still at the revision that was read. Until a write succeeds the
+//! user's text lives in a kept file whose path is printed on every failure.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+
+use super::{leaf, Ctx};
+use crate::store::{Key, Precondition, StoreError};
+
+/// The file the user edits; removed only after a successful write or when
+/// nothing changed.
+struct Draft {
+    path: PathBuf,
+}
+
+impl Draft {
+    fn create(key: &Key, suffix: &str, text: &[u8]) -> Result<Draft> {
+        let prefix = format!("ovs-edit-{}-", key.name());
+        let (file, path) = tempfile::Builder::new()
+            .prefix(&prefix)
+            .suffix(suffix)
+            .tempfile()
+            .context("cannot create a file to edit")?
+            .keep()
+            .context("cannot keep the file to edit")?;
+        std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
+        drop(file);
+        Ok(Draft { path })
+    }
+
+    fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn discard(self) {
+        // Best effort: a leftover temp file is harmless.
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// What the key holds now, as the base of an edit.
+fn read_base(ctx: &Ctx, key: &Key) -> Result<(Vec<u8>, Precondition)> {
+    match ctx.store.get(key) {
+        Ok(item) => Ok((item.value, Precondition::Revision(item.revision))),
+        Err(StoreError::NotFound { .. }) => Ok((Vec::new(), Precondition::Absent)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn suffix_for(ctx: &Ctx, key: &Key, value: &[u8]) -> &'static str {
+    if let Some(validator) = ctx.registry.validator_for(key) {
+        return validator.suffix();
+    }
+    if !value.is_empty() && serde_json::from_slice::<serde::de::IgnoredAny>(value).is_ok() {
+        ".json"
+    } else {
+        ".txt"
+    }
+}
+
+pub fn run(ctx: &Ctx, key: &Key) -> Result<()> {
+    let key = leaf(key)?;
+    let (mut base, mut cond) = read_base(ctx, key)?;
+    let mut draft = Draft::create(key, suffix_for(ctx, key, &base), &base)?;
+    let kept = |draft: &Draft| format!("your text is kept in {}", draft.path().display());
+    loop {
+        if let Err(e) = edit::edit_file(draft.path()) {
+            ctx.out.warn(kept(&draft));
+            return Err(e).context("the editor failed");
+        }
+        let text = std::fs::read(draft.path()).with_context(|| format!("cannot read {}", draft.path().display()))?;
+        if text == base {
+            draft.discard();
+            ctx.out.note(format!("{key}: no change; nothing written"));
+            return Ok(());
+        }
+        if let Err(rejected) = ctx.registry.check(key, &text) {
+            if ctx.interactive && ask(&format!("{rejected}\nRe-open the editor with your text?"))? {
+                continue;
+            }
+            ctx.out.warn(kept(&draft));
+            return Err(rejected.into());
+        }
+        match ctx.store.put(key, &text, cond) {
+            Ok(revision) => {
+                draft.discard();
+                ctx.out.note(format!("{key} written at revision {revision}"));
+                return Ok(());
+            }
+            Err(conflict @ StoreError::Conflict { .. }) => {
+                ctx.out.warn(kept(&draft));
+                let question = format!("{conflict}\nRe-edit on top of the new value (your text stays in the kept file)?");
+                if !(ctx.interactive && ask(&question)?) {
+                    return Err(conflict.into());
+                }
+                (base, cond) = read_base(ctx, key)?;
+                draft = Draft::create(key, suffix_for(ctx, key, &base), &base)?;
+            }
+            Err(e) => {
+                ctx.out.warn(kept(&draft));
+                return Err(e.into());
+            }
+        }
+    }
+}
+
+fn ask(question: &str) -> Result<bool> {
+    Ok(dialoguer::Confirm::new().with_prompt(question).default(true).interact()?)
+}

@@ -1,0 +1,61 @@
+//! One module per subcommand. Each validates its arguments, calls the store
+//! through the `Store` trait and hands results to the printer; none knows
+//! which backend it has.
+
+mod delete;
+mod edit;
+mod get;
+mod list;
+mod set;
+mod source;
+mod stores;
+mod validate;
+
+use anyhow::Result;
+
+use crate::cli::{Cli, Command, ConfigCommand};
+use crate::output::Printer;
+use crate::settings::Settings;
+use crate::store::{self, Key, Store};
+use crate::validate::Registry;
+
+/// What every command that touches the store gets.
+pub struct Ctx<'a> {
+    pub store: &'a dyn Store,
+    pub registry: &'a Registry,
+    pub out: &'a Printer,
+    pub interactive: bool,
+}
+
+pub fn run(cli: Cli) -> Result<()> {
+    let command = match cli.command {
+        Command::GenerateDocs { dir } => return crate::docs::generate(&dir),
+        Command::Config(command) => command,
+    };
+    let settings = Settings::resolve(&cli.global)?;
+    let out = Printer::new(settings.quiet);
+    if let ConfigCommand::Stores = command {
+        return stores::run(&out);
+    }
+    let store = store::open(&settings.store, &settings.options)?;
+    let registry = Registry::builtin();
+    let ctx = Ctx { store: store.as_ref(), registry: &registry, out: &out, interactive: settings.interactive };
+    match command {
+        ConfigCommand::List(args) => list::run(&ctx, &args.prefix, args.recursive, args.output),
+        ConfigCommand::ListRecursive(args) => list::run(&ctx, &args.prefix, true, args.output),
+        ConfigCommand::Get(args) => get::run(&ctx, &args),
+        ConfigCommand::Set(args) => set::run(&ctx, &args),
+        ConfigCommand::Edit(args) => edit::run(&ctx, &args.key),
+        ConfigCommand::Delete(args) => delete::run(&ctx, &args),
+        ConfigCommand::Validate(args) => validate::run(&ctx, &args),
+        ConfigCommand::Stores => unreachable!("handled before the store is opened"),
+    }
+}
+
+/// Commands that read or write one value refuse the root before any I/O.
+fn leaf(key: &Key) -> Result<&Key> {
+    if key.is_root() {
+        return Err(crate::exit::UsageError("\"/\" is a prefix, not a key: name a key below it".into()).into());
+    }
+    Ok(key)
+}

@@ -1,0 +1,17 @@
+use anyhow::Result;
+
+use super::{leaf, source, Ctx};
+use crate::cli::ValidateArgs;
+
+pub fn run(ctx: &Ctx, args: &ValidateArgs) -> Result<()> {
+    let key = leaf(&args.key)?;
+    let (value, what) = match source::read(&args.source)? {
+        Some(value) => (value, "value"),
+        None => (ctx.store.get(key)?.value, "stored value"),
+    };
+    match ctx.registry.check(key, &value)? {
+        Some(name) => ctx.out.note(format!("{key}: {what} is a valid {name}")),
+        None => ctx.out.note(format!("{key}: no validator applies; nothing to check")),
+    }
+    Ok(())
+}

@@ -1,0 +1,89 @@
+//! Exit codes, and the one place errors are mapped to them.
+
+use std::process::ExitCode;
+
+use crate::store::{KeyError, StoreError, UrlError};
+use crate::validate::Rejected;
+
+/// The documented exit codes (README, man page, `--help`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Exit {
+    Ok = 0,
+    Failure = 1,
+    Usage = 2,
+    Rejected = 3,
+    NotFound = 4,
+    Conflict = 5,
+    Unreachable = 6,
+}
+
+impl From<Exit> for ExitCode {
+    fn from(exit: Exit) -> ExitCode {
+        ExitCode::from(exit as u8)
+    }
+}
+
+/// A usage error found after parsing (a missing value, a refused prompt-less
+/// operation): exit 2, like clap's own.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+/// The exit code for an error: the first cause in its chain that says.
+pub fn classify(err: &anyhow::Error) -> Exit {
+    for cause in err.chain() {
+        if let Some(e) = cause.downcast_ref::<StoreError>() {
+            return match e {
+                StoreError::NotFound { .. } => Exit::NotFound,
+                StoreError::Conflict { .. } => Exit::Conflict,
+                StoreError::Unreachable { .. } | StoreError::Timeout { .. } => Exit::Unreachable,
+                StoreError::InvalidKey(_) => Exit::Usage,
+                _ => Exit::Failure,
+            };
+        }
+        if cause.is::<Rejected>() {
+            return Exit::Rejected;
+        }
+        if cause.is::<UsageError>() || cause.is::<UrlError>() || cause.is::<KeyError>() {
+            return Exit::Usage;
+        }
+    }
+    Exit::Failure
+}
+
+/// `ovs config list | head` closes the pipe early; that is not a failure.
+pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain()
+        .filter_map(|c| c.downcast_ref::<std::io::Error>())
+        .any(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Key;
+
+    #[test]
+    fn store_errors_map_to_their_codes() {
+        let key = Key::parse("/a").unwrap();
+        let cases = [
+            (StoreError::NotFound { key: key.clone() }, Exit::NotFound),
+            (StoreError::Conflict { key: key.clone(), detail: "x".into() }, Exit::Conflict),
+            (StoreError::Unreachable { store: "s".into(), endpoint: "e".into(), reason: "r".into() }, Exit::Unreachable),
+            (StoreError::Corrupt { store: "s".into(), reason: "r".into() }, Exit::Failure),
+        ];
+        for (err, code) in cases {
+            assert_eq!(classify(&anyhow::Error::new(err).context("while doing x")), code);
+        }
+    }
+
+    #[test]
+    fn other_errors_map_to_their_codes() {
+        let rejected = Rejected { key: Key::parse("/a").unwrap(), name: "v", message: "m".into() };
+        assert_eq!(classify(&anyhow::Error::new(rejected)), Exit::Rejected);
+        assert_eq!(classify(&anyhow::Error::new(UsageError("u".into()))), Exit::Usage);
+        assert_eq!(classify(&anyhow::anyhow!("plain")), Exit::Failure);
+        assert_eq!(Exit::Unreachable as u8, 6);
+    }
+}

@@ -1,0 +1,48 @@
+//! Raw global flags resolved, in one step, into what commands use.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::cli::Global;
+use crate::exit::UsageError;
+use crate::store::{Options, StoreUrl};
+
+pub struct Settings {
+    pub store: StoreUrl,
+    pub options: Options,
+    pub quiet: bool,
+    /// Prompts are offered only when a person is at both ends.
+    pub interactive: bool,
+}
+
+impl Settings {
+    pub fn resolve(global: &Global) -> Result<Settings, anyhow::Error> {
+        use std::io::IsTerminal;
+        let store = match &global.store {
+            Some(url) => StoreUrl::parse(url)?,
+            None => StoreUrl::Dir(default_data_dir()?),
+        };
+        Ok(Settings {
+            store,
+            options: Options { timeout: global.timeout },
+            quiet: global.quiet,
+            interactive: std::io::stdin().is_terminal() && std::io::stderr().is_terminal(),
+        })
+    }
+
+    pub fn timeout(&self) -> Duration {
+        self.options.timeout
+    }
+}
+
+/// `$XDG_DATA_HOME/ovs-config`, else `$HOME/.local/share/ovs-config`: a path
+/// any user can write, per the XDG base directory spec.
+fn default_data_dir() -> Result<PathBuf, UsageError> {
+    let from_env = |name| std::env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from);
+    if let Some(dir) = from_env("XDG_DATA_HOME").filter(|p| p.is_absolute()) {
+        return Ok(dir.join("ovs-config"));
+    }
+    from_env("HOME")
+        .map(|home| home.join(".local/share/ovs-config"))
+        .ok_or_else(|| UsageError("no --store given and neither XDG_DATA_HOME nor HOME is set".into()))
+}
