@@ -62,6 +62,7 @@ fn suffix_for(ctx: &Ctx, key: &Key, value: &[u8]) -> &'static str {
 
 pub fn run(ctx: &Ctx, key: &Key) -> Result<()> {
     let key = leaf(key)?;
+    refuse_blank_editor()?;
     let (mut base, mut cond) = read_base(ctx, key)?;
     let mut draft = Draft::create(key, suffix_for(ctx, key, &base), &base)?;
     let kept = |draft: &Draft| format!("your text is kept in {}", draft.path().display());
@@ -104,6 +105,16 @@ pub fn run(ctx: &Ctx, key: &Key) -> Result<()> {
             }
         }
     }
+}
+
+/// The edit crate panics on an editor variable of only spaces; say so instead.
+fn refuse_blank_editor() -> Result<()> {
+    for var in ["VISUAL", "EDITOR"] {
+        if std::env::var(var).is_ok_and(|v| !v.is_empty() && v.trim().is_empty()) {
+            return Err(crate::exit::UsageError(format!("${var} is blank; set it to an editor command or unset it")).into());
+        }
+    }
+    Ok(())
 }
 
 fn ask(question: &str) -> Result<bool> {

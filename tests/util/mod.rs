@@ -1,0 +1,87 @@
+//! A small harness for end-to-end tests: a temp store directory and an `ovs`
+//! command builder pointed at it, with no editor and no terminal.
+
+#![allow(dead_code)] // each test binary uses a different part of it
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+
+pub const CELERY_KEY: &str = "/ovs/framework/scheduling/celery";
+pub const GOOD_SCHEDULE: &str =
+    r#"{"ovs.generic.execute_scrub": {"minute": "0", "hour": "*/3"}, "ovs.stats_monkey.run_all": null}"#;
+pub const BAD_SCHEDULE: &str =
+    r#"{"ovs.generic.execute_scrub": {"minute": "61", "hour": "*/3"}, "ovs.stats_monkey.run_all": null}"#;
+
+pub struct Env {
+    pub tmp: tempfile::TempDir,
+    pub store_url: String,
+}
+
+impl Env {
+    pub fn new() -> Env {
+        let tmp = tempfile::tempdir().unwrap();
+        let store_url = format!("dir://{}", tmp.path().join("store").display());
+        Env { tmp, store_url }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.tmp.path()
+    }
+
+    pub fn store_dir(&self) -> PathBuf {
+        self.tmp.path().join("store")
+    }
+
+    /// `ovs` with this env's store, a private HOME and TMPDIR, and no editor.
+    pub fn ovs(&self) -> Command {
+        let mut cmd = Command::cargo_bin("ovs").unwrap();
+        cmd.env("OVS_CONFIG_STORE", &self.store_url)
+            .env("HOME", self.path())
+            .env("TMPDIR", self.path())
+            .env_remove("EDITOR")
+            .env_remove("VISUAL")
+            .env_remove("XDG_DATA_HOME");
+        cmd
+    }
+
+    /// `ovs config ARGS...`
+    pub fn config(&self, args: &[&str]) -> Command {
+        let mut cmd = self.ovs();
+        cmd.arg("config").args(args);
+        cmd
+    }
+
+    pub fn set(&self, key: &str, value: &str) {
+        self.config(&["set", key, value]).assert().success();
+    }
+
+    pub fn get(&self, key: &str) -> Vec<u8> {
+        self.config(&["get", key]).assert().success().get_output().stdout.clone()
+    }
+
+    /// The revision `get -o json` reports.
+    pub fn revision(&self, key: &str) -> u64 {
+        let out = self.config(&["get", "-o", "json", key]).assert().success().get_output().stdout.clone();
+        let doc: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        doc["revision"].as_u64().unwrap()
+    }
+
+    /// Files left in TMPDIR by `edit` (the user's kept text).
+    pub fn kept_drafts(&self) -> Vec<PathBuf> {
+        std::fs::read_dir(self.path())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with("ovs-edit-"))
+            .collect()
+    }
+
+    /// Write an executable editor script; `body` is shell, the file is "$1".
+    pub fn editor(&self, name: &str, body: &str) -> String {
+        use std::os::unix::fs::PermissionsExt;
+        let path = self.path().join(name);
+        std::fs::write(&path, format!("#!/bin/sh\nset -e\n{body}\n")).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        path.display().to_string()
+    }
+}
