@@ -1,0 +1,132 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_ovs_global_optspecs
+    string join \n store= timeout= v/verbose q/quiet h/help V/version
+end
+
+function __fish_ovs_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_ovs_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_ovs_using_subcommand
+    set -l cmd (__fish_ovs_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c ovs -n "__fish_ovs_needs_command" -l store -d 'Store URL, e.g. dir:///var/lib/ovs-config [default: dir://$XDG_DATA_HOME/ovs-config]' -r
+complete -c ovs -n "__fish_ovs_needs_command" -l timeout -d 'Seconds to wait for the store (write lock, connection, request)' -r
+complete -c ovs -n "__fish_ovs_needs_command" -s v -l verbose -d 'Log more (-v: debug, -vv: trace) to stderr'
+complete -c ovs -n "__fish_ovs_needs_command" -s q -l quiet -d 'Print only results and errors, no progress notes'
+complete -c ovs -n "__fish_ovs_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c ovs -n "__fish_ovs_needs_command" -s V -l version -d 'Print version'
+complete -c ovs -n "__fish_ovs_needs_command" -f -a "config" -d 'Read and write configuration keys'
+complete -c ovs -n "__fish_ovs_needs_command" -f -a "generate-docs" -d 'Write shell completions and man pages into DIR/completions and DIR/man'
+complete -c ovs -n "__fish_ovs_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and not __fish_seen_subcommand_from list list-recursive get set edit delete validate stores help" -l store -d 'Store URL, e.g. dir:///var/lib/ovs-config [default: dir://$XDG_DATA_HOME/ovs-config]' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and not __fish_seen_subcommand_from list list-recursive get set edit delete validate stores help" -l timeout -d 'Seconds to wait for the store (write lock, connection, request)' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and not __fish_seen_subcommand_from list list-recursive get set edit delete validate stores help" -s v -l verbose -d 'Log more (-v: debug, -vv: trace) to stderr'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and not __fish_seen_subcommand_from list list-recursive get set edit delete validate stores help" -s q -l quiet -d 'Print only results and errors, no progress notes'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and not __fish_seen_subcommand_from list list-recursive get set edit delete validate stores help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and not __fish_seen_subcommand_from list list-recursive get set edit delete validate stores help" -f -a "list" -d 'List the children of PREFIX (a child with keys below it ends in /), or with -r every key below it'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and not __fish_seen_subcommand_from list list-recursive get set edit delete validate stores help" -f -a "list-recursive" -d 'List every key below PREFIX, full path (same as list -r)'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and not __fish_seen_subcommand_from list list-recursive get set edit delete validate stores help" -f -a "get" -d 'Print the value of KEY, byte for byte'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and not __fish_seen_subcommand_from list list-recursive get set edit delete validate stores help" -f -a "set" -d 'Validate and write a value from an argument, a file or stdin'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and not __fish_seen_subcommand_from list list-recursive get set edit delete validate stores help" -f -a "edit" -d 'Edit KEY in $VISUAL or $EDITOR; validate; write only if nobody changed it meanwhile'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and not __fish_seen_subcommand_from list list-recursive get set edit delete validate stores help" -f -a "delete" -d 'Delete KEY, or with -r KEY and every key below it'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and not __fish_seen_subcommand_from list list-recursive get set edit delete validate stores help" -f -a "validate" -d 'Run the validators on a value (or on the stored one) without writing'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and not __fish_seen_subcommand_from list list-recursive get set edit delete validate stores help" -f -a "stores" -d 'List the store kinds this build supports, with their URL form'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and not __fish_seen_subcommand_from list list-recursive get set edit delete validate stores help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from list" -s o -l output -r -f -a "plain\t''
+json\t''
+yaml\t''"
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from list" -l store -d 'Store URL, e.g. dir:///var/lib/ovs-config [default: dir://$XDG_DATA_HOME/ovs-config]' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from list" -l timeout -d 'Seconds to wait for the store (write lock, connection, request)' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from list" -s r -l recursive -d 'Every key below PREFIX, full path'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from list" -s v -l verbose -d 'Log more (-v: debug, -vv: trace) to stderr'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print only results and errors, no progress notes'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from list-recursive" -s o -l output -r -f -a "plain\t''
+json\t''
+yaml\t''"
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from list-recursive" -l store -d 'Store URL, e.g. dir:///var/lib/ovs-config [default: dir://$XDG_DATA_HOME/ovs-config]' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from list-recursive" -l timeout -d 'Seconds to wait for the store (write lock, connection, request)' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from list-recursive" -s v -l verbose -d 'Log more (-v: debug, -vv: trace) to stderr'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from list-recursive" -s q -l quiet -d 'Print only results and errors, no progress notes'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from list-recursive" -s h -l help -d 'Print help'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from get" -s o -l output -d 'plain: the value as stored; json/yaml: key, value (or value_base64) and revision' -r -f -a "plain\t''
+json\t''
+yaml\t''"
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from get" -l store -d 'Store URL, e.g. dir:///var/lib/ovs-config [default: dir://$XDG_DATA_HOME/ovs-config]' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from get" -l timeout -d 'Seconds to wait for the store (write lock, connection, request)' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from get" -s v -l verbose -d 'Log more (-v: debug, -vv: trace) to stderr'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from get" -s q -l quiet -d 'Print only results and errors, no progress notes'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from get" -s h -l help -d 'Print help'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from set" -s f -l file -d 'Read the value from PATH' -r -F
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from set" -l if-revision -d 'Write only if KEY is still at revision REV (from get -o json)' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from set" -l store -d 'Store URL, e.g. dir:///var/lib/ovs-config [default: dir://$XDG_DATA_HOME/ovs-config]' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from set" -l timeout -d 'Seconds to wait for the store (write lock, connection, request)' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from set" -l if-absent -d 'Create only: fail with exit 5 if KEY exists'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from set" -l dry-run -d 'Validate and check the precondition, report, write nothing'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from set" -s v -l verbose -d 'Log more (-v: debug, -vv: trace) to stderr'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from set" -s q -l quiet -d 'Print only results and errors, no progress notes'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from set" -s h -l help -d 'Print help'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from edit" -l store -d 'Store URL, e.g. dir:///var/lib/ovs-config [default: dir://$XDG_DATA_HOME/ovs-config]' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from edit" -l timeout -d 'Seconds to wait for the store (write lock, connection, request)' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from edit" -s v -l verbose -d 'Log more (-v: debug, -vv: trace) to stderr'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from edit" -s q -l quiet -d 'Print only results and errors, no progress notes'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from edit" -s h -l help -d 'Print help'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from delete" -l if-revision -d 'Delete only if KEY is still at revision REV' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from delete" -l store -d 'Store URL, e.g. dir:///var/lib/ovs-config [default: dir://$XDG_DATA_HOME/ovs-config]' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from delete" -l timeout -d 'Seconds to wait for the store (write lock, connection, request)' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from delete" -s r -l recursive -d 'Delete KEY and every key below it (never /foobar for /foo)'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from delete" -s y -l yes -d 'Do not ask for confirmation (required for -r when stdin is not a terminal)'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from delete" -s v -l verbose -d 'Log more (-v: debug, -vv: trace) to stderr'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from delete" -s q -l quiet -d 'Print only results and errors, no progress notes'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from delete" -s h -l help -d 'Print help'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from validate" -s f -l file -d 'Read the value from PATH' -r -F
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from validate" -l store -d 'Store URL, e.g. dir:///var/lib/ovs-config [default: dir://$XDG_DATA_HOME/ovs-config]' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from validate" -l timeout -d 'Seconds to wait for the store (write lock, connection, request)' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from validate" -s v -l verbose -d 'Log more (-v: debug, -vv: trace) to stderr'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from validate" -s q -l quiet -d 'Print only results and errors, no progress notes'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from validate" -s h -l help -d 'Print help'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from stores" -l store -d 'Store URL, e.g. dir:///var/lib/ovs-config [default: dir://$XDG_DATA_HOME/ovs-config]' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from stores" -l timeout -d 'Seconds to wait for the store (write lock, connection, request)' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from stores" -s v -l verbose -d 'Log more (-v: debug, -vv: trace) to stderr'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from stores" -s q -l quiet -d 'Print only results and errors, no progress notes'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from stores" -s h -l help -d 'Print help'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "list" -d 'List the children of PREFIX (a child with keys below it ends in /), or with -r every key below it'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "list-recursive" -d 'List every key below PREFIX, full path (same as list -r)'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "get" -d 'Print the value of KEY, byte for byte'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "set" -d 'Validate and write a value from an argument, a file or stdin'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "edit" -d 'Edit KEY in $VISUAL or $EDITOR; validate; write only if nobody changed it meanwhile'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "delete" -d 'Delete KEY, or with -r KEY and every key below it'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "validate" -d 'Run the validators on a value (or on the stored one) without writing'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "stores" -d 'List the store kinds this build supports, with their URL form'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c ovs -n "__fish_ovs_using_subcommand generate-docs" -l store -d 'Store URL, e.g. dir:///var/lib/ovs-config [default: dir://$XDG_DATA_HOME/ovs-config]' -r
+complete -c ovs -n "__fish_ovs_using_subcommand generate-docs" -l timeout -d 'Seconds to wait for the store (write lock, connection, request)' -r
+complete -c ovs -n "__fish_ovs_using_subcommand generate-docs" -s v -l verbose -d 'Log more (-v: debug, -vv: trace) to stderr'
+complete -c ovs -n "__fish_ovs_using_subcommand generate-docs" -s q -l quiet -d 'Print only results and errors, no progress notes'
+complete -c ovs -n "__fish_ovs_using_subcommand generate-docs" -s h -l help -d 'Print help'
+complete -c ovs -n "__fish_ovs_using_subcommand help; and not __fish_seen_subcommand_from config generate-docs help" -f -a "config" -d 'Read and write configuration keys'
+complete -c ovs -n "__fish_ovs_using_subcommand help; and not __fish_seen_subcommand_from config generate-docs help" -f -a "generate-docs" -d 'Write shell completions and man pages into DIR/completions and DIR/man'
+complete -c ovs -n "__fish_ovs_using_subcommand help; and not __fish_seen_subcommand_from config generate-docs help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c ovs -n "__fish_ovs_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "list" -d 'List the children of PREFIX (a child with keys below it ends in /), or with -r every key below it'
+complete -c ovs -n "__fish_ovs_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "list-recursive" -d 'List every key below PREFIX, full path (same as list -r)'
+complete -c ovs -n "__fish_ovs_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "get" -d 'Print the value of KEY, byte for byte'
+complete -c ovs -n "__fish_ovs_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "set" -d 'Validate and write a value from an argument, a file or stdin'
+complete -c ovs -n "__fish_ovs_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "edit" -d 'Edit KEY in $VISUAL or $EDITOR; validate; write only if nobody changed it meanwhile'
+complete -c ovs -n "__fish_ovs_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "delete" -d 'Delete KEY, or with -r KEY and every key below it'
+complete -c ovs -n "__fish_ovs_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "validate" -d 'Run the validators on a value (or on the stored one) without writing'
+complete -c ovs -n "__fish_ovs_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "stores" -d 'List the store kinds this build supports, with their URL form'
