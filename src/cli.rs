@@ -30,12 +30,29 @@ pub struct Cli {
 
 #[derive(Debug, Args)]
 pub struct Global {
-    /// Store URL, e.g. dir:///var/lib/ovs-config [default: dir://$XDG_DATA_HOME/ovs-config]
+    /// Store URL: dir:///path, etcd://host:port[,host:port...][/root], etcds://... for TLS
+    /// [default: dir://$XDG_DATA_HOME/ovs-config]
     #[arg(long, env = "OVS_CONFIG_STORE", global = true, value_name = "URL")]
     pub store: Option<String>,
     /// Seconds to wait for the store (write lock, connection, request)
     #[arg(long, global = true, default_value = "5", value_name = "SECONDS", value_parser = parse_timeout)]
     pub timeout: Duration,
+    /// User name for stores with authentication (or user@ in the URL); the password comes from
+    /// $OVS_CONFIG_PASSWORD or --password-file, never from the command line
+    #[arg(long, env = "OVS_CONFIG_USER", global = true, value_name = "NAME")]
+    pub user: Option<String>,
+    /// Read the password from the first line of PATH
+    #[arg(long, global = true, value_name = "PATH")]
+    pub password_file: Option<PathBuf>,
+    /// CA certificate (PEM) to verify the store's TLS certificate; implies TLS
+    #[arg(long, env = "OVS_CONFIG_CACERT", global = true, value_name = "PATH")]
+    pub cacert: Option<PathBuf>,
+    /// Client certificate (PEM) for mutual TLS; needs --key
+    #[arg(long, env = "OVS_CONFIG_CERT", global = true, value_name = "PATH", requires = "client_key")]
+    pub cert: Option<PathBuf>,
+    /// Client private key (PEM) for mutual TLS; needs --cert
+    #[arg(long = "key", env = "OVS_CONFIG_KEY", global = true, value_name = "PATH", requires = "cert")]
+    pub client_key: Option<PathBuf>,
     /// Log more (-v: debug, -vv: trace) to stderr
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,

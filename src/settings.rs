@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use crate::cli::Global;
 use crate::exit::UsageError;
-use crate::store::{Options, StoreUrl};
+use crate::store::{Credentials, Options, StoreUrl, TlsFiles};
 
 pub struct Settings {
     pub store: StoreUrl,
@@ -22,9 +22,11 @@ impl Settings {
             Some(url) => StoreUrl::parse(url)?,
             None => StoreUrl::Dir(default_data_dir()?),
         };
+        let tls = TlsFiles { ca: global.cacert.clone(), cert: global.cert.clone(), key: global.client_key.clone() };
+        let credentials = credentials(global, &store)?;
         Ok(Settings {
             store,
-            options: Options { timeout: global.timeout },
+            options: Options { timeout: global.timeout, credentials, tls },
             quiet: global.quiet,
             interactive: std::io::stdin().is_terminal() && std::io::stderr().is_terminal(),
         })
@@ -33,6 +35,33 @@ impl Settings {
     pub fn timeout(&self) -> Duration {
         self.options.timeout
     }
+}
+
+/// The user from --user or the URL; the password from $OVS_CONFIG_PASSWORD
+/// or --password-file, so it never shows in `ps` or shell history.
+fn credentials(global: &Global, store: &StoreUrl) -> Result<Option<Credentials>, anyhow::Error> {
+    let url_user = match store {
+        StoreUrl::Etcd(url) => url.user.clone(),
+        StoreUrl::Dir(_) => None,
+    };
+    let Some(user) = global.user.clone().or(url_user) else {
+        return Ok(None);
+    };
+    let password = match (&global.password_file, std::env::var("OVS_CONFIG_PASSWORD")) {
+        (Some(path), _) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| UsageError(format!("cannot read --password-file {}: {e}", path.display())))?;
+            text.lines().next().unwrap_or("").to_string()
+        }
+        (None, Ok(password)) => password,
+        (None, Err(_)) => {
+            return Err(UsageError(format!(
+                "user {user:?} needs a password: set $OVS_CONFIG_PASSWORD or --password-file"
+            ))
+            .into())
+        }
+    };
+    Ok(Some(Credentials { user, password }))
 }
 
 /// `$XDG_DATA_HOME/ovs-config`, else `$HOME/.local/share/ovs-config`: a path

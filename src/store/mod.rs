@@ -4,11 +4,12 @@
 
 mod children;
 pub mod dir;
+pub mod etcd;
 mod key;
 mod url;
 
 pub use key::{Key, KeyError};
-pub use url::{StoreKind, StoreUrl, UrlError, SUPPORTED};
+pub use url::{EtcdUrl, StoreKind, StoreUrl, UrlError, SUPPORTED};
 
 use std::time::Duration;
 
@@ -128,16 +129,46 @@ pub trait Store {
     }
 }
 
-/// Options that apply to every backend.
-#[derive(Clone, Debug)]
+/// Options that apply to every backend that can use them.
+#[derive(Clone, Debug, Default)]
 pub struct Options {
     pub timeout: Duration,
+    pub credentials: Option<Credentials>,
+    pub tls: TlsFiles,
+}
+
+/// A user and password; `Debug` leaves the password out.
+#[derive(Clone)]
+pub struct Credentials {
+    pub user: String,
+    pub password: String,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials").field("user", &self.user).field("password", &"<hidden>").finish()
+    }
+}
+
+/// PEM files for TLS: a CA to trust, and a client certificate and key.
+#[derive(Clone, Debug, Default)]
+pub struct TlsFiles {
+    pub ca: Option<std::path::PathBuf>,
+    pub cert: Option<std::path::PathBuf>,
+    pub key: Option<std::path::PathBuf>,
+}
+
+impl TlsFiles {
+    pub fn any(&self) -> bool {
+        self.ca.is_some() || self.cert.is_some()
+    }
 }
 
 /// Open the store a URL names.
 pub fn open(url: &StoreUrl, options: &Options) -> Result<Box<dyn Store>, StoreError> {
     match url {
         StoreUrl::Dir(path) => Ok(Box::new(dir::DirStore::open(path, options.timeout))),
+        StoreUrl::Etcd(etcd) => Ok(Box::new(etcd::EtcdStore::open(etcd, options)?)),
     }
 }
 

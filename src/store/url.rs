@@ -1,10 +1,25 @@
-//! Store URLs: `dir:///path`, and the kinds later backends will add.
+//! Store URLs: `dir:///path`, `etcd://h1:2379,h2:2379[/root]`, `etcds://...`.
+//! Credentials never live here: a user name may, a password may not.
 
 use std::path::PathBuf;
+
+use super::Key;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum StoreUrl {
     Dir(PathBuf),
+    Etcd(EtcdUrl),
+}
+
+/// `etcd[s]://[user@]host:port[,host:port...][/root]`
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EtcdUrl {
+    /// `host:port`, in the order given: the first live one is used.
+    pub endpoints: Vec<String>,
+    pub tls: bool,
+    pub user: Option<String>,
+    /// Every key lives below this etcd key prefix (`/` for none).
+    pub root: Key,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -21,14 +36,24 @@ pub struct StoreKind {
     pub about: &'static str,
 }
 
-pub const SUPPORTED: &[StoreKind] = &[StoreKind {
-    scheme: "dir",
-    form: "dir:///absolute/path",
-    about: "embedded directory store (the default): one flat file, atomic rewrites, file lock",
-}];
+pub const SUPPORTED: &[StoreKind] = &[
+    StoreKind {
+        scheme: "dir",
+        form: "dir:///absolute/path",
+        about: "embedded directory store (the default): one flat file, atomic rewrites, file lock",
+    },
+    StoreKind {
+        scheme: "etcd",
+        form: "etcd://[user@]host:port[,host:port...][/root]",
+        about: "etcd v3: revisions are mod_revision, conditions and batches are transactions",
+    },
+    StoreKind { scheme: "etcds", form: "etcds://host:port[,...][/root]", about: "etcd v3 over TLS (see --cacert)" },
+];
 
 /// Kinds the design names that this build does not include yet.
-const PLANNED: &[&str] = &["etcd", "etcds", "zk", "consul", "sqlite"];
+const PLANNED: &[&str] = &["zk", "consul", "sqlite"];
+
+const ETCD_DEFAULT_PORT: u16 = 2379;
 
 impl StoreUrl {
     pub fn parse(text: &str) -> Result<StoreUrl, UrlError> {
@@ -43,6 +68,7 @@ impl StoreUrl {
                 }
                 Ok(StoreUrl::Dir(PathBuf::from(rest)))
             }
+            "etcd" | "etcds" => parse_etcd(rest, scheme == "etcds").map(StoreUrl::Etcd).map_err(err),
             s if PLANNED.contains(&s) => Err(err(format!(
                 "store kind {s:?} is not supported by this build (see `ovs config stores`)"
             ))),
@@ -51,10 +77,51 @@ impl StoreUrl {
     }
 }
 
+fn parse_etcd(rest: &str, tls: bool) -> Result<EtcdUrl, String> {
+    let (authority, root) = match rest.find('/') {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, "/"),
+    };
+    let (user, hosts) = match authority.rsplit_once('@') {
+        Some((user, _)) if user.contains(':') => {
+            return Err("put no password in the URL; use $OVS_CONFIG_PASSWORD or --password-file".into())
+        }
+        Some((user, _)) if user.is_empty() => return Err("empty user name before @".into()),
+        Some((user, hosts)) => (Some(user.to_string()), hosts),
+        None => (None, authority),
+    };
+    let endpoints = hosts.split(',').map(endpoint).collect::<Result<Vec<_>, _>>()?;
+    let root = Key::parse(root).map_err(|e| format!("bad root: {}", e.reason))?;
+    Ok(EtcdUrl { endpoints, tls, user, root })
+}
+
+/// `host[:port]` with a valid port; `[v6]:port` is kept as written.
+fn endpoint(text: &str) -> Result<String, String> {
+    if text.is_empty() {
+        return Err("empty endpoint (expected host:port[,host:port...])".into());
+    }
+    let (host, port) = match text.rsplit_once(':') {
+        Some((host, port)) if !host.is_empty() && !port.contains(']') => {
+            (host, port.parse::<u16>().map_err(|_| format!("bad port {port:?} in {text:?}"))?)
+        }
+        _ => (text, ETCD_DEFAULT_PORT),
+    };
+    if host.is_empty() || host.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(format!("bad host in {text:?}"));
+    }
+    Ok(format!("{host}:{port}"))
+}
+
 impl std::fmt::Display for StoreUrl {
+    /// The URL for messages: no user name, never a secret.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             StoreUrl::Dir(path) => write!(f, "dir://{}", path.display()),
+            StoreUrl::Etcd(url) => {
+                let scheme = if url.tls { "etcds" } else { "etcd" };
+                let root = if url.root.is_root() { "" } else { url.root.as_str() };
+                write!(f, "{scheme}://{}{root}", url.endpoints.join(","))
+            }
         }
     }
 }
@@ -69,8 +136,24 @@ mod tests {
     }
 
     #[test]
+    fn parses_etcd() {
+        let StoreUrl::Etcd(url) = StoreUrl::parse("etcds://admin@h1:2379,h2,10.0.0.3:32379/ovs/root").unwrap() else {
+            panic!()
+        };
+        assert_eq!(url.endpoints, ["h1:2379", "h2:2379", "10.0.0.3:32379"]);
+        assert!(url.tls);
+        assert_eq!(url.user.as_deref(), Some("admin"));
+        assert_eq!(url.root.as_str(), "/ovs/root");
+        let plain = StoreUrl::parse("etcd://127.0.0.1:2379").unwrap();
+        assert_eq!(plain.to_string(), "etcd://127.0.0.1:2379");
+    }
+
+    #[test]
     fn rejects_bad_urls() {
-        for bad in ["", "dir://relative", "nope://x", "/just/a/path", "etcd://h:1"] {
+        for bad in [
+            "", "dir://relative", "nope://x", "/just/a/path", "etcd://", "etcd://h:notaport", "etcd://h1,,h2",
+            "etcd://u:secret@h:1", "etcd://h:1/a//b", "etcd://h:99999", "zk://h:2181",
+        ] {
             assert!(StoreUrl::parse(bad).is_err(), "{bad:?}");
         }
     }

@@ -1,6 +1,7 @@
 //! The store contract, written once. Every backend's test file calls
 //! `conformance_suite!(factory)`, where the factory returns a fresh, empty
-//! store and a guard that keeps whatever backs it alive.
+//! store and a guard that keeps whatever backs it alive, or None when the
+//! server is not installed here (the harness fails instead when CI=true).
 
 use ovs_config::store::{Key, Precondition, Revision, Store, StoreError};
 
@@ -41,7 +42,8 @@ macro_rules! conformance_suite {
         $(
             #[test]
             fn $name() {
-                let (store, _guard): conformance::Fixture = $factory();
+                let fixture: Option<conformance::Fixture> = $factory();
+                let Some((store, _guard)) = fixture else { return };
                 conformance::$name(store.as_ref());
             }
         )*

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)] // each test binary uses a different part of it
 
+pub mod etcd;
+
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;

@@ -1,0 +1,272 @@
+//! etcd v3. Keys map one to one onto etcd keys (below the URL's root, if
+//! any), so `etcdctl get /ovs/framework/memcache` and
+//! `ovs config get /ovs/framework/memcache` read the same thing.
+//!
+//! Revisions are etcd's mod_revision. `--if-revision` compares mod_revision,
+//! `--if-absent` compares create_revision with 0, and both run as one
+//! transaction whose failure branch reads the key, so a conflict can say what
+//! the key is at now. A recursive delete is one transaction (the key itself
+//! and the range below it). Reads are linearizable.
+//!
+//! etcd-client balances over the endpoints it is given but does not fail
+//! over, so this backend talks to one endpoint at a time, in the order of
+//! the URL, and moves to the next when one is unreachable or has no leader.
+//! A write that reached a member that then died is retried on the next one;
+//! for a conditional write that can report a conflict with its own write.
+
+mod listing;
+
+use std::cell::RefCell;
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use etcd_client::{
+    Certificate, Client, Compare, CompareOp, ConnectOptions, DeleteOptions, Error as EtcdError, Identity,
+    TlsOptions, Txn, TxnOp, TxnOpResponse, TxnResponse,
+};
+use tonic::Code;
+
+use super::{root_is_not_a_key, Entries, EtcdUrl, Key, Options, Precondition, Revision, Store, StoreError, Versioned};
+
+pub struct EtcdStore {
+    rt: tokio::runtime::Runtime,
+    urls: Vec<String>,
+    connect: ConnectOptions,
+    /// The etcd key prefix for the URL's root ("" when the root is `/`).
+    root: String,
+    describe: String,
+    timeout: Duration,
+    /// The endpoint in use and its client, kept for the next operation.
+    current: RefCell<Option<(usize, Client)>>,
+}
+
+impl EtcdStore {
+    pub fn open(url: &EtcdUrl, options: &Options) -> Result<EtcdStore, StoreError> {
+        let describe = super::StoreUrl::Etcd(url.clone()).to_string();
+        let backend = |message: String| StoreError::Backend { store: describe.clone(), message };
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| backend(format!("cannot start the I/O runtime: {e}")))?;
+        let tls = url.tls || options.tls.any();
+        let mut connect = ConnectOptions::new();
+        if tls {
+            connect = connect.with_tls(tls_options(options).map_err(backend)?);
+        }
+        if let Some(creds) = &options.credentials {
+            connect = connect.with_user(creds.user.clone(), creds.password.clone());
+        }
+        let scheme = if tls { "https" } else { "http" };
+        Ok(EtcdStore {
+            rt,
+            urls: url.endpoints.iter().map(|e| format!("{scheme}://{e}")).collect(),
+            connect,
+            root: if url.root.is_root() { String::new() } else { url.root.as_str().to_string() },
+            describe,
+            timeout: options.timeout,
+            current: RefCell::new(None),
+        })
+    }
+
+    fn etcd_key(&self, key: &Key) -> Vec<u8> {
+        format!("{}{}", self.root, key).into_bytes()
+    }
+
+    /// The etcd bytes every key strictly below `prefix` starts with.
+    fn below(&self, prefix: &Key) -> Vec<u8> {
+        format!("{}{}", self.root, prefix.dir_prefix()).into_bytes()
+    }
+
+    fn ovs_key(&self, etcd_key: &[u8]) -> String {
+        String::from_utf8_lossy(&etcd_key[self.root.len().min(etcd_key.len())..]).into_owned()
+    }
+
+    fn backend_error(&self, e: EtcdError) -> StoreError {
+        StoreError::Backend { store: self.describe.clone(), message: short_message(&e) }
+    }
+
+    /// Run `op` against the first endpoint that answers, starting with the
+    /// one that answered last; the whole call is bounded by the timeout, and
+    /// no endpoint may use more than its share of what is left.
+    fn run<T, F, Fut>(&self, op: F) -> Result<T, StoreError>
+    where
+        F: Fn(Client) -> Fut,
+        Fut: Future<Output = Result<T, EtcdError>>,
+    {
+        let deadline = Instant::now() + self.timeout;
+        let n = self.urls.len();
+        let start = self.current.borrow().as_ref().map_or(0, |(i, _)| *i);
+        self.rt.block_on(async {
+            let mut last_error = String::from("no endpoint answered");
+            for attempt in 0..n {
+                let index = (start + attempt) % n;
+                let share = deadline.saturating_duration_since(Instant::now()) / (n - attempt) as u32;
+                let outcome = tokio::time::timeout(share, async {
+                    let client = self.client(index).await?;
+                    op(client).await
+                })
+                .await;
+                match outcome {
+                    Ok(Ok(value)) => return Ok(value),
+                    Ok(Err(e)) if unavailable(&e) => last_error = format!("{}: {}", self.urls[index], short_message(&e)),
+                    Ok(Err(e)) => return Err(self.backend_error(e)),
+                    Err(_) => last_error = format!("{}: no answer within {share:?}", self.urls[index]),
+                }
+                self.current.borrow_mut().take();
+            }
+            if Instant::now() >= deadline {
+                return Err(StoreError::Timeout {
+                    store: self.describe.clone(),
+                    after: self.timeout,
+                    during: format!("(last: {last_error})"),
+                });
+            }
+            Err(StoreError::Unreachable {
+                store: self.describe.clone(),
+                endpoint: format!("any of {}", self.urls.join(", ")),
+                reason: last_error,
+            })
+        })
+    }
+
+    async fn client(&self, index: usize) -> Result<Client, EtcdError> {
+        if let Some((i, client)) = self.current.borrow().as_ref() {
+            if *i == index {
+                return Ok(client.clone());
+            }
+        }
+        let client = Client::connect([&self.urls[index]], Some(self.connect.clone())).await?;
+        *self.current.borrow_mut() = Some((index, client.clone()));
+        Ok(client)
+    }
+
+    /// A transaction on one key: `then` if `cond` holds, else read the key
+    /// so the conflict can say where it is now.
+    fn conditional(&self, key: &Key, cond: Precondition, then: TxnOp) -> Result<TxnResponse, StoreError> {
+        let k = self.etcd_key(key);
+        let compare = match cond {
+            Precondition::Any => None,
+            Precondition::Absent => Some(Compare::create_revision(k.clone(), CompareOp::Equal, 0)),
+            Precondition::Revision(Revision(rev)) => {
+                Some(Compare::mod_revision(k.clone(), CompareOp::Equal, i64::try_from(rev).unwrap_or(i64::MAX)))
+            }
+        };
+        let txn = Txn::new().when(compare.into_iter().collect::<Vec<_>>()).and_then([then]).or_else([TxnOp::get(k, None)]);
+        self.run(|mut c| {
+            let txn = txn.clone();
+            async move { c.txn(txn).await }
+        })
+    }
+}
+
+/// Errors that mean "try another member": it is down, or cut off from the
+/// leader.
+fn unavailable(e: &EtcdError) -> bool {
+    match e {
+        EtcdError::TransportError(_) | EtcdError::IoError(_) => true,
+        EtcdError::GRpcStatus(s) => matches!(s.code(), Code::Unavailable | Code::DeadlineExceeded | Code::Cancelled),
+        _ => false,
+    }
+}
+
+/// One line for a message: gRPC's own text without its metadata dump.
+fn short_message(e: &EtcdError) -> String {
+    match e {
+        EtcdError::GRpcStatus(s) if matches!(s.code(), Code::Unauthenticated | Code::PermissionDenied) => {
+            format!("access denied: {}", s.message())
+        }
+        EtcdError::GRpcStatus(s) => s.message().to_string(),
+        other => other.to_string(),
+    }
+}
+
+fn tls_options(options: &Options) -> Result<TlsOptions, String> {
+    let read = |path: &std::path::Path| std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()));
+    let mut tls = TlsOptions::new();
+    if let Some(ca) = &options.tls.ca {
+        tls = tls.ca_certificate(Certificate::from_pem(read(ca)?));
+    }
+    if let (Some(cert), Some(key)) = (&options.tls.cert, &options.tls.key) {
+        tls = tls.identity(Identity::from_pem(read(cert)?, read(key)?));
+    }
+    Ok(tls)
+}
+
+fn header_revision(header: Option<&etcd_client::ResponseHeader>) -> Revision {
+    Revision(header.map_or(0, |h| h.revision()).max(0) as u64)
+}
+
+/// The revision the failure branch of [`EtcdStore::conditional`] read.
+fn current_revision(resp: &TxnResponse) -> Option<Revision> {
+    resp.op_responses().into_iter().find_map(|op| match op {
+        TxnOpResponse::Get(get) => get.kvs().first().map(|kv| Revision(kv.mod_revision() as u64)),
+        _ => None,
+    })
+}
+
+impl Store for EtcdStore {
+    fn describe(&self) -> &str {
+        &self.describe
+    }
+
+    fn get(&self, key: &Key) -> Result<Versioned, StoreError> {
+        root_is_not_a_key(key)?;
+        let k = self.etcd_key(key);
+        let mut resp = self.run(|mut c| {
+            let k = k.clone();
+            async move { c.get(k, None).await }
+        })?;
+        let kv = resp.take_kvs().into_iter().next().ok_or_else(|| StoreError::NotFound { key: key.clone() })?;
+        let revision = Revision(kv.mod_revision() as u64);
+        Ok(Versioned { value: kv.into_key_value().1, revision })
+    }
+
+    fn put(&self, key: &Key, value: &[u8], cond: Precondition) -> Result<Revision, StoreError> {
+        root_is_not_a_key(key)?;
+        let resp = self.conditional(key, cond, TxnOp::put(self.etcd_key(key), value, None))?;
+        if !resp.succeeded() {
+            return Err(StoreError::precondition_failed(key, cond, current_revision(&resp)));
+        }
+        Ok(header_revision(resp.header()))
+    }
+
+    fn delete(&self, key: &Key, cond: Precondition) -> Result<(), StoreError> {
+        root_is_not_a_key(key)?;
+        let resp = self.conditional(key, cond, TxnOp::delete(self.etcd_key(key), None))?;
+        let deleted = resp.op_responses().iter().any(|op| matches!(op, TxnOpResponse::Delete(d) if d.deleted() > 0));
+        match (resp.succeeded(), current_revision(&resp)) {
+            (true, _) if deleted => Ok(()),
+            (true, _) | (false, None) => Err(StoreError::NotFound { key: key.clone() }),
+            (false, current) => Err(StoreError::precondition_failed(key, cond, current)),
+        }
+    }
+
+    fn delete_tree(&self, prefix: &Key) -> Result<u64, StoreError> {
+        let below = self.below(prefix);
+        let mut ops = vec![TxnOp::delete(below.clone(), Some(DeleteOptions::new().with_range(listing::prefix_end(&below))))];
+        if !prefix.is_root() {
+            ops.push(TxnOp::delete(self.etcd_key(prefix), None));
+        }
+        let txn = Txn::new().and_then(ops);
+        let resp = self.run(|mut c| {
+            let txn = txn.clone();
+            async move { c.txn(txn).await }
+        })?;
+        Ok(resp
+            .op_responses()
+            .iter()
+            .map(|op| match op {
+                TxnOpResponse::Delete(d) => d.deleted().max(0) as u64,
+                _ => 0,
+            })
+            .sum())
+    }
+
+    fn keys(&self, prefix: &Key) -> Result<Entries<'_>, StoreError> {
+        Ok(listing::keys(self, prefix))
+    }
+
+    fn children(&self, prefix: &Key) -> Result<Entries<'_>, StoreError> {
+        Ok(listing::children(self, prefix))
+    }
+}
