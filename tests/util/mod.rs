@@ -18,13 +18,21 @@ pub const BAD_SCHEDULE: &str =
 pub struct Env {
     pub tmp: tempfile::TempDir,
     pub store_url: String,
+    /// Keeps the server behind `store_url` running (e.g. an etcd cluster).
+    pub server: Option<Box<dyn std::any::Any>>,
 }
 
 impl Env {
+    /// A fresh directory store.
     pub fn new() -> Env {
         let tmp = tempfile::tempdir().unwrap();
         let store_url = format!("dir://{}", tmp.path().join("store").display());
-        Env { tmp, store_url }
+        Env { tmp, store_url, server: None }
+    }
+
+    /// A store behind a server that `server` keeps alive.
+    pub fn with_store(store_url: String, server: Box<dyn std::any::Any>) -> Env {
+        Env { tmp: tempfile::tempdir().unwrap(), store_url, server: Some(server) }
     }
 
     pub fn path(&self) -> &Path {

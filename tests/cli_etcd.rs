@@ -1,0 +1,104 @@
+//! The CLI suite against a real etcd, and what is etcd's own: failover,
+//! unreachable clusters, interop with etcdctl, authentication.
+
+mod cli_suite;
+mod util;
+
+use std::time::{Duration, Instant};
+
+use predicates::str::contains;
+use util::etcd::EtcdCluster;
+use util::{Env, CELERY_KEY, GOOD_SCHEDULE};
+
+fn etcd_env() -> Option<Env> {
+    let cluster = EtcdCluster::start(1)?;
+    Some(Env::with_store(cluster.url(), Box::new(cluster)))
+}
+
+cli_suite!(etcd_env);
+
+fn cluster(env: &Env) -> &EtcdCluster {
+    env.server.as_ref().unwrap().downcast_ref().unwrap()
+}
+
+#[test]
+fn etcdctl_writes_read_back_identically() {
+    let Some(env) = etcd_env() else { return };
+    let etcd = cluster(&env);
+    let out = etcd.etcdctl().args(["put", "/interop/text", "from etcdctl\n"]).output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(env.get("/interop/text"), b"from etcdctl\n");
+    let out = etcd.etcdctl().args(["put", "/interop/dir/k", "v"]).output().unwrap();
+    assert!(out.status.success());
+    env.config(&["list", "/interop"]).assert().success().stdout("dir/\ntext\n");
+}
+
+#[test]
+fn ovs_writes_read_back_identically_in_etcdctl() {
+    let Some(env) = etcd_env() else { return };
+    let etcd = cluster(&env);
+    let binary: Vec<u8> = (0..=255u8).rev().collect();
+    let file = env.path().join("bin");
+    std::fs::write(&file, &binary).unwrap();
+    env.config(&["set", "/interop/bin", "--file", file.to_str().unwrap()]).assert().success();
+    env.set("/interop/text", "hello\n");
+    // -w json carries the value as base64, so binary survives the comparison.
+    let out = etcd.etcdctl().args(["get", "/interop/bin", "-w", "json"]).output().unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    use base64::Engine;
+    let value = base64::engine::general_purpose::STANDARD.decode(doc["kvs"][0]["value"].as_str().unwrap()).unwrap();
+    assert_eq!(value, binary);
+    let mod_revision = doc["kvs"][0]["mod_revision"].as_u64().unwrap();
+    assert_eq!(env.revision("/interop/bin"), mod_revision, "revisions are etcd's mod_revision");
+    let out = etcd.etcdctl().args(["get", "/interop/text", "--print-value-only"]).output().unwrap();
+    assert_eq!(out.stdout, b"hello\n\n", "etcdctl adds one newline of its own");
+}
+
+#[test]
+fn every_command_works_with_one_member_of_three_down() {
+    let Some(mut etcd) = EtcdCluster::start(3) else { return };
+    etcd.kill(0); // the first endpoint in the URL
+    let env = Env::with_store(etcd.url(), Box::new(()));
+    env.config(&["set", CELERY_KEY, GOOD_SCHEDULE]).assert().success();
+    env.config(&["set", "/f/a", "1"]).assert().success();
+    env.config(&["set", "--if-absent", "/f/b/c", "2"]).assert().success();
+    assert_eq!(env.get("/f/a"), b"1");
+    env.config(&["list", "/f"]).assert().success().stdout("a\nb/\n");
+    env.config(&["list", "-r", "/f"]).assert().success().stdout("/f/a\n/f/b/c\n");
+    env.config(&["validate", CELERY_KEY]).assert().success();
+    let rev = env.revision("/f/a").to_string();
+    env.config(&["set", "/f/a", "3", "--if-revision", &rev]).assert().success();
+    let editor = env.editor("e.sh", r#"printf 'edited' > "$1""#);
+    env.config(&["edit", "/f/a"]).env("EDITOR", editor).assert().success();
+    assert_eq!(env.get("/f/a"), b"edited");
+    env.config(&["delete", "/f/a"]).assert().success();
+    env.config(&["delete", "-r", "--yes", "/f"]).assert().success();
+    env.config(&["list", "-r", "/f"]).assert().success().stdout("");
+}
+
+#[test]
+fn every_endpoint_down_exits_6_within_the_timeout_naming_them() {
+    let Some(mut etcd) = EtcdCluster::start(1) else { return };
+    let url = etcd.url();
+    etcd.kill(0);
+    let env = Env::with_store(url, Box::new(()));
+    let started = Instant::now();
+    let endpoint = etcd.endpoints();
+    env.config(&["get", "/x"]).args(["--timeout", "2"]).assert().code(6).stderr(contains(endpoint.as_str()));
+    env.config(&["set", "/x", "1"]).args(["--timeout", "2"]).assert().code(6);
+    env.config(&["list", "-r"]).args(["--timeout", "2"]).assert().code(6);
+    assert!(started.elapsed() < Duration::from_secs(3 * 2 + 3), "took {:?}", started.elapsed());
+}
+
+#[test]
+fn a_silent_endpoint_cannot_hold_the_command_past_the_timeout() {
+    let Some(etcd) = EtcdCluster::start(1) else { return };
+    // Accepts connections and never answers: only the timeout ends the wait.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("etcd://{},{}", silent.local_addr().unwrap(), etcd.endpoints());
+    let env = Env::with_store(url, Box::new(etcd));
+    env.set("/s", "1");
+    let started = Instant::now();
+    assert_eq!(env.config(&["get", "/s"]).args(["--timeout", "2"]).assert().success().get_output().stdout, b"1");
+    assert!(started.elapsed() < Duration::from_secs(4), "took {:?}", started.elapsed());
+}

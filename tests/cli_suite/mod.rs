@@ -1,0 +1,275 @@
+//! Every command and exit code end to end, written once and run against
+//! each backend: `cli_suite!(factory)` where the factory returns an [`Env`]
+//! whose `ovs` talks to a fresh store (None: that server is not installed).
+
+use predicates::prelude::*;
+use predicates::str::contains;
+
+use crate::util::{Env, BAD_SCHEDULE, CELERY_KEY, GOOD_SCHEDULE};
+
+#[macro_export]
+macro_rules! cli_suite {
+    ($factory:expr) => {
+        $crate::cli_suite!(@each $factory; get_prints_the_value_byte_for_byte, get_missing_key_exits_4_with_one_line, get_json_and_yaml_carry_key_value_and_revision, binary_values_come_as_base64_in_json_and_raw_in_plain, set_reads_stdin_with_dash, set_without_a_value_is_a_usage_error, list_shows_children_and_recursive_keys_sorted, if_absent_creates_once, if_revision_writes_only_at_that_revision, dry_run_validates_and_writes_nothing, celery_schedule_is_validated_on_set, validate_checks_without_writing, delete_one_key, delete_with_stale_revision_is_a_conflict, recursive_delete_needs_yes_off_a_terminal_and_keeps_the_boundary, quiet_silences_notes, a_closed_pipe_is_not_an_error, edit_writes_the_changed_text, visual_wins_over_editor, edit_creates_a_missing_key, unchanged_text_writes_nothing, the_editor_sees_a_json_suffix_for_the_schedule, invalid_text_exits_3_and_keeps_the_text, a_concurrent_write_exits_5_and_keeps_the_text, a_concurrent_create_is_also_a_conflict, a_failing_editor_exits_1_and_keeps_the_text, a_blank_editor_variable_is_a_usage_error);
+    };
+    (@each $factory:expr; $($name:ident),*) => {
+        $(
+            #[test]
+            fn $name() {
+                let env: Option<util::Env> = $factory();
+                let Some(env) = env else { return };
+                cli_suite::$name(&env);
+            }
+        )*
+    };
+}
+
+pub fn get_prints_the_value_byte_for_byte(env: &Env) {
+    env.set("/a/b", "no newline");
+    env.config(&["get", "/a/b"]).assert().success().stdout("no newline");
+    env.config(&["set", "/a/nl", "with newline\n"]).assert().success();
+    env.config(&["get", "a/nl/"]).assert().success().stdout("with newline\n");
+}
+
+pub fn get_missing_key_exits_4_with_one_line(env: &Env) {
+    let out = env.config(&["get", "/missing"]).assert().code(4).stdout("").get_output().stderr.clone();
+    let err = String::from_utf8(out).unwrap();
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("/missing"), "{err}");
+}
+
+pub fn get_json_and_yaml_carry_key_value_and_revision(env: &Env) {
+    env.set("/j", "text");
+    let rev = env.revision("/j");
+    env.config(&["get", "-o", "json", "/j"])
+        .assert()
+        .success()
+        .stdout(format!("{{\"key\":\"/j\",\"value\":\"text\",\"revision\":{rev}}}\n"));
+    env.config(&["get", "-o", "yaml", "/j"])
+        .assert()
+        .success()
+        .stdout(format!("key: /j\nvalue: text\nrevision: {rev}\n"));
+}
+
+pub fn binary_values_come_as_base64_in_json_and_raw_in_plain(env: &Env) {
+    let bin = env.path().join("bin");
+    std::fs::write(&bin, [0xffu8, 0x00, 0xfe, b'\n']).unwrap();
+    env.config(&["set", "/bin", "--file", bin.to_str().unwrap()]).assert().success();
+    env.config(&["get", "/bin"]).assert().success().stdout(predicate::eq(&[0xffu8, 0x00, 0xfe, b'\n'][..]));
+    env.config(&["get", "-o", "json", "/bin"]).assert().success().stdout(contains("\"value_base64\":\"/wD+Cg==\""));
+}
+
+pub fn set_reads_stdin_with_dash(env: &Env) {
+    env.config(&["set", "/in", "-"]).write_stdin("from stdin\n").assert().success();
+    assert_eq!(env.get("/in"), b"from stdin\n");
+}
+
+pub fn set_without_a_value_is_a_usage_error(env: &Env) {
+    env.config(&["set", "/x"]).assert().code(2).stderr(contains("no value"));
+    env.config(&["set", "/x", "v", "--file", "/etc/hostname"]).assert().code(2);
+    env.config(&["set", "/", "v"]).assert().code(2).stderr(contains("prefix, not a key"));
+    env.config(&["get", "/x"]).assert().code(4);
+}
+
+pub fn list_shows_children_and_recursive_keys_sorted(env: &Env) {
+    for k in ["/ovs/framework/hosts/h1/ip", "/ovs/framework/hosts/h2/ip", "/ovs/framework/memcache", "/ovs/frameworkx"] {
+        env.set(k, "v");
+    }
+    env.config(&["list", "/ovs"]).assert().success().stdout("framework/\nframeworkx\n");
+    env.config(&["list", "/ovs/framework"]).assert().success().stdout("hosts/\nmemcache\n");
+    env.config(&["list"]).assert().success().stdout("ovs/\n");
+    let all = "/ovs/framework/hosts/h1/ip\n/ovs/framework/hosts/h2/ip\n/ovs/framework/memcache\n";
+    env.config(&["list", "-r", "/ovs/framework"]).assert().success().stdout(all);
+    env.config(&["list-recursive", "/ovs/framework"]).assert().success().stdout(all);
+    env.config(&["list", "-o", "json", "/ovs/framework"]).assert().success().stdout("[\"hosts/\",\"memcache\"]\n");
+    env.config(&["list", "-o", "yaml", "/ovs/framework"]).assert().success().stdout("- hosts/\n- memcache\n");
+    env.config(&["list", "-o", "json", "/empty"]).assert().success().stdout("[]\n");
+}
+
+pub fn if_absent_creates_once(env: &Env) {
+    env.config(&["set", "--if-absent", "/once", "1"]).assert().success();
+    env.config(&["set", "--if-absent", "/once", "2"]).assert().code(5).stderr(contains("conflict"));
+    assert_eq!(env.get("/once"), b"1");
+}
+
+pub fn if_revision_writes_only_at_that_revision(env: &Env) {
+    env.set("/r", "1");
+    let rev = env.revision("/r");
+    env.config(&["set", "/r", "2", "--if-revision", &rev.to_string()]).assert().success();
+    env.config(&["set", "/r", "3", "--if-revision", &rev.to_string()]).assert().code(5);
+    assert_eq!(env.get("/r"), b"2");
+    env.config(&["set", "/r", "4", "--if-revision", "x"]).assert().code(2);
+}
+
+pub fn dry_run_validates_and_writes_nothing(env: &Env) {
+    env.config(&["set", "--dry-run", CELERY_KEY, GOOD_SCHEDULE])
+        .assert()
+        .success()
+        .stderr(contains("dry run").and(contains("valid celery schedule")));
+    env.config(&["get", CELERY_KEY]).assert().code(4);
+    env.config(&["set", "--dry-run", CELERY_KEY, BAD_SCHEDULE]).assert().code(3);
+    env.set("/d", "1");
+    env.config(&["set", "--dry-run", "--if-absent", "/d", "2"]).assert().code(5);
+    assert_eq!(env.get("/d"), b"1");
+}
+
+pub fn celery_schedule_is_validated_on_set(env: &Env) {
+    env.config(&["set", CELERY_KEY, GOOD_SCHEDULE]).assert().success();
+    env.config(&["set", CELERY_KEY, BAD_SCHEDULE])
+        .assert()
+        .code(3)
+        .stderr(contains(r#"celery schedule: task "ovs.generic.execute_scrub": minute "61""#));
+    assert_eq!(env.get(CELERY_KEY), GOOD_SCHEDULE.as_bytes());
+    env.config(&["set", CELERY_KEY, "not json"]).assert().code(3).stderr(contains("not valid JSON"));
+}
+
+pub fn validate_checks_without_writing(env: &Env) {
+    env.config(&["validate", CELERY_KEY, GOOD_SCHEDULE]).assert().success();
+    env.config(&["validate", CELERY_KEY, BAD_SCHEDULE]).assert().code(3);
+    env.config(&["validate", CELERY_KEY, "-"]).write_stdin(BAD_SCHEDULE).assert().code(3);
+    env.config(&["get", CELERY_KEY]).assert().code(4);
+    // Without a value, the stored one is checked.
+    env.config(&["validate", CELERY_KEY]).assert().code(4);
+    env.set(CELERY_KEY, GOOD_SCHEDULE);
+    env.config(&["validate", CELERY_KEY]).assert().success().stderr(contains("stored value is a valid"));
+    env.config(&["validate", "/other", "anything"]).assert().success().stderr(contains("no validator"));
+}
+
+pub fn delete_one_key(env: &Env) {
+    env.set("/del", "1");
+    env.config(&["delete", "/del"]).assert().success();
+    env.config(&["get", "/del"]).assert().code(4);
+    env.config(&["delete", "/del"]).assert().code(4);
+}
+
+pub fn delete_with_stale_revision_is_a_conflict(env: &Env) {
+    env.set("/del", "1");
+    let old = env.revision("/del");
+    env.set("/del", "2");
+    env.config(&["delete", "/del", "--if-revision", &old.to_string()]).assert().code(5);
+    assert_eq!(env.get("/del"), b"2");
+}
+
+pub fn recursive_delete_needs_yes_off_a_terminal_and_keeps_the_boundary(env: &Env) {
+    for k in ["/foo", "/foo/a", "/foo/b/c", "/foobar"] {
+        env.set(k, "v");
+    }
+    env.config(&["delete", "-r", "/foo"]).assert().code(2).stderr(contains("--yes"));
+    assert_eq!(env.get("/foo/a"), b"v");
+    env.config(&["delete", "-r", "--yes", "/foo"]).assert().success().stderr(contains("deleted 3"));
+    env.config(&["list", "-r", "/"]).assert().success().stdout("/foobar\n");
+    env.config(&["delete", "-r", "--yes", "/foo"]).assert().code(4);
+    env.config(&["delete", "-r", "--if-revision", "1", "/foobar"]).assert().code(2);
+}
+
+pub fn quiet_silences_notes(env: &Env) {
+    env.config(&["set", "/q", "v"]).assert().success().stderr(contains("written at revision"));
+    env.config(&["-q", "set", "/q", "w"]).assert().success().stderr("");
+}
+
+pub fn a_closed_pipe_is_not_an_error(env: &Env) {
+    env.config(&["set", "/big", "-"]).write_stdin("x".repeat(1 << 20)).assert().success();
+    let script = format!("set -o pipefail; {} config get /big | head -c 1 >/dev/null", assert_cmd::cargo::cargo_bin("ovs").display());
+    std::process::Command::new("bash")
+        .args(["-c", &script])
+        .env("OVS_CONFIG_STORE", &env.store_url)
+        .status()
+        .map(|s| assert!(s.success(), "{s}"))
+        .unwrap();
+}
+
+// edit, driven by EDITOR scripts
+
+/// An editor that replaces the file with $NEW_TEXT.
+fn writer(env: &Env) -> String {
+    env.editor("write.sh", r#"printf '%s' "$NEW_TEXT" > "$1""#)
+}
+
+pub fn edit_writes_the_changed_text(env: &Env) {
+    env.set("/e", "old");
+    env.config(&["edit", "/e"]).env("EDITOR", writer(env)).env("NEW_TEXT", "new").assert().success();
+    assert_eq!(env.get("/e"), b"new");
+    assert!(env.kept_drafts().is_empty());
+}
+
+pub fn visual_wins_over_editor(env: &Env) {
+    env.set("/e", "old");
+    let failing = env.editor("fail.sh", "exit 1");
+    env.config(&["edit", "/e"])
+        .env("VISUAL", writer(env))
+        .env("EDITOR", failing)
+        .env("NEW_TEXT", "from visual")
+        .assert()
+        .success();
+    assert_eq!(env.get("/e"), b"from visual");
+}
+
+pub fn edit_creates_a_missing_key(env: &Env) {
+    env.config(&["edit", "/new/key"]).env("EDITOR", writer(env)).env("NEW_TEXT", "created").assert().success();
+    assert_eq!(env.get("/new/key"), b"created");
+}
+
+pub fn unchanged_text_writes_nothing(env: &Env) {
+    env.set("/e", "same");
+    let rev = env.revision("/e");
+    let touch = env.editor("noop.sh", "true");
+    env.config(&["edit", "/e"]).env("EDITOR", &touch).assert().success().stderr(contains("no change"));
+    assert_eq!(env.revision("/e"), rev);
+    env.config(&["edit", "/absent"]).env("EDITOR", &touch).assert().success();
+    env.config(&["get", "/absent"]).assert().code(4);
+    assert!(env.kept_drafts().is_empty());
+}
+
+pub fn the_editor_sees_a_json_suffix_for_the_schedule(env: &Env) {
+    env.set(CELERY_KEY, GOOD_SCHEDULE);
+    let check = env.editor("suffix.sh", r#"case "$1" in *.json) ;; *) exit 7 ;; esac"#);
+    env.config(&["edit", CELERY_KEY]).env("EDITOR", check).assert().success();
+}
+
+pub fn invalid_text_exits_3_and_keeps_the_text(env: &Env) {
+    env.set(CELERY_KEY, GOOD_SCHEDULE);
+    env.config(&["edit", CELERY_KEY])
+        .env("EDITOR", writer(env))
+        .env("NEW_TEXT", BAD_SCHEDULE)
+        .assert()
+        .code(3)
+        .stderr(contains("minute \"61\"").and(contains("your text is kept in")));
+    assert_eq!(env.get(CELERY_KEY), GOOD_SCHEDULE.as_bytes());
+    let kept = env.kept_drafts();
+    assert_eq!(kept.len(), 1);
+    assert_eq!(std::fs::read_to_string(&kept[0]).unwrap(), BAD_SCHEDULE);
+}
+
+pub fn a_concurrent_write_exits_5_and_keeps_the_text(env: &Env) {
+    env.set("/e", "base");
+    // The "editor" is slow: another writer changes the key meanwhile.
+    let ovs = assert_cmd::cargo::cargo_bin("ovs");
+    let racer = env.editor(
+        "race.sh",
+        &format!(r#"{} config set /e "theirs" ; printf 'mine' > "$1""#, ovs.display()),
+    );
+    env.config(&["edit", "/e"]).env("EDITOR", racer).assert().code(5).stderr(contains("your text is kept in"));
+    assert_eq!(env.get("/e"), b"theirs");
+    let kept = env.kept_drafts();
+    assert_eq!(kept.len(), 1);
+    assert_eq!(std::fs::read_to_string(&kept[0]).unwrap(), "mine");
+}
+
+pub fn a_concurrent_create_is_also_a_conflict(env: &Env) {
+    let ovs = assert_cmd::cargo::cargo_bin("ovs");
+    let racer = env.editor("race.sh", &format!(r#"{} config set /n "theirs" ; printf 'mine' > "$1""#, ovs.display()));
+    env.config(&["edit", "/n"]).env("EDITOR", racer).assert().code(5);
+    assert_eq!(env.get("/n"), b"theirs");
+}
+
+pub fn a_failing_editor_exits_1_and_keeps_the_text(env: &Env) {
+    env.set("/e", "base");
+    let failing = env.editor("fail.sh", r#"printf 'half done' > "$1"; exit 1"#);
+    env.config(&["edit", "/e"]).env("EDITOR", failing).assert().code(1).stderr(contains("editor"));
+    assert_eq!(env.get("/e"), b"base");
+    assert_eq!(std::fs::read_to_string(&env.kept_drafts()[0]).unwrap(), "half done");
+}
+
+pub fn a_blank_editor_variable_is_a_usage_error(env: &Env) {
+    env.config(&["edit", "/e"]).env("EDITOR", "   ").assert().code(2).stderr(contains("EDITOR is blank"));
+}
