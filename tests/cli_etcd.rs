@@ -102,3 +102,50 @@ fn a_silent_endpoint_cannot_hold_the_command_past_the_timeout() {
     assert_eq!(env.config(&["get", "/s"]).args(["--timeout", "2"]).assert().success().get_output().stdout, b"1");
     assert!(started.elapsed() < Duration::from_secs(4), "took {:?}", started.elapsed());
 }
+
+#[test]
+fn password_authentication_keeps_the_password_secret() {
+    let Some(etcd) = EtcdCluster::start(1) else { return };
+    for args in [&["user", "add", "root:s3cret-pw"][..], &["auth", "enable"]] {
+        let out = etcd.etcdctl().args(args).output().unwrap();
+        assert!(out.status.success(), "{out:?}");
+    }
+    let with_user = format!("etcd://root@{}", etcd.endpoints());
+    let env = Env::with_store(with_user, Box::new(etcd));
+    env.config(&["set", "/auth/k", "v"]).env("OVS_CONFIG_PASSWORD", "s3cret-pw").assert().success();
+    let pw_file = env.path().join("pw");
+    std::fs::write(&pw_file, "s3cret-pw\n").unwrap();
+    env.config(&["get", "/auth/k"]).arg("--password-file").arg(&pw_file).assert().success().stdout("v");
+    // Wrong password: refused, and neither password is ever echoed.
+    let out = env.config(&["-vv", "get", "/auth/k"]).env("OVS_CONFIG_PASSWORD", "wrong-pw").assert().code(1).get_output().clone();
+    let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(all.contains("authentication failed") || all.contains("access denied"), "{all}");
+    assert!(!all.contains("wrong-pw") && !all.contains("s3cret-pw"), "{all}");
+    // A user without any password source is a usage error, before any I/O.
+    env.config(&["get", "/auth/k"]).env_remove("OVS_CONFIG_PASSWORD").assert().code(2).stderr(contains("OVS_CONFIG_PASSWORD"));
+    // Without credentials, etcd refuses.
+    let anonymous = format!("etcd://{}", cluster(&env).endpoints());
+    env.config(&["get", "/auth/k"]).args(["--store", &anonymous]).assert().code(1);
+}
+
+#[test]
+fn mutual_tls() {
+    let Some(etcd) = EtcdCluster::start_tls() else { return };
+    let tls = etcd.tls.clone().unwrap();
+    let url = format!("etcds://{}", etcd.endpoints());
+    let env = Env::with_store(url, Box::new(etcd));
+    let with_certs = |args: &[&str]| {
+        let mut cmd = env.config(args);
+        cmd.arg("--cacert").arg(tls.ca.as_ref().unwrap());
+        cmd.arg("--cert").arg(tls.cert.as_ref().unwrap()).arg("--key").arg(tls.key.as_ref().unwrap());
+        cmd
+    };
+    with_certs(&["set", "/tls/k", "secure"]).assert().success();
+    with_certs(&["get", "/tls/k"]).assert().success().stdout("secure");
+    let out = cluster(&env).etcdctl().args(["get", "/tls/k", "--print-value-only"]).output().unwrap();
+    assert_eq!(out.stdout, b"secure\n");
+    // Without a client certificate the server refuses the handshake.
+    env.config(&["get", "/tls/k", "--timeout", "2"]).arg("--cacert").arg(tls.ca.as_ref().unwrap()).assert().failure();
+    // Without the CA, the server's certificate is not trusted.
+    env.config(&["get", "/tls/k", "--timeout", "2"]).assert().failure();
+}

@@ -7,11 +7,13 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use ovs_config::store::{self, Key, Options, StoreError, StoreUrl};
+use ovs_config::store::{self, Key, Options, StoreError, StoreUrl, TlsFiles};
 
 pub struct EtcdCluster {
     members: Vec<Member>,
     pub dir: tempfile::TempDir,
+    /// Set when the cluster serves TLS and wants client certificates.
+    pub tls: Option<TlsFiles>,
 }
 
 struct Member {
@@ -36,10 +38,21 @@ pub fn require(binary: &str) -> bool {
 impl EtcdCluster {
     /// Start an `n`-member cluster and wait until it answers.
     pub fn start(n: usize) -> Option<EtcdCluster> {
-        if !require("etcd") {
+        Self::start_with(n, false)
+    }
+
+    /// One member serving only mutual TLS, with a test CA and certificates.
+    pub fn start_tls() -> Option<EtcdCluster> {
+        Self::start_with(1, true)
+    }
+
+    fn start_with(n: usize, tls: bool) -> Option<EtcdCluster> {
+        if !require("etcd") || (tls && !require("openssl")) {
             return None;
         }
         let dir = tempfile::tempdir().unwrap();
+        let tls = tls.then(|| make_certificates(dir.path()));
+        let scheme = if tls.is_some() { "https" } else { "http" };
         let ports: Vec<(u16, u16)> = (0..n).map(|_| (free_port(), free_port())).collect();
         let initial = ports
             .iter()
@@ -52,12 +65,20 @@ impl EtcdCluster {
             .enumerate()
             .map(|(i, &(client, peer))| {
                 let log = std::fs::File::create(dir.path().join(format!("m{i}.log"))).unwrap();
-                let child = Command::new("etcd")
+                let mut etcd = Command::new("etcd");
+                if tls.is_some() {
+                    let d = dir.path();
+                    etcd.arg("--client-cert-auth")
+                        .arg("--trusted-ca-file").arg(d.join("ca.pem"))
+                        .arg("--cert-file").arg(d.join("server.pem"))
+                        .arg("--key-file").arg(d.join("server.key"));
+                }
+                let child = etcd
                     .args(["--name", &format!("m{i}")])
                     .arg("--data-dir")
                     .arg(dir.path().join(format!("m{i}.data")))
-                    .args(["--listen-client-urls", &format!("http://127.0.0.1:{client}")])
-                    .args(["--advertise-client-urls", &format!("http://127.0.0.1:{client}")])
+                    .args(["--listen-client-urls", &format!("{scheme}://127.0.0.1:{client}")])
+                    .args(["--advertise-client-urls", &format!("{scheme}://127.0.0.1:{client}")])
                     .args(["--listen-peer-urls", &format!("http://127.0.0.1:{peer}")])
                     .args(["--initial-advertise-peer-urls", &format!("http://127.0.0.1:{peer}")])
                     .args(["--initial-cluster", &initial, "--initial-cluster-state", "new"])
@@ -69,14 +90,14 @@ impl EtcdCluster {
                 Member { client_port: client, child: Some(child) }
             })
             .collect();
-        let cluster = EtcdCluster { members, dir };
+        let cluster = EtcdCluster { members, dir, tls };
         cluster.wait_ready();
         Some(cluster)
     }
 
     fn wait_ready(&self) {
         let deadline = Instant::now() + Duration::from_secs(30);
-        let options = Options { timeout: Duration::from_secs(2), ..Options::default() };
+        let options = Options { timeout: Duration::from_secs(2), tls: self.tls.clone().unwrap_or_default(), ..Options::default() };
         for url in self.member_urls() {
             let store = store::open(&StoreUrl::parse(&url).unwrap(), &options).unwrap();
             loop {
@@ -90,7 +111,8 @@ impl EtcdCluster {
     }
 
     fn member_urls(&self) -> Vec<String> {
-        self.members.iter().map(|m| format!("etcd://127.0.0.1:{}", m.client_port)).collect()
+        let scheme = if self.tls.is_some() { "etcds" } else { "etcd" };
+        self.members.iter().map(|m| format!("{scheme}://127.0.0.1:{}", m.client_port)).collect()
     }
 
     /// `127.0.0.1:P1,127.0.0.1:P2,...`, as etcdctl's --endpoints wants it.
@@ -115,6 +137,10 @@ impl EtcdCluster {
     pub fn etcdctl(&self) -> Command {
         let mut cmd = Command::new("etcdctl");
         cmd.env("ETCDCTL_API", "3").args(["--endpoints", &self.endpoints()]);
+        if let Some(tls) = &self.tls {
+            cmd.arg("--cacert").arg(tls.ca.as_ref().unwrap());
+            cmd.arg("--cert").arg(tls.cert.as_ref().unwrap()).arg("--key").arg(tls.key.as_ref().unwrap());
+        }
         cmd
     }
 
@@ -129,4 +155,23 @@ impl Drop for EtcdCluster {
             self.kill(i);
         }
     }
+}
+
+/// A throwaway CA, a server certificate for 127.0.0.1 and a client one.
+fn make_certificates(dir: &std::path::Path) -> TlsFiles {
+    let script = r#"
+set -e
+key() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1" 2>/dev/null; }
+key ca.key
+openssl req -x509 -new -key ca.key -out ca.pem -days 2 -subj /CN=ovs-test-ca
+for who in server client; do
+  key $who.key
+  openssl req -new -key $who.key -out $who.csr -subj /CN=$who
+  printf 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n' > $who.ext
+  openssl x509 -req -in $who.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out $who.pem -days 2 -extfile $who.ext 2>/dev/null
+done
+"#;
+    let out = Command::new("sh").args(["-c", script]).current_dir(dir).output().unwrap();
+    assert!(out.status.success(), "making certificates failed: {out:?}");
+    TlsFiles { ca: Some(dir.join("ca.pem")), cert: Some(dir.join("client.pem")), key: Some(dir.join("client.key")) }
 }
