@@ -53,7 +53,7 @@ pub struct Global {
     /// Client private key (PEM) for mutual TLS; needs --cert
     #[arg(long = "key", env = "OVS_CONFIG_KEY", global = true, value_name = "PATH", requires = "cert")]
     pub client_key: Option<PathBuf>,
-    /// Log more (-v: debug, -vv: trace) to stderr
+    /// Log more to stderr (-v: what ovs does, -vv: also its libraries)
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,
     /// Print only results and errors, no progress notes

@@ -8,8 +8,8 @@ fn main() -> ExitCode {
     let level = match (cli.global.quiet, cli.global.verbose) {
         (true, _) => "error",
         (_, 0) => "warn",
-        (_, 1) => "debug",
-        _ => "trace",
+        (_, 1) => "warn,ovs_config=debug",
+        _ => "debug",
     };
     tracing_subscriber::fmt().with_writer(std::io::stderr).with_env_filter(level).without_time().init();
     match commands::run(cli) {

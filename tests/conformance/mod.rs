@@ -33,7 +33,7 @@ macro_rules! conformance_suite {
         $crate::conformance_suite!(@each $factory;
             get_missing_is_not_found, put_then_get, overwrite_gets_a_new_revision,
             binary_and_empty_values_round_trip, unicode_keys, recursive_listing_is_sorted,
-            children_mark_subtrees, prefixes_respect_segment_boundaries, absent_precondition,
+            children_mark_subtrees, children_with_awkward_names, prefixes_respect_segment_boundaries, absent_precondition,
             revision_precondition, recreated_key_never_matches_old_revision,
             delete_missing_is_not_found, delete_with_revision, delete_tree_counts_and_keeps_neighbours,
             root_holds_no_value, listing_an_empty_prefix, many_keys_stream);
@@ -100,6 +100,26 @@ pub fn children_mark_subtrees(s: &dyn Store) {
     assert_eq!(children(s, "/c"), ["both", "both/", "dir/", "leaf"]);
     assert_eq!(children(s, "/"), ["c/"]);
     assert_eq!(children(s, "/c/dir"), ["x", "y/"]);
+}
+
+pub fn children_with_awkward_names(s: &dyn Store) {
+    let keys = [
+        "/w/a/x", "/w/a/y/z", "/w/a-b/x", "/w/a.b", "/w/a0/x", "/w/a00", "/w/b", "/w/é/x", "/w/ÿ/y", "/w/\u{10FFFF}/z",
+        "/w/~", "/w/ab/c", "/w/abc", "/w/abc/d", "/w/z/1", "/w/z/2", "/w/zz",
+    ];
+    for k in keys {
+        put(s, k, b"v");
+    }
+    let mut want: Vec<String> = keys
+        .iter()
+        .map(|k| match k["/w/".len()..].split_once('/') {
+            Some((name, _)) => format!("{name}/"),
+            None => k["/w/".len()..].to_string(),
+        })
+        .collect();
+    want.sort();
+    want.dedup();
+    assert_eq!(children(s, "/w"), want);
 }
 
 pub fn prefixes_respect_segment_boundaries(s: &dyn Store) {

@@ -1,11 +1,17 @@
 //! Listings in pages, all read at the revision of the first page, so a
 //! listing is one consistent snapshot and memory holds one page at a time.
 //!
-//! `children` does not read every key below the prefix: when a key shows
-//! that `name/` is a child, the next page starts after the whole `name/`
-//! range. Pages start small and double while they hold only leaves, so a
-//! few children with many keys each cost a few small round trips and many
-//! leaf children cost few large ones.
+//! etcd 3.4 walks every key in a range's `[start, end)` on each request,
+//! however small the limit (it counts them), so the cost of a request grows
+//! with how far its range reaches, not with what it returns. Hence:
+//!
+//! - `keys` uses large pages: few requests, memory bounded by one page.
+//! - `children` never reads every key below the prefix. When a key shows
+//!   that `name/` is a child, the listing skips the whole `name/` range and
+//!   then looks for the next key with ranges that start just past it and
+//!   double in reach ("galloping"), so finding the next child walks little
+//!   more than what lies between. While it meets only leaves it reads plain
+//!   pages that double in size.
 
 use std::collections::VecDeque;
 
@@ -14,7 +20,9 @@ use etcd_client::GetOptions;
 use super::EtcdStore;
 use crate::store::{Entries, Key, StoreError};
 
-const KEYS_PAGE: i64 = 5_000;
+const KEYS_PAGE: i64 = 50_000;
+/// A full page of long keys exceeds tonic's 4 MiB default response limit.
+const MAX_RESPONSE: usize = 256 << 20;
 const CHILDREN_FIRST_PAGE: i64 = 16;
 
 /// The first key after every key that starts with `prefix`.
@@ -46,19 +54,50 @@ struct Pages<'s> {
 impl Pages<'_> {
     /// Up to `limit` keys from `from`, and whether more follow.
     fn fetch(&mut self, from: Vec<u8>, limit: i64) -> Result<(Vec<Vec<u8>>, bool), StoreError> {
-        let mut options = GetOptions::new().with_range(self.end.clone()).with_keys_only().with_limit(limit);
+        self.fetch_below(from, self.end.clone(), limit)
+    }
+
+    /// Up to `limit` keys in `[from, upper)`, and whether more follow there.
+    fn fetch_below(&mut self, from: Vec<u8>, upper: Vec<u8>, limit: i64) -> Result<(Vec<Vec<u8>>, bool), StoreError> {
+        let mut options = GetOptions::new().with_range(upper).with_keys_only().with_limit(limit);
         if self.revision > 0 {
-            options = options.with_revision(self.revision);
+            // The first page was linearizable and pinned the revision; the
+            // rest read that revision, which needs no round of consensus.
+            options = options.with_revision(self.revision).with_serializable();
         }
-        let mut resp = self.store.run(|mut c| {
+        let mut resp = self.store.run(|c| {
             let (from, options) = (from.clone(), options.clone());
-            async move { c.get(from, Some(options)).await }
+            async move { c.kv_client().max_decoding_message_size(MAX_RESPONSE).get(from, Some(options)).await }
         })?;
         if self.revision == 0 {
             self.revision = resp.header().map_or(0, |h| h.revision());
         }
         let more = resp.more();
+        tracing::debug!(from = %String::from_utf8_lossy(&from), limit, returned = resp.kvs().len(), more, "etcd range");
         Ok((resp.take_kvs().into_iter().map(|kv| kv.into_key_value().0).collect(), more))
+    }
+
+    /// The first keys at or after `from` (up to `limit`), looked for in
+    /// ranges that reach further each time: the byte at each position of
+    /// `from`, from `last` down to `floor`, is raised by 1, 2, 4, ... Empty
+    /// probes are cheap; the first non-empty one walks little beyond its
+    /// first key. Returns nothing when no key is left.
+    fn gallop(&mut self, from: &[u8], last: usize, floor: usize, limit: i64) -> Result<Vec<Vec<u8>>, StoreError> {
+        for j in (floor..=last).rev() {
+            let mut delta: u16 = 1;
+            while u16::from(from[j]) + delta <= 0xff {
+                let upper = [&from[..j], &[from[j] + delta as u8]].concat();
+                if upper >= self.end {
+                    break;
+                }
+                let (keys, _) = self.fetch_below(from.to_vec(), upper, limit)?;
+                if !keys.is_empty() {
+                    return Ok(keys);
+                }
+                delta *= 2;
+            }
+        }
+        Ok(self.fetch(from.to_vec(), limit)?.0)
     }
 }
 
@@ -89,18 +128,29 @@ pub(super) fn children<'s>(store: &'s EtcdStore, prefix: &Key) -> Entries<'s> {
     let mut pages = Pages { store, end: prefix_end(&below), revision: 0 };
     let mut cursor = Some(below.clone());
     let mut limit = CHILDREN_FIRST_PAGE;
+    let mut after_subtree = false;
     let mut buffer: VecDeque<String> = VecDeque::new();
     Box::new(std::iter::from_fn(move || loop {
         if let Some(child) = buffer.pop_front() {
             return Some(Ok(child));
         }
         let from = cursor.take()?;
-        let (keys, more) = match pages.fetch(from.clone(), limit) {
+        let page = if after_subtree {
+            // `from` is `below + name + "0"`: raising its second-to-last
+            // byte by one already covers every name that extends `name`.
+            pages.gallop(&from, from.len() - 2, below.len(), limit).map(|keys| {
+                let more = !keys.is_empty();
+                (keys, more)
+            })
+        } else {
+            pages.fetch(from.clone(), limit)
+        };
+        let (keys, more) = match page {
             Ok(page) => page,
             Err(e) => return Some(Err(e)),
         };
         let mut next = from;
-        let mut skipped_a_subtree = false;
+        after_subtree = false;
         for key in keys.iter().filter(|k| k.len() > below.len()) {
             if *key < next {
                 continue; // inside a subtree already listed
@@ -110,7 +160,7 @@ pub(super) fn children<'s>(store: &'s EtcdStore, prefix: &Key) -> Entries<'s> {
                 Some(i) => {
                     buffer.push_back(format!("{}/", String::from_utf8_lossy(&rel[..i])));
                     next = [&below[..], &rel[..i], b"0"].concat(); // '0' follows '/'
-                    skipped_a_subtree = true;
+                    after_subtree = true;
                 }
                 None => {
                     buffer.push_back(String::from_utf8_lossy(rel).into_owned());
@@ -118,7 +168,7 @@ pub(super) fn children<'s>(store: &'s EtcdStore, prefix: &Key) -> Entries<'s> {
                 }
             }
         }
-        limit = if skipped_a_subtree { CHILDREN_FIRST_PAGE } else { (limit * 2).min(KEYS_PAGE) };
+        limit = if after_subtree { CHILDREN_FIRST_PAGE } else { (limit * 2).min(KEYS_PAGE) };
         if more {
             cursor = Some(next);
         }
