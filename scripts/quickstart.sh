@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Builds ovs and runs it on the embedded default store: no server needed.
+# (protoc is needed to build the etcd client; it is installed if missing.)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+if ! command -v protoc >/dev/null; then
+  as_root apt-get update -q && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q protobuf-compiler
+fi
+cargo build --release --locked
+ovs=target/release/ovs
+set -x
+$ovs config stores
+$ovs config set /ovs/framework/scheduling/celery \
+  '{"ovs.generic.execute_scrub": {"minute": "0", "hour": "*/3"}, "ovs.stats_monkey.run_all": null}'
+$ovs config get -o json /ovs/framework/scheduling/celery
+$ovs config list /ovs/framework
+$ovs config validate /ovs/framework/scheduling/celery '{"ovs.generic.execute_scrub": {"minute": "61"}}' || echo "rejected with exit $?"
+$ovs config list -r /
