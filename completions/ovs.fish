@@ -24,9 +24,9 @@ function __fish_ovs_using_subcommand
     contains -- $cmd[1] $argv
 end
 
-complete -c ovs -n "__fish_ovs_needs_command" -l store -d 'Store URL: dir:///path, etcd://host:port[,host:port...][/root], etcds://... for TLS [default: dir://$XDG_DATA_HOME/ovs-config]' -r
+complete -c ovs -n "__fish_ovs_needs_command" -l store -d 'Store URL: dir:///path, etcd://host:port[,host:port...][/root] (etcds:// for TLS), zk://host:port[,host:port...][/chroot] [default: dir://$XDG_DATA_HOME/ovs-config]' -r
 complete -c ovs -n "__fish_ovs_needs_command" -l timeout -d 'Seconds to wait for the store (write lock, connection, request)' -r
-complete -c ovs -n "__fish_ovs_needs_command" -l user -d 'User name for stores with authentication (or user@ in the URL); the password comes from $OVS_CONFIG_PASSWORD or --password-file, never from the command line' -r
+complete -c ovs -n "__fish_ovs_needs_command" -l user -d 'User for etcd authentication or ZooKeeper digest auth (or user@ in the URL); the password comes from $OVS_CONFIG_PASSWORD or --password-file, never from the command line' -r
 complete -c ovs -n "__fish_ovs_needs_command" -l password-file -d 'Read the password from the first line of PATH' -r -F
 complete -c ovs -n "__fish_ovs_needs_command" -l cacert -d 'CA certificate (PEM) to verify the store\'s TLS certificate; implies TLS' -r -F
 complete -c ovs -n "__fish_ovs_needs_command" -l cert -d 'Client certificate (PEM) for mutual TLS; needs --key' -r -F
@@ -38,9 +38,9 @@ complete -c ovs -n "__fish_ovs_needs_command" -s V -l version -d 'Print version'
 complete -c ovs -n "__fish_ovs_needs_command" -f -a "config" -d 'Read and write configuration keys'
 complete -c ovs -n "__fish_ovs_needs_command" -f -a "generate-docs" -d 'Write shell completions and man pages into DIR/completions and DIR/man'
 complete -c ovs -n "__fish_ovs_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c ovs -n "__fish_ovs_using_subcommand config; and not __fish_seen_subcommand_from list list-recursive get set edit delete validate stores help" -l store -d 'Store URL: dir:///path, etcd://host:port[,host:port...][/root], etcds://... for TLS [default: dir://$XDG_DATA_HOME/ovs-config]' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and not __fish_seen_subcommand_from list list-recursive get set edit delete validate stores help" -l store -d 'Store URL: dir:///path, etcd://host:port[,host:port...][/root] (etcds:// for TLS), zk://host:port[,host:port...][/chroot] [default: dir://$XDG_DATA_HOME/ovs-config]' -r
 complete -c ovs -n "__fish_ovs_using_subcommand config; and not __fish_seen_subcommand_from list list-recursive get set edit delete validate stores help" -l timeout -d 'Seconds to wait for the store (write lock, connection, request)' -r
-complete -c ovs -n "__fish_ovs_using_subcommand config; and not __fish_seen_subcommand_from list list-recursive get set edit delete validate stores help" -l user -d 'User name for stores with authentication (or user@ in the URL); the password comes from $OVS_CONFIG_PASSWORD or --password-file, never from the command line' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and not __fish_seen_subcommand_from list list-recursive get set edit delete validate stores help" -l user -d 'User for etcd authentication or ZooKeeper digest auth (or user@ in the URL); the password comes from $OVS_CONFIG_PASSWORD or --password-file, never from the command line' -r
 complete -c ovs -n "__fish_ovs_using_subcommand config; and not __fish_seen_subcommand_from list list-recursive get set edit delete validate stores help" -l password-file -d 'Read the password from the first line of PATH' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and not __fish_seen_subcommand_from list list-recursive get set edit delete validate stores help" -l cacert -d 'CA certificate (PEM) to verify the store\'s TLS certificate; implies TLS' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and not __fish_seen_subcommand_from list list-recursive get set edit delete validate stores help" -l cert -d 'Client certificate (PEM) for mutual TLS; needs --key' -r -F
@@ -60,9 +60,9 @@ complete -c ovs -n "__fish_ovs_using_subcommand config; and not __fish_seen_subc
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from list" -s o -l output -r -f -a "plain\t''
 json\t''
 yaml\t''"
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from list" -l store -d 'Store URL: dir:///path, etcd://host:port[,host:port...][/root], etcds://... for TLS [default: dir://$XDG_DATA_HOME/ovs-config]' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from list" -l store -d 'Store URL: dir:///path, etcd://host:port[,host:port...][/root] (etcds:// for TLS), zk://host:port[,host:port...][/chroot] [default: dir://$XDG_DATA_HOME/ovs-config]' -r
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from list" -l timeout -d 'Seconds to wait for the store (write lock, connection, request)' -r
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from list" -l user -d 'User name for stores with authentication (or user@ in the URL); the password comes from $OVS_CONFIG_PASSWORD or --password-file, never from the command line' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from list" -l user -d 'User for etcd authentication or ZooKeeper digest auth (or user@ in the URL); the password comes from $OVS_CONFIG_PASSWORD or --password-file, never from the command line' -r
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from list" -l password-file -d 'Read the password from the first line of PATH' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from list" -l cacert -d 'CA certificate (PEM) to verify the store\'s TLS certificate; implies TLS' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from list" -l cert -d 'Client certificate (PEM) for mutual TLS; needs --key' -r -F
@@ -74,9 +74,9 @@ complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcomma
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from list-recursive" -s o -l output -r -f -a "plain\t''
 json\t''
 yaml\t''"
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from list-recursive" -l store -d 'Store URL: dir:///path, etcd://host:port[,host:port...][/root], etcds://... for TLS [default: dir://$XDG_DATA_HOME/ovs-config]' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from list-recursive" -l store -d 'Store URL: dir:///path, etcd://host:port[,host:port...][/root] (etcds:// for TLS), zk://host:port[,host:port...][/chroot] [default: dir://$XDG_DATA_HOME/ovs-config]' -r
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from list-recursive" -l timeout -d 'Seconds to wait for the store (write lock, connection, request)' -r
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from list-recursive" -l user -d 'User name for stores with authentication (or user@ in the URL); the password comes from $OVS_CONFIG_PASSWORD or --password-file, never from the command line' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from list-recursive" -l user -d 'User for etcd authentication or ZooKeeper digest auth (or user@ in the URL); the password comes from $OVS_CONFIG_PASSWORD or --password-file, never from the command line' -r
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from list-recursive" -l password-file -d 'Read the password from the first line of PATH' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from list-recursive" -l cacert -d 'CA certificate (PEM) to verify the store\'s TLS certificate; implies TLS' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from list-recursive" -l cert -d 'Client certificate (PEM) for mutual TLS; needs --key' -r -F
@@ -87,9 +87,9 @@ complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcomma
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from get" -s o -l output -d 'plain: the value as stored; json/yaml: key, value (or value_base64) and revision' -r -f -a "plain\t''
 json\t''
 yaml\t''"
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from get" -l store -d 'Store URL: dir:///path, etcd://host:port[,host:port...][/root], etcds://... for TLS [default: dir://$XDG_DATA_HOME/ovs-config]' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from get" -l store -d 'Store URL: dir:///path, etcd://host:port[,host:port...][/root] (etcds:// for TLS), zk://host:port[,host:port...][/chroot] [default: dir://$XDG_DATA_HOME/ovs-config]' -r
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from get" -l timeout -d 'Seconds to wait for the store (write lock, connection, request)' -r
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from get" -l user -d 'User name for stores with authentication (or user@ in the URL); the password comes from $OVS_CONFIG_PASSWORD or --password-file, never from the command line' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from get" -l user -d 'User for etcd authentication or ZooKeeper digest auth (or user@ in the URL); the password comes from $OVS_CONFIG_PASSWORD or --password-file, never from the command line' -r
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from get" -l password-file -d 'Read the password from the first line of PATH' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from get" -l cacert -d 'CA certificate (PEM) to verify the store\'s TLS certificate; implies TLS' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from get" -l cert -d 'Client certificate (PEM) for mutual TLS; needs --key' -r -F
@@ -99,9 +99,9 @@ complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcomma
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from get" -s h -l help -d 'Print help'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from set" -s f -l file -d 'Read the value from PATH' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from set" -l if-revision -d 'Write only if KEY is still at revision REV (from get -o json)' -r
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from set" -l store -d 'Store URL: dir:///path, etcd://host:port[,host:port...][/root], etcds://... for TLS [default: dir://$XDG_DATA_HOME/ovs-config]' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from set" -l store -d 'Store URL: dir:///path, etcd://host:port[,host:port...][/root] (etcds:// for TLS), zk://host:port[,host:port...][/chroot] [default: dir://$XDG_DATA_HOME/ovs-config]' -r
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from set" -l timeout -d 'Seconds to wait for the store (write lock, connection, request)' -r
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from set" -l user -d 'User name for stores with authentication (or user@ in the URL); the password comes from $OVS_CONFIG_PASSWORD or --password-file, never from the command line' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from set" -l user -d 'User for etcd authentication or ZooKeeper digest auth (or user@ in the URL); the password comes from $OVS_CONFIG_PASSWORD or --password-file, never from the command line' -r
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from set" -l password-file -d 'Read the password from the first line of PATH' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from set" -l cacert -d 'CA certificate (PEM) to verify the store\'s TLS certificate; implies TLS' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from set" -l cert -d 'Client certificate (PEM) for mutual TLS; needs --key' -r -F
@@ -111,9 +111,9 @@ complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcomma
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from set" -s v -l verbose -d 'Log more to stderr (-v: what ovs does, -vv: also its libraries)'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from set" -s q -l quiet -d 'Print only results and errors, no progress notes'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from set" -s h -l help -d 'Print help'
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from edit" -l store -d 'Store URL: dir:///path, etcd://host:port[,host:port...][/root], etcds://... for TLS [default: dir://$XDG_DATA_HOME/ovs-config]' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from edit" -l store -d 'Store URL: dir:///path, etcd://host:port[,host:port...][/root] (etcds:// for TLS), zk://host:port[,host:port...][/chroot] [default: dir://$XDG_DATA_HOME/ovs-config]' -r
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from edit" -l timeout -d 'Seconds to wait for the store (write lock, connection, request)' -r
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from edit" -l user -d 'User name for stores with authentication (or user@ in the URL); the password comes from $OVS_CONFIG_PASSWORD or --password-file, never from the command line' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from edit" -l user -d 'User for etcd authentication or ZooKeeper digest auth (or user@ in the URL); the password comes from $OVS_CONFIG_PASSWORD or --password-file, never from the command line' -r
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from edit" -l password-file -d 'Read the password from the first line of PATH' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from edit" -l cacert -d 'CA certificate (PEM) to verify the store\'s TLS certificate; implies TLS' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from edit" -l cert -d 'Client certificate (PEM) for mutual TLS; needs --key' -r -F
@@ -122,9 +122,9 @@ complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcomma
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from edit" -s q -l quiet -d 'Print only results and errors, no progress notes'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from edit" -s h -l help -d 'Print help'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from delete" -l if-revision -d 'Delete only if KEY is still at revision REV' -r
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from delete" -l store -d 'Store URL: dir:///path, etcd://host:port[,host:port...][/root], etcds://... for TLS [default: dir://$XDG_DATA_HOME/ovs-config]' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from delete" -l store -d 'Store URL: dir:///path, etcd://host:port[,host:port...][/root] (etcds:// for TLS), zk://host:port[,host:port...][/chroot] [default: dir://$XDG_DATA_HOME/ovs-config]' -r
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from delete" -l timeout -d 'Seconds to wait for the store (write lock, connection, request)' -r
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from delete" -l user -d 'User name for stores with authentication (or user@ in the URL); the password comes from $OVS_CONFIG_PASSWORD or --password-file, never from the command line' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from delete" -l user -d 'User for etcd authentication or ZooKeeper digest auth (or user@ in the URL); the password comes from $OVS_CONFIG_PASSWORD or --password-file, never from the command line' -r
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from delete" -l password-file -d 'Read the password from the first line of PATH' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from delete" -l cacert -d 'CA certificate (PEM) to verify the store\'s TLS certificate; implies TLS' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from delete" -l cert -d 'Client certificate (PEM) for mutual TLS; needs --key' -r -F
@@ -135,9 +135,9 @@ complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcomma
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from delete" -s q -l quiet -d 'Print only results and errors, no progress notes'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from delete" -s h -l help -d 'Print help'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from validate" -s f -l file -d 'Read the value from PATH' -r -F
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from validate" -l store -d 'Store URL: dir:///path, etcd://host:port[,host:port...][/root], etcds://... for TLS [default: dir://$XDG_DATA_HOME/ovs-config]' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from validate" -l store -d 'Store URL: dir:///path, etcd://host:port[,host:port...][/root] (etcds:// for TLS), zk://host:port[,host:port...][/chroot] [default: dir://$XDG_DATA_HOME/ovs-config]' -r
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from validate" -l timeout -d 'Seconds to wait for the store (write lock, connection, request)' -r
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from validate" -l user -d 'User name for stores with authentication (or user@ in the URL); the password comes from $OVS_CONFIG_PASSWORD or --password-file, never from the command line' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from validate" -l user -d 'User for etcd authentication or ZooKeeper digest auth (or user@ in the URL); the password comes from $OVS_CONFIG_PASSWORD or --password-file, never from the command line' -r
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from validate" -l password-file -d 'Read the password from the first line of PATH' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from validate" -l cacert -d 'CA certificate (PEM) to verify the store\'s TLS certificate; implies TLS' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from validate" -l cert -d 'Client certificate (PEM) for mutual TLS; needs --key' -r -F
@@ -145,9 +145,9 @@ complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcomma
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from validate" -s v -l verbose -d 'Log more to stderr (-v: what ovs does, -vv: also its libraries)'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from validate" -s q -l quiet -d 'Print only results and errors, no progress notes'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from validate" -s h -l help -d 'Print help'
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from stores" -l store -d 'Store URL: dir:///path, etcd://host:port[,host:port...][/root], etcds://... for TLS [default: dir://$XDG_DATA_HOME/ovs-config]' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from stores" -l store -d 'Store URL: dir:///path, etcd://host:port[,host:port...][/root] (etcds:// for TLS), zk://host:port[,host:port...][/chroot] [default: dir://$XDG_DATA_HOME/ovs-config]' -r
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from stores" -l timeout -d 'Seconds to wait for the store (write lock, connection, request)' -r
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from stores" -l user -d 'User name for stores with authentication (or user@ in the URL); the password comes from $OVS_CONFIG_PASSWORD or --password-file, never from the command line' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from stores" -l user -d 'User for etcd authentication or ZooKeeper digest auth (or user@ in the URL); the password comes from $OVS_CONFIG_PASSWORD or --password-file, never from the command line' -r
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from stores" -l password-file -d 'Read the password from the first line of PATH' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from stores" -l cacert -d 'CA certificate (PEM) to verify the store\'s TLS certificate; implies TLS' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from stores" -l cert -d 'Client certificate (PEM) for mutual TLS; needs --key' -r -F
@@ -164,9 +164,9 @@ complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcomma
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "validate" -d 'Run the validators on a value (or on the stored one) without writing'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "stores" -d 'List the store kinds this build supports, with their URL form'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c ovs -n "__fish_ovs_using_subcommand generate-docs" -l store -d 'Store URL: dir:///path, etcd://host:port[,host:port...][/root], etcds://... for TLS [default: dir://$XDG_DATA_HOME/ovs-config]' -r
+complete -c ovs -n "__fish_ovs_using_subcommand generate-docs" -l store -d 'Store URL: dir:///path, etcd://host:port[,host:port...][/root] (etcds:// for TLS), zk://host:port[,host:port...][/chroot] [default: dir://$XDG_DATA_HOME/ovs-config]' -r
 complete -c ovs -n "__fish_ovs_using_subcommand generate-docs" -l timeout -d 'Seconds to wait for the store (write lock, connection, request)' -r
-complete -c ovs -n "__fish_ovs_using_subcommand generate-docs" -l user -d 'User name for stores with authentication (or user@ in the URL); the password comes from $OVS_CONFIG_PASSWORD or --password-file, never from the command line' -r
+complete -c ovs -n "__fish_ovs_using_subcommand generate-docs" -l user -d 'User for etcd authentication or ZooKeeper digest auth (or user@ in the URL); the password comes from $OVS_CONFIG_PASSWORD or --password-file, never from the command line' -r
 complete -c ovs -n "__fish_ovs_using_subcommand generate-docs" -l password-file -d 'Read the password from the first line of PATH' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand generate-docs" -l cacert -d 'CA certificate (PEM) to verify the store\'s TLS certificate; implies TLS' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand generate-docs" -l cert -d 'Client certificate (PEM) for mutual TLS; needs --key' -r -F

@@ -41,7 +41,7 @@ impl Settings {
 /// or --password-file, so it never shows in `ps` or shell history.
 fn credentials(global: &Global, store: &StoreUrl) -> Result<Option<Credentials>, anyhow::Error> {
     let url_user = match store {
-        StoreUrl::Etcd(url) => url.user.clone(),
+        StoreUrl::Etcd(url) | StoreUrl::ZooKeeper(url) => url.user().map(String::from),
         StoreUrl::Dir(_) => None,
     };
     let Some(user) = global.user.clone().or(url_user) else {

@@ -27,6 +27,10 @@ impl Key {
         if text.chars().any(char::is_control) {
             return Err(err("control characters are not allowed"));
         }
+        if text.chars().any(|c| ('\u{E000}'..='\u{F8FF}').contains(&c) || c >= '\u{FFF0}') {
+            // ZooKeeper refuses these in znode paths; a key must work on every store.
+            return Err(err("private-use, special and non-BMP characters (e.g. emoji) are not allowed"));
+        }
         if text == "/" {
             return Ok(Key::root());
         }
@@ -102,12 +106,12 @@ mod tests {
     fn normalises_leading_and_trailing_slash() {
         assert_eq!(Key::parse("a/b/").unwrap().as_str(), "/a/b");
         assert_eq!(Key::parse("/").unwrap(), Key::root());
-        assert_eq!(Key::parse("/ünï/çødé").unwrap().as_str(), "/ünï/çødé");
+        assert_eq!(Key::parse("/ünï/çødé/ключ/✓").unwrap().as_str(), "/ünï/çødé/ключ/✓");
     }
 
     #[test]
     fn rejects_bad_segments() {
-        for bad in ["", "//", "/a//b", "/a/./b", "/a/..", "/a\nb", "/a\0", "/a/b//"] {
+        for bad in ["", "//", "/a//b", "/a/./b", "/a/..", "/a\nb", "/a\0", "/a/b//", "/🔑", "/a\u{E000}", "/\u{FFFF}"] {
             assert!(Key::parse(bad).is_err(), "{bad:?} should be rejected");
         }
     }

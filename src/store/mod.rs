@@ -6,10 +6,11 @@ mod children;
 pub mod dir;
 pub mod etcd;
 mod key;
+pub mod zookeeper;
 mod url;
 
 pub use key::{Key, KeyError};
-pub use url::{EtcdUrl, StoreKind, StoreUrl, UrlError, SUPPORTED};
+pub use url::{ClusterUrl, StoreKind, StoreUrl, UrlError, SUPPORTED};
 
 use std::time::Duration;
 
@@ -169,6 +170,7 @@ pub fn open(url: &StoreUrl, options: &Options) -> Result<Box<dyn Store>, StoreEr
     match url {
         StoreUrl::Dir(path) => Ok(Box::new(dir::DirStore::open(path, options.timeout))),
         StoreUrl::Etcd(etcd) => Ok(Box::new(etcd::EtcdStore::open(etcd, options)?)),
+        StoreUrl::ZooKeeper(zk) => Ok(Box::new(zookeeper::ZkStore::open(zk, options)?)),
     }
 }
 

@@ -1,4 +1,5 @@
-//! Store URLs: `dir:///path`, `etcd://h1:2379,h2:2379[/root]`, `etcds://...`.
+//! Store URLs: `dir:///path`, `etcd://h1:2379,h2:2379[/root]`, `etcds://...`,
+//! `zk://h1:2181,h2:2181[/chroot]`.
 //! Credentials never live here: a user name may, a password may not.
 
 use std::path::PathBuf;
@@ -8,17 +9,18 @@ use super::Key;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum StoreUrl {
     Dir(PathBuf),
-    Etcd(EtcdUrl),
+    Etcd(ClusterUrl),
+    ZooKeeper(ClusterUrl),
 }
 
-/// `etcd[s]://[user@]host:port[,host:port...][/root]`
+/// `SCHEME://[user@]host:port[,host:port...][/root]`, for etcd and ZooKeeper.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct EtcdUrl {
+pub struct ClusterUrl {
     /// `host:port`, in the order given: the first live one is used.
     pub endpoints: Vec<String>,
     pub tls: bool,
     pub user: Option<String>,
-    /// Every key lives below this etcd key prefix (`/` for none).
+    /// Every key lives below this prefix (etcd) or chroot (ZooKeeper); `/` for none.
     pub root: Key,
 }
 
@@ -48,12 +50,15 @@ pub const SUPPORTED: &[StoreKind] = &[
         about: "etcd v3: revisions are mod_revision, conditions and batches are transactions",
     },
     StoreKind { scheme: "etcds", form: "etcds://host:port[,...][/root]", about: "etcd v3 over TLS (see --cacert)" },
+    StoreKind {
+        scheme: "zk",
+        form: "zk://[user@]host:port[,host:port...][/chroot]",
+        about: "ZooKeeper: revisions are the znode's mzxid, writes are version-checked, batches are multi",
+    },
 ];
 
 /// Kinds the design names that this build does not include yet.
-const PLANNED: &[&str] = &["zk", "consul", "sqlite"];
-
-const ETCD_DEFAULT_PORT: u16 = 2379;
+const PLANNED: &[&str] = &["consul", "sqlite"];
 
 impl StoreUrl {
     pub fn parse(text: &str) -> Result<StoreUrl, UrlError> {
@@ -68,7 +73,8 @@ impl StoreUrl {
                 }
                 Ok(StoreUrl::Dir(PathBuf::from(rest)))
             }
-            "etcd" | "etcds" => parse_etcd(rest, scheme == "etcds").map(StoreUrl::Etcd).map_err(err),
+            "etcd" | "etcds" => parse_cluster(rest, scheme == "etcds", 2379).map(StoreUrl::Etcd).map_err(err),
+            "zk" => parse_cluster(rest, false, 2181).map(StoreUrl::ZooKeeper).map_err(err),
             s if PLANNED.contains(&s) => Err(err(format!(
                 "store kind {s:?} is not supported by this build (see `ovs config stores`)"
             ))),
@@ -77,7 +83,7 @@ impl StoreUrl {
     }
 }
 
-fn parse_etcd(rest: &str, tls: bool) -> Result<EtcdUrl, String> {
+fn parse_cluster(rest: &str, tls: bool, default_port: u16) -> Result<ClusterUrl, String> {
     let (authority, root) = match rest.find('/') {
         Some(i) => (&rest[..i], &rest[i..]),
         None => (rest, "/"),
@@ -90,13 +96,13 @@ fn parse_etcd(rest: &str, tls: bool) -> Result<EtcdUrl, String> {
         Some((user, hosts)) => (Some(user.to_string()), hosts),
         None => (None, authority),
     };
-    let endpoints = hosts.split(',').map(endpoint).collect::<Result<Vec<_>, _>>()?;
+    let endpoints = hosts.split(',').map(|h| endpoint(h, default_port)).collect::<Result<Vec<_>, _>>()?;
     let root = Key::parse(root).map_err(|e| format!("bad root: {}", e.reason))?;
-    Ok(EtcdUrl { endpoints, tls, user, root })
+    Ok(ClusterUrl { endpoints, tls, user, root })
 }
 
 /// `host[:port]` with a valid port; `[v6]:port` is kept as written.
-fn endpoint(text: &str) -> Result<String, String> {
+fn endpoint(text: &str, default_port: u16) -> Result<String, String> {
     if text.is_empty() {
         return Err("empty endpoint (expected host:port[,host:port...])".into());
     }
@@ -104,7 +110,7 @@ fn endpoint(text: &str) -> Result<String, String> {
         Some((host, port)) if !host.is_empty() && !port.contains(']') => {
             (host, port.parse::<u16>().map_err(|_| format!("bad port {port:?} in {text:?}"))?)
         }
-        _ => (text, ETCD_DEFAULT_PORT),
+        _ => (text, default_port),
     };
     if host.is_empty() || host.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(format!("bad host in {text:?}"));
@@ -117,12 +123,21 @@ impl std::fmt::Display for StoreUrl {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             StoreUrl::Dir(path) => write!(f, "dir://{}", path.display()),
-            StoreUrl::Etcd(url) => {
-                let scheme = if url.tls { "etcds" } else { "etcd" };
-                let root = if url.root.is_root() { "" } else { url.root.as_str() };
-                write!(f, "{scheme}://{}{root}", url.endpoints.join(","))
-            }
+            StoreUrl::Etcd(url) => url.fmt_with(f, if url.tls { "etcds" } else { "etcd" }),
+            StoreUrl::ZooKeeper(url) => url.fmt_with(f, "zk"),
         }
+    }
+}
+
+impl ClusterUrl {
+    fn fmt_with(&self, f: &mut std::fmt::Formatter<'_>, scheme: &str) -> std::fmt::Result {
+        let root = if self.root.is_root() { "" } else { self.root.as_str() };
+        write!(f, "{scheme}://{}{root}", self.endpoints.join(","))
+    }
+
+    /// The user named in the URL, if any.
+    pub fn user(&self) -> Option<&str> {
+        self.user.as_deref()
     }
 }
 
@@ -149,10 +164,17 @@ mod tests {
     }
 
     #[test]
+    fn parses_zookeeper() {
+        let StoreUrl::ZooKeeper(url) = StoreUrl::parse("zk://h1,h2:2182/flocker").unwrap() else { panic!() };
+        assert_eq!(url.endpoints, ["h1:2181", "h2:2182"]);
+        assert_eq!(url.root.as_str(), "/flocker");
+    }
+
+    #[test]
     fn rejects_bad_urls() {
         for bad in [
             "", "dir://relative", "nope://x", "/just/a/path", "etcd://", "etcd://h:notaport", "etcd://h1,,h2",
-            "etcd://u:secret@h:1", "etcd://h:1/a//b", "etcd://h:99999", "zk://h:2181",
+            "etcd://u:secret@h:1", "etcd://h:1/a//b", "etcd://h:99999", "zk://", "consul://h:8500",
         ] {
             assert!(StoreUrl::parse(bad).is_err(), "{bad:?}");
         }

@@ -26,7 +26,7 @@ use etcd_client::{
 };
 use tonic::Code;
 
-use super::{root_is_not_a_key, Entries, EtcdUrl, Key, Options, Precondition, Revision, Store, StoreError, Versioned};
+use super::{root_is_not_a_key, Entries, ClusterUrl, Key, Options, Precondition, Revision, Store, StoreError, Versioned};
 
 pub struct EtcdStore {
     rt: tokio::runtime::Runtime,
@@ -41,7 +41,7 @@ pub struct EtcdStore {
 }
 
 impl EtcdStore {
-    pub fn open(url: &EtcdUrl, options: &Options) -> Result<EtcdStore, StoreError> {
+    pub fn open(url: &ClusterUrl, options: &Options) -> Result<EtcdStore, StoreError> {
         let describe = super::StoreUrl::Etcd(url.clone()).to_string();
         let backend = |message: String| StoreError::Backend { store: describe.clone(), message };
         let rt = tokio::runtime::Builder::new_current_thread()

@@ -1,0 +1,329 @@
+//! ZooKeeper. A key is the znode at the same path below the chroot, with
+//! the value as its data, so `zkCli.sh get /ovs/framework/memcache` and
+//! `ovs config get /ovs/framework/memcache` read the same bytes.
+//!
+//! A znode holds data and children at once; etcd and the directory store
+//! have no such parents. Writing `/a/b/c` creates `/a` and `/a/b` with empty
+//! data. The rule that makes every backend list the same keys: **a znode is
+//! a key when it has data or has no children.** An empty parent is not a key
+//! (`get` says not found, `list -r` skips it). Deleting a key prunes the
+//! empty parents it leaves behind, in the same multi; deleting a key that
+//! still has keys below it empties its data, which makes it a parent again.
+//! The one thing that cannot be told apart: an empty value on a znode that
+//! has children reads as a parent, not as a key.
+//!
+//! Revisions are the znode's `mzxid`, the transaction id of its last change,
+//! which no later znode at that path can share: a key deleted and created
+//! again never matches an old revision. A conditional write reads the stat,
+//! compares `mzxid`, and writes with ZooKeeper's version check on the
+//! `version` it read, so a change in between fails the write (BadVersion)
+//! and it is looked at again.
+//!
+//! Recursive delete is one multi (children before parents), refused with a
+//! clear error when the subtree does not fit in one request. `/zookeeper`,
+//! ZooKeeper's own tree, is never listed or written.
+
+mod listing;
+
+use std::cell::RefCell;
+use std::future::Future;
+use std::time::Duration;
+
+use zookeeper_client as zk;
+
+use super::{root_is_not_a_key, ClusterUrl, Entries, Key, KeyError, Options, Precondition, Revision, Store, StoreError, Versioned};
+
+/// ZooKeeper's default jute.maxbuffer is 1 MiB; keep a margin for headers.
+const MAX_MULTI_BYTES: usize = 1_000_000;
+/// How often a write looks again when the znode changed under it.
+const WRITE_ATTEMPTS: usize = 8;
+
+pub struct ZkStore {
+    rt: tokio::runtime::Runtime,
+    hosts: String,
+    /// The chroot as a path prefix ("" for none).
+    root: String,
+    describe: String,
+    timeout: Duration,
+    auth: Option<Vec<u8>>,
+    client: RefCell<Option<zk::Client>>,
+}
+
+fn is_key(stat: &zk::Stat) -> bool {
+    stat.data_length > 0 || stat.num_children == 0
+}
+
+fn revision(stat: &zk::Stat) -> Revision {
+    Revision(stat.mzxid.max(0) as u64)
+}
+
+impl ZkStore {
+    pub fn open(url: &ClusterUrl, options: &Options) -> Result<ZkStore, StoreError> {
+        let describe = super::StoreUrl::ZooKeeper(url.clone()).to_string();
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| {
+            StoreError::Backend { store: describe.clone(), message: format!("cannot start the I/O runtime: {e}") }
+        })?;
+        Ok(ZkStore {
+            rt,
+            hosts: url.endpoints.join(","),
+            root: if url.root.is_root() { String::new() } else { url.root.as_str().to_string() },
+            describe,
+            timeout: options.timeout,
+            auth: options.credentials.as_ref().map(|c| format!("{}:{}", c.user, c.password).into_bytes()),
+            client: RefCell::new(None),
+        })
+    }
+
+    fn path(&self, key: &Key) -> String {
+        match (self.root.is_empty(), key.is_root()) {
+            (true, _) => key.as_str().to_string(),
+            (false, true) => self.root.clone(),
+            (false, false) => format!("{}{}", self.root, key),
+        }
+    }
+
+    /// The ovs key for a znode path below the chroot.
+    fn key_of(&self, path: &str) -> String {
+        path[self.root.len()..].to_string()
+    }
+
+    /// `/zookeeper` is ZooKeeper's own, when there is no chroot.
+    fn reserved(&self, key: &Key) -> Result<(), StoreError> {
+        if self.root.is_empty() && Key::parse("/zookeeper").is_ok_and(|z| z.contains(key.as_str())) {
+            return Err(KeyError { text: key.to_string(), reason: "/zookeeper belongs to ZooKeeper itself" }.into());
+        }
+        Ok(())
+    }
+
+    fn error(&self, e: zk::Error) -> StoreError {
+        use zk::Error as E;
+        match e {
+            E::NoHosts | E::ConnectionLoss | E::SessionExpired | E::Timeout | E::Throttled => {
+                StoreError::Unreachable { store: self.describe.clone(), endpoint: self.hosts.clone(), reason: e.to_string() }
+            }
+            E::NoAuth | E::AuthFailed => {
+                StoreError::Backend { store: self.describe.clone(), message: format!("access denied: {e}") }
+            }
+            e => StoreError::Backend { store: self.describe.clone(), message: e.to_string() },
+        }
+    }
+
+    /// Run `op` with a connected client; the whole call, connecting
+    /// included, is bounded by the timeout.
+    fn run<T, F, Fut>(&self, op: F) -> Result<T, StoreError>
+    where
+        F: FnOnce(zk::Client) -> Fut,
+        Fut: Future<Output = Result<T, zk::Error>>,
+    {
+        self.call(op)?.map_err(|e| self.error(e))
+    }
+
+    /// Like `run`, but hands back what ZooKeeper said about the operation
+    /// itself, for writes that look again when the znode changed under them.
+    fn call<T, F, Fut>(&self, op: F) -> Result<Result<T, zk::Error>, StoreError>
+    where
+        F: FnOnce(zk::Client) -> Fut,
+        Fut: Future<Output = Result<T, zk::Error>>,
+    {
+        // The timer must be made inside the runtime.
+        let outcome = self.rt.block_on(async {
+            tokio::time::timeout(self.timeout, async {
+                let client = self.client().await.map_err(|e| self.error(e))?;
+                Ok(op(client).await)
+            })
+            .await
+        });
+        outcome.unwrap_or_else(|_| {
+            Err(StoreError::Timeout {
+                store: self.describe.clone(),
+                after: self.timeout,
+                during: format!("talking to {}", self.hosts),
+            })
+        })
+    }
+
+    async fn client(&self) -> Result<zk::Client, zk::Error> {
+        if let Some(client) = self.client.borrow().as_ref() {
+            return Ok(client.clone());
+        }
+        let mut connector = zk::Client::connector();
+        // Try each server once, then give up: exit 6 instead of waiting.
+        connector.fail_eagerly();
+        connector.session_timeout(self.timeout.max(Duration::from_secs(4)));
+        connector.connection_timeout(self.timeout / 2);
+        if let Some(auth) = &self.auth {
+            connector.auth("digest".to_string(), auth.clone());
+        }
+        let client = connector.connect(&self.hosts).await?;
+        *self.client.borrow_mut() = Some(client.clone());
+        Ok(client)
+    }
+
+    /// New znodes: open to all, or with credentials only to their creator.
+    fn create_options(&self) -> zk::CreateOptions<'static> {
+        let acls = if self.auth.is_some() { zk::Acls::creator_all() } else { zk::Acls::anyone_all() };
+        zk::CreateMode::Persistent.with_acls(acls)
+    }
+
+    fn stat(&self, path: &str) -> Result<Option<zk::Stat>, StoreError> {
+        let path = path.to_string();
+        self.run(|c| async move { c.check_stat(&path).await })
+    }
+
+    /// A multi that deletes `ops` paths (with their expected versions) and
+    /// then every ancestor of `top` left empty and childless by it.
+    fn delete_and_prune(&self, ops: Vec<(String, Option<i32>)>, top: &str) -> Result<Result<(), zk::Error>, StoreError> {
+        let mut all = ops;
+        let mut path = top.to_string();
+        while let Some(i) = path.rfind('/').filter(|i| *i > self.root.len()) {
+            path.truncate(i);
+            match self.stat(&path)? {
+                Some(stat) if stat.data_length == 0 && stat.num_children == 1 => all.push((path.clone(), Some(stat.version))),
+                _ => break,
+            }
+        }
+        self.call(|c| async move {
+            let mut multi = c.new_multi_writer();
+            for (path, version) in &all {
+                multi.add_delete(path, *version)?;
+            }
+            multi.commit().await.map(|_| ()).map_err(zk::Error::from)
+        })
+    }
+}
+
+/// The znode changed between reading its stat and writing: look again.
+fn retryable(e: &zk::Error) -> bool {
+    matches!(e, zk::Error::BadVersion | zk::Error::NoNode | zk::Error::NodeExists | zk::Error::NotEmpty)
+}
+
+impl Store for ZkStore {
+    fn describe(&self) -> &str {
+        &self.describe
+    }
+
+    fn get(&self, key: &Key) -> Result<Versioned, StoreError> {
+        root_is_not_a_key(key)?;
+        self.reserved(key)?;
+        let path = self.path(key);
+        let found = self.run(|c| async move {
+            match c.get_data(&path).await {
+                Ok(found) => Ok(Some(found)),
+                Err(zk::Error::NoNode) => Ok(None),
+                Err(e) => Err(e),
+            }
+        })?;
+        match found {
+            Some((value, stat)) if is_key(&stat) => Ok(Versioned { value, revision: revision(&stat) }),
+            _ => Err(StoreError::NotFound { key: key.clone() }),
+        }
+    }
+
+    fn put(&self, key: &Key, value: &[u8], cond: Precondition) -> Result<Revision, StoreError> {
+        root_is_not_a_key(key)?;
+        self.reserved(key)?;
+        let path = self.path(key);
+        for _ in 0..WRITE_ATTEMPTS {
+            let stat = self.stat(&path)?;
+            let current = stat.as_ref().filter(|s| is_key(s)).map(revision);
+            if !cond.holds(current) {
+                return Err(StoreError::precondition_failed(key, cond, current));
+            }
+            let (path, value, options) = (path.clone(), value.to_vec(), self.create_options());
+            let written = self.call(|c| async move {
+                match stat {
+                    Some(stat) => c.set_data(&path, &value, Some(stat.version)).await,
+                    None => match c.create(&path, &value, &options).await {
+                        Err(zk::Error::NoNode) => {
+                            let parent = &path[..path.rfind('/').unwrap_or(0)];
+                            match c.mkdir(parent, &options).await {
+                                Ok(()) | Err(zk::Error::NodeExists) => c.create(&path, &value, &options).await,
+                                Err(e) => Err(e),
+                            }
+                        }
+                        other => other,
+                    }
+                    .map(|(stat, _)| stat),
+                }
+            })?;
+            match written {
+                Ok(stat) => return Ok(revision(&stat)),
+                Err(e) if retryable(&e) => continue, // changed under us: look again
+                Err(e) => return Err(self.error(e)),
+            }
+        }
+        Err(StoreError::Conflict { key: key.clone(), detail: "it kept changing while being written".into() })
+    }
+
+    fn delete(&self, key: &Key, cond: Precondition) -> Result<(), StoreError> {
+        root_is_not_a_key(key)?;
+        self.reserved(key)?;
+        let path = self.path(key);
+        for _ in 0..WRITE_ATTEMPTS {
+            let stat = match self.stat(&path)? {
+                Some(stat) if is_key(&stat) => stat,
+                _ => return Err(StoreError::NotFound { key: key.clone() }),
+            };
+            if !cond.holds(Some(revision(&stat))) {
+                return Err(StoreError::precondition_failed(key, cond, Some(revision(&stat))));
+            }
+            let outcome = if stat.num_children > 0 {
+                // Keys below stay: the znode goes back to being a parent.
+                let path = path.clone();
+                self.call(|c| async move { c.set_data(&path, &[], Some(stat.version)).await.map(|_| ()) })?
+            } else {
+                self.delete_and_prune(vec![(path.clone(), Some(stat.version))], &path)?
+            };
+            match outcome {
+                Ok(()) => return Ok(()),
+                Err(e) if retryable(&e) => continue,
+                Err(e) => return Err(self.error(e)),
+            }
+        }
+        Err(StoreError::Conflict { key: key.clone(), detail: "it kept changing while being deleted".into() })
+    }
+
+    fn delete_tree(&self, prefix: &Key) -> Result<u64, StoreError> {
+        self.reserved(prefix)?;
+        let top = self.path(prefix);
+        for _ in 0..WRITE_ATTEMPTS {
+            let nodes = listing::subtree(self, &top)?;
+            let keys = nodes.iter().filter(|(_, stat)| is_key(stat)).count() as u64;
+            if nodes.is_empty() {
+                return Ok(0);
+            }
+            // Breadth first, reversed: every child is deleted before its parent.
+            let mut ops: Vec<(String, Option<i32>)> = nodes.into_iter().rev().map(|(path, _)| (path, None)).collect();
+            if prefix.is_root() || top == self.root {
+                ops.retain(|(path, _)| *path != top); // the root (or chroot) stays
+            }
+            let bytes: usize = ops.iter().map(|(p, _)| p.len() + 16).sum();
+            if bytes > MAX_MULTI_BYTES {
+                return Err(StoreError::Backend {
+                    store: self.describe.clone(),
+                    message: format!(
+                        "{prefix} holds {} znodes, too many for one atomic multi (~{bytes} bytes > {MAX_MULTI_BYTES}); \
+                         nothing was deleted: delete smaller subtrees first",
+                        ops.len()
+                    ),
+                });
+            }
+            match self.delete_and_prune(ops, &top)? {
+                Ok(()) => return Ok(keys),
+                Err(e) if retryable(&e) => continue,
+                Err(e) => return Err(self.error(e)),
+            }
+        }
+        Err(StoreError::Conflict { key: prefix.clone(), detail: "the subtree kept changing while being deleted".into() })
+    }
+
+    fn keys(&self, prefix: &Key) -> Result<Entries<'_>, StoreError> {
+        self.reserved(prefix)?;
+        Ok(listing::keys(self, self.path(prefix)))
+    }
+
+    fn children(&self, prefix: &Key) -> Result<Entries<'_>, StoreError> {
+        self.reserved(prefix)?;
+        listing::children(self, self.path(prefix))
+    }
+}
