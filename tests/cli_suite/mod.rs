@@ -168,7 +168,7 @@ pub fn quiet_silences_notes(env: &Env) {
 }
 
 pub fn a_closed_pipe_is_not_an_error(env: &Env) {
-    env.config(&["set", "/big", "-"]).write_stdin("x".repeat(1 << 20)).assert().success();
+    env.config(&["set", "/big", "-"]).write_stdin("x".repeat(900 << 10)).assert().success();
     let script = format!("set -o pipefail; {} config get /big | head -c 1 >/dev/null", assert_cmd::cargo::cargo_bin("ovs").display());
     std::process::Command::new("bash")
         .args(["-c", &script])

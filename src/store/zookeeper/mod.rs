@@ -33,8 +33,9 @@ use zookeeper_client as zk;
 
 use super::{root_is_not_a_key, ClusterUrl, Entries, Key, KeyError, Options, Precondition, Revision, Store, StoreError, Versioned};
 
-/// ZooKeeper's default jute.maxbuffer is 1 MiB; keep a margin for headers.
-const MAX_MULTI_BYTES: usize = 1_000_000;
+/// ZooKeeper's default jute.maxbuffer is 1 MiB per request (a larger one
+/// makes the server drop the connection); keep a margin for headers.
+const MAX_REQUEST_BYTES: usize = 1_000_000;
 /// How often a write looks again when the znode changed under it.
 const WRITE_ATTEMPTS: usize = 8;
 
@@ -175,7 +176,9 @@ impl ZkStore {
     fn delete_and_prune(&self, ops: Vec<(String, Option<i32>)>, top: &str) -> Result<Result<(), zk::Error>, StoreError> {
         let mut all = ops;
         let mut path = top.to_string();
-        while let Some(i) = path.rfind('/').filter(|i| *i > self.root.len()) {
+        // Up to, not including, the ZooKeeper root: a chroot that ovs created
+        // as a parent goes too when it is left empty.
+        while let Some(i) = path.rfind('/').filter(|i| *i > 0) {
             path.truncate(i);
             match self.stat(&path)? {
                 Some(stat) if stat.data_length == 0 && stat.num_children == 1 => all.push((path.clone(), Some(stat.version))),
@@ -222,6 +225,15 @@ impl Store for ZkStore {
     fn put(&self, key: &Key, value: &[u8], cond: Precondition) -> Result<Revision, StoreError> {
         root_is_not_a_key(key)?;
         self.reserved(key)?;
+        if value.len() > MAX_REQUEST_BYTES {
+            return Err(StoreError::Backend {
+                store: self.describe.clone(),
+                message: format!(
+                    "a {}-byte value is over ZooKeeper's limit of about {MAX_REQUEST_BYTES} bytes per znode (jute.maxbuffer); nothing was written",
+                    value.len()
+                ),
+            });
+        }
         let path = self.path(key);
         for _ in 0..WRITE_ATTEMPTS {
             let stat = self.stat(&path)?;
@@ -294,15 +306,13 @@ impl Store for ZkStore {
             }
             // Breadth first, reversed: every child is deleted before its parent.
             let mut ops: Vec<(String, Option<i32>)> = nodes.into_iter().rev().map(|(path, _)| (path, None)).collect();
-            if prefix.is_root() || top == self.root {
-                ops.retain(|(path, _)| *path != top); // the root (or chroot) stays
-            }
+            ops.retain(|(path, _)| path != "/"); // ZooKeeper's root stays
             let bytes: usize = ops.iter().map(|(p, _)| p.len() + 16).sum();
-            if bytes > MAX_MULTI_BYTES {
+            if bytes > MAX_REQUEST_BYTES {
                 return Err(StoreError::Backend {
                     store: self.describe.clone(),
                     message: format!(
-                        "{prefix} holds {} znodes, too many for one atomic multi (~{bytes} bytes > {MAX_MULTI_BYTES}); \
+                        "{prefix} holds {} znodes, too many for one atomic multi (~{bytes} bytes > {MAX_REQUEST_BYTES}); \
                          nothing was deleted: delete smaller subtrees first",
                         ops.len()
                     ),

@@ -1,0 +1,121 @@
+//! The CLI suite against a real ZooKeeper, and what is ZooKeeper's own: the
+//! ensemble with a server down, zkCli interop, digest auth, chroot, parents.
+
+mod cli_suite;
+mod util;
+
+use predicates::str::contains;
+use util::zookeeper::ZkEnsemble;
+use util::{Env, CELERY_KEY, GOOD_SCHEDULE};
+
+fn zk_env() -> Option<Env> {
+    let zk = ZkEnsemble::start(1)?;
+    Some(Env::with_store(zk.url(), Box::new(zk)))
+}
+
+cli_suite!(zk_env);
+
+fn zk(env: &Env) -> &ZkEnsemble {
+    env.server.as_ref().unwrap().downcast_ref().unwrap()
+}
+
+#[test]
+fn zkcli_writes_read_back_identically_and_the_reverse() {
+    let Some(env) = zk_env() else { return };
+    let out = zk(&env).zkcli("create /interop\ncreate /interop/text from-zkcli\ncreate /interop/dir\ncreate /interop/dir/k v");
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(env.get("/interop/text"), b"from-zkcli");
+    env.config(&["list", "/interop"]).assert().success().stdout("dir/\ntext\n");
+    env.set("/interop/from-ovs", "hello ovs");
+    let out = zk(&env).zkcli("get /interop/from-ovs");
+    assert!(String::from_utf8_lossy(&out.stdout).lines().any(|l| l == "hello ovs"), "{out:?}");
+}
+
+#[test]
+fn empty_parents_are_not_keys_and_are_pruned() {
+    let Some(env) = zk_env() else { return };
+    env.set("/p/q/r", "leaf");
+    env.config(&["list", "-r", "/"]).assert().success().stdout("/p/q/r\n");
+    env.config(&["get", "/p/q"]).assert().code(4);
+    // Deleting the leaf removes the parents it created.
+    env.config(&["delete", "/p/q/r"]).assert().success();
+    let out = zk(&env).zkcli("ls /");
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("p,") && !String::from_utf8_lossy(&out.stdout).contains("[p"), "{out:?}");
+    // A key that still has keys below it becomes a parent again when deleted.
+    env.set("/k", "v");
+    env.set("/k/below", "w");
+    env.config(&["delete", "/k"]).assert().success();
+    env.config(&["list", "-r", "/"]).assert().success().stdout("/k/below\n");
+    env.config(&["get", "/k"]).assert().code(4);
+}
+
+#[test]
+fn chroot_scopes_every_key() {
+    let Some(env) = zk_env() else { return };
+    let chrooted = format!("{}/flocker/control", zk(&env).url());
+    env.config(&["set", "/state", "v1"]).args(["--store", &chrooted]).assert().success();
+    env.config(&["list", "-r", "/"]).args(["--store", &chrooted]).assert().success().stdout("/state\n");
+    assert_eq!(env.get("/flocker/control/state"), b"v1");
+    env.config(&["delete", "-r", "--yes", "/"]).args(["--store", &chrooted]).assert().success();
+    // The chroot ovs created as a parent goes with its last key.
+    env.config(&["list", "-r", "/"]).assert().success().stdout("");
+}
+
+#[test]
+fn a_value_over_the_znode_limit_is_refused_before_sending() {
+    let Some(env) = zk_env() else { return };
+    env.config(&["set", "/big", "-"]).write_stdin("x".repeat(1 << 20)).assert().code(1).stderr(contains("jute.maxbuffer"));
+    env.config(&["get", "/big"]).assert().code(4);
+}
+
+#[test]
+fn zookeepers_own_tree_is_neither_listed_nor_written() {
+    let Some(env) = zk_env() else { return };
+    env.config(&["list"]).assert().success().stdout("");
+    env.config(&["set", "/zookeeper/quota", "x"]).assert().code(2);
+}
+
+#[test]
+fn every_command_works_with_one_server_of_three_down() {
+    let Some(mut zk) = ZkEnsemble::start(3) else { return };
+    zk.kill(0); // the first server in the connect string
+    let env = Env::with_store(zk.url(), Box::new(()));
+    env.config(&["set", CELERY_KEY, GOOD_SCHEDULE]).assert().success();
+    env.config(&["set", "/f/a", "1"]).assert().success();
+    env.config(&["set", "--if-absent", "/f/b/c", "2"]).assert().success();
+    assert_eq!(env.get("/f/a"), b"1");
+    env.config(&["list", "/f"]).assert().success().stdout("a\nb/\n");
+    env.config(&["list", "-r", "/f"]).assert().success().stdout("/f/a\n/f/b/c\n");
+    env.config(&["validate", CELERY_KEY]).assert().success();
+    let rev = env.revision("/f/a").to_string();
+    env.config(&["set", "/f/a", "3", "--if-revision", &rev]).assert().success();
+    let editor = env.editor("e.sh", r#"printf 'edited' > "$1""#);
+    env.config(&["edit", "/f/a"]).env("EDITOR", editor).assert().success();
+    assert_eq!(env.get("/f/a"), b"edited");
+    env.config(&["delete", "/f/a"]).assert().success();
+    env.config(&["delete", "-r", "--yes", "/f"]).assert().success();
+    env.config(&["list", "-r", "/f"]).assert().success().stdout("");
+    drop(zk);
+}
+
+#[test]
+fn every_server_down_exits_6() {
+    let Some(mut zk) = ZkEnsemble::start(1) else { return };
+    let url = zk.url();
+    zk.kill(0);
+    let env = Env::with_store(url, Box::new(()));
+    env.config(&["get", "/x", "--timeout", "2"]).assert().code(6).stderr(contains(zk.hosts().as_str()));
+}
+
+#[test]
+fn digest_auth_protects_what_it_creates() {
+    let Some(env) = zk_env() else { return };
+    let url = format!("zk://alice@{}", zk(&env).hosts());
+    env.config(&["set", "/secret/k", "v"]).args(["--store", &url]).env("OVS_CONFIG_PASSWORD", "alice-pw").assert().success();
+    env.config(&["get", "/secret/k"]).args(["--store", &url]).env("OVS_CONFIG_PASSWORD", "alice-pw").assert().success().stdout("v");
+    // Anonymous and wrong-password clients are refused, and no password is echoed.
+    env.config(&["get", "/secret/k"]).assert().code(1).stderr(contains("access denied"));
+    let out = env.config(&["get", "/secret/k"]).args(["--store", &url]).env("OVS_CONFIG_PASSWORD", "wrong-pw").assert().code(1).get_output().clone();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("access denied") && !stderr.contains("wrong-pw") && !stderr.contains("alice-pw"), "{stderr}");
+}

@@ -1,0 +1,143 @@
+//! Real ZooKeeper servers for tests (Debian's `zookeeper` package): a
+//! standalone server or an ensemble, on free loopback ports with temporary
+//! data dirs, killed on drop. Without java or ZooKeeper the tests are
+//! skipped with a message, except when CI=true, where that fails them.
+
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use ovs_config::store::{self, Key, Options, StoreUrl};
+
+use super::etcd::{free_port, require};
+
+const ZK_SERVER: &str = "/usr/share/zookeeper/bin/zkServer.sh";
+const ZK_CLI: &str = "/usr/share/zookeeper/bin/zkCli.sh";
+
+pub struct ZkEnsemble {
+    servers: Vec<Server>,
+    pub dir: tempfile::TempDir,
+}
+
+struct Server {
+    client_port: u16,
+    child: Option<Child>,
+}
+
+fn installed() -> bool {
+    if !require("java") {
+        return false;
+    }
+    let found = Path::new(ZK_SERVER).exists();
+    if !found {
+        assert!(std::env::var("CI").as_deref() != Ok("true"), "ZooKeeper is not installed and CI=true: run scripts/test.sh");
+        eprintln!("SKIP: ZooKeeper is not installed (run scripts/test.sh)");
+    }
+    found
+}
+
+impl ZkEnsemble {
+    /// A standalone server (n = 1) or an n-server ensemble, ready to serve.
+    pub fn start(n: usize) -> Option<ZkEnsemble> {
+        if !installed() {
+            return None;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let ports: Vec<(u16, u16, u16)> = (0..n).map(|_| (free_port(), free_port(), free_port())).collect();
+        let peers: String = ports
+            .iter()
+            .enumerate()
+            .map(|(i, (_, quorum, election))| format!("server.{}=127.0.0.1:{quorum}:{election}\n", i + 1))
+            .collect();
+        let servers = ports
+            .iter()
+            .enumerate()
+            .map(|(i, &(client, _, _))| {
+                let data = dir.path().join(format!("s{}", i + 1));
+                std::fs::create_dir_all(&data).unwrap();
+                let mut cfg = format!(
+                    "tickTime=200\ninitLimit=50\nsyncLimit=25\ndataDir={}\nclientPort={client}\n\
+                     clientPortAddress=127.0.0.1\nadmin.enableServer=false\nforceSync=no\n\
+                     maxSessionTimeout=60000\n4lw.commands.whitelist=ruok,srvr\n",
+                    data.display()
+                );
+                if n > 1 {
+                    cfg.push_str(&peers);
+                    std::fs::write(data.join("myid"), format!("{}\n", i + 1)).unwrap();
+                }
+                let cfg_path = dir.path().join(format!("zoo{}.cfg", i + 1));
+                std::fs::write(&cfg_path, cfg).unwrap();
+                let log = std::fs::File::create(dir.path().join(format!("s{}.log", i + 1))).unwrap();
+                let child = Command::new(ZK_SERVER)
+                    .arg("start-foreground")
+                    .arg(&cfg_path)
+                    .env("ZOO_LOG_DIR", dir.path())
+                    .env("JVMFLAGS", "-Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1")
+                    .stdout(log.try_clone().unwrap())
+                    .stderr(log)
+                    .spawn()
+                    .expect("start ZooKeeper");
+                Server { client_port: client, child: Some(child) }
+            })
+            .collect();
+        let ensemble = ZkEnsemble { servers, dir };
+        ensemble.wait_ready();
+        Some(ensemble)
+    }
+
+    /// Every server answers a read (an ensemble has elected its leader).
+    fn wait_ready(&self) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let options = Options { timeout: Duration::from_secs(2), ..Options::default() };
+        for server in &self.servers {
+            let url = format!("zk://127.0.0.1:{}", server.client_port);
+            loop {
+                let store = store::open(&StoreUrl::parse(&url).unwrap(), &options).unwrap();
+                match store.children(&Key::root()).map(|entries| entries.count()) {
+                    Ok(_) => break,
+                    Err(e) if Instant::now() > deadline => panic!("ZooKeeper did not start: {e}; logs in {:?}", self.dir.path()),
+                    Err(_) => std::thread::sleep(Duration::from_millis(100)),
+                }
+            }
+        }
+    }
+
+    /// `127.0.0.1:P1,127.0.0.1:P2,...`
+    pub fn hosts(&self) -> String {
+        self.servers.iter().map(|s| format!("127.0.0.1:{}", s.client_port)).collect::<Vec<_>>().join(",")
+    }
+
+    pub fn url(&self) -> String {
+        format!("zk://{}", self.hosts())
+    }
+
+    /// Kill server `i` (SIGKILL, like a crashed machine).
+    pub fn kill(&mut self, i: usize) {
+        if let Some(mut child) = self.servers[i].child.take() {
+            child.kill().unwrap();
+            child.wait().unwrap();
+        }
+    }
+
+    /// ZooKeeper's own CLI, fed `commands` one per line in one session.
+    pub fn zkcli(&self, commands: &str) -> Output {
+        let mut child = Command::new(ZK_CLI)
+            .args(["-server", &self.hosts()])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        child.stdin.take().unwrap().write_all(format!("{commands}\nquit\n").as_bytes()).unwrap();
+        child.wait_with_output().unwrap()
+    }
+}
+
+impl Drop for ZkEnsemble {
+    fn drop(&mut self) {
+        for i in 0..self.servers.len() {
+            self.kill(i);
+        }
+    }
+}
