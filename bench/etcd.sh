@@ -14,14 +14,10 @@ REPS=${REPS:-200}
 KEYS=${KEYS:-100000}
 RUNS=${RUNS:-5}
 
-need() { command -v "$1" >/dev/null || { echo "installing $2"; apt-get install -y -q "$2" >/dev/null; }; }
-need etcd etcd-server; need etcdctl etcd-client; need protoc protobuf-compiler
-[ -x /usr/bin/time ] || apt-get install -y -q time >/dev/null
-
-cargo build --release -q
-OVS=$PWD/target/release/ovs
+. bench/lib.sh
+need etcd etcd-server; need etcdctl etcd-client
+build_ovs
 WORK=$(mktemp -d)
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 CP=$(port); PP=$(port)
 etcd --name bench --data-dir "$WORK/data" --max-txn-ops 10000 \
   --listen-client-urls "http://127.0.0.1:$CP" --advertise-client-urls "http://127.0.0.1:$CP" \
@@ -46,20 +42,6 @@ ops = ''.join(f'put /bench/{i // per:02d}/{i:06d} value-{i}\\n' for i in range(b
 sys.stdout.write('\\n' + ops + '\\n\\n')" "$batch" "$per_child" | etcdctl --endpoints "$EP" txn >/dev/null
 done
 [ "$("$OVS" config list -r /bench | wc -l)" -eq "$KEYS" ] || { echo "load failed"; exit 1; }
-
-now() { date +%s%N; }
-# seconds for REPS runs of a command
-loop() { local t0; t0=$(now); for _ in $(seq "$REPS"); do "$@" >/dev/null; done; echo "$(( ($(now) - t0) / 1000 ))"; }
-# best of RUNS: "seconds peak_kb"
-best() {
-  local best_t="" best_m=""
-  for _ in $(seq "$RUNS"); do
-    read -r t m < <(/usr/bin/time -f "%e %M" "$@" 2>&1 >/dev/null | tail -1)
-    if [ -z "$best_t" ] || awk "BEGIN{exit !($t < $best_t)}"; then best_t=$t; best_m=$m; fi
-  done
-  echo "$best_t $best_m"
-}
-ratio() { awk "BEGIN{printf \"%.2f\", $1 / $2}"; }
 
 KEY=/bench/05/$(printf %06d $((KEYS / 2)))
 "$OVS" config get "$KEY" >/dev/null

@@ -1,15 +1,16 @@
-//! Listings. ZooKeeper answers one znode at a time, so every batch of
-//! requests is sent before the first answer is awaited: a directory's
-//! children are all asked for at once, and `list -r` costs one round trip
-//! per directory level it expands, not one per znode. `getChildren2` returns
-//! a znode's stat with its children, which is all `is_key` needs.
+//! Listings. ZooKeeper answers one znode per request and serves one
+//! session's requests in order, so asking for znodes one by one costs a
+//! round trip each, and even pipelined requests cost the server a full
+//! request each. Instead a directory's children are classified together:
+//! one multi-read (ZooKeeper 3.6+) asks for all their children lists, and
+//! only the children that have children of their own need their stat
+//! (pipelined) to tell whether they also hold a value. `list -r` thus costs a
+//! few requests per directory it expands, not one per znode.
 //!
 //! `keys` walks depth-first in byte order of the full key: a child `name`
 //! sorts as `name` and its subtree as `name/`, which is where `/a/x` falls
 //! among `/a-b` and `/a0`. Memory holds the directories still to expand on
 //! the current path, not the tree.
-
-use std::future::Future;
 
 use futures::future::join_all;
 use zookeeper_client as zk;
@@ -17,7 +18,7 @@ use zookeeper_client as zk;
 use super::{is_key, ZkStore};
 use crate::store::{Entries, StoreError};
 
-/// Requests in flight at once.
+/// Requests in flight at once, and paths per multi-read.
 const BATCH: usize = 1_000;
 
 fn join(path: &str, name: &str) -> String {
@@ -28,23 +29,31 @@ fn join(path: &str, name: &str) -> String {
     }
 }
 
-/// `op` on every path, pipelined; None where the znode is gone.
-fn each<T, F, Fut>(store: &ZkStore, paths: &[String], op: F) -> Result<Vec<Option<T>>, StoreError>
-where
-    F: Fn(zk::Client, String) -> Fut + Copy,
-    Fut: Future<Output = Result<T, zk::Error>>,
-{
+/// What a listing needs to know of a znode.
+struct Node {
+    is_key: bool,
+    children: Vec<String>,
+}
+
+/// The children lists of `paths`, one multi-read per batch; None where the
+/// znode is gone.
+fn children_lists(store: &ZkStore, paths: &[String]) -> Result<Vec<Option<Vec<String>>>, StoreError> {
     let mut out = Vec::with_capacity(paths.len());
     for chunk in paths.chunks(BATCH) {
         let answers = store.run(|c| async move {
-            let pending = chunk.iter().map(|p| op(c.clone(), p.clone()));
-            join_all(pending)
-                .await
+            let mut reader = c.new_multi_reader();
+            for path in chunk {
+                reader.add_get_children(path)?;
+            }
+            reader
+                .commit()
+                .await?
                 .into_iter()
                 .map(|answer| match answer {
-                    Ok(value) => Ok(Some(value)),
-                    Err(zk::Error::NoNode) => Ok(None),
-                    Err(e) => Err(e),
+                    zk::MultiReadResult::Children { children } => Ok(Some(children)),
+                    zk::MultiReadResult::Error { err: zk::Error::NoNode } => Ok(None),
+                    zk::MultiReadResult::Error { err } => Err(err),
+                    _ => Err(zk::Error::UnexpectedError("a children read answered something else".into())),
                 })
                 .collect::<Result<Vec<_>, _>>()
         })?;
@@ -53,9 +62,41 @@ where
     Ok(out)
 }
 
-/// Children names and stat of every path.
-fn expand(store: &ZkStore, paths: &[String]) -> Result<Vec<Option<(Vec<String>, zk::Stat)>>, StoreError> {
-    each(store, paths, |c, p| async move { c.get_children(&p).await })
+/// Stats of `paths`, pipelined: every request is sent before the first
+/// answer is awaited.
+fn stats(store: &ZkStore, paths: &[String]) -> Result<Vec<Option<zk::Stat>>, StoreError> {
+    let mut out = Vec::with_capacity(paths.len());
+    for chunk in paths.chunks(BATCH) {
+        let answers = store.run(|c| async move {
+            let pending = chunk.iter().map(|p| {
+                let (c, p) = (c.clone(), p.clone());
+                async move { c.check_stat(&p).await }
+            });
+            join_all(pending).await.into_iter().collect::<Result<Vec<_>, _>>()
+        })?;
+        out.extend(answers);
+    }
+    Ok(out)
+}
+
+/// Classify `paths`: a znode without children is a key; one with children
+/// is a key only if it has data, which its stat says.
+fn classify(store: &ZkStore, paths: &[String]) -> Result<Vec<Option<Node>>, StoreError> {
+    let lists = children_lists(store, paths)?;
+    let parents: Vec<String> =
+        paths.iter().zip(&lists).filter(|(_, l)| l.as_ref().is_some_and(|l| !l.is_empty())).map(|(p, _)| p.clone()).collect();
+    let mut parent_stats = stats(store, &parents)?.into_iter();
+    Ok(lists
+        .into_iter()
+        .map(|list| {
+            let children = list?;
+            if children.is_empty() {
+                return Some(Node { is_key: true, children });
+            }
+            let stat = parent_stats.next().flatten()?;
+            Some(Node { is_key: is_key(&stat), children })
+        })
+        .collect())
 }
 
 /// The children of `path` that ovs may show (not ZooKeeper's own tree).
@@ -68,19 +109,18 @@ fn child_paths(store: &ZkStore, path: &str, names: Vec<String>) -> Vec<String> {
 }
 
 pub(super) fn children(store: &ZkStore, path: String) -> Result<Entries<'_>, StoreError> {
-    let Some(Some((names, _))) = expand(store, std::slice::from_ref(&path))?.pop() else {
+    let Some(Some(top)) = classify(store, std::slice::from_ref(&path))?.pop() else {
         return Ok(Box::new(std::iter::empty()));
     };
-    let paths = child_paths(store, &path, names);
-    let stats = each(store, &paths, |c, p| async move { c.check_stat(&p).await })?;
+    let paths = child_paths(store, &path, top.children);
     let mut entries = Vec::with_capacity(paths.len());
-    for (child, stat) in paths.iter().zip(stats) {
-        let Some(Some(stat)) = stat else { continue };
+    for (child, node) in paths.iter().zip(classify(store, &paths)?) {
+        let Some(node) = node else { continue };
         let name = &child[child.rfind('/').map_or(0, |i| i + 1)..];
-        if is_key(&stat) {
+        if node.is_key {
             entries.push(name.to_string());
         }
-        if stat.num_children > 0 {
+        if !node.children.is_empty() {
             entries.push(format!("{name}/"));
         }
     }
@@ -115,9 +155,9 @@ pub(super) fn keys(store: &ZkStore, top: String) -> Entries<'_> {
     let mut start = Some(top);
     Box::new(std::iter::from_fn(move || loop {
         if let Some(top) = start.take() {
-            match expand(store, std::slice::from_ref(&top)) {
+            match children_lists(store, std::slice::from_ref(&top)) {
                 Ok(mut found) => {
-                    if let Some(Some((names, _))) = found.pop() {
+                    if let Some(Some(names)) = found.pop() {
                         stack.push(Item::Dir(top, names));
                     }
                 }
@@ -128,18 +168,18 @@ pub(super) fn keys(store: &ZkStore, top: String) -> Entries<'_> {
             Item::Key(path) => return Some(Ok(store.key_of(&path))),
             Item::Dir(path, names) => {
                 let paths = child_paths(store, &path, names);
-                let found = match expand(store, &paths) {
-                    Ok(found) => found,
+                let nodes = match classify(store, &paths) {
+                    Ok(nodes) => nodes,
                     Err(e) => return Some(Err(e)),
                 };
                 let mut items = Vec::with_capacity(paths.len());
-                for (child, found) in paths.into_iter().zip(found) {
-                    let Some((names, stat)) = found else { continue };
-                    if is_key(&stat) {
+                for (child, node) in paths.into_iter().zip(nodes) {
+                    let Some(node) = node else { continue };
+                    if node.is_key {
                         items.push(Item::Key(child.clone()));
                     }
-                    if !names.is_empty() {
-                        items.push(Item::Dir(child, names));
+                    if !node.children.is_empty() {
+                        items.push(Item::Dir(child, node.children));
                     }
                 }
                 items.sort_by(by_key_order);
@@ -150,17 +190,17 @@ pub(super) fn keys(store: &ZkStore, top: String) -> Entries<'_> {
 }
 
 /// Every znode at and below `top`, breadth first (parents before children),
-/// with its stat: what a recursive delete must remove.
-pub(super) fn subtree(store: &ZkStore, top: &str) -> Result<Vec<(String, zk::Stat)>, StoreError> {
+/// and whether it is a key: what a recursive delete must remove.
+pub(super) fn subtree(store: &ZkStore, top: &str) -> Result<Vec<(String, bool)>, StoreError> {
     let mut out = Vec::new();
     let mut level = vec![top.to_string()];
     while !level.is_empty() {
-        let found = expand(store, &level)?;
+        let nodes = classify(store, &level)?;
         let mut next = Vec::new();
-        for (path, found) in level.into_iter().zip(found) {
-            let Some((names, stat)) = found else { continue };
-            next.extend(child_paths(store, &path, names));
-            out.push((path, stat));
+        for (path, node) in level.into_iter().zip(nodes) {
+            let Some(node) = node else { continue };
+            next.extend(child_paths(store, &path, node.children));
+            out.push((path, node.is_key));
         }
         level = next;
     }

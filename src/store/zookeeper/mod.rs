@@ -300,7 +300,7 @@ impl Store for ZkStore {
         let top = self.path(prefix);
         for _ in 0..WRITE_ATTEMPTS {
             let nodes = listing::subtree(self, &top)?;
-            let keys = nodes.iter().filter(|(_, stat)| is_key(stat)).count() as u64;
+            let keys = nodes.iter().filter(|(_, is_key)| *is_key).count() as u64;
             if nodes.is_empty() {
                 return Ok(0);
             }

@@ -1,0 +1,30 @@
+# Helpers shared by the benchmark scripts (sourced, not run).
+
+# A free TCP port on 127.0.0.1.
+port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+now() { date +%s%N; }
+
+# Microseconds for REPS runs of a command.
+loop() { local t0; t0=$(now); for _ in $(seq "$REPS"); do "$@" >/dev/null; done; echo "$(( ($(now) - t0) / 1000 ))"; }
+
+# Best of RUNS runs: "seconds peak_rss_kb".
+best() {
+  local best_t="" best_m="" t m
+  for _ in $(seq "$RUNS"); do
+    read -r t m < <(/usr/bin/time -f "%e %M" "$@" 2>&1 >/dev/null | tail -1)
+    if [ -z "$best_t" ] || awk "BEGIN{exit !($t < $best_t)}"; then best_t=$t; best_m=$m; fi
+  done
+  echo "$best_t $best_m"
+}
+
+ratio() { awk "BEGIN{printf \"%.2f\", $1 / $2}"; }
+
+need() { command -v "$1" >/dev/null || { echo "installing $2"; apt-get install -y -q "$2" >/dev/null; }; }
+
+build_ovs() {
+  need protoc protobuf-compiler
+  [ -x /usr/bin/time ] || apt-get install -y -q time >/dev/null
+  cargo build --release -q
+  OVS=$PWD/target/release/ovs
+}

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Times `ovs config list -r` against ZooKeeper's own `zkCli.sh ls -R` on the
+# same real server in one run and prints the ratio (ovs / zkCli; target
+# <= 0.2). Not a test: run it by hand, on an otherwise idle machine.
+#
+#   bash bench/zk.sh            # DIRS=10 PER_DIR=1000 (10,000 znodes) RUNS=3
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DIRS=${DIRS:-10}
+PER_DIR=${PER_DIR:-1000}
+RUNS=${RUNS:-3}
+ZKBIN=/usr/share/zookeeper/bin
+
+. bench/lib.sh
+[ -x $ZKBIN/zkServer.sh ] || apt-get install -y -q zookeeper >/dev/null
+build_ovs
+WORK=$(mktemp -d)
+CP=$(port)
+cat >"$WORK/zoo.cfg" <<CFG
+tickTime=500
+initLimit=10
+syncLimit=5
+dataDir=$WORK/data
+clientPort=$CP
+clientPortAddress=127.0.0.1
+admin.enableServer=false
+CFG
+ZOO_LOG_DIR=$WORK $ZKBIN/zkServer.sh start-foreground "$WORK/zoo.cfg" >"$WORK/zk.log" 2>&1 &
+ZK_PID=$!
+trap 'kill $ZK_PID 2>/dev/null; wait $ZK_PID 2>/dev/null; rm -rf "$WORK"' EXIT
+export OVS_CONFIG_STORE="zk://127.0.0.1:$CP"
+for _ in $(seq 100); do "$OVS" config list / >/dev/null 2>&1 && break; sleep 0.2; done
+
+total=$((DIRS * PER_DIR))
+echo "loading $total znodes ($DIRS directories x $PER_DIR) with one zkCli session..."
+python3 -c "
+import sys
+d, p = int(sys.argv[1]), int(sys.argv[2])
+print('create /bench')
+for i in range(d):
+    print(f'create /bench/{i:02d}')
+    for j in range(p):
+        print(f'create /bench/{i:02d}/{j:05d} value-{j}')
+print('quit')" "$DIRS" "$PER_DIR" | $ZKBIN/zkCli.sh -server "127.0.0.1:$CP" >/dev/null 2>&1
+[ "$("$OVS" config list -r /bench | wc -l)" -eq "$total" ] || { echo "load failed"; exit 1; }
+
+echo "list -r /bench over $total znodes, best of $RUNS"
+read -r ot om < <(best "$OVS" config list -r /bench)
+read -r zt zm < <(best $ZKBIN/zkCli.sh -server "127.0.0.1:$CP" ls -R /bench)
+printf '   ovs %5.2f s %6d KB   zkCli %5.2f s %6d KB   time ratio %s (target <= 0.2)\n' \
+  "$ot" "$om" "$zt" "$zm" "$(ratio "$ot" "$zt")"
