@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use predicates::str::contains;
 use util::etcd::EtcdCluster;
-use util::{Env, CELERY_KEY, GOOD_SCHEDULE};
+use util::Env;
 
 fn etcd_env() -> Option<Env> {
     let cluster = EtcdCluster::start(1)?;
@@ -59,21 +59,7 @@ fn every_command_works_with_one_member_of_three_down() {
     let Some(mut etcd) = EtcdCluster::start(3) else { return };
     etcd.kill(0); // the first endpoint in the URL
     let env = Env::with_store(etcd.url(), Box::new(()));
-    env.config(&["set", CELERY_KEY, GOOD_SCHEDULE]).assert().success();
-    env.config(&["set", "/f/a", "1"]).assert().success();
-    env.config(&["set", "--if-absent", "/f/b/c", "2"]).assert().success();
-    assert_eq!(env.get("/f/a"), b"1");
-    env.config(&["list", "/f"]).assert().success().stdout("a\nb/\n");
-    env.config(&["list", "-r", "/f"]).assert().success().stdout("/f/a\n/f/b/c\n");
-    env.config(&["validate", CELERY_KEY]).assert().success();
-    let rev = env.revision("/f/a").to_string();
-    env.config(&["set", "/f/a", "3", "--if-revision", &rev]).assert().success();
-    let editor = env.editor("e.sh", r#"printf 'edited' > "$1""#);
-    env.config(&["edit", "/f/a"]).env("EDITOR", editor).assert().success();
-    assert_eq!(env.get("/f/a"), b"edited");
-    env.config(&["delete", "/f/a"]).assert().success();
-    env.config(&["delete", "-r", "--yes", "/f"]).assert().success();
-    env.config(&["list", "-r", "/f"]).assert().success().stdout("");
+    cli_suite::every_command_once(&env);
 }
 
 #[test]

@@ -10,7 +10,7 @@ use crate::util::{Env, BAD_SCHEDULE, CELERY_KEY, GOOD_SCHEDULE};
 #[macro_export]
 macro_rules! cli_suite {
     ($factory:expr) => {
-        $crate::cli_suite!(@each $factory; get_prints_the_value_byte_for_byte, get_missing_key_exits_4_with_one_line, get_json_and_yaml_carry_key_value_and_revision, binary_values_come_as_base64_in_json_and_raw_in_plain, set_reads_stdin_with_dash, set_without_a_value_is_a_usage_error, list_shows_children_and_recursive_keys_sorted, if_absent_creates_once, if_revision_writes_only_at_that_revision, dry_run_validates_and_writes_nothing, celery_schedule_is_validated_on_set, validate_checks_without_writing, delete_one_key, delete_with_stale_revision_is_a_conflict, recursive_delete_needs_yes_off_a_terminal_and_keeps_the_boundary, quiet_silences_notes, a_closed_pipe_is_not_an_error, edit_writes_the_changed_text, visual_wins_over_editor, edit_creates_a_missing_key, unchanged_text_writes_nothing, the_editor_sees_a_json_suffix_for_the_schedule, invalid_text_exits_3_and_keeps_the_text, a_concurrent_write_exits_5_and_keeps_the_text, a_concurrent_create_is_also_a_conflict, a_failing_editor_exits_1_and_keeps_the_text, a_blank_editor_variable_is_a_usage_error);
+        $crate::cli_suite!(@each $factory; every_command_once, get_prints_the_value_byte_for_byte, get_missing_key_exits_4_with_one_line, get_json_and_yaml_carry_key_value_and_revision, binary_values_come_as_base64_in_json_and_raw_in_plain, set_reads_stdin_with_dash, set_without_a_value_is_a_usage_error, list_shows_children_and_recursive_keys_sorted, if_absent_creates_once, if_revision_writes_only_at_that_revision, dry_run_validates_and_writes_nothing, celery_schedule_is_validated_on_set, validate_checks_without_writing, delete_one_key, delete_with_stale_revision_is_a_conflict, recursive_delete_needs_yes_off_a_terminal_and_keeps_the_boundary, quiet_silences_notes, a_closed_pipe_is_not_an_error, edit_writes_the_changed_text, visual_wins_over_editor, edit_creates_a_missing_key, unchanged_text_writes_nothing, the_editor_sees_a_json_suffix_for_the_schedule, invalid_text_exits_3_and_keeps_the_text, a_concurrent_write_exits_5_and_keeps_the_text, a_concurrent_create_is_also_a_conflict, a_failing_editor_exits_1_and_keeps_the_text, a_blank_editor_variable_is_a_usage_error);
     };
     (@each $factory:expr; $($name:ident),*) => {
         $(
@@ -176,6 +176,25 @@ pub fn a_closed_pipe_is_not_an_error(env: &Env) {
         .status()
         .map(|s| assert!(s.success(), "{s}"))
         .unwrap();
+}
+
+/// Every command once; the failover tests run it with a member down.
+pub fn every_command_once(env: &Env) {
+    env.config(&["set", CELERY_KEY, GOOD_SCHEDULE]).assert().success();
+    env.config(&["set", "/f/a", "1"]).assert().success();
+    env.config(&["set", "--if-absent", "/f/b/c", "2"]).assert().success();
+    assert_eq!(env.get("/f/a"), b"1");
+    env.config(&["list", "/f"]).assert().success().stdout("a\nb/\n");
+    env.config(&["list", "-r", "/f"]).assert().success().stdout("/f/a\n/f/b/c\n");
+    env.config(&["validate", CELERY_KEY]).assert().success();
+    let rev = env.revision("/f/a").to_string();
+    env.config(&["set", "/f/a", "3", "--if-revision", &rev]).assert().success();
+    let editor = env.editor("e.sh", r#"printf 'edited' > "$1""#);
+    env.config(&["edit", "/f/a"]).env("EDITOR", editor).assert().success();
+    assert_eq!(env.get("/f/a"), b"edited");
+    env.config(&["delete", "/f/a"]).assert().success();
+    env.config(&["delete", "-r", "--yes", "/f"]).assert().success();
+    env.config(&["list", "-r", "/f"]).assert().success().stdout("");
 }
 
 // edit, driven by EDITOR scripts

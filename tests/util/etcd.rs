@@ -4,21 +4,18 @@
 
 use std::net::TcpListener;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use ovs_config::store::{self, Key, Options, StoreError, StoreUrl, TlsFiles};
 
+use super::process::Server;
+
 pub struct EtcdCluster {
-    members: Vec<Member>,
+    members: Vec<Server>,
     pub dir: tempfile::TempDir,
     /// Set when the cluster serves TLS and wants client certificates.
     pub tls: Option<TlsFiles>,
-}
-
-struct Member {
-    client_port: u16,
-    child: Option<Child>,
 }
 
 pub fn free_port() -> u16 {
@@ -87,7 +84,7 @@ impl EtcdCluster {
                     .stderr(log)
                     .spawn()
                     .expect("start etcd");
-                Member { client_port: client, child: Some(child) }
+                Server::new(client, child)
             })
             .collect();
         let cluster = EtcdCluster { members, dir, tls };
@@ -127,10 +124,7 @@ impl EtcdCluster {
 
     /// Kill member `i` (SIGKILL, like a crashed machine).
     pub fn kill(&mut self, i: usize) {
-        if let Some(mut child) = self.members[i].child.take() {
-            child.kill().unwrap();
-            child.wait().unwrap();
-        }
+        self.members[i].kill();
     }
 
     /// etcdctl against this cluster.
@@ -149,13 +143,6 @@ impl EtcdCluster {
     }
 }
 
-impl Drop for EtcdCluster {
-    fn drop(&mut self) {
-        for i in 0..self.members.len() {
-            self.kill(i);
-        }
-    }
-}
 
 /// A throwaway CA, a server certificate for 127.0.0.1 and a client one.
 fn make_certificates(dir: &std::path::Path) -> TlsFiles {

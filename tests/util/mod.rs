@@ -4,6 +4,7 @@
 #![allow(dead_code)] // each test binary uses a different part of it
 
 pub mod etcd;
+pub mod process;
 pub mod zookeeper;
 
 use std::path::{Path, PathBuf};

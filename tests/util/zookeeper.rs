@@ -4,12 +4,13 @@
 //! skipped with a message, except when CI=true, where that fails them.
 
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use ovs_config::store::{self, Key, Options, StoreUrl};
 
 use super::etcd::{free_port, require};
+use super::process::Server;
 
 const ZK_SERVER: &str = "/usr/share/zookeeper/bin/zkServer.sh";
 const ZK_CLI: &str = "/usr/share/zookeeper/bin/zkCli.sh";
@@ -17,11 +18,6 @@ const ZK_CLI: &str = "/usr/share/zookeeper/bin/zkCli.sh";
 pub struct ZkEnsemble {
     servers: Vec<Server>,
     pub dir: tempfile::TempDir,
-}
-
-struct Server {
-    client_port: u16,
-    child: Option<Child>,
 }
 
 fn installed() -> bool {
@@ -77,7 +73,7 @@ impl ZkEnsemble {
                     .stderr(log)
                     .spawn()
                     .expect("start ZooKeeper");
-                Server { client_port: client, child: Some(child) }
+                Server::new(client, child)
             })
             .collect();
         let ensemble = ZkEnsemble { servers, dir };
@@ -113,10 +109,7 @@ impl ZkEnsemble {
 
     /// Kill server `i` (SIGKILL, like a crashed machine).
     pub fn kill(&mut self, i: usize) {
-        if let Some(mut child) = self.servers[i].child.take() {
-            child.kill().unwrap();
-            child.wait().unwrap();
-        }
+        self.servers[i].kill();
     }
 
     /// ZooKeeper's own CLI, fed `commands` one per line in one session.
@@ -131,13 +124,5 @@ impl ZkEnsemble {
         use std::io::Write;
         child.stdin.take().unwrap().write_all(format!("{commands}\nquit\n").as_bytes()).unwrap();
         child.wait_with_output().unwrap()
-    }
-}
-
-impl Drop for ZkEnsemble {
-    fn drop(&mut self) {
-        for i in 0..self.servers.len() {
-            self.kill(i);
-        }
     }
 }
