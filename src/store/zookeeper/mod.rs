@@ -195,6 +195,26 @@ impl ZkStore {
     }
 }
 
+/// Create `path`, and its missing parents (empty, so not keys) if need be.
+async fn create_with_parents(
+    c: &zk::Client,
+    path: &str,
+    value: &[u8],
+    options: &zk::CreateOptions<'_>,
+) -> Result<zk::Stat, zk::Error> {
+    let created = match c.create(path, value, options).await {
+        Err(zk::Error::NoNode) => {
+            let parent = &path[..path.rfind('/').unwrap_or(0)];
+            match c.mkdir(parent, options).await {
+                Ok(()) | Err(zk::Error::NodeExists) => c.create(path, value, options).await,
+                Err(e) => Err(e),
+            }
+        }
+        other => other,
+    };
+    created.map(|(stat, _)| stat)
+}
+
 /// The znode changed between reading its stat and writing: look again.
 fn retryable(e: &zk::Error) -> bool {
     matches!(e, zk::Error::BadVersion | zk::Error::NoNode | zk::Error::NodeExists | zk::Error::NotEmpty)
@@ -236,26 +256,28 @@ impl Store for ZkStore {
         }
         let path = self.path(key);
         for _ in 0..WRITE_ATTEMPTS {
-            let stat = self.stat(&path)?;
-            let current = stat.as_ref().filter(|s| is_key(s)).map(revision);
-            if !cond.holds(current) {
-                return Err(StoreError::precondition_failed(key, cond, current));
-            }
+            // An unconditional write reads nothing first: it tries the update
+            // and creates the znode when there is none.
+            let expected = match cond {
+                Precondition::Any => None,
+                _ => {
+                    let stat = self.stat(&path)?;
+                    let current = stat.as_ref().filter(|s| is_key(s)).map(revision);
+                    if !cond.holds(current) {
+                        return Err(StoreError::precondition_failed(key, cond, current));
+                    }
+                    Some(stat.map(|s| s.version))
+                }
+            };
             let (path, value, options) = (path.clone(), value.to_vec(), self.create_options());
             let written = self.call(|c| async move {
-                match stat {
-                    Some(stat) => c.set_data(&path, &value, Some(stat.version)).await,
-                    None => match c.create(&path, &value, &options).await {
-                        Err(zk::Error::NoNode) => {
-                            let parent = &path[..path.rfind('/').unwrap_or(0)];
-                            match c.mkdir(parent, &options).await {
-                                Ok(()) | Err(zk::Error::NodeExists) => c.create(&path, &value, &options).await,
-                                Err(e) => Err(e),
-                            }
-                        }
+                match expected {
+                    None => match c.set_data(&path, &value, None).await {
+                        Err(zk::Error::NoNode) => create_with_parents(&c, &path, &value, &options).await,
                         other => other,
-                    }
-                    .map(|(stat, _)| stat),
+                    },
+                    Some(Some(version)) => c.set_data(&path, &value, Some(version)).await,
+                    Some(None) => create_with_parents(&c, &path, &value, &options).await,
                 }
             })?;
             match written {
