@@ -92,7 +92,7 @@ fn parse_cluster(rest: &str, tls: bool, default_port: u16) -> Result<ClusterUrl,
         Some((user, _)) if user.contains(':') => {
             return Err("put no password in the URL; use $OVS_CONFIG_PASSWORD or --password-file".into())
         }
-        Some((user, _)) if user.is_empty() => return Err("empty user name before @".into()),
+        Some(("", _)) => return Err("empty user name before @".into()),
         Some((user, hosts)) => (Some(user.to_string()), hosts),
         None => (None, authority),
     };
