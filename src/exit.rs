@@ -38,7 +38,7 @@ pub fn classify(err: &anyhow::Error) -> Exit {
                 StoreError::NotFound { .. } => Exit::NotFound,
                 StoreError::Conflict { .. } => Exit::Conflict,
                 StoreError::Unreachable { .. } | StoreError::Timeout { .. } => Exit::Unreachable,
-                StoreError::InvalidKey(_) => Exit::Usage,
+                StoreError::InvalidKey(_) | StoreError::Unsupported { .. } => Exit::Usage,
                 _ => Exit::Failure,
             };
         }

@@ -19,6 +19,8 @@ fn bad_keys_and_urls_are_usage_errors() {
         env.ovs().args(["--store", url, "config", "list"]).assert().code(2).stderr(contains("store URL"));
     }
     env.ovs().args(["--timeout", "0", "config", "list"]).assert().code(2);
+    env.ovs().args(["--cacert", "/nonexistent/ca.pem", "config", "list"]).assert().code(2).stderr(contains("--cacert"));
+    env.ovs().args(["--user", "u", "--password-file", "/nonexistent", "config", "list"]).assert().code(2);
     env.ovs().args(["config", "frobnicate"]).assert().code(2);
 }
 

@@ -85,6 +85,12 @@ fn every_command_works_with_one_server_of_three_down() {
 }
 
 #[test]
+fn tls_is_refused_rather_than_ignored() {
+    let env = Env::new();
+    env.config(&["get", "/x", "--store", "zk://127.0.0.1:1", "--cacert", "/etc/hostname"]).assert().code(2).stderr(contains("TLS"));
+}
+
+#[test]
 fn every_server_down_exits_6() {
     let Some(mut zk) = ZkEnsemble::start(1) else { return };
     let url = zk.url();

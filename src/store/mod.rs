@@ -74,6 +74,9 @@ pub enum StoreError {
     Corrupt { store: String, reason: String },
     #[error("{store}: {message}")]
     Backend { store: String, message: String },
+    /// Asked of a backend that cannot do it: refused, never silently skipped.
+    #[error("{store}: {what} is not supported by this store")]
+    Unsupported { store: String, what: String },
 }
 
 impl StoreError {

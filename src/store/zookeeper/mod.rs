@@ -61,6 +61,10 @@ fn revision(stat: &zk::Stat) -> Revision {
 impl ZkStore {
     pub fn open(url: &ClusterUrl, options: &Options) -> Result<ZkStore, StoreError> {
         let describe = super::StoreUrl::ZooKeeper(url.clone()).to_string();
+        if options.tls.any() {
+            // Sending in the clear what was meant to be encrypted is worse than failing.
+            return Err(StoreError::Unsupported { store: describe, what: "TLS (--cacert/--cert)".into() });
+        }
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| {
             StoreError::Backend { store: describe.clone(), message: format!("cannot start the I/O runtime: {e}") }
         })?;
