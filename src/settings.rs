@@ -47,7 +47,8 @@ impl Settings {
 fn credentials(global: &Global, store: &StoreUrl) -> Result<Option<Credentials>, anyhow::Error> {
     let url_user = match store {
         StoreUrl::Etcd(url) | StoreUrl::ZooKeeper(url) => url.user().map(String::from),
-        StoreUrl::Dir(_) => None,
+        // A local store has no login; an $OVS_CONFIG_USER meant for a cluster must not break it.
+        StoreUrl::Dir(_) => return Ok(None),
     };
     let Some(user) = global.user.clone().or(url_user) else {
         return Ok(None);
