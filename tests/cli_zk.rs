@@ -111,3 +111,21 @@ fn digest_auth_protects_what_it_creates() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("access denied") && !stderr.contains("wrong-pw") && !stderr.contains("alice-pw"), "{stderr}");
 }
+
+#[test]
+fn a_subtree_too_large_for_one_multi_is_refused_whole() {
+    let Some(env) = zk_env() else { return };
+    // 4,200 znodes with 240-byte names: over 1 MiB of delete operations.
+    let count = 4_200;
+    let mut commands = String::from("create /big\n");
+    for i in 0..count {
+        commands.push_str(&format!("create /big/{i:05}{} v\n", "n".repeat(235)));
+    }
+    let out = zk(&env).zkcli(&commands);
+    assert!(out.status.success(), "{out:?}");
+    env.config(&["list", "/big"]).assert().success().stdout(predicates::function::function(|s: &str| s.lines().count() == count));
+    env.config(&["delete", "-r", "--yes", "/big"]).assert().code(1).stderr(contains("too many for one atomic multi"));
+    // Nothing was deleted.
+    let listed = env.config(&["list", "-r", "/big"]).assert().success().get_output().stdout.clone();
+    assert_eq!(listed.iter().filter(|b| **b == b'\n').count(), count);
+}

@@ -121,8 +121,16 @@ impl ZkEnsemble {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        use std::io::Write;
-        child.stdin.take().unwrap().write_all(format!("{commands}\nquit\n").as_bytes()).unwrap();
-        child.wait_with_output().unwrap()
+        // Fed from a thread: zkCli answers as it reads, and a long session
+        // would fill the output pipe while we were still writing its input.
+        let mut stdin = child.stdin.take().unwrap();
+        let input = format!("{commands}\nquit\n");
+        let feeder = std::thread::spawn(move || {
+            use std::io::Write;
+            stdin.write_all(input.as_bytes()).unwrap();
+        });
+        let out = child.wait_with_output().unwrap();
+        feeder.join().unwrap();
+        out
     }
 }
