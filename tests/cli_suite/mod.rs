@@ -10,7 +10,7 @@ use crate::util::{Env, BAD_SCHEDULE, CELERY_KEY, GOOD_SCHEDULE};
 #[macro_export]
 macro_rules! cli_suite {
     ($factory:expr) => {
-        $crate::cli_suite!(@each $factory; every_command_once, get_prints_the_value_byte_for_byte, get_missing_key_exits_4_with_one_line, get_json_and_yaml_carry_key_value_and_revision, binary_values_come_as_base64_in_json_and_raw_in_plain, set_reads_stdin_with_dash, set_without_a_value_is_a_usage_error, list_shows_children_and_recursive_keys_sorted, if_absent_creates_once, if_revision_writes_only_at_that_revision, dry_run_validates_and_writes_nothing, celery_schedule_is_validated_on_set, validate_checks_without_writing, delete_one_key, delete_with_stale_revision_is_a_conflict, recursive_delete_needs_yes_off_a_terminal_and_keeps_the_boundary, quiet_silences_notes, a_closed_pipe_is_not_an_error, edit_writes_the_changed_text, visual_wins_over_editor, edit_creates_a_missing_key, unchanged_text_writes_nothing, the_editor_sees_a_json_suffix_for_the_schedule, invalid_text_exits_3_and_keeps_the_text, a_concurrent_write_exits_5_and_keeps_the_text, a_concurrent_create_is_also_a_conflict, a_failing_editor_exits_1_and_keeps_the_text, a_blank_editor_variable_is_a_usage_error);
+        $crate::cli_suite!(@each $factory; every_command_once, no_lost_increments, get_prints_the_value_byte_for_byte, get_missing_key_exits_4_with_one_line, get_json_and_yaml_carry_key_value_and_revision, binary_values_come_as_base64_in_json_and_raw_in_plain, set_reads_stdin_with_dash, set_without_a_value_is_a_usage_error, list_shows_children_and_recursive_keys_sorted, if_absent_creates_once, if_revision_writes_only_at_that_revision, dry_run_validates_and_writes_nothing, celery_schedule_is_validated_on_set, validate_checks_without_writing, delete_one_key, delete_with_stale_revision_is_a_conflict, recursive_delete_needs_yes_off_a_terminal_and_keeps_the_boundary, quiet_silences_notes, a_closed_pipe_is_not_an_error, edit_writes_the_changed_text, visual_wins_over_editor, edit_creates_a_missing_key, unchanged_text_writes_nothing, the_editor_sees_a_json_suffix_for_the_schedule, invalid_text_exits_3_and_keeps_the_text, a_concurrent_write_exits_5_and_keeps_the_text, a_concurrent_create_is_also_a_conflict, a_failing_editor_exits_1_and_keeps_the_text, a_blank_editor_variable_is_a_usage_error);
     };
     (@each $factory:expr; $($name:ident),*) => {
         $(
@@ -195,6 +195,48 @@ pub fn every_command_once(env: &Env) {
     env.config(&["delete", "/f/a"]).assert().success();
     env.config(&["delete", "-r", "--yes", "/f"]).assert().success();
     env.config(&["list", "-r", "/f"]).assert().success().stdout("");
+}
+
+const WORKERS: usize = 8;
+const INCREMENTS: u64 = 12;
+
+fn increment(store_url: &str) -> u32 {
+    let ovs = assert_cmd::cargo::cargo_bin("ovs");
+    let mut conflicts = 0;
+    loop {
+        let out = std::process::Command::new(&ovs).args(["config", "get", "-o", "json", "/counter"]).env("OVS_CONFIG_STORE", store_url).output().unwrap();
+        assert!(out.status.success(), "{out:?}");
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let n: u64 = doc["value"].as_str().unwrap().parse().unwrap();
+        let rev = doc["revision"].as_u64().unwrap().to_string();
+        let status = std::process::Command::new(&ovs)
+            .args(["-q", "config", "set", "/counter", &(n + 1).to_string(), "--if-revision", &rev])
+            .env("OVS_CONFIG_STORE", store_url)
+            .stderr(std::process::Stdio::null())
+            .status()
+            .unwrap();
+        match status.code() {
+            Some(0) => return conflicts,
+            Some(5) => conflicts += 1,
+            other => panic!("set exited with {other:?}"),
+        }
+    }
+}
+
+/// Eight `ovs` processes doing read-modify-write with --if-revision retries
+/// on one key: every increment must survive.
+pub fn no_lost_increments(env: &Env) {
+    env.config(&["set", "--if-absent", "/counter", "0"]).assert().success();
+    let url = env.store_url.clone();
+    let workers: Vec<_> = (0..WORKERS)
+        .map(|_| {
+            let url = url.clone();
+            std::thread::spawn(move || (0..INCREMENTS).map(|_| increment(&url)).sum::<u32>())
+        })
+        .collect();
+    let conflicts: u32 = workers.into_iter().map(|w| w.join().unwrap()).sum();
+    assert_eq!(env.get("/counter"), (WORKERS as u64 * INCREMENTS).to_string().as_bytes());
+    eprintln!("{conflicts} conflicts were retried");
 }
 
 // edit, driven by EDITOR scripts
