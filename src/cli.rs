@@ -53,6 +53,10 @@ pub struct Global {
     /// Client private key (PEM) for mutual TLS; needs --cert
     #[arg(long = "key", env = "OVS_CONFIG_KEY", global = true, value_name = "PATH", requires = "cert")]
     pub client_key: Option<PathBuf>,
+    /// Largest value to write, in bytes, for a server set up to take more (or less) than the
+    /// store's default limit (see `ovs config stores`)
+    #[arg(long, env = "OVS_CONFIG_MAX_VALUE_SIZE", global = true, value_name = "BYTES")]
+    pub max_value_size: Option<u64>,
     /// Log more to stderr (-v: what ovs does, -vv: also its libraries)
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,

@@ -38,7 +38,10 @@ pub fn classify(err: &anyhow::Error) -> Exit {
                 StoreError::NotFound { .. } => Exit::NotFound,
                 StoreError::Conflict { .. } => Exit::Conflict,
                 StoreError::Unreachable { .. } | StoreError::Timeout { .. } => Exit::Unreachable,
-                StoreError::InvalidKey(_) | StoreError::Unsupported { .. } => Exit::Usage,
+                StoreError::InvalidKey(_)
+                | StoreError::Unsupported { .. }
+                | StoreError::BadOption { .. }
+                | StoreError::TooLarge { .. } => Exit::Usage,
                 _ => Exit::Failure,
             };
         }
@@ -54,9 +57,7 @@ pub fn classify(err: &anyhow::Error) -> Exit {
 
 /// `ovs config list | head` closes the pipe early; that is not a failure.
 pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
-    err.chain()
-        .filter_map(|c| c.downcast_ref::<std::io::Error>())
-        .any(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    err.chain().filter_map(|c| c.downcast_ref::<std::io::Error>()).any(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
 }
 
 #[cfg(test)]
@@ -70,8 +71,13 @@ mod tests {
         let cases = [
             (StoreError::NotFound { key: key.clone() }, Exit::NotFound),
             (StoreError::Conflict { key: key.clone(), detail: "x".into() }, Exit::Conflict),
-            (StoreError::Unreachable { store: "s".into(), endpoint: "e".into(), reason: "r".into() }, Exit::Unreachable),
+            (
+                StoreError::Unreachable { store: "s".into(), endpoint: "e".into(), reason: "r".into() },
+                Exit::Unreachable,
+            ),
             (StoreError::Corrupt { store: "s".into(), reason: "r".into() }, Exit::Failure),
+            (StoreError::TooLarge { store: "s".into(), size: Some(2), limit: 1, hint: None }, Exit::Usage),
+            (StoreError::BadOption { store: "s".into(), message: "m".into() }, Exit::Usage),
         ];
         for (err, code) in cases {
             assert_eq!(classify(&anyhow::Error::new(err).context("while doing x")), code);

@@ -11,6 +11,8 @@ pub struct Settings {
     pub store: StoreUrl,
     pub options: Options,
     pub quiet: bool,
+    /// The operator's value-size limit, overriding the store's own.
+    pub max_value_size: Option<u64>,
     /// Prompts are offered only when a person is at both ends.
     pub interactive: bool,
 }
@@ -33,6 +35,7 @@ impl Settings {
             store,
             options: Options { timeout: global.timeout, credentials, tls },
             quiet: global.quiet,
+            max_value_size: global.max_value_size,
             interactive: std::io::stdin().is_terminal() && std::io::stderr().is_terminal(),
         })
     }

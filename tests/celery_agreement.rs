@@ -103,12 +103,8 @@ fn verdicts_agree_with_real_celery() {
     let strategy = kwargs();
     let cases: Vec<Value> = (0..CASES).map(|_| strategy.new_tree(&mut runner).unwrap().current()).collect();
 
-    let mut child = Command::new("python3")
-        .args(["-c", JUDGE])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child =
+        Command::new("python3").args(["-c", JUDGE]).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap();
     let mut stdin = child.stdin.take().unwrap();
     for case in &cases {
         writeln!(stdin, "{case}").unwrap();

@@ -15,7 +15,15 @@ fn bad_keys_and_urls_are_usage_errors() {
     for bad in ["/a//b", "/a/../b", "/a/./b", "", "/a\u{7}"] {
         env.config(&["get", bad]).assert().code(2).stderr(contains("invalid key"));
     }
-    for url in ["nope", "dir://relative", "ftp://x", "etcd://h:notaport", "etcd://u:pw@h:1", "zk://h:x", "consul://127.0.0.1:8500"] {
+    for url in [
+        "nope",
+        "dir://relative",
+        "ftp://x",
+        "etcd://h:notaport",
+        "etcd://u:pw@h:1",
+        "zk://h:x",
+        "consul://127.0.0.1:8500",
+    ] {
         env.ovs().args(["--store", url, "config", "list"]).assert().code(2).stderr(contains("store URL"));
     }
     env.ovs().args(["--timeout", "0", "config", "list"]).assert().code(2);

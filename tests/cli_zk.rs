@@ -22,7 +22,8 @@ fn zk(env: &Env) -> &ZkEnsemble {
 #[test]
 fn zkcli_writes_read_back_identically_and_the_reverse() {
     let Some(env) = zk_env() else { return };
-    let out = zk(&env).zkcli("create /interop\ncreate /interop/text from-zkcli\ncreate /interop/dir\ncreate /interop/dir/k v");
+    let out = zk(&env)
+        .zkcli("create /interop\ncreate /interop/text from-zkcli\ncreate /interop/dir\ncreate /interop/dir/k v");
     assert!(out.status.success(), "{out:?}");
     assert_eq!(env.get("/interop/text"), b"from-zkcli");
     env.config(&["list", "/interop"]).assert().success().stdout("dir/\ntext\n");
@@ -40,7 +41,10 @@ fn empty_parents_are_not_keys_and_are_pruned() {
     // Deleting the leaf removes the parents it created.
     env.config(&["delete", "/p/q/r"]).assert().success();
     let out = zk(&env).zkcli("ls /");
-    assert!(!String::from_utf8_lossy(&out.stdout).contains("p,") && !String::from_utf8_lossy(&out.stdout).contains("[p"), "{out:?}");
+    assert!(
+        !String::from_utf8_lossy(&out.stdout).contains("p,") && !String::from_utf8_lossy(&out.stdout).contains("[p"),
+        "{out:?}"
+    );
     // A key that still has keys below it becomes a parent again when deleted.
     env.set("/k", "v");
     env.set("/k/below", "w");
@@ -64,7 +68,11 @@ fn chroot_scopes_every_key() {
 #[test]
 fn a_value_over_the_znode_limit_is_refused_before_sending() {
     let Some(env) = zk_env() else { return };
-    env.config(&["set", "/big", "-"]).write_stdin("x".repeat(1 << 20)).assert().code(1).stderr(contains("jute.maxbuffer"));
+    env.config(&["set", "/big", "-"])
+        .write_stdin("x".repeat(1 << 20))
+        .assert()
+        .code(1)
+        .stderr(contains("jute.maxbuffer"));
     env.config(&["get", "/big"]).assert().code(4);
 }
 
@@ -87,7 +95,10 @@ fn every_command_works_with_one_server_of_three_down() {
 #[test]
 fn tls_is_refused_rather_than_ignored() {
     let env = Env::new();
-    env.config(&["get", "/x", "--store", "zk://127.0.0.1:1", "--cacert", "/etc/hostname"]).assert().code(2).stderr(contains("TLS"));
+    env.config(&["get", "/x", "--store", "zk://127.0.0.1:1", "--cacert", "/etc/hostname"])
+        .assert()
+        .code(2)
+        .stderr(contains("TLS"));
 }
 
 #[test]
@@ -103,13 +114,32 @@ fn every_server_down_exits_6() {
 fn digest_auth_protects_what_it_creates() {
     let Some(env) = zk_env() else { return };
     let url = format!("zk://alice@{}", zk(&env).hosts());
-    env.config(&["set", "/secret/k", "v"]).args(["--store", &url]).env("OVS_CONFIG_PASSWORD", "alice-pw").assert().success();
-    env.config(&["get", "/secret/k"]).args(["--store", &url]).env("OVS_CONFIG_PASSWORD", "alice-pw").assert().success().stdout("v");
+    env.config(&["set", "/secret/k", "v"])
+        .args(["--store", &url])
+        .env("OVS_CONFIG_PASSWORD", "alice-pw")
+        .assert()
+        .success();
+    env.config(&["get", "/secret/k"])
+        .args(["--store", &url])
+        .env("OVS_CONFIG_PASSWORD", "alice-pw")
+        .assert()
+        .success()
+        .stdout("v");
     // Anonymous and wrong-password clients are refused, and no password is echoed.
     env.config(&["get", "/secret/k"]).assert().code(1).stderr(contains("access denied"));
-    let out = env.config(&["get", "/secret/k"]).args(["--store", &url]).env("OVS_CONFIG_PASSWORD", "wrong-pw").assert().code(1).get_output().clone();
+    let out = env
+        .config(&["get", "/secret/k"])
+        .args(["--store", &url])
+        .env("OVS_CONFIG_PASSWORD", "wrong-pw")
+        .assert()
+        .code(1)
+        .get_output()
+        .clone();
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("access denied") && !stderr.contains("wrong-pw") && !stderr.contains("alice-pw"), "{stderr}");
+    assert!(
+        stderr.contains("access denied") && !stderr.contains("wrong-pw") && !stderr.contains("alice-pw"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -123,7 +153,10 @@ fn a_subtree_too_large_for_one_multi_is_refused_whole() {
     }
     let out = zk(&env).zkcli(&commands);
     assert!(out.status.success(), "{out:?}");
-    env.config(&["list", "/big"]).assert().success().stdout(predicates::function::function(|s: &str| s.lines().count() == count));
+    env.config(&["list", "/big"])
+        .assert()
+        .success()
+        .stdout(predicates::function::function(|s: &str| s.lines().count() == count));
     env.config(&["delete", "-r", "--yes", "/big"]).assert().code(1).stderr(contains("too many for one atomic multi"));
     // Nothing was deleted.
     let listed = env.config(&["list", "-r", "/big"]).assert().success().get_output().stdout.clone();

@@ -24,7 +24,11 @@ mod rooted {
         let out = cluster.etcdctl().args(["put", "/outside", "x"]).output().unwrap();
         assert!(out.status.success(), "{out:?}");
         let url = format!("{}/tenant/a", cluster.url());
-        let store = store::open(&StoreUrl::parse(&url).unwrap(), &Options { timeout: std::time::Duration::from_secs(10), ..Options::default() }).unwrap();
+        let store = store::open(
+            &StoreUrl::parse(&url).unwrap(),
+            &Options { timeout: std::time::Duration::from_secs(10), ..Options::default() },
+        )
+        .unwrap();
         Some((store, Box::new(cluster)))
     }
 

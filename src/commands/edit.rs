@@ -77,12 +77,12 @@ pub fn run(ctx: &Ctx, key: &Key) -> Result<()> {
             ctx.out.note(format!("{key}: no change; nothing written"));
             return Ok(());
         }
-        if let Err(rejected) = ctx.registry.check(key, &text) {
+        if let Err(rejected) = ctx.check_value(key, &text) {
             if ctx.interactive && ask(&format!("{rejected}\nRe-open the editor with your text?"))? {
                 continue;
             }
             ctx.out.warn(kept(&draft));
-            return Err(rejected.into());
+            return Err(rejected);
         }
         match ctx.store.put(key, &text, cond) {
             Ok(revision) => {
@@ -92,7 +92,8 @@ pub fn run(ctx: &Ctx, key: &Key) -> Result<()> {
             }
             Err(conflict @ StoreError::Conflict { .. }) => {
                 ctx.out.warn(kept(&draft));
-                let question = format!("{conflict}\nRe-edit on top of the new value (your text stays in the kept file)?");
+                let question =
+                    format!("{conflict}\nRe-edit on top of the new value (your text stays in the kept file)?");
                 if !(ctx.interactive && ask(&question)?) {
                     return Err(conflict.into());
                 }
@@ -111,7 +112,9 @@ pub fn run(ctx: &Ctx, key: &Key) -> Result<()> {
 fn refuse_blank_editor() -> Result<()> {
     for var in ["VISUAL", "EDITOR"] {
         if std::env::var(var).is_ok_and(|v| !v.is_empty() && v.trim().is_empty()) {
-            return Err(crate::exit::UsageError(format!("${var} is blank; set it to an editor command or unset it")).into());
+            return Err(
+                crate::exit::UsageError(format!("${var} is blank; set it to an editor command or unset it")).into()
+            );
         }
     }
     Ok(())

@@ -25,6 +25,7 @@ pub struct Ctx<'a> {
     pub registry: &'a Registry,
     pub out: &'a Printer,
     pub interactive: bool,
+    pub max_value_size: Option<u64>,
 }
 
 pub fn run(cli: Cli) -> Result<()> {
@@ -39,7 +40,13 @@ pub fn run(cli: Cli) -> Result<()> {
     }
     let store = store::open(&settings.store, &settings.options)?;
     let registry = Registry::builtin();
-    let ctx = Ctx { store: store.as_ref(), registry: &registry, out: &out, interactive: settings.interactive };
+    let ctx = Ctx {
+        store: store.as_ref(),
+        registry: &registry,
+        out: &out,
+        interactive: settings.interactive,
+        max_value_size: settings.max_value_size,
+    };
     match command {
         ConfigCommand::List(args) => list::run(&ctx, &args.prefix, args.recursive, args.output),
         ConfigCommand::ListRecursive(args) => list::run(&ctx, &args.prefix, true, args.output),
@@ -49,6 +56,16 @@ pub fn run(cli: Cli) -> Result<()> {
         ConfigCommand::Delete(args) => delete::run(&ctx, &args),
         ConfigCommand::Validate(args) => validate::run(&ctx, &args),
         ConfigCommand::Stores => unreachable!("handled before the store is opened"),
+    }
+}
+
+impl Ctx<'_> {
+    /// What every value passes before it is written: the store's size limit
+    /// (first, so a huge value is never parsed), then the validators.
+    /// Returns the name of the validator that accepted it, if any.
+    pub fn check_value(&self, key: &Key, value: &[u8]) -> Result<Option<&'static str>, anyhow::Error> {
+        store::check_value_size(self.store, value, self.max_value_size)?;
+        Ok(self.registry.check(key, value)?)
     }
 }
 

@@ -14,7 +14,7 @@ pub fn run(ctx: &Ctx, args: &SetArgs) -> Result<()> {
         (None, true) => Precondition::Absent,
         (None, false) => Precondition::Any,
     };
-    let checked = ctx.registry.check(key, &value)?;
+    let checked = ctx.check_value(key, &value)?;
     if args.dry_run {
         let current = match ctx.store.get(key) {
             Ok(item) => Some(item.revision),

@@ -9,7 +9,7 @@ pub fn run(ctx: &Ctx, args: &ValidateArgs) -> Result<()> {
         Some(value) => (value, "value"),
         None => (ctx.store.get(key)?.value, "stored value"),
     };
-    match ctx.registry.check(key, &value)? {
+    match ctx.check_value(key, &value)? {
         Some(name) => ctx.out.note(format!("{key}: {what} is a valid {name}")),
         None => ctx.out.note(format!("{key}: no validator applies; nothing to check")),
     }

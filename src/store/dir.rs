@@ -30,12 +30,15 @@ use std::time::{Duration, Instant};
 use base64::{engine::general_purpose::STANDARD as B64, Engine};
 use serde::{Deserialize, Serialize};
 
-use super::{root_is_not_a_key, Entries, Key, Precondition, Revision, Store, StoreError, Versioned};
+use super::{root_is_not_a_key, Capabilities, Entries, Key, Precondition, Revision, Store, StoreError, Versioned};
 
 const DATA_FILE: &str = "ovs-config.jsonl";
 const LOCK_FILE: &str = "ovs-config.lock";
 const FORMAT: &str = "ovs-config-dir";
 const VERSION: u32 = 1;
+/// Every write rewrites the file and a read holds one value at a time, so a
+/// bound on values bounds both time and memory.
+pub const MAX_VALUE_BYTES: u64 = 16 << 20;
 
 pub struct DirStore {
     dir: PathBuf,
@@ -105,7 +108,15 @@ impl DirStore {
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(self.io_error("cannot read", &path, e)),
         };
-        let mut reader = Reader { store: self, path, lines: BufReader::new(file).lines(), line_no: 0, seen: 0, last: None, revision: 0 };
+        let mut reader = Reader {
+            store: self,
+            path,
+            lines: BufReader::new(file).lines(),
+            line_no: 0,
+            seen: 0,
+            last: None,
+            revision: 0,
+        };
         let header: Header = match reader.line()? {
             Some(line) => serde_json::from_str(&line).map_err(|e| reader.bad(format!("bad header: {e}")))?,
             None => return Err(reader.bad("empty file, no header".into())),
@@ -307,6 +318,13 @@ impl Reader<'_> {
 impl Store for DirStore {
     fn describe(&self) -> &str {
         &self.describe
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            max_value_bytes: MAX_VALUE_BYTES,
+            max_value_hint: Some("ovs's own bound for the directory store; --max-value-size overrides it"),
+        }
     }
 
     fn get(&self, key: &Key) -> Result<Versioned, StoreError> {

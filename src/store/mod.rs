@@ -6,8 +6,9 @@ mod children;
 pub mod dir;
 pub mod etcd;
 mod key;
-pub mod zookeeper;
+mod runtime;
 mod url;
+pub mod zookeeper;
 
 pub use key::{Key, KeyError};
 pub use url::{ClusterUrl, StoreKind, StoreUrl, UrlError, SUPPORTED};
@@ -77,6 +78,16 @@ pub enum StoreError {
     /// Asked of a backend that cannot do it: refused, never silently skipped.
     #[error("{store}: {what} is not supported by this store")]
     Unsupported { store: String, what: String },
+    /// The options given cannot work with this store (a usage error, found
+    /// before any I/O).
+    #[error("{store}: {message}")]
+    BadOption { store: String, message: String },
+    /// A value over the store's limit, refused before it is sent (or
+    /// recognised in the server's answer).
+    #[error("{store}: {} is over this store's limit of {limit} bytes{}; nothing was written",
+        size.map_or("the request".to_string(), |n| format!("a value of {n} bytes")),
+        hint.map(|h| format!(" ({h})")).unwrap_or_default())]
+    TooLarge { store: String, size: Option<u64>, limit: u64, hint: Option<&'static str> },
 }
 
 impl StoreError {
@@ -96,6 +107,16 @@ impl StoreError {
     }
 }
 
+/// What a backend can do and its limits, declared so that commands decide
+/// from them and never from the kind of store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Capabilities {
+    /// The largest value the store takes, in bytes.
+    pub max_value_bytes: u64,
+    /// How to raise that limit, where the server allows it (for messages).
+    pub max_value_hint: Option<&'static str>,
+}
+
 /// The contract every backend keeps; the conformance suite in `tests/`
 /// checks it against each one.
 ///
@@ -105,9 +126,11 @@ impl StoreError {
 ///   boundaries: a listing of `/a/b` never includes `/a/bc`.
 /// - A failed [`Precondition`] is `Conflict` and writes nothing.
 /// - Deleting a missing key is `NotFound`.
-pub trait Store {
+pub trait Store: Send + Sync {
     /// A short name for messages, e.g. `dir:///var/lib/ovs` (no secrets).
     fn describe(&self) -> &str;
+
+    fn capabilities(&self) -> Capabilities;
 
     fn get(&self, key: &Key) -> Result<Versioned, StoreError>;
 
@@ -175,6 +198,22 @@ pub fn open(url: &StoreUrl, options: &Options) -> Result<Box<dyn Store>, StoreEr
         StoreUrl::Etcd(etcd) => Ok(Box::new(etcd::EtcdStore::open(etcd, options)?)),
         StoreUrl::ZooKeeper(zk) => Ok(Box::new(zookeeper::ZkStore::open(zk, options)?)),
     }
+}
+
+/// Refuse, before any I/O, a value over the store's limit (or over
+/// `override_limit`, the operator's own figure for a server set up to take
+/// more or less than the default).
+pub fn check_value_size(store: &dyn Store, value: &[u8], override_limit: Option<u64>) -> Result<(), StoreError> {
+    let caps = store.capabilities();
+    let (limit, hint) = match override_limit {
+        Some(limit) => (limit, Some("set by --max-value-size")),
+        None => (caps.max_value_bytes, caps.max_value_hint),
+    };
+    let size = value.len() as u64;
+    if size > limit {
+        return Err(StoreError::TooLarge { store: store.describe().to_string(), size: Some(size), limit, hint });
+    }
+    Ok(())
 }
 
 pub(crate) fn root_is_not_a_key(key: &Key) -> Result<(), StoreError> {

@@ -75,9 +75,9 @@ impl StoreUrl {
             }
             "etcd" | "etcds" => parse_cluster(rest, scheme == "etcds", 2379).map(StoreUrl::Etcd).map_err(err),
             "zk" => parse_cluster(rest, false, 2181).map(StoreUrl::ZooKeeper).map_err(err),
-            s if PLANNED.contains(&s) => Err(err(format!(
-                "store kind {s:?} is not supported by this build (see `ovs config stores`)"
-            ))),
+            s if PLANNED.contains(&s) => {
+                Err(err(format!("store kind {s:?} is not supported by this build (see `ovs config stores`)")))
+            }
             s => Err(err(format!("unknown store kind {s:?} (see `ovs config stores`)"))),
         }
     }
@@ -173,8 +173,18 @@ mod tests {
     #[test]
     fn rejects_bad_urls() {
         for bad in [
-            "", "dir://relative", "nope://x", "/just/a/path", "etcd://", "etcd://h:notaport", "etcd://h1,,h2",
-            "etcd://u:secret@h:1", "etcd://h:1/a//b", "etcd://h:99999", "zk://", "consul://h:8500",
+            "",
+            "dir://relative",
+            "nope://x",
+            "/just/a/path",
+            "etcd://",
+            "etcd://h:notaport",
+            "etcd://h1,,h2",
+            "etcd://u:secret@h:1",
+            "etcd://h:1/a//b",
+            "etcd://h:99999",
+            "zk://",
+            "consul://h:8500",
         ] {
             assert!(StoreUrl::parse(bad).is_err(), "{bad:?}");
         }

@@ -111,9 +111,8 @@ pub fn crontab(kwargs: &serde_json::Map<String, Value>) -> Result<Crontab, Strin
 /// `crontab._expand_cronspec`: an integer, a string, or a list of integers.
 fn expand_cronspec(field: Field, spec: &Value) -> Result<Vec<u32>, String> {
     let in_range = |n: i64| n >= i64::from(field.min) && n < i64::from(field.min + field.max);
-    let out_of_range = |n: &dyn std::fmt::Display| {
-        format!("{n} is outside {}-{}", field.min, field.min + field.max - 1)
-    };
+    let out_of_range =
+        |n: &dyn std::fmt::Display| format!("{n} is outside {}-{}", field.min, field.min + field.max - 1);
     let mut set = match spec {
         Value::String(text) => parse_field(field, text)?,
         Value::Number(n) => match n.as_i64() {
@@ -294,7 +293,15 @@ mod tests {
         assert_eq!(field(MINUTE, "*/15").unwrap(), vec![0, 15, 30, 45]);
         assert_eq!(field(MINUTE, "0-59/15").unwrap(), vec![0, 15, 30, 45]);
         assert_eq!(field(MINUTE, "*/100").unwrap(), vec![0]);
-        assert_eq!(field(HOUR, "5-1").unwrap(), [5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 0, 1].iter().copied().collect::<std::collections::BTreeSet<_>>().into_iter().collect::<Vec<_>>());
+        assert_eq!(
+            field(HOUR, "5-1").unwrap(),
+            [5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 0, 1]
+                .iter()
+                .copied()
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
+                .collect::<Vec<_>>()
+        );
         assert_eq!(field(DAY_OF_WEEK, "mon-fri").unwrap(), vec![1, 2, 3, 4, 5]);
         assert_eq!(field(DAY_OF_WEEK, "fri-mon").unwrap(), vec![0, 1, 5, 6]);
         assert_eq!(field(DAY_OF_WEEK, "sun").unwrap(), vec![0]);

@@ -46,9 +46,10 @@ impl Registry {
     /// validator accepted the value, None when no validator applies.
     pub fn check(&self, key: &Key, value: &[u8]) -> Result<Option<&'static str>, Rejected> {
         let Some(validator) = self.validator_for(key) else { return Ok(None) };
-        validator
-            .check(value)
-            .map(|()| Some(validator.name()))
-            .map_err(|message| Rejected { key: key.clone(), name: validator.name(), message })
+        validator.check(value).map(|()| Some(validator.name())).map_err(|message| Rejected {
+            key: key.clone(),
+            name: validator.name(),
+            message,
+        })
     }
 }

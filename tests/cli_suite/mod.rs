@@ -72,7 +72,8 @@ pub fn set_without_a_value_is_a_usage_error(env: &Env) {
 }
 
 pub fn list_shows_children_and_recursive_keys_sorted(env: &Env) {
-    for k in ["/ovs/framework/hosts/h1/ip", "/ovs/framework/hosts/h2/ip", "/ovs/framework/memcache", "/ovs/frameworkx"] {
+    for k in ["/ovs/framework/hosts/h1/ip", "/ovs/framework/hosts/h2/ip", "/ovs/framework/memcache", "/ovs/frameworkx"]
+    {
         env.set(k, "v");
     }
     env.config(&["list", "/ovs"]).assert().success().stdout("framework/\nframeworkx\n");
@@ -169,7 +170,10 @@ pub fn quiet_silences_notes(env: &Env) {
 
 pub fn a_closed_pipe_is_not_an_error(env: &Env) {
     env.config(&["set", "/big", "-"]).write_stdin("x".repeat(900 << 10)).assert().success();
-    let script = format!("set -o pipefail; {} config get /big | head -c 1 >/dev/null", assert_cmd::cargo::cargo_bin("ovs").display());
+    let script = format!(
+        "set -o pipefail; {} config get /big | head -c 1 >/dev/null",
+        assert_cmd::cargo::cargo_bin("ovs").display()
+    );
     std::process::Command::new("bash")
         .args(["-c", &script])
         .env("OVS_CONFIG_STORE", &env.store_url)
@@ -204,7 +208,11 @@ fn increment(store_url: &str) -> u32 {
     let ovs = assert_cmd::cargo::cargo_bin("ovs");
     let mut conflicts = 0;
     loop {
-        let out = std::process::Command::new(&ovs).args(["config", "get", "-o", "json", "/counter"]).env("OVS_CONFIG_STORE", store_url).output().unwrap();
+        let out = std::process::Command::new(&ovs)
+            .args(["config", "get", "-o", "json", "/counter"])
+            .env("OVS_CONFIG_STORE", store_url)
+            .output()
+            .unwrap();
         assert!(out.status.success(), "{out:?}");
         let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         let n: u64 = doc["value"].as_str().unwrap().parse().unwrap();
@@ -305,10 +313,7 @@ pub fn a_concurrent_write_exits_5_and_keeps_the_text(env: &Env) {
     env.set("/e", "base");
     // The "editor" is slow: another writer changes the key meanwhile.
     let ovs = assert_cmd::cargo::cargo_bin("ovs");
-    let racer = env.editor(
-        "race.sh",
-        &format!(r#"{} config set /e "theirs" ; printf 'mine' > "$1""#, ovs.display()),
-    );
+    let racer = env.editor("race.sh", &format!(r#"{} config set /e "theirs" ; printf 'mine' > "$1""#, ovs.display()));
     env.config(&["edit", "/e"]).env("EDITOR", racer).assert().code(5).stderr(contains("your text is kept in"));
     assert_eq!(env.get("/e"), b"theirs");
     let kept = env.kept_drafts();

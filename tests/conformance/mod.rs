@@ -104,8 +104,23 @@ pub fn children_mark_subtrees(s: &dyn Store) {
 
 pub fn children_with_awkward_names(s: &dyn Store) {
     let keys = [
-        "/w/a/x", "/w/a/y/z", "/w/a-b/x", "/w/a.b", "/w/a0/x", "/w/a00", "/w/b", "/w/é/x", "/w/ÿ/y", "/w/\u{FFEE}/z",
-        "/w/~", "/w/ab/c", "/w/abc", "/w/abc/d", "/w/z/1", "/w/z/2", "/w/zz",
+        "/w/a/x",
+        "/w/a/y/z",
+        "/w/a-b/x",
+        "/w/a.b",
+        "/w/a0/x",
+        "/w/a00",
+        "/w/b",
+        "/w/é/x",
+        "/w/ÿ/y",
+        "/w/\u{FFEE}/z",
+        "/w/~",
+        "/w/ab/c",
+        "/w/abc",
+        "/w/abc/d",
+        "/w/z/1",
+        "/w/z/2",
+        "/w/zz",
     ];
     for k in keys {
         put(s, k, b"v");

@@ -24,9 +24,16 @@ pub fn free_port() -> u16 {
 
 /// Whether a server binary is on PATH; when CI=true its absence is a failure.
 pub fn require(binary: &str) -> bool {
-    let found = Command::new("sh").args(["-c", &format!("command -v {binary}")]).stdout(Stdio::null()).status().is_ok_and(|s| s.success());
+    let found = Command::new("sh")
+        .args(["-c", &format!("command -v {binary}")])
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
     if !found {
-        assert!(std::env::var("CI").as_deref() != Ok("true"), "{binary} is not installed and CI=true: run scripts/test.sh");
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "{binary} is not installed and CI=true: run scripts/test.sh"
+        );
         eprintln!("SKIP: {binary} is not installed (run scripts/test.sh)");
     }
     found
@@ -66,9 +73,12 @@ impl EtcdCluster {
                 if tls.is_some() {
                     let d = dir.path();
                     etcd.arg("--client-cert-auth")
-                        .arg("--trusted-ca-file").arg(d.join("ca.pem"))
-                        .arg("--cert-file").arg(d.join("server.pem"))
-                        .arg("--key-file").arg(d.join("server.key"));
+                        .arg("--trusted-ca-file")
+                        .arg(d.join("ca.pem"))
+                        .arg("--cert-file")
+                        .arg(d.join("server.pem"))
+                        .arg("--key-file")
+                        .arg(d.join("server.key"));
                 }
                 let child = etcd
                     .args(["--name", &format!("m{i}")])
@@ -94,13 +104,19 @@ impl EtcdCluster {
 
     fn wait_ready(&self) {
         let deadline = Instant::now() + Duration::from_secs(30);
-        let options = Options { timeout: Duration::from_secs(2), tls: self.tls.clone().unwrap_or_default(), ..Options::default() };
+        let options = Options {
+            timeout: Duration::from_secs(2),
+            tls: self.tls.clone().unwrap_or_default(),
+            ..Options::default()
+        };
         for url in self.member_urls() {
             let store = store::open(&StoreUrl::parse(&url).unwrap(), &options).unwrap();
             loop {
                 match store.get(&Key::parse("/harness-ready").unwrap()) {
                     Ok(_) | Err(StoreError::NotFound { .. }) => break,
-                    Err(e) if Instant::now() > deadline => panic!("etcd did not start: {e}; logs in {:?}", self.dir.path()),
+                    Err(e) if Instant::now() > deadline => {
+                        panic!("etcd did not start: {e}; logs in {:?}", self.dir.path())
+                    }
                     Err(_) => std::thread::sleep(Duration::from_millis(50)),
                 }
             }
@@ -142,7 +158,6 @@ impl EtcdCluster {
         self.dir.path().to_path_buf()
     }
 }
-
 
 /// A throwaway CA, a server certificate for 127.0.0.1 and a client one.
 fn make_certificates(dir: &std::path::Path) -> TlsFiles {

@@ -26,7 +26,10 @@ fn installed() -> bool {
     }
     let found = Path::new(ZK_SERVER).exists();
     if !found {
-        assert!(std::env::var("CI").as_deref() != Ok("true"), "ZooKeeper is not installed and CI=true: run scripts/test.sh");
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "ZooKeeper is not installed and CI=true: run scripts/test.sh"
+        );
         eprintln!("SKIP: ZooKeeper is not installed (run scripts/test.sh)");
     }
     found
@@ -91,7 +94,9 @@ impl ZkEnsemble {
                 let store = store::open(&StoreUrl::parse(&url).unwrap(), &options).unwrap();
                 match store.children(&Key::root()).map(|entries| entries.count()) {
                     Ok(_) => break,
-                    Err(e) if Instant::now() > deadline => panic!("ZooKeeper did not start: {e}; logs in {:?}", self.dir.path()),
+                    Err(e) if Instant::now() > deadline => {
+                        panic!("ZooKeeper did not start: {e}; logs in {:?}", self.dir.path())
+                    }
                     Err(_) => std::thread::sleep(Duration::from_millis(100)),
                 }
             }

@@ -16,20 +16,29 @@
 
 mod listing;
 
-use std::cell::RefCell;
 use std::future::Future;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use etcd_client::{
-    Certificate, Client, Compare, CompareOp, ConnectOptions, DeleteOptions, Error as EtcdError, Identity,
-    TlsOptions, Txn, TxnOp, TxnOpResponse, TxnResponse,
+    Certificate, Client, Compare, CompareOp, ConnectOptions, DeleteOptions, Error as EtcdError, Identity, TlsOptions,
+    Txn, TxnOp, TxnOpResponse, TxnResponse,
 };
 use tonic::Code;
 
-use super::{root_is_not_a_key, Entries, ClusterUrl, Key, Options, Precondition, Revision, Store, StoreError, Versioned};
+use super::{
+    root_is_not_a_key, Capabilities, ClusterUrl, Entries, Key, Options, Precondition, Revision, Store, StoreError,
+    Versioned,
+};
+
+/// etcd's default `--max-request-bytes`: a put carries key, value and a few
+/// bytes of framing, so the value itself must stay a little below it.
+const MAX_REQUEST_BYTES: u64 = 1536 * 1024;
+const RAISE_HINT: &str =
+    "etcd's default --max-request-bytes; a server started with more takes more: pass --max-value-size";
 
 pub struct EtcdStore {
-    rt: tokio::runtime::Runtime,
+    rt: &'static tokio::runtime::Runtime,
     urls: Vec<String>,
     connect: ConnectOptions,
     /// The etcd key prefix for the URL's root ("" when the root is `/`).
@@ -37,17 +46,14 @@ pub struct EtcdStore {
     describe: String,
     timeout: Duration,
     /// The endpoint in use and its client, kept for the next operation.
-    current: RefCell<Option<(usize, Client)>>,
+    current: Mutex<Option<(usize, Client)>>,
 }
 
 impl EtcdStore {
     pub fn open(url: &ClusterUrl, options: &Options) -> Result<EtcdStore, StoreError> {
         let describe = super::StoreUrl::Etcd(url.clone()).to_string();
         let backend = |message: String| StoreError::Backend { store: describe.clone(), message };
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| backend(format!("cannot start the I/O runtime: {e}")))?;
+        let rt = super::runtime::shared().map_err(backend)?;
         let tls = url.tls || options.tls.any();
         let mut connect = ConnectOptions::new();
         if tls {
@@ -64,7 +70,7 @@ impl EtcdStore {
             root: if url.root.is_root() { String::new() } else { url.root.as_str().to_string() },
             describe,
             timeout: options.timeout,
-            current: RefCell::new(None),
+            current: Mutex::new(None),
         })
     }
 
@@ -82,7 +88,22 @@ impl EtcdStore {
     }
 
     fn backend_error(&self, e: EtcdError) -> StoreError {
+        if too_large(&e) {
+            // The server's own limit (or the gRPC message limit) was hit: say
+            // which limit, not a transport message.
+            return StoreError::TooLarge {
+                store: self.describe.clone(),
+                size: None,
+                limit: MAX_REQUEST_BYTES,
+                hint: Some(RAISE_HINT),
+            };
+        }
         StoreError::Backend { store: self.describe.clone(), message: short_message(&e) }
+    }
+
+    /// The client of the endpoint that answered last, if any.
+    fn current(&self) -> std::sync::MutexGuard<'_, Option<(usize, Client)>> {
+        self.current.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Run `op` against the first endpoint that answers, starting with the
@@ -95,7 +116,7 @@ impl EtcdStore {
     {
         let deadline = Instant::now() + self.timeout;
         let n = self.urls.len();
-        let start = self.current.borrow().as_ref().map_or(0, |(i, _)| *i);
+        let start = self.current().as_ref().map_or(0, |(i, _)| *i);
         self.rt.block_on(async {
             let mut last_error = String::from("no endpoint answered");
             for attempt in 0..n {
@@ -108,11 +129,13 @@ impl EtcdStore {
                 .await;
                 match outcome {
                     Ok(Ok(value)) => return Ok(value),
-                    Ok(Err(e)) if unavailable(&e) => last_error = format!("{}: {}", self.urls[index], short_message(&e)),
+                    Ok(Err(e)) if unavailable(&e) => {
+                        last_error = format!("{}: {}", self.urls[index], short_message(&e))
+                    }
                     Ok(Err(e)) => return Err(self.backend_error(e)),
                     Err(_) => last_error = format!("{}: no answer within {share:?}", self.urls[index]),
                 }
-                self.current.borrow_mut().take();
+                self.current().take();
             }
             if Instant::now() >= deadline {
                 return Err(StoreError::Timeout {
@@ -130,13 +153,13 @@ impl EtcdStore {
     }
 
     async fn client(&self, index: usize) -> Result<Client, EtcdError> {
-        if let Some((i, client)) = self.current.borrow().as_ref() {
+        if let Some((i, client)) = self.current().as_ref() {
             if *i == index {
                 return Ok(client.clone());
             }
         }
         let client = Client::connect([&self.urls[index]], Some(self.connect.clone())).await?;
-        *self.current.borrow_mut() = Some((index, client.clone()));
+        *self.current() = Some((index, client.clone()));
         Ok(client)
     }
 
@@ -151,7 +174,8 @@ impl EtcdStore {
                 Some(Compare::mod_revision(k.clone(), CompareOp::Equal, i64::try_from(rev).unwrap_or(i64::MAX)))
             }
         };
-        let txn = Txn::new().when(compare.into_iter().collect::<Vec<_>>()).and_then([then]).or_else([TxnOp::get(k, None)]);
+        let txn =
+            Txn::new().when(compare.into_iter().collect::<Vec<_>>()).and_then([then]).or_else([TxnOp::get(k, None)]);
         self.run(|mut c| {
             let txn = txn.clone();
             async move { c.txn(txn).await }
@@ -165,6 +189,17 @@ fn unavailable(e: &EtcdError) -> bool {
     match e {
         EtcdError::TransportError(_) | EtcdError::IoError(_) => true,
         EtcdError::GRpcStatus(s) => matches!(s.code(), Code::Unavailable | Code::DeadlineExceeded | Code::Cancelled),
+        _ => false,
+    }
+}
+
+/// The server refused the request's size, or gRPC its message size.
+fn too_large(e: &EtcdError) -> bool {
+    match e {
+        EtcdError::GRpcStatus(s) => {
+            s.message().contains("request is too large")
+                || (matches!(s.code(), Code::ResourceExhausted | Code::OutOfRange) && s.message().contains("message"))
+        }
         _ => false,
     }
 }
@@ -209,6 +244,10 @@ impl Store for EtcdStore {
         &self.describe
     }
 
+    fn capabilities(&self) -> Capabilities {
+        Capabilities { max_value_bytes: MAX_REQUEST_BYTES - 1024, max_value_hint: Some(RAISE_HINT) }
+    }
+
     fn get(&self, key: &Key) -> Result<Versioned, StoreError> {
         root_is_not_a_key(key)?;
         let k = self.etcd_key(key);
@@ -243,7 +282,8 @@ impl Store for EtcdStore {
 
     fn delete_tree(&self, prefix: &Key) -> Result<u64, StoreError> {
         let below = self.below(prefix);
-        let mut ops = vec![TxnOp::delete(below.clone(), Some(DeleteOptions::new().with_range(listing::prefix_end(&below))))];
+        let mut ops =
+            vec![TxnOp::delete(below.clone(), Some(DeleteOptions::new().with_range(listing::prefix_end(&below))))];
         if !prefix.is_root() {
             ops.push(TxnOp::delete(self.etcd_key(prefix), None));
         }

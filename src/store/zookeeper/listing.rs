@@ -83,8 +83,12 @@ fn stats(store: &ZkStore, paths: &[String]) -> Result<Vec<Option<zk::Stat>>, Sto
 /// is a key only if it has data, which its stat says.
 fn classify(store: &ZkStore, paths: &[String]) -> Result<Vec<Option<Node>>, StoreError> {
     let lists = children_lists(store, paths)?;
-    let parents: Vec<String> =
-        paths.iter().zip(&lists).filter(|(_, l)| l.as_ref().is_some_and(|l| !l.is_empty())).map(|(p, _)| p.clone()).collect();
+    let parents: Vec<String> = paths
+        .iter()
+        .zip(&lists)
+        .filter(|(_, l)| l.as_ref().is_some_and(|l| !l.is_empty()))
+        .map(|(p, _)| p.clone())
+        .collect();
     let mut parent_stats = stats(store, &parents)?.into_iter();
     Ok(lists
         .into_iter()

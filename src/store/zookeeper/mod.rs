@@ -25,29 +25,33 @@
 
 mod listing;
 
-use std::cell::RefCell;
 use std::future::Future;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use zookeeper_client as zk;
 
-use super::{root_is_not_a_key, ClusterUrl, Entries, Key, KeyError, Options, Precondition, Revision, Store, StoreError, Versioned};
+use super::{
+    root_is_not_a_key, Capabilities, ClusterUrl, Entries, Key, KeyError, Options, Precondition, Revision, Store,
+    StoreError, Versioned,
+};
 
 /// ZooKeeper's default jute.maxbuffer is 1 MiB per request (a larger one
 /// makes the server drop the connection); keep a margin for headers.
 const MAX_REQUEST_BYTES: usize = 1_000_000;
+const RAISE_HINT: &str = "ZooKeeper's default jute.maxbuffer of 1 MiB per request; servers started with a larger -Djute.maxbuffer take more: pass --max-value-size";
 /// How often a write looks again when the znode changed under it.
 const WRITE_ATTEMPTS: usize = 8;
 
 pub struct ZkStore {
-    rt: tokio::runtime::Runtime,
+    rt: &'static tokio::runtime::Runtime,
     hosts: String,
     /// The chroot as a path prefix ("" for none).
     root: String,
     describe: String,
     timeout: Duration,
     auth: Option<Vec<u8>>,
-    client: RefCell<Option<zk::Client>>,
+    client: Mutex<Option<zk::Client>>,
 }
 
 fn is_key(stat: &zk::Stat) -> bool {
@@ -65,9 +69,8 @@ impl ZkStore {
             // Sending in the clear what was meant to be encrypted is worse than failing.
             return Err(StoreError::Unsupported { store: describe, what: "TLS (--cacert/--cert)".into() });
         }
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| {
-            StoreError::Backend { store: describe.clone(), message: format!("cannot start the I/O runtime: {e}") }
-        })?;
+        let rt =
+            super::runtime::shared().map_err(|message| StoreError::Backend { store: describe.clone(), message })?;
         Ok(ZkStore {
             rt,
             hosts: url.endpoints.join(","),
@@ -75,7 +78,7 @@ impl ZkStore {
             describe,
             timeout: options.timeout,
             auth: options.credentials.as_ref().map(|c| format!("{}:{}", c.user, c.password).into_bytes()),
-            client: RefCell::new(None),
+            client: Mutex::new(None),
         })
     }
 
@@ -103,9 +106,11 @@ impl ZkStore {
     fn error(&self, e: zk::Error) -> StoreError {
         use zk::Error as E;
         match e {
-            E::NoHosts | E::ConnectionLoss | E::SessionExpired | E::Timeout | E::Throttled => {
-                StoreError::Unreachable { store: self.describe.clone(), endpoint: self.hosts.clone(), reason: e.to_string() }
-            }
+            E::NoHosts | E::ConnectionLoss | E::SessionExpired | E::Timeout | E::Throttled => StoreError::Unreachable {
+                store: self.describe.clone(),
+                endpoint: self.hosts.clone(),
+                reason: e.to_string(),
+            },
             E::NoAuth | E::AuthFailed => {
                 StoreError::Backend { store: self.describe.clone(), message: format!("access denied: {e}") }
             }
@@ -148,7 +153,7 @@ impl ZkStore {
     }
 
     async fn client(&self) -> Result<zk::Client, zk::Error> {
-        if let Some(client) = self.client.borrow().as_ref() {
+        if let Some(client) = self.cached().as_ref() {
             return Ok(client.clone());
         }
         let mut connector = zk::Client::connector();
@@ -160,8 +165,12 @@ impl ZkStore {
             connector.auth("digest".to_string(), auth.clone());
         }
         let client = connector.connect(&self.hosts).await?;
-        *self.client.borrow_mut() = Some(client.clone());
+        *self.cached() = Some(client.clone());
         Ok(client)
+    }
+
+    fn cached(&self) -> std::sync::MutexGuard<'_, Option<zk::Client>> {
+        self.client.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// New znodes: open to all, or with credentials only to their creator.
@@ -177,7 +186,11 @@ impl ZkStore {
 
     /// A multi that deletes `ops` paths (with their expected versions) and
     /// then every ancestor of `top` left empty and childless by it.
-    fn delete_and_prune(&self, ops: Vec<(String, Option<i32>)>, top: &str) -> Result<Result<(), zk::Error>, StoreError> {
+    fn delete_and_prune(
+        &self,
+        ops: Vec<(String, Option<i32>)>,
+        top: &str,
+    ) -> Result<Result<(), zk::Error>, StoreError> {
         let mut all = ops;
         let mut path = top.to_string();
         // Up to, not including, the ZooKeeper root: a chroot that ovs created
@@ -185,7 +198,9 @@ impl ZkStore {
         while let Some(i) = path.rfind('/').filter(|i| *i > 0) {
             path.truncate(i);
             match self.stat(&path)? {
-                Some(stat) if stat.data_length == 0 && stat.num_children == 1 => all.push((path.clone(), Some(stat.version))),
+                Some(stat) if stat.data_length == 0 && stat.num_children == 1 => {
+                    all.push((path.clone(), Some(stat.version)))
+                }
                 _ => break,
             }
         }
@@ -229,6 +244,10 @@ impl Store for ZkStore {
         &self.describe
     }
 
+    fn capabilities(&self) -> Capabilities {
+        Capabilities { max_value_bytes: MAX_REQUEST_BYTES as u64, max_value_hint: Some(RAISE_HINT) }
+    }
+
     fn get(&self, key: &Key) -> Result<Versioned, StoreError> {
         root_is_not_a_key(key)?;
         self.reserved(key)?;
@@ -249,15 +268,6 @@ impl Store for ZkStore {
     fn put(&self, key: &Key, value: &[u8], cond: Precondition) -> Result<Revision, StoreError> {
         root_is_not_a_key(key)?;
         self.reserved(key)?;
-        if value.len() > MAX_REQUEST_BYTES {
-            return Err(StoreError::Backend {
-                store: self.describe.clone(),
-                message: format!(
-                    "a {}-byte value is over ZooKeeper's limit of about {MAX_REQUEST_BYTES} bytes per znode (jute.maxbuffer); nothing was written",
-                    value.len()
-                ),
-            });
-        }
         let path = self.path(key);
         for _ in 0..WRITE_ATTEMPTS {
             // An unconditional write reads nothing first: it tries the update
@@ -350,7 +360,10 @@ impl Store for ZkStore {
                 Err(e) => return Err(self.error(e)),
             }
         }
-        Err(StoreError::Conflict { key: prefix.clone(), detail: "the subtree kept changing while being deleted".into() })
+        Err(StoreError::Conflict {
+            key: prefix.clone(),
+            detail: "the subtree kept changing while being deleted".into(),
+        })
     }
 
     fn keys(&self, prefix: &Key) -> Result<Entries<'_>, StoreError> {
