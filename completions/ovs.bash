@@ -19,9 +19,6 @@ _ovs() {
             ovs,config)
                 cmd="ovs__subcmd__config"
                 ;;
-            ovs,generate-docs)
-                cmd="ovs__subcmd__generate__subcmd__docs"
-                ;;
             ovs,help)
                 cmd="ovs__subcmd__help"
                 ;;
@@ -82,9 +79,6 @@ _ovs() {
             ovs__subcmd__help,config)
                 cmd="ovs__subcmd__help__subcmd__config"
                 ;;
-            ovs__subcmd__help,generate-docs)
-                cmd="ovs__subcmd__help__subcmd__generate__subcmd__docs"
-                ;;
             ovs__subcmd__help,help)
                 cmd="ovs__subcmd__help__subcmd__help"
                 ;;
@@ -119,7 +113,7 @@ _ovs() {
 
     case "${cmd}" in
         ovs)
-            opts="-v -q -h -V --store --timeout --user --password-file --cacert --cert --key --verbose --quiet --help --version config generate-docs help"
+            opts="-v -q -h -V --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help --version config help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -153,6 +147,10 @@ _ovs() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --max-value-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -161,7 +159,7 @@ _ovs() {
             return 0
             ;;
         ovs__subcmd__config)
-            opts="-v -q -h --store --timeout --user --password-file --cacert --cert --key --verbose --quiet --help list list-recursive get set edit delete validate stores help"
+            opts="-v -q -h --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help list list-recursive get set edit delete validate stores help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -195,6 +193,10 @@ _ovs() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --max-value-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -203,7 +205,7 @@ _ovs() {
             return 0
             ;;
         ovs__subcmd__config__subcmd__delete)
-            opts="-r -y -v -q -h --recursive --yes --if-revision --store --timeout --user --password-file --cacert --cert --key --verbose --quiet --help"
+            opts="-r -y -v -q -h --recursive --yes --if-revision --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -241,6 +243,10 @@ _ovs() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --max-value-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -249,7 +255,7 @@ _ovs() {
             return 0
             ;;
         ovs__subcmd__config__subcmd__edit)
-            opts="-v -q -h --store --timeout --user --password-file --cacert --cert --key --verbose --quiet --help"
+            opts="-v -q -h --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -283,6 +289,10 @@ _ovs() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --max-value-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -291,7 +301,7 @@ _ovs() {
             return 0
             ;;
         ovs__subcmd__config__subcmd__get)
-            opts="-o -v -q -h --output --store --timeout --user --password-file --cacert --cert --key --verbose --quiet --help"
+            opts="-o -v -q -h --output --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -330,6 +340,10 @@ _ovs() {
                     return 0
                     ;;
                 --key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-value-size)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -481,7 +495,7 @@ _ovs() {
             return 0
             ;;
         ovs__subcmd__config__subcmd__list)
-            opts="-r -o -v -q -h --recursive --output --store --timeout --user --password-file --cacert --cert --key --verbose --quiet --help"
+            opts="-r -o -v -q -h --recursive --output --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -520,6 +534,10 @@ _ovs() {
                     return 0
                     ;;
                 --key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-value-size)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -531,7 +549,7 @@ _ovs() {
             return 0
             ;;
         ovs__subcmd__config__subcmd__list__subcmd__recursive)
-            opts="-o -v -q -h --output --store --timeout --user --password-file --cacert --cert --key --verbose --quiet --help"
+            opts="-o -v -q -h --output --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -573,6 +591,10 @@ _ovs() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --max-value-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -581,7 +603,7 @@ _ovs() {
             return 0
             ;;
         ovs__subcmd__config__subcmd__set)
-            opts="-f -v -q -h --file --if-revision --if-absent --dry-run --store --timeout --user --password-file --cacert --cert --key --verbose --quiet --help"
+            opts="-f -v -q -h --file --if-revision --if-absent --dry-run --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -627,6 +649,10 @@ _ovs() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --max-value-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -635,7 +661,7 @@ _ovs() {
             return 0
             ;;
         ovs__subcmd__config__subcmd__stores)
-            opts="-v -q -h --store --timeout --user --password-file --cacert --cert --key --verbose --quiet --help"
+            opts="-v -q -h --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -669,6 +695,10 @@ _ovs() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --max-value-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -677,7 +707,7 @@ _ovs() {
             return 0
             ;;
         ovs__subcmd__config__subcmd__validate)
-            opts="-f -v -q -h --file --store --timeout --user --password-file --cacert --cert --key --verbose --quiet --help"
+            opts="-f -v -q -h --file --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -719,45 +749,7 @@ _ovs() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        ovs__subcmd__generate__subcmd__docs)
-            opts="-v -q -h --store --timeout --user --password-file --cacert --cert --key --verbose --quiet --help"
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                --store)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --timeout)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --user)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --password-file)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --cacert)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --cert)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --key)
+                --max-value-size)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -769,7 +761,7 @@ _ovs() {
             return 0
             ;;
         ovs__subcmd__help)
-            opts="config generate-docs help"
+            opts="config help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -897,20 +889,6 @@ _ovs() {
         ovs__subcmd__help__subcmd__config__subcmd__validate)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        ovs__subcmd__help__subcmd__generate__subcmd__docs)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_ovs_global_optspecs
-    string join \n store= timeout= user= password-file= cacert= cert= key= v/verbose q/quiet h/help V/version
+    string join \n store= timeout= user= password-file= cacert= cert= key= max-value-size= v/verbose q/quiet h/help V/version
 end
 
 function __fish_ovs_needs_command
@@ -31,12 +31,12 @@ complete -c ovs -n "__fish_ovs_needs_command" -l password-file -d 'Read the pass
 complete -c ovs -n "__fish_ovs_needs_command" -l cacert -d 'CA certificate (PEM) to verify the store\'s TLS certificate; implies TLS' -r -F
 complete -c ovs -n "__fish_ovs_needs_command" -l cert -d 'Client certificate (PEM) for mutual TLS; needs --key' -r -F
 complete -c ovs -n "__fish_ovs_needs_command" -l key -d 'Client private key (PEM) for mutual TLS; needs --cert' -r -F
+complete -c ovs -n "__fish_ovs_needs_command" -l max-value-size -d 'Largest value to write, in bytes, for a server set up to take more (or less) than the store\'s default limit (see `ovs config stores`)' -r
 complete -c ovs -n "__fish_ovs_needs_command" -s v -l verbose -d 'Log more to stderr (-v: what ovs does, -vv: also its libraries)'
 complete -c ovs -n "__fish_ovs_needs_command" -s q -l quiet -d 'Print only results and errors, no progress notes'
 complete -c ovs -n "__fish_ovs_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ovs -n "__fish_ovs_needs_command" -s V -l version -d 'Print version'
 complete -c ovs -n "__fish_ovs_needs_command" -f -a "config" -d 'Read and write configuration keys'
-complete -c ovs -n "__fish_ovs_needs_command" -f -a "generate-docs" -d 'Write shell completions and man pages into DIR/completions and DIR/man'
 complete -c ovs -n "__fish_ovs_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and not __fish_seen_subcommand_from list list-recursive get set edit delete validate stores help" -l store -d 'Store URL: dir:///path, etcd://host:port[,host:port...][/root] (etcds:// for TLS), zk://host:port[,host:port...][/chroot] [default: dir://$XDG_DATA_HOME/ovs-config]' -r
 complete -c ovs -n "__fish_ovs_using_subcommand config; and not __fish_seen_subcommand_from list list-recursive get set edit delete validate stores help" -l timeout -d 'Seconds to wait for the store (write lock, connection, request)' -r
@@ -45,17 +45,18 @@ complete -c ovs -n "__fish_ovs_using_subcommand config; and not __fish_seen_subc
 complete -c ovs -n "__fish_ovs_using_subcommand config; and not __fish_seen_subcommand_from list list-recursive get set edit delete validate stores help" -l cacert -d 'CA certificate (PEM) to verify the store\'s TLS certificate; implies TLS' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and not __fish_seen_subcommand_from list list-recursive get set edit delete validate stores help" -l cert -d 'Client certificate (PEM) for mutual TLS; needs --key' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and not __fish_seen_subcommand_from list list-recursive get set edit delete validate stores help" -l key -d 'Client private key (PEM) for mutual TLS; needs --cert' -r -F
+complete -c ovs -n "__fish_ovs_using_subcommand config; and not __fish_seen_subcommand_from list list-recursive get set edit delete validate stores help" -l max-value-size -d 'Largest value to write, in bytes, for a server set up to take more (or less) than the store\'s default limit (see `ovs config stores`)' -r
 complete -c ovs -n "__fish_ovs_using_subcommand config; and not __fish_seen_subcommand_from list list-recursive get set edit delete validate stores help" -s v -l verbose -d 'Log more to stderr (-v: what ovs does, -vv: also its libraries)'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and not __fish_seen_subcommand_from list list-recursive get set edit delete validate stores help" -s q -l quiet -d 'Print only results and errors, no progress notes'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and not __fish_seen_subcommand_from list list-recursive get set edit delete validate stores help" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and not __fish_seen_subcommand_from list list-recursive get set edit delete validate stores help" -f -a "list" -d 'List the children of PREFIX (a child with keys below it ends in /), or with -r every key below it'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and not __fish_seen_subcommand_from list list-recursive get set edit delete validate stores help" -f -a "list-recursive" -d 'List every key below PREFIX, full path (same as list -r)'
-complete -c ovs -n "__fish_ovs_using_subcommand config; and not __fish_seen_subcommand_from list list-recursive get set edit delete validate stores help" -f -a "get" -d 'Print the value of KEY, byte for byte'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and not __fish_seen_subcommand_from list list-recursive get set edit delete validate stores help" -f -a "get" -d 'Print the value of KEY, byte for byte (escaped on a terminal)'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and not __fish_seen_subcommand_from list list-recursive get set edit delete validate stores help" -f -a "set" -d 'Validate and write a value from an argument, a file or stdin'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and not __fish_seen_subcommand_from list list-recursive get set edit delete validate stores help" -f -a "edit" -d 'Edit KEY in $VISUAL or $EDITOR; validate; write only if nobody changed it meanwhile'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and not __fish_seen_subcommand_from list list-recursive get set edit delete validate stores help" -f -a "delete" -d 'Delete KEY, or with -r KEY and every key below it'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and not __fish_seen_subcommand_from list list-recursive get set edit delete validate stores help" -f -a "validate" -d 'Run the validators on a value (or on the stored one) without writing'
-complete -c ovs -n "__fish_ovs_using_subcommand config; and not __fish_seen_subcommand_from list list-recursive get set edit delete validate stores help" -f -a "stores" -d 'List the store kinds this build supports, with their URL form'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and not __fish_seen_subcommand_from list list-recursive get set edit delete validate stores help" -f -a "stores" -d 'List the store kinds this build supports, with their URL form and value-size limit'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and not __fish_seen_subcommand_from list list-recursive get set edit delete validate stores help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from list" -s o -l output -r -f -a "plain\t''
 json\t''
@@ -67,10 +68,11 @@ complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcomma
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from list" -l cacert -d 'CA certificate (PEM) to verify the store\'s TLS certificate; implies TLS' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from list" -l cert -d 'Client certificate (PEM) for mutual TLS; needs --key' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from list" -l key -d 'Client private key (PEM) for mutual TLS; needs --cert' -r -F
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from list" -l max-value-size -d 'Largest value to write, in bytes, for a server set up to take more (or less) than the store\'s default limit (see `ovs config stores`)' -r
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from list" -s r -l recursive -d 'Every key below PREFIX, full path'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from list" -s v -l verbose -d 'Log more to stderr (-v: what ovs does, -vv: also its libraries)'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print only results and errors, no progress notes'
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from list-recursive" -s o -l output -r -f -a "plain\t''
 json\t''
 yaml\t''"
@@ -81,9 +83,10 @@ complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcomma
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from list-recursive" -l cacert -d 'CA certificate (PEM) to verify the store\'s TLS certificate; implies TLS' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from list-recursive" -l cert -d 'Client certificate (PEM) for mutual TLS; needs --key' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from list-recursive" -l key -d 'Client private key (PEM) for mutual TLS; needs --cert' -r -F
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from list-recursive" -l max-value-size -d 'Largest value to write, in bytes, for a server set up to take more (or less) than the store\'s default limit (see `ovs config stores`)' -r
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from list-recursive" -s v -l verbose -d 'Log more to stderr (-v: what ovs does, -vv: also its libraries)'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from list-recursive" -s q -l quiet -d 'Print only results and errors, no progress notes'
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from list-recursive" -s h -l help -d 'Print help'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from list-recursive" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from get" -s o -l output -d 'plain: the value as stored; json/yaml: key, value (or value_base64) and revision' -r -f -a "plain\t''
 json\t''
 yaml\t''"
@@ -94,9 +97,10 @@ complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcomma
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from get" -l cacert -d 'CA certificate (PEM) to verify the store\'s TLS certificate; implies TLS' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from get" -l cert -d 'Client certificate (PEM) for mutual TLS; needs --key' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from get" -l key -d 'Client private key (PEM) for mutual TLS; needs --cert' -r -F
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from get" -l max-value-size -d 'Largest value to write, in bytes, for a server set up to take more (or less) than the store\'s default limit (see `ovs config stores`)' -r
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from get" -s v -l verbose -d 'Log more to stderr (-v: what ovs does, -vv: also its libraries)'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from get" -s q -l quiet -d 'Print only results and errors, no progress notes'
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from get" -s h -l help -d 'Print help'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from get" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from set" -s f -l file -d 'Read the value from PATH' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from set" -l if-revision -d 'Write only if KEY is still at revision REV (from get -o json)' -r
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from set" -l store -d 'Store URL: dir:///path, etcd://host:port[,host:port...][/root] (etcds:// for TLS), zk://host:port[,host:port...][/chroot] [default: dir://$XDG_DATA_HOME/ovs-config]' -r
@@ -106,11 +110,12 @@ complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcomma
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from set" -l cacert -d 'CA certificate (PEM) to verify the store\'s TLS certificate; implies TLS' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from set" -l cert -d 'Client certificate (PEM) for mutual TLS; needs --key' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from set" -l key -d 'Client private key (PEM) for mutual TLS; needs --cert' -r -F
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from set" -l max-value-size -d 'Largest value to write, in bytes, for a server set up to take more (or less) than the store\'s default limit (see `ovs config stores`)' -r
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from set" -l if-absent -d 'Create only: fail with exit 5 if KEY exists'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from set" -l dry-run -d 'Validate and check the precondition, report, write nothing'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from set" -s v -l verbose -d 'Log more to stderr (-v: what ovs does, -vv: also its libraries)'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from set" -s q -l quiet -d 'Print only results and errors, no progress notes'
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from set" -s h -l help -d 'Print help'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from set" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from edit" -l store -d 'Store URL: dir:///path, etcd://host:port[,host:port...][/root] (etcds:// for TLS), zk://host:port[,host:port...][/chroot] [default: dir://$XDG_DATA_HOME/ovs-config]' -r
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from edit" -l timeout -d 'Seconds to wait for the store (write lock, connection, request)' -r
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from edit" -l user -d 'User for etcd authentication or ZooKeeper digest auth (or user@ in the URL); the password comes from $OVS_CONFIG_PASSWORD or --password-file, never from the command line' -r
@@ -118,9 +123,10 @@ complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcomma
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from edit" -l cacert -d 'CA certificate (PEM) to verify the store\'s TLS certificate; implies TLS' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from edit" -l cert -d 'Client certificate (PEM) for mutual TLS; needs --key' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from edit" -l key -d 'Client private key (PEM) for mutual TLS; needs --cert' -r -F
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from edit" -l max-value-size -d 'Largest value to write, in bytes, for a server set up to take more (or less) than the store\'s default limit (see `ovs config stores`)' -r
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from edit" -s v -l verbose -d 'Log more to stderr (-v: what ovs does, -vv: also its libraries)'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from edit" -s q -l quiet -d 'Print only results and errors, no progress notes'
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from edit" -s h -l help -d 'Print help'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from edit" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from delete" -l if-revision -d 'Delete only if KEY is still at revision REV' -r
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from delete" -l store -d 'Store URL: dir:///path, etcd://host:port[,host:port...][/root] (etcds:// for TLS), zk://host:port[,host:port...][/chroot] [default: dir://$XDG_DATA_HOME/ovs-config]' -r
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from delete" -l timeout -d 'Seconds to wait for the store (write lock, connection, request)' -r
@@ -129,11 +135,12 @@ complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcomma
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from delete" -l cacert -d 'CA certificate (PEM) to verify the store\'s TLS certificate; implies TLS' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from delete" -l cert -d 'Client certificate (PEM) for mutual TLS; needs --key' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from delete" -l key -d 'Client private key (PEM) for mutual TLS; needs --cert' -r -F
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from delete" -l max-value-size -d 'Largest value to write, in bytes, for a server set up to take more (or less) than the store\'s default limit (see `ovs config stores`)' -r
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from delete" -s r -l recursive -d 'Delete KEY and every key below it (never /foobar for /foo)'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from delete" -s y -l yes -d 'Do not ask for confirmation (required for -r when stdin is not a terminal)'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from delete" -s v -l verbose -d 'Log more to stderr (-v: what ovs does, -vv: also its libraries)'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from delete" -s q -l quiet -d 'Print only results and errors, no progress notes'
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from delete" -s h -l help -d 'Print help'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from delete" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from validate" -s f -l file -d 'Read the value from PATH' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from validate" -l store -d 'Store URL: dir:///path, etcd://host:port[,host:port...][/root] (etcds:// for TLS), zk://host:port[,host:port...][/chroot] [default: dir://$XDG_DATA_HOME/ovs-config]' -r
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from validate" -l timeout -d 'Seconds to wait for the store (write lock, connection, request)' -r
@@ -142,9 +149,10 @@ complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcomma
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from validate" -l cacert -d 'CA certificate (PEM) to verify the store\'s TLS certificate; implies TLS' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from validate" -l cert -d 'Client certificate (PEM) for mutual TLS; needs --key' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from validate" -l key -d 'Client private key (PEM) for mutual TLS; needs --cert' -r -F
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from validate" -l max-value-size -d 'Largest value to write, in bytes, for a server set up to take more (or less) than the store\'s default limit (see `ovs config stores`)' -r
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from validate" -s v -l verbose -d 'Log more to stderr (-v: what ovs does, -vv: also its libraries)'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from validate" -s q -l quiet -d 'Print only results and errors, no progress notes'
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from validate" -s h -l help -d 'Print help'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from validate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from stores" -l store -d 'Store URL: dir:///path, etcd://host:port[,host:port...][/root] (etcds:// for TLS), zk://host:port[,host:port...][/chroot] [default: dir://$XDG_DATA_HOME/ovs-config]' -r
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from stores" -l timeout -d 'Seconds to wait for the store (write lock, connection, request)' -r
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from stores" -l user -d 'User for etcd authentication or ZooKeeper digest auth (or user@ in the URL); the password comes from $OVS_CONFIG_PASSWORD or --password-file, never from the command line' -r
@@ -152,36 +160,26 @@ complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcomma
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from stores" -l cacert -d 'CA certificate (PEM) to verify the store\'s TLS certificate; implies TLS' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from stores" -l cert -d 'Client certificate (PEM) for mutual TLS; needs --key' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from stores" -l key -d 'Client private key (PEM) for mutual TLS; needs --cert' -r -F
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from stores" -l max-value-size -d 'Largest value to write, in bytes, for a server set up to take more (or less) than the store\'s default limit (see `ovs config stores`)' -r
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from stores" -s v -l verbose -d 'Log more to stderr (-v: what ovs does, -vv: also its libraries)'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from stores" -s q -l quiet -d 'Print only results and errors, no progress notes'
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from stores" -s h -l help -d 'Print help'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from stores" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "list" -d 'List the children of PREFIX (a child with keys below it ends in /), or with -r every key below it'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "list-recursive" -d 'List every key below PREFIX, full path (same as list -r)'
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "get" -d 'Print the value of KEY, byte for byte'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "get" -d 'Print the value of KEY, byte for byte (escaped on a terminal)'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "set" -d 'Validate and write a value from an argument, a file or stdin'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "edit" -d 'Edit KEY in $VISUAL or $EDITOR; validate; write only if nobody changed it meanwhile'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "delete" -d 'Delete KEY, or with -r KEY and every key below it'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "validate" -d 'Run the validators on a value (or on the stored one) without writing'
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "stores" -d 'List the store kinds this build supports, with their URL form'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "stores" -d 'List the store kinds this build supports, with their URL form and value-size limit'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c ovs -n "__fish_ovs_using_subcommand generate-docs" -l store -d 'Store URL: dir:///path, etcd://host:port[,host:port...][/root] (etcds:// for TLS), zk://host:port[,host:port...][/chroot] [default: dir://$XDG_DATA_HOME/ovs-config]' -r
-complete -c ovs -n "__fish_ovs_using_subcommand generate-docs" -l timeout -d 'Seconds to wait for the store (write lock, connection, request)' -r
-complete -c ovs -n "__fish_ovs_using_subcommand generate-docs" -l user -d 'User for etcd authentication or ZooKeeper digest auth (or user@ in the URL); the password comes from $OVS_CONFIG_PASSWORD or --password-file, never from the command line' -r
-complete -c ovs -n "__fish_ovs_using_subcommand generate-docs" -l password-file -d 'Read the password from the first line of PATH' -r -F
-complete -c ovs -n "__fish_ovs_using_subcommand generate-docs" -l cacert -d 'CA certificate (PEM) to verify the store\'s TLS certificate; implies TLS' -r -F
-complete -c ovs -n "__fish_ovs_using_subcommand generate-docs" -l cert -d 'Client certificate (PEM) for mutual TLS; needs --key' -r -F
-complete -c ovs -n "__fish_ovs_using_subcommand generate-docs" -l key -d 'Client private key (PEM) for mutual TLS; needs --cert' -r -F
-complete -c ovs -n "__fish_ovs_using_subcommand generate-docs" -s v -l verbose -d 'Log more to stderr (-v: what ovs does, -vv: also its libraries)'
-complete -c ovs -n "__fish_ovs_using_subcommand generate-docs" -s q -l quiet -d 'Print only results and errors, no progress notes'
-complete -c ovs -n "__fish_ovs_using_subcommand generate-docs" -s h -l help -d 'Print help'
-complete -c ovs -n "__fish_ovs_using_subcommand help; and not __fish_seen_subcommand_from config generate-docs help" -f -a "config" -d 'Read and write configuration keys'
-complete -c ovs -n "__fish_ovs_using_subcommand help; and not __fish_seen_subcommand_from config generate-docs help" -f -a "generate-docs" -d 'Write shell completions and man pages into DIR/completions and DIR/man'
-complete -c ovs -n "__fish_ovs_using_subcommand help; and not __fish_seen_subcommand_from config generate-docs help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c ovs -n "__fish_ovs_using_subcommand help; and not __fish_seen_subcommand_from config help" -f -a "config" -d 'Read and write configuration keys'
+complete -c ovs -n "__fish_ovs_using_subcommand help; and not __fish_seen_subcommand_from config help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c ovs -n "__fish_ovs_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "list" -d 'List the children of PREFIX (a child with keys below it ends in /), or with -r every key below it'
 complete -c ovs -n "__fish_ovs_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "list-recursive" -d 'List every key below PREFIX, full path (same as list -r)'
-complete -c ovs -n "__fish_ovs_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "get" -d 'Print the value of KEY, byte for byte'
+complete -c ovs -n "__fish_ovs_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "get" -d 'Print the value of KEY, byte for byte (escaped on a terminal)'
 complete -c ovs -n "__fish_ovs_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "set" -d 'Validate and write a value from an argument, a file or stdin'
 complete -c ovs -n "__fish_ovs_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "edit" -d 'Edit KEY in $VISUAL or $EDITOR; validate; write only if nobody changed it meanwhile'
 complete -c ovs -n "__fish_ovs_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "delete" -d 'Delete KEY, or with -r KEY and every key below it'
 complete -c ovs -n "__fish_ovs_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "validate" -d 'Run the validators on a value (or on the stored one) without writing'
-complete -c ovs -n "__fish_ovs_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "stores" -d 'List the store kinds this build supports, with their URL form'
+complete -c ovs -n "__fish_ovs_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "stores" -d 'List the store kinds this build supports, with their URL form and value-size limit'

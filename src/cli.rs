@@ -8,19 +8,74 @@ use clap::{Args, Parser, Subcommand};
 use crate::output::Format;
 use crate::store::Key;
 
-pub const EXIT_CODES: &str = "\
-Exit codes:
+/// The after-help texts: examples for each command, and the exit codes for
+/// `ovs` and `ovs config`. The man pages are made from the same texts, each
+/// heading ("Examples:", "Exit codes:") becoming a section.
+pub mod after_help {
+    macro_rules! exit_codes {
+        () => {
+            "Exit codes:
   0  ok
   1  failure (I/O error, corrupt store, declined prompt, editor failed)
-  2  usage (bad flag, bad key, bad store URL)
+  2  usage (bad flag, bad key, bad store URL, value over the store's size limit)
   3  validation rejected the value; nothing was written
   4  key not found
   5  conflict: the key changed (--if-revision, --if-absent, edit); nothing was written
-  6  store unreachable or timed out";
+  6  store unreachable or timed out"
+        };
+    }
+
+    pub const OVS: &str = concat!(
+        "Examples:
+  ovs config set /ovs/framework/memcache 127.0.0.1:11211
+  ovs config get -o json /ovs/framework/memcache
+  ovs --store etcd://10.0.0.1:2379,10.0.0.2:2379 config list -r /ovs
+  OVS_CONFIG_STORE=zk://10.0.0.1:2181/flocker ovs config edit /state
+
+",
+        exit_codes!()
+    );
+    pub const CONFIG: &str = concat!(
+        "Examples:
+  ovs config list /ovs/framework
+  ovs config edit /ovs/framework/scheduling/celery
+
+",
+        exit_codes!()
+    );
+    pub const LIST: &str = "Examples:
+  ovs config list /ovs/framework
+  ovs config list -r /ovs/framework
+  ovs config list -o json /ovs/framework";
+    pub const LIST_RECURSIVE: &str = "Examples:
+  ovs config list-recursive /ovs/framework";
+    pub const GET: &str = "Examples:
+  ovs config get /ovs/framework/memcache
+  ovs config get -o json /ovs/framework/memcache";
+    pub const SET: &str = "Examples:
+  ovs config set /ovs/framework/memcache 127.0.0.1:11211
+  ovs config set /ovs/framework/scheduling/celery --file schedule.json
+  generate-schedule | ovs config set /ovs/framework/scheduling/celery -
+  ovs config set --if-revision 7 /ovs/framework/memcache 10.0.0.5:11211
+  ovs config set --if-absent /ovs/framework/cluster_id abc123
+  ovs config set --dry-run /ovs/framework/scheduling/celery --file schedule.json";
+    pub const EDIT: &str = "Examples:
+  ovs config edit /ovs/framework/scheduling/celery
+  EDITOR='code --wait' ovs config edit /ovs/framework/memcache";
+    pub const DELETE: &str = "Examples:
+  ovs config delete /ovs/framework/memcache
+  ovs config delete --if-revision 12 /ovs/framework/memcache
+  ovs config delete -r --yes /ovs/framework/hosts/h2";
+    pub const VALIDATE: &str = "Examples:
+  ovs config validate /ovs/framework/scheduling/celery --file schedule.json
+  ovs config validate /ovs/framework/scheduling/celery";
+    pub const STORES: &str = "Examples:
+  ovs config stores";
+}
 
 #[derive(Debug, Parser)]
 #[command(name = "ovs", version, about = "Manage cluster configuration held in key-value stores")]
-#[command(after_long_help = EXIT_CODES)]
+#[command(after_long_help = after_help::OVS)]
 pub struct Cli {
     #[command(flatten)]
     pub global: Global,
@@ -76,37 +131,41 @@ fn parse_timeout(text: &str) -> Result<Duration, String> {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Read and write configuration keys
-    #[command(subcommand)]
+    #[command(subcommand, after_long_help = after_help::CONFIG)]
     Config(ConfigCommand),
-    /// Write shell completions and man pages into DIR/completions and DIR/man
-    #[command(hide = true)]
-    GenerateDocs { dir: PathBuf },
 }
 
 #[derive(Debug, Subcommand)]
-#[command(after_long_help = EXIT_CODES)]
 pub enum ConfigCommand {
     /// List the children of PREFIX (a child with keys below it ends in /), or with -r every key below it
+    #[command(after_long_help = after_help::LIST)]
     List(ListArgs),
     /// List every key below PREFIX, full path (same as list -r)
+    #[command(after_long_help = after_help::LIST_RECURSIVE)]
     ListRecursive(ListRecursiveArgs),
-    /// Print the value of KEY, byte for byte
+    /// Print the value of KEY, byte for byte (escaped on a terminal)
+    #[command(after_long_help = after_help::GET)]
     Get(GetArgs),
     /// Validate and write a value from an argument, a file or stdin
+    #[command(after_long_help = after_help::SET)]
     Set(SetArgs),
     /// Edit KEY in $VISUAL or $EDITOR; validate; write only if nobody changed it meanwhile
+    #[command(after_long_help = after_help::EDIT)]
     Edit(EditArgs),
     /// Delete KEY, or with -r KEY and every key below it
+    #[command(after_long_help = after_help::DELETE)]
     Delete(DeleteArgs),
     /// Run the validators on a value (or on the stored one) without writing
+    #[command(after_long_help = after_help::VALIDATE)]
     Validate(ValidateArgs),
     /// List the store kinds this build supports, with their URL form
+    #[command(after_long_help = after_help::STORES)]
     Stores,
 }
 
 #[derive(Debug, Args)]
 pub struct ListArgs {
-    /// Prefix to list [default: /]
+    /// Prefix to list
     #[arg(default_value = "/")]
     pub prefix: Key,
     /// Every key below PREFIX, full path
@@ -118,7 +177,7 @@ pub struct ListArgs {
 
 #[derive(Debug, Args)]
 pub struct ListRecursiveArgs {
-    /// Prefix to list [default: /]
+    /// Prefix to list
     #[arg(default_value = "/")]
     pub prefix: Key,
     #[arg(short, long, value_enum, default_value_t = Format::Plain)]

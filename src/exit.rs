@@ -86,7 +86,8 @@ mod tests {
 
     #[test]
     fn other_errors_map_to_their_codes() {
-        let rejected = Rejected { key: Key::parse("/a").unwrap(), name: "v", message: "m".into() };
+        let rejected =
+            Rejected { key: Key::parse("/a").unwrap(), name: "v", message: "m".into(), refused_write: false };
         assert_eq!(classify(&anyhow::Error::new(rejected)), Exit::Rejected);
         assert_eq!(classify(&anyhow::Error::new(UsageError("u".into()))), Exit::Usage);
         assert_eq!(classify(&anyhow::anyhow!("plain")), Exit::Failure);

@@ -1,23 +1,53 @@
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::Parser;
+use ovs_config::output::escape;
 use ovs_config::{cli::Cli, commands, exit};
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if !e.use_stderr() => {
+            // --help and --version
+            let _ = e.print();
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            eprintln!("{}", one_line(&e));
+            return exit::Exit::Usage.into();
+        }
+    };
+    // Libraries speak only at -vv: by default stderr holds our own one-line
+    // error and nothing else.
     let level = match (cli.global.quiet, cli.global.verbose) {
-        (true, _) => "error",
-        (_, 0) => "warn",
-        (_, 1) => "warn,ovs_config=debug",
+        (true, _) => "off",
+        (_, 0) => "ovs_config=warn",
+        (_, 1) => "ovs_config=debug",
         _ => "debug",
     };
-    tracing_subscriber::fmt().with_writer(std::io::stderr).with_env_filter(level).without_time().init();
+    let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(level)
+        .with_ansi(colour)
+        .without_time()
+        .init();
     match commands::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if exit::is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", escape(&format!("{e:#}")));
             exit::classify(&e).into()
         }
     }
+}
+
+/// clap's error as one escaped line: its message without the usage and tip
+/// paragraphs that follow, which `--help` gives in full.
+fn one_line(e: &clap::Error) -> String {
+    let text = e.render().to_string();
+    let message = text.split("\n\n").next().unwrap_or(&text);
+    let joined = message.lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(" ");
+    format!("{} (see --help)", escape(&joined))
 }

@@ -1,12 +1,61 @@
 //! Rendering: plain, JSON or YAML on stdout, notes on stderr. Commands hand
 //! results here; nothing here touches a store.
 
-use std::io::{self, Write};
+use std::borrow::Cow;
+use std::fmt::Write as _;
+use std::io::{self, IsTerminal, Write};
 
 use base64::{engine::general_purpose::STANDARD as B64, Engine};
 use serde::Serialize;
 
-use crate::store::{Entries, Key, Versioned};
+use crate::store::{is_invisible, Entries, Key, Versioned};
+
+fn needs_escape(c: char) -> bool {
+    c.is_control() || is_invisible(c) || c == char::REPLACEMENT_CHARACTER
+}
+
+fn push_escaped(out: &mut String, c: char) {
+    match c {
+        '\n' => out.push_str("\\n"),
+        '\t' => out.push_str("\\t"),
+        '\r' => out.push_str("\\r"),
+        c if needs_escape(c) => {
+            let _ = write!(out, "\\u{{{:04x}}}", c as u32);
+        }
+        c => out.push(c),
+    }
+}
+
+/// `text` made safe for a terminal and for a one-line message: control
+/// characters, bidirectional controls and zero-width characters become
+/// escapes, so text from a store can neither move the cursor, clear the
+/// screen, break a line nor hide or reorder what is around it.
+pub fn escape(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(needs_escape) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    text.chars().for_each(|c| push_escaped(&mut out, c));
+    Cow::Owned(out)
+}
+
+/// A value for a person at a terminal: as [`escape`], but lines and tabs
+/// stay as they are, and bytes that are not UTF-8 show as `\xNN`.
+fn escape_value(value: &[u8]) -> String {
+    let mut out = String::with_capacity(value.len());
+    for chunk in value.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            match c {
+                '\n' | '\t' => out.push(c),
+                c => push_escaped(&mut out, c),
+            }
+        }
+        for byte in chunk.invalid() {
+            let _ = write!(out, "\\x{byte:02x}");
+        }
+    }
+    out
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -28,29 +77,34 @@ struct GetView<'a> {
 
 pub struct Printer {
     quiet: bool,
+    /// Plain output to a terminal is escaped; to a pipe or file it is exact.
+    to_terminal: bool,
 }
 
 impl Printer {
     pub fn new(quiet: bool) -> Printer {
-        Printer { quiet }
+        Printer { quiet, to_terminal: io::stdout().is_terminal() }
     }
 
     /// A progress note on stderr; -q silences it.
     pub fn note(&self, message: impl std::fmt::Display) {
         if !self.quiet {
-            eprintln!("{message}");
+            eprintln!("{}", escape(&message.to_string()));
         }
     }
 
     /// Something the user must see even with -q (where their text was kept).
     pub fn warn(&self, message: impl std::fmt::Display) {
-        eprintln!("{message}");
+        eprintln!("{}", escape(&message.to_string()));
     }
 
     pub fn value(&self, format: Format, key: &Key, item: &Versioned) -> anyhow::Result<()> {
         let mut out = io::stdout().lock();
         if format == Format::Plain {
-            out.write_all(&item.value)?;
+            match self.to_terminal {
+                true => out.write_all(escape_value(&item.value).as_bytes())?,
+                false => out.write_all(&item.value)?,
+            }
             return Ok(out.flush()?);
         }
         let text = std::str::from_utf8(&item.value).ok();
@@ -68,14 +122,15 @@ impl Printer {
     }
 
     /// Stream a listing; JSON and YAML are written item by item too, so
-    /// memory stays flat however many keys there are.
+    /// memory stays flat however many keys there are. Plain lines are
+    /// escaped (a no-op for any key ovs can address); JSON and YAML are exact.
     pub fn entries(&self, format: Format, entries: Entries<'_>) -> anyhow::Result<()> {
         let mut out = io::BufWriter::new(io::stdout().lock());
         let mut first = true;
         for entry in entries {
             let entry = entry?;
             match format {
-                Format::Plain => writeln!(out, "{entry}")?,
+                Format::Plain => writeln!(out, "{}", escape(&entry))?,
                 Format::Json => write!(out, "{}{}", if first { "[" } else { "," }, serde_json::to_string(&entry)?)?,
                 Format::Yaml => out.write_all(serde_yaml::to_string(&[&entry])?.as_bytes())?,
             }
@@ -88,5 +143,18 @@ impl Printer {
             _ => {}
         }
         Ok(out.flush()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_what_would_move_or_hide_text() {
+        assert_eq!(escape("/plain/key é"), "/plain/key é");
+        assert_eq!(escape("/a\x1b[2J\nb"), "/a\\u{001b}[2J\\nb");
+        assert_eq!(escape("/a\u{202E}b\u{200B}"), "/a\\u{202e}b\\u{200b}");
+        assert_eq!(escape_value(b"line\n\ttab\x1b[2J\xff"), "line\n\ttab\\u{001b}[2J\\xff");
     }
 }

@@ -25,11 +25,7 @@ impl Settings {
             None => StoreUrl::Dir(default_data_dir()?),
         };
         let tls = TlsFiles { ca: global.cacert.clone(), cert: global.cert.clone(), key: global.client_key.clone() };
-        for (flag, path) in [("--cacert", &tls.ca), ("--cert", &tls.cert), ("--key", &tls.key)] {
-            if let Some(path) = path {
-                std::fs::File::open(path).map_err(|e| UsageError(format!("{flag} {}: {e}", path.display())))?;
-            }
-        }
+        tls.check().map_err(UsageError)?;
         let credentials = credentials(global, &store)?;
         Ok(Settings {
             store,

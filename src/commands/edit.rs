@@ -17,7 +17,10 @@ struct Draft {
 
 impl Draft {
     fn create(key: &Key, suffix: &str, text: &[u8]) -> Result<Draft> {
-        let prefix = format!("ovs-edit-{}-", key.name());
+        // The key's last segment helps the user find the file, but a file
+        // name has a bounded length (255 bytes on most file systems).
+        let name = &key.name()[..key.name().floor_char_boundary(64)];
+        let prefix = format!("ovs-edit-{name}-");
         let (file, path) = tempfile::Builder::new()
             .prefix(&prefix)
             .suffix(suffix)
@@ -62,7 +65,7 @@ fn suffix_for(ctx: &Ctx, key: &Key, value: &[u8]) -> &'static str {
 
 pub fn run(ctx: &Ctx, key: &Key) -> Result<()> {
     let key = leaf(key)?;
-    refuse_blank_editor()?;
+    check_editor(ctx.interactive)?;
     let (mut base, mut cond) = read_base(ctx, key)?;
     let mut draft = Draft::create(key, suffix_for(ctx, key, &base), &base)?;
     let kept = |draft: &Draft| format!("your text is kept in {}", draft.path().display());
@@ -75,6 +78,13 @@ pub fn run(ctx: &Ctx, key: &Key) -> Result<()> {
         if text == base {
             draft.discard();
             ctx.out.note(format!("{key}: no change; nothing written"));
+            return Ok(());
+        }
+        if text.iter().all(u8::is_ascii_whitespace) {
+            // As kubectl edit and patronictl edit-config do: an emptied buffer
+            // means "abort", never "wipe the value".
+            draft.discard();
+            ctx.out.note(format!("{key}: the file was left empty, so the edit is cancelled; nothing written (store an empty value with: ovs config set {key} '')"));
             return Ok(());
         }
         if let Err(rejected) = ctx.check_value(key, &text) {
@@ -108,14 +118,28 @@ pub fn run(ctx: &Ctx, key: &Key) -> Result<()> {
     }
 }
 
-/// The edit crate panics on an editor variable of only spaces; say so instead.
-fn refuse_blank_editor() -> Result<()> {
+/// The editor the user named in $VISUAL or $EDITOR must be there: the edit
+/// crate would otherwise fall back to another editor, which without a
+/// terminal hangs or paints escape codes. A default editor is started only
+/// when a person is at the terminal.
+fn check_editor(interactive: bool) -> Result<()> {
     for var in ["VISUAL", "EDITOR"] {
-        if std::env::var(var).is_ok_and(|v| !v.is_empty() && v.trim().is_empty()) {
+        let Some(value) = std::env::var_os(var).filter(|v| !v.is_empty()) else { continue };
+        let value = value.into_string().map_err(|_| anyhow::anyhow!("${var} is not valid UTF-8"))?;
+        // The edit crate panics on an editor variable of only spaces.
+        let words = shell_words::split(&value).unwrap_or_else(|_| value.split_whitespace().map(String::from).collect());
+        let Some(program) = words.first() else {
             return Err(
                 crate::exit::UsageError(format!("${var} is blank; set it to an editor command or unset it")).into()
             );
-        }
+        };
+        return match which::which(program) {
+            Ok(_) => Ok(()),
+            Err(_) => Err(anyhow::anyhow!("cannot run the editor in ${var}, {program:?}: not found or not executable")),
+        };
+    }
+    if !interactive {
+        anyhow::bail!("no editor: set $VISUAL or $EDITOR (a default editor is started only on a terminal)");
     }
     Ok(())
 }

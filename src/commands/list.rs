@@ -1,3 +1,5 @@
+use std::cell::Cell;
+
 use anyhow::Result;
 
 use super::Ctx;
@@ -6,5 +8,28 @@ use crate::store::Key;
 
 pub fn run(ctx: &Ctx, prefix: &Key, recursive: bool, format: Format) -> Result<()> {
     let entries = if recursive { ctx.store.keys(prefix)? } else { ctx.store.children(prefix)? };
-    ctx.out.entries(format, entries)
+    // Another tool may have written keys that ovs cannot address (`/a//b`,
+    // a trailing `/`, control characters): they are listed, escaped, and
+    // said so once — never silently mixed in with the rest.
+    let odd = Cell::new(0u64);
+    let first = Cell::new(None::<String>);
+    let checked = entries.inspect(|entry| {
+        let Ok(entry) = entry else { return };
+        let full =
+            if recursive { entry.clone() } else { format!("{}{}", prefix.dir_prefix(), entry.trim_end_matches('/')) };
+        if Key::parse(&full).map_or(true, |k| k.as_str() != full) {
+            odd.set(odd.get() + 1);
+            let example = first.take().unwrap_or(full);
+            first.set(Some(example));
+        }
+    });
+    ctx.out.entries(format, Box::new(checked))?;
+    if let Some(example) = first.take() {
+        ctx.out.warn(format!(
+            "warning: {} key(s) listed cannot be addressed by ovs (empty segment, trailing /, control or invisible \
+             characters), e.g. {example:?}; they are shown escaped",
+            odd.get()
+        ));
+    }
+    Ok(())
 }

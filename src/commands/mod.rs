@@ -17,7 +17,7 @@ use crate::cli::{Cli, Command, ConfigCommand};
 use crate::output::Printer;
 use crate::settings::Settings;
 use crate::store::{self, Key, Store};
-use crate::validate::Registry;
+use crate::validate::{Registry, Rejected};
 
 /// What every command that touches the store gets.
 pub struct Ctx<'a> {
@@ -29,10 +29,7 @@ pub struct Ctx<'a> {
 }
 
 pub fn run(cli: Cli) -> Result<()> {
-    let command = match cli.command {
-        Command::GenerateDocs { dir } => return crate::docs::generate(&dir),
-        Command::Config(command) => command,
-    };
+    let Command::Config(command) = cli.command;
     let settings = Settings::resolve(&cli.global)?;
     let out = Printer::new(settings.quiet);
     if let ConfigCommand::Stores = command {
@@ -65,7 +62,7 @@ impl Ctx<'_> {
     /// Returns the name of the validator that accepted it, if any.
     pub fn check_value(&self, key: &Key, value: &[u8]) -> Result<Option<&'static str>, anyhow::Error> {
         store::check_value_size(self.store, value, self.max_value_size)?;
-        Ok(self.registry.check(key, value)?)
+        Ok(self.registry.check(key, value).map_err(Rejected::of_write)?)
     }
 }
 

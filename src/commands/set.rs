@@ -29,7 +29,11 @@ pub fn run(ctx: &Ctx, args: &SetArgs) -> Result<()> {
             None => "create it".to_string(),
         };
         let checked = checked.map_or("no validator applies".to_string(), |name| format!("valid {name}"));
-        ctx.out.note(format!("dry run: {key}: {checked}; would {action} with {} bytes; nothing written", value.len()));
+        let size = match value.len() {
+            1 => "1 byte".to_string(),
+            n => format!("{n} bytes"),
+        };
+        ctx.out.note(format!("dry run: {key}: {checked}; would {action} with {size}; nothing written"));
         return Ok(());
     }
     let revision = ctx.store.put(key, &value, cond)?;

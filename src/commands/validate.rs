@@ -9,7 +9,10 @@ pub fn run(ctx: &Ctx, args: &ValidateArgs) -> Result<()> {
         Some(value) => (value, "value"),
         None => (ctx.store.get(key)?.value, "stored value"),
     };
-    match ctx.check_value(key, &value)? {
+    // A value too large for the store would be refused anyway, and is not
+    // worth parsing.
+    crate::store::check_value_size(ctx.store, &value, ctx.max_value_size)?;
+    match ctx.registry.check(key, &value)? {
         Some(name) => ctx.out.note(format!("{key}: {what} is a valid {name}")),
         None => ctx.out.note(format!("{key}: no validator applies; nothing to check")),
     }

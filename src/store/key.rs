@@ -27,6 +27,10 @@ impl Key {
         if text.chars().any(char::is_control) {
             return Err(err("control characters are not allowed"));
         }
+        if text.chars().any(is_invisible) {
+            // Two keys that print alike must not be two keys.
+            return Err(err("bidirectional controls and zero-width characters are not allowed"));
+        }
         if text.chars().any(|c| ('\u{E000}'..='\u{F8FF}').contains(&c) || c >= '\u{FFF0}') {
             // ZooKeeper refuses these in znode paths; a key must work on every store.
             return Err(err("private-use, special and non-BMP characters (e.g. emoji) are not allowed"));
@@ -85,6 +89,12 @@ impl Key {
     }
 }
 
+/// Characters that change how text around them is shown without showing
+/// themselves: bidirectional controls and zero-width characters.
+pub fn is_invisible(c: char) -> bool {
+    matches!(c, '\u{061C}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
+}
+
 impl fmt::Display for Key {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
@@ -115,6 +125,15 @@ mod tests {
         {
             assert!(Key::parse(bad).is_err(), "{bad:?} should be rejected");
         }
+    }
+
+    #[test]
+    fn rejects_look_alike_keys() {
+        for bad in ["/a\u{202E}b", "/a\u{2066}", "/\u{2069}", "/a\u{200B}", "/a\u{200D}b", "/\u{FEFF}a", "/a\u{200F}"] {
+            let e = Key::parse(bad).unwrap_err();
+            assert!(e.reason.contains("zero-width"), "{bad:?}: {e}");
+        }
+        assert!(Key::parse("/a\u{2070}").is_ok(), "superscript zero is visible");
     }
 
     #[test]

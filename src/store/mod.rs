@@ -7,11 +7,13 @@ pub mod dir;
 pub mod etcd;
 mod key;
 mod runtime;
+mod tls;
 mod url;
 pub mod zookeeper;
 
-pub use key::{Key, KeyError};
-pub use url::{ClusterUrl, StoreKind, StoreUrl, UrlError, SUPPORTED};
+pub use key::{is_invisible, Key, KeyError};
+pub use tls::TlsFiles;
+pub use url::{masked, ClusterUrl, StoreKind, StoreUrl, UrlError, SUPPORTED};
 
 use std::time::Duration;
 
@@ -174,20 +176,6 @@ pub struct Credentials {
 impl std::fmt::Debug for Credentials {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Credentials").field("user", &self.user).field("password", &"<hidden>").finish()
-    }
-}
-
-/// PEM files for TLS: a CA to trust, and a client certificate and key.
-#[derive(Clone, Debug, Default)]
-pub struct TlsFiles {
-    pub ca: Option<std::path::PathBuf>,
-    pub cert: Option<std::path::PathBuf>,
-    pub key: Option<std::path::PathBuf>,
-}
-
-impl TlsFiles {
-    pub fn any(&self) -> bool {
-        self.ca.is_some() || self.cert.is_some()
     }
 }
 

@@ -62,7 +62,11 @@ const PLANNED: &[&str] = &["consul", "sqlite"];
 
 impl StoreUrl {
     pub fn parse(text: &str) -> Result<StoreUrl, UrlError> {
-        let err = |reason: String| UrlError { url: text.to_string(), reason };
+        let err = |reason: String| UrlError { url: masked(text), reason };
+        if masked(text) != text {
+            // Checked first, so that no later message can quote the password.
+            return Err(err("put no password in the URL; use $OVS_CONFIG_PASSWORD or --password-file".into()));
+        }
         let (scheme, rest) = text
             .split_once("://")
             .ok_or_else(|| err("expected SCHEME://..., e.g. dir:///var/lib/ovs-config".into()))?;
@@ -83,38 +87,67 @@ impl StoreUrl {
     }
 }
 
+/// `text` with any password in it hidden, for messages: the user info is
+/// everything between `://` and the last `@`, and all of it after the first
+/// `:` is a password (even one with a `/` in it, which ends the authority
+/// by the RFC but not in what the user meant).
+pub fn masked(text: &str) -> String {
+    let Some((scheme, rest)) = text.split_once("://") else { return text.to_string() };
+    let Some((userinfo, after)) = rest.rsplit_once('@') else { return text.to_string() };
+    match userinfo.split_once(':') {
+        Some((user, _)) if !user.contains('/') => format!("{scheme}://{user}:***@{after}"),
+        Some(_) => format!("{scheme}://***@{after}"),
+        None => text.to_string(),
+    }
+}
+
 fn parse_cluster(rest: &str, tls: bool, default_port: u16) -> Result<ClusterUrl, String> {
     let (authority, root) = match rest.find('/') {
         Some(i) => (&rest[..i], &rest[i..]),
         None => (rest, "/"),
     };
     let (user, hosts) = match authority.rsplit_once('@') {
-        Some((user, _)) if user.contains(':') => {
-            return Err("put no password in the URL; use $OVS_CONFIG_PASSWORD or --password-file".into())
-        }
         Some(("", _)) => return Err("empty user name before @".into()),
         Some((user, hosts)) => (Some(user.to_string()), hosts),
         None => (None, authority),
     };
+    if hosts.is_empty() {
+        return Err("no host (expected host:port[,host:port...])".into());
+    }
     let endpoints = hosts.split(',').map(|h| endpoint(h, default_port)).collect::<Result<Vec<_>, _>>()?;
     let root = Key::parse(root).map_err(|e| format!("bad root: {}", e.reason))?;
     Ok(ClusterUrl { endpoints, tls, user, root })
 }
 
-/// `host[:port]` with a valid port; `[v6]:port` is kept as written.
+/// `host[:port]` or `[v6]`/`[v6]:port`, as `host:port` for the client.
 fn endpoint(text: &str, default_port: u16) -> Result<String, String> {
-    if text.is_empty() {
-        return Err("empty endpoint (expected host:port[,host:port...])".into());
-    }
-    let (host, port) = match text.rsplit_once(':') {
-        Some((host, port)) if !host.is_empty() && !port.contains(']') => {
-            (host, port.parse::<u16>().map_err(|_| format!("bad port {port:?} in {text:?}"))?)
+    let (host, port) = if let Some(bracketed) = text.strip_prefix('[') {
+        let (v6, after) = bracketed.split_once(']').ok_or_else(|| format!("unclosed \"[\" in {text:?}"))?;
+        v6.parse::<std::net::Ipv6Addr>().map_err(|_| format!("bad IPv6 address in {text:?}"))?;
+        let port = match after {
+            "" => None,
+            _ => Some(after.strip_prefix(':').ok_or_else(|| format!("expected :PORT after \"]\" in {text:?}"))?),
+        };
+        (&text[..v6.len() + 2], port)
+    } else if text.matches(':').count() > 1 {
+        return Err(format!("bad host in {text:?}: IPv6 addresses go in brackets, e.g. [::1]:2379"));
+    } else {
+        match text.split_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (text, None),
         }
-        _ => (text, default_port),
     };
-    if host.is_empty() || host.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(format!("bad host in {text:?}"));
+    if host.is_empty() {
+        return Err(format!("empty host in {text:?} (expected host:port[,host:port...])"));
     }
+    // A host name or IPv4 address; an IPv6 address goes in brackets.
+    if !host.starts_with('[') && !host.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_')) {
+        return Err(format!("bad host {host:?} (IPv6 addresses go in brackets: [::1]:2379)"));
+    }
+    let port = match port {
+        None => default_port,
+        Some(p) => p.parse::<u16>().ok().filter(|p| *p > 0).ok_or_else(|| format!("bad port {p:?} in {text:?}"))?,
+    };
     Ok(format!("{host}:{port}"))
 }
 
@@ -185,8 +218,43 @@ mod tests {
             "etcd://h:99999",
             "zk://",
             "consul://h:8500",
+            "etcd://:2379",
+            "etcd://[::1",
+            "etcd://::1",
+            "etcd://[::1]2379",
+            "etcd://[nope]:1",
+            "etcd://h:0",
+            "etcd://h:",
+            "zk://h 1:2181",
+            "etcd://@h:1",
+            "etcd://u@",
+            "etcd://h:1,:2",
         ] {
-            assert!(StoreUrl::parse(bad).is_err(), "{bad:?}");
+            let e = StoreUrl::parse(bad).unwrap_err();
+            assert!(!e.to_string().contains(":2379:2379"), "{e}");
         }
+    }
+
+    #[test]
+    fn ipv6_in_brackets() {
+        let StoreUrl::Etcd(url) = StoreUrl::parse("etcd://[::1]:2379,[fe80::1]").unwrap() else { panic!() };
+        assert_eq!(url.endpoints, ["[::1]:2379", "[fe80::1]:2379"]);
+    }
+
+    #[test]
+    fn no_message_quotes_a_password() {
+        for (url, secret) in [
+            ("etcd://root:S3cret@127.0.0.1:2379", "S3cret"),
+            ("etcd://root:pa/S3cret@127.0.0.1:2379", "S3cret"),
+            ("etcd://root:pa/S3cret@h:bad", "pa/"),
+            ("zk://a:b:S3cret@h", "S3cret"),
+            ("nope://u:S3cret@h", "S3cret"),
+        ] {
+            let e = StoreUrl::parse(url).unwrap_err();
+            assert!(!format!("{e} {e:?}").contains(secret), "{e}");
+            assert!(e.to_string().contains("***"), "{e}");
+        }
+        assert_eq!(masked("etcd://root:pw@h:1/a"), "etcd://root:***@h:1/a");
+        assert_eq!(masked("etcd://root@h:1"), "etcd://root@h:1");
     }
 }

@@ -15,13 +15,22 @@ pub trait Validator: Send + Sync {
     fn suffix(&self) -> &'static str;
 }
 
-/// A value a validator refused; nothing was written.
+/// A value a validator refused.
 #[derive(Debug, thiserror::Error)]
-#[error("{key}: {name}: {message}; nothing was written")]
+#[error("{key}: {name}: {message}{}", if *.refused_write { "; nothing was written" } else { "" })]
 pub struct Rejected {
     pub key: Key,
     pub name: &'static str,
     pub message: String,
+    /// Set when the value was on its way to the store (not `validate`).
+    pub refused_write: bool,
+}
+
+impl Rejected {
+    /// The same refusal, said of a write that did not happen.
+    pub fn of_write(self) -> Rejected {
+        Rejected { refused_write: true, ..self }
+    }
 }
 
 pub struct Registry {
@@ -50,6 +59,7 @@ impl Registry {
             key: key.clone(),
             name: validator.name(),
             message,
+            refused_write: false,
         })
     }
 }

@@ -10,7 +10,7 @@ use crate::util::{Env, BAD_SCHEDULE, CELERY_KEY, GOOD_SCHEDULE};
 #[macro_export]
 macro_rules! cli_suite {
     ($factory:expr) => {
-        $crate::cli_suite!(@each $factory; every_command_once, no_lost_increments, get_prints_the_value_byte_for_byte, get_missing_key_exits_4_with_one_line, get_json_and_yaml_carry_key_value_and_revision, binary_values_come_as_base64_in_json_and_raw_in_plain, set_reads_stdin_with_dash, set_without_a_value_is_a_usage_error, list_shows_children_and_recursive_keys_sorted, if_absent_creates_once, if_revision_writes_only_at_that_revision, dry_run_validates_and_writes_nothing, celery_schedule_is_validated_on_set, validate_checks_without_writing, delete_one_key, delete_with_stale_revision_is_a_conflict, recursive_delete_needs_yes_off_a_terminal_and_keeps_the_boundary, quiet_silences_notes, a_closed_pipe_is_not_an_error, edit_writes_the_changed_text, visual_wins_over_editor, edit_creates_a_missing_key, unchanged_text_writes_nothing, the_editor_sees_a_json_suffix_for_the_schedule, invalid_text_exits_3_and_keeps_the_text, a_concurrent_write_exits_5_and_keeps_the_text, a_concurrent_create_is_also_a_conflict, a_failing_editor_exits_1_and_keeps_the_text, a_blank_editor_variable_is_a_usage_error);
+        $crate::cli_suite!(@each $factory; every_command_once, no_lost_increments, get_prints_the_value_byte_for_byte, get_missing_key_exits_4_with_one_line, get_json_and_yaml_carry_key_value_and_revision, binary_values_come_as_base64_in_json_and_raw_in_plain, set_reads_stdin_with_dash, set_without_a_value_is_a_usage_error, list_shows_children_and_recursive_keys_sorted, if_absent_creates_once, if_revision_writes_only_at_that_revision, dry_run_validates_and_writes_nothing, celery_schedule_is_validated_on_set, validate_checks_without_writing, delete_one_key, delete_with_stale_revision_is_a_conflict, recursive_delete_needs_yes_off_a_terminal_and_keeps_the_boundary, quiet_silences_notes, a_closed_pipe_is_not_an_error, edit_writes_the_changed_text, visual_wins_over_editor, edit_creates_a_missing_key, unchanged_text_writes_nothing, the_editor_sees_a_json_suffix_for_the_schedule, invalid_text_exits_3_and_keeps_the_text, a_concurrent_write_exits_5_and_keeps_the_text, a_concurrent_create_is_also_a_conflict, a_failing_editor_exits_1_and_keeps_the_text, a_blank_editor_variable_is_a_usage_error, an_emptied_buffer_cancels_the_edit, edit_works_whatever_the_length_of_the_last_segment, a_value_over_the_size_limit_is_refused_before_any_io);
     };
     (@each $factory:expr; $($name:ident),*) => {
         $(
@@ -338,4 +338,46 @@ pub fn a_failing_editor_exits_1_and_keeps_the_text(env: &Env) {
 
 pub fn a_blank_editor_variable_is_a_usage_error(env: &Env) {
     env.config(&["edit", "/e"]).env("EDITOR", "   ").assert().code(2).stderr(contains("EDITOR is blank"));
+}
+
+pub fn an_emptied_buffer_cancels_the_edit(env: &Env) {
+    env.set("/e", "precious");
+    let rev = env.revision("/e");
+    for body in [r#": > "$1""#, r#"printf '\n' > "$1""#] {
+        let emptier = env.editor("empty.sh", body);
+        env.config(&["edit", "/e"]).env("EDITOR", emptier).assert().success().stderr(contains("cancelled"));
+        assert_eq!(env.get("/e"), b"precious");
+        assert_eq!(env.revision("/e"), rev);
+    }
+    // An empty value is still there to be had, on purpose.
+    env.config(&["set", "/e", ""]).assert().success();
+    assert_eq!(env.get("/e"), b"");
+}
+
+pub fn edit_works_whatever_the_length_of_the_last_segment(env: &Env) {
+    let key = format!("/long/{}", "s".repeat(250));
+    env.set(&key, "old");
+    env.config(&["edit", &key]).env("EDITOR", writer(env)).env("NEW_TEXT", "new").assert().success();
+    assert_eq!(env.get(&key), b"new");
+    let multibyte = format!("/long/{}", "é".repeat(120));
+    env.config(&["edit", &multibyte]).env("EDITOR", writer(env)).env("NEW_TEXT", "made").assert().success();
+    assert_eq!(env.get(&multibyte), b"made");
+}
+
+pub fn a_value_over_the_size_limit_is_refused_before_any_io(env: &Env) {
+    env.set("/sized", "1234");
+    let rev = env.revision("/sized");
+    env.config(&["set", "/sized", "12345", "--max-value-size", "4"])
+        .assert()
+        .code(2)
+        .stderr(contains("limit of 4 bytes"));
+    env.config(&["set", "/sized", "5678", "--max-value-size", "4"]).assert().success();
+    let grow = env.editor("grow.sh", r#"printf 'longer than four' > "$1""#);
+    env.config(&["edit", "/sized", "--max-value-size", "4"])
+        .env("EDITOR", grow)
+        .assert()
+        .code(2)
+        .stderr(contains("kept in"));
+    assert_eq!(env.get("/sized"), b"5678");
+    assert!(env.revision("/sized") > rev);
 }
