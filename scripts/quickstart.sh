@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds ovs and runs it on the embedded default store: no server needed.
+# Builds ovs and runs it on the embedded directory store (the default kind),
+# in a temporary directory: no server needed, and your own store is untouched.
 # (protoc is needed to build the etcd client; it is installed if missing.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,6 +10,10 @@ if ! command -v protoc >/dev/null; then
 fi
 cargo build --release --locked
 ovs=target/release/ovs
+# The demo writes to a store of its own, never to your default store.
+OVS_CONFIG_STORE="dir://$(mktemp -d)/store"
+export OVS_CONFIG_STORE
+echo "demo store: $OVS_CONFIG_STORE"
 set -x
 $ovs config stores
 $ovs config set /ovs/framework/scheduling/celery \

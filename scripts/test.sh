@@ -18,4 +18,8 @@ if ! python3 -c 'import celery' 2>/dev/null; then
   python3 -m pip install -q celery 2>/dev/null || python3 -m pip install -q --break-system-packages celery
 fi
 
+# Habits first: a tree that is not fmt-clean or that clippy warns about fails
+# before any test runs.
+cargo fmt --check
+cargo clippy --locked --all-targets -- -D warnings
 cargo test --locked

@@ -229,3 +229,32 @@ fn usage_errors_from_the_parser_are_one_line() {
         assert!(one_line(&out).starts_with("error: "), "{args:?}");
     }
 }
+
+#[test]
+fn keys_ovs_cannot_address_are_listed_escaped_with_one_warning() {
+    let env = Env::new();
+    // Written by another tool: an escape sequence, an empty segment, a trailing slash.
+    std::fs::create_dir_all(env.store_dir()).unwrap();
+    let records = [
+        r#"{"k":"/odd/\u001b[2J","r":1,"v":"x"}"#,
+        r#"{"k":"/odd//b","r":2,"v":"x"}"#,
+        r#"{"k":"/odd/c/","r":3,"v":"x"}"#,
+        r#"{"k":"/odd/fine","r":4,"v":"x"}"#,
+    ];
+    let file = format!(
+        "{{\"format\":\"ovs-config-dir\",\"version\":1,\"revision\":4}}\n{}\n{{\"end\":4}}\n",
+        records.join("\n")
+    );
+    std::fs::write(env.store_dir().join("ovs-config.jsonl"), file).unwrap();
+    let out = env.config(&["list", "-r", "/odd"]).assert().success().get_output().clone();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "/odd/\\u{001b}[2J\n/odd//b\n/odd/c/\n/odd/fine\n");
+    let warning = one_line(&out);
+    assert!(warning.contains("3 key(s)") && warning.contains("cannot be addressed"), "{warning}");
+    // JSON stays exact.
+    let out = env.config(&["list", "-r", "-o", "json", "/odd"]).assert().success().get_output().stdout.clone();
+    let keys: Vec<String> = serde_json::from_slice(&out).unwrap();
+    assert_eq!(keys[0], "/odd/\x1b[2J");
+    // The children listing flags them too, and the good key passes without a warning.
+    env.config(&["list", "/odd"]).assert().success().stderr(contains("cannot be addressed"));
+    env.config(&["list", "-r", "/odd/fine"]).assert().success().stderr("");
+}

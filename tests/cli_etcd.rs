@@ -145,3 +145,43 @@ fn mutual_tls() {
     // Without the CA, the server's certificate is not trusted.
     env.config(&["get", "/tls/k", "--timeout", "2"]).assert().failure();
 }
+
+#[test]
+fn values_over_etcds_request_limit_are_refused_naming_it() {
+    let Some(env) = etcd_env() else { return };
+    env.set("/big", "small");
+    let file = env.path().join("big");
+    for size in [1_700_000, 50_000_000] {
+        std::fs::write(&file, vec![b'x'; size]).unwrap();
+        let out = env.config(&["set", "/big", "--file", file.to_str().unwrap()]).assert().code(2).get_output().clone();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.lines().count() == 1 && err.contains("--max-request-bytes"), "{err}");
+    }
+    // Told the server takes more, ovs sends it; the server's refusal names the limit too.
+    for size in [2_000_000, 3_000_000] {
+        std::fs::write(&file, vec![b'x'; size]).unwrap();
+        let out = env
+            .config(&["set", "/big", "--file", file.to_str().unwrap(), "--max-value-size", "100000000"])
+            .assert()
+            .code(2)
+            .get_output()
+            .clone();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.lines().count() == 1 && err.contains("--max-request-bytes"), "{size}: {err}");
+    }
+    assert_eq!(env.get("/big"), b"small");
+}
+
+#[test]
+fn keys_other_tools_wrote_that_ovs_cannot_address_are_listed_escaped() {
+    let Some(env) = etcd_env() else { return };
+    for key in ["/odd//b", "/odd/c/", "/odd/\x1b[2J", "/odd/fine"] {
+        let out = cluster(&env).etcdctl().args(["put", key, "v"]).output().unwrap();
+        assert!(out.status.success(), "{out:?}");
+    }
+    let out = env.config(&["list", "-r", "/odd"]).assert().success().get_output().clone();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "/odd/\\u{001b}[2J\n/odd//b\n/odd/c/\n/odd/fine\n");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.lines().count() == 1 && err.contains("3 key(s)"), "{err}");
+    env.config(&["get", "/odd/fine"]).assert().success().stdout("v");
+}

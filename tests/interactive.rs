@@ -109,3 +109,42 @@ fn delete_asks_first_on_a_terminal() {
     assert_eq!(exit_code(&mut ovs), 0);
     env.config(&["list", "-r"]).assert().success().stdout("");
 }
+
+/// `ovs ARGS` on a terminal, with extra environment.
+fn ovs_on_terminal(env: &Env, args: &[&str], vars: &[(&str, &str)]) -> PtySession {
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("ovs"));
+    cmd.args(args).env("OVS_CONFIG_STORE", &env.store_url).env("HOME", env.path()).env_remove("NO_COLOR");
+    for (name, value) in vars {
+        cmd.env(name, value);
+    }
+    spawn_command(cmd, Some(20_000)).unwrap()
+}
+
+#[test]
+fn values_are_escaped_on_a_terminal_and_exact_in_a_pipe() {
+    let env = Env::new();
+    let file = env.path().join("v");
+    std::fs::write(&file, b"clear\x1b[2Jme\nline two\n").unwrap();
+    env.config(&["set", "/esc", "--file", file.to_str().unwrap()]).assert().success();
+    let mut ovs = ovs_on_terminal(&env, &["config", "get", "/esc"], &[]);
+    ovs.exp_string("clear\\u{001b}[2Jme").unwrap();
+    ovs.exp_string("line two").unwrap();
+    assert_eq!(exit_code(&mut ovs), 0);
+    assert_eq!(env.get("/esc"), b"clear\x1b[2Jme\nline two\n");
+}
+
+#[test]
+fn logs_are_coloured_on_a_terminal_unless_no_color_is_set() {
+    let env = Env::new();
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("zk://{}", silent.local_addr().unwrap());
+    let args = ["-vv", "--store", &url, "--timeout", "1", "config", "get", "/k"];
+    let mut ovs = ovs_on_terminal(&env, &args, &[]);
+    let before = ovs.exp_string("error: ").unwrap();
+    assert!(before.contains("\x1b["), "no colour on a terminal: {before:?}");
+    assert_eq!(exit_code(&mut ovs), 6);
+    let mut ovs = ovs_on_terminal(&env, &args, &[("NO_COLOR", "1")]);
+    let before = ovs.exp_string("error: ").unwrap();
+    assert!(before.contains("DEBUG") && !before.contains("\x1b["), "colour despite NO_COLOR: {before:?}");
+    assert_eq!(exit_code(&mut ovs), 6);
+}
