@@ -10,25 +10,29 @@ use predicates::str::contains;
 use util::etcd::EtcdCluster;
 use util::Env;
 
+/// A fresh root on the etcd this binary shares.
 fn etcd_env() -> Option<Env> {
-    let cluster = EtcdCluster::start(1)?;
-    Some(Env::with_store(cluster.url(), Box::new(cluster)))
+    Some(Env::below_unique_root(&util::etcd::shared()?.url()))
 }
 
 cli_suite!(etcd_env);
 
+/// The cluster behind `env`: its own, or the shared one.
 fn cluster(env: &Env) -> &EtcdCluster {
-    env.server.as_ref().unwrap().downcast_ref().unwrap()
+    match &env.server {
+        Some(server) => server.downcast_ref().unwrap(),
+        None => util::etcd::shared().unwrap(),
+    }
 }
 
 #[test]
 fn etcdctl_writes_read_back_identically() {
     let Some(env) = etcd_env() else { return };
     let etcd = cluster(&env);
-    let out = etcd.etcdctl().args(["put", "/interop/text", "from etcdctl\n"]).output().unwrap();
+    let out = etcd.etcdctl().args(["put", &format!("{}/interop/text", env.root), "from etcdctl\n"]).output().unwrap();
     assert!(out.status.success(), "{out:?}");
     assert_eq!(env.get("/interop/text"), b"from etcdctl\n");
-    let out = etcd.etcdctl().args(["put", "/interop/dir/k", "v"]).output().unwrap();
+    let out = etcd.etcdctl().args(["put", &format!("{}/interop/dir/k", env.root), "v"]).output().unwrap();
     assert!(out.status.success());
     env.config(&["list", "/interop"]).assert().success().stdout("dir/\ntext\n");
 }
@@ -43,14 +47,15 @@ fn ovs_writes_read_back_identically_in_etcdctl() {
     env.config(&["set", "/interop/bin", "--file", file.to_str().unwrap()]).assert().success();
     env.set("/interop/text", "hello\n");
     // -w json carries the value as base64, so binary survives the comparison.
-    let out = etcd.etcdctl().args(["get", "/interop/bin", "-w", "json"]).output().unwrap();
+    let out = etcd.etcdctl().args(["get", &format!("{}/interop/bin", env.root), "-w", "json"]).output().unwrap();
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     use base64::Engine;
     let value = base64::engine::general_purpose::STANDARD.decode(doc["kvs"][0]["value"].as_str().unwrap()).unwrap();
     assert_eq!(value, binary);
     let mod_revision = doc["kvs"][0]["mod_revision"].as_u64().unwrap();
     assert_eq!(env.revision("/interop/bin"), mod_revision, "revisions are etcd's mod_revision");
-    let out = etcd.etcdctl().args(["get", "/interop/text", "--print-value-only"]).output().unwrap();
+    let out =
+        etcd.etcdctl().args(["get", &format!("{}/interop/text", env.root), "--print-value-only"]).output().unwrap();
     assert_eq!(out.stdout, b"hello\n\n", "etcdctl adds one newline of its own");
 }
 
@@ -176,7 +181,7 @@ fn values_over_etcds_request_limit_are_refused_naming_it() {
 fn keys_other_tools_wrote_that_ovs_cannot_address_are_listed_escaped() {
     let Some(env) = etcd_env() else { return };
     for key in ["/odd//b", "/odd/c/", "/odd/\x1b[2J", "/odd/fine"] {
-        let out = cluster(&env).etcdctl().args(["put", key, "v"]).output().unwrap();
+        let out = cluster(&env).etcdctl().args(["put", &format!("{}{key}", env.root), "v"]).output().unwrap();
         assert!(out.status.success(), "{out:?}");
     }
     let out = env.config(&["list", "-r", "/odd"]).assert().success().get_output().clone();

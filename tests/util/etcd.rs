@@ -39,6 +39,20 @@ pub fn require(binary: &str) -> bool {
     found
 }
 
+/// The one-member etcd this test binary shares: the suites run each test
+/// below a root of its own (see `util::unique_root`), not on a server of its own.
+pub fn shared() -> Option<&'static EtcdCluster> {
+    static SHARED: std::sync::OnceLock<Option<EtcdCluster>> = std::sync::OnceLock::new();
+    SHARED
+        .get_or_init(|| {
+            let mut cluster = EtcdCluster::start(1)?;
+            let data = cluster.dir.path().to_path_buf();
+            cluster.members[0].kill_when_tests_end(&data);
+            Some(cluster)
+        })
+        .as_ref()
+}
+
 impl EtcdCluster {
     /// Start an `n`-member cluster and wait until it answers.
     pub fn start(n: usize) -> Option<EtcdCluster> {

@@ -17,9 +17,18 @@ pub const GOOD_SCHEDULE: &str =
 pub const BAD_SCHEDULE: &str =
     r#"{"ovs.generic.execute_scrub": {"minute": "61", "hour": "*/3"}, "ovs.stats_monkey.run_all": null}"#;
 
+/// A root no other test of this process uses: `/t<pid>-<n>`.
+pub fn unique_root() -> String {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    format!("/t{}-{}", std::process::id(), NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
+}
+
 pub struct Env {
     pub tmp: tempfile::TempDir,
     pub store_url: String,
+    /// The prefix this env's keys live below on a shared server ("" if none),
+    /// for tools that see the whole server (etcdctl, zkCli).
+    pub root: String,
     /// Keeps the server behind `store_url` running (e.g. an etcd cluster).
     pub server: Option<Box<dyn std::any::Any>>,
 }
@@ -29,12 +38,19 @@ impl Env {
     pub fn new() -> Env {
         let tmp = tempfile::tempdir().unwrap();
         let store_url = format!("dir://{}", tmp.path().join("store").display());
-        Env { tmp, store_url, server: None }
+        Env { tmp, store_url, root: String::new(), server: None }
     }
 
     /// A store behind a server that `server` keeps alive.
     pub fn with_store(store_url: String, server: Box<dyn std::any::Any>) -> Env {
-        Env { tmp: tempfile::tempdir().unwrap(), store_url, server: Some(server) }
+        Env { tmp: tempfile::tempdir().unwrap(), store_url, root: String::new(), server: Some(server) }
+    }
+
+    /// A store below a fresh root on a server the whole test binary shares
+    /// (`base_url` has no root of its own).
+    pub fn below_unique_root(base_url: &str) -> Env {
+        let root = unique_root();
+        Env { tmp: tempfile::tempdir().unwrap(), store_url: format!("{base_url}{root}"), root, server: None }
     }
 
     pub fn path(&self) -> &Path {
