@@ -81,6 +81,20 @@ fn zookeepers_own_tree_is_neither_listed_nor_written() {
     let Some(env) = zk_env() else { return };
     env.config(&["list"]).assert().success().stdout("");
     env.config(&["set", "/zookeeper/quota", "x"]).assert().code(2);
+    // Nor through a chroot: one inside /zookeeper is refused before any I/O.
+    for chroot in ["/zookeeper", "/zookeeper/quota"] {
+        let url = format!("{}{chroot}", zk(&env).url());
+        env.config(&["set", "/quota/evil", "v"])
+            .args(["--store", &url])
+            .assert()
+            .code(2)
+            .stderr(contains("/zookeeper"));
+        env.config(&["list", "-r", "/"]).args(["--store", &url]).assert().code(2);
+    }
+    // A chroot that merely starts with the same letters is an ordinary one.
+    let url = format!("{}/zookeeperx", zk(&env).url());
+    env.config(&["set", "/k", "v"]).args(["--store", &url]).assert().success();
+    assert_eq!(env.get("/zookeeperx/k"), b"v");
 }
 
 #[test]

@@ -15,7 +15,7 @@
 use futures::future::join_all;
 use zookeeper_client as zk;
 
-use super::{is_key, ZkStore};
+use super::{inside_zookeeper, is_key, ZkStore};
 use crate::store::{Entries, StoreError};
 
 /// Requests in flight at once, and paths per multi-read.
@@ -104,19 +104,15 @@ fn classify(store: &ZkStore, paths: &[String]) -> Result<Vec<Option<Node>>, Stor
 }
 
 /// The children of `path` that ovs may show (not ZooKeeper's own tree).
-fn child_paths(store: &ZkStore, path: &str, names: Vec<String>) -> Vec<String> {
-    names
-        .into_iter()
-        .filter(|name| !(store.root.is_empty() && path == "/" && name == "zookeeper"))
-        .map(|name| join(path, &name))
-        .collect()
+fn child_paths(path: &str, names: Vec<String>) -> Vec<String> {
+    names.into_iter().map(|name| join(path, &name)).filter(|child| !inside_zookeeper(child)).collect()
 }
 
 pub(super) fn children(store: &ZkStore, path: String) -> Result<Entries<'_>, StoreError> {
     let Some(Some(top)) = classify(store, std::slice::from_ref(&path))?.pop() else {
         return Ok(Box::new(std::iter::empty()));
     };
-    let paths = child_paths(store, &path, top.children);
+    let paths = child_paths(&path, top.children);
     let mut entries = Vec::with_capacity(paths.len());
     for (child, node) in paths.iter().zip(classify(store, &paths)?) {
         let Some(node) = node else { continue };
@@ -171,7 +167,7 @@ pub(super) fn keys(store: &ZkStore, top: String) -> Entries<'_> {
         match stack.pop()? {
             Item::Key(path) => return Some(Ok(store.key_of(&path))),
             Item::Dir(path, names) => {
-                let paths = child_paths(store, &path, names);
+                let paths = child_paths(&path, names);
                 let nodes = match classify(store, &paths) {
                     Ok(nodes) => nodes,
                     Err(e) => return Some(Err(e)),
@@ -203,7 +199,7 @@ pub(super) fn subtree(store: &ZkStore, top: &str) -> Result<Vec<(String, bool)>,
         let mut next = Vec::new();
         for (path, node) in level.into_iter().zip(nodes) {
             let Some(node) = node else { continue };
-            next.extend(child_paths(store, &path, node.children));
+            next.extend(child_paths(&path, node.children));
             out.push((path, node.is_key));
         }
         level = next;

@@ -21,7 +21,9 @@
 //!
 //! Recursive delete is one multi (children before parents), refused with a
 //! clear error when the subtree does not fit in one request. `/zookeeper`,
-//! ZooKeeper's own tree, is never listed or written.
+//! ZooKeeper's own tree (quotas, the ensemble's config), is never listed or
+//! written: a key whose znode path, chroot included, falls inside it is a
+//! usage error, and so is a chroot inside it.
 
 mod listing;
 
@@ -62,12 +64,26 @@ fn revision(stat: &zk::Stat) -> Revision {
     Revision(stat.mzxid.max(0) as u64)
 }
 
+/// Whether a znode path is ZooKeeper's own tree or below it.
+fn inside_zookeeper(path: &str) -> bool {
+    path.strip_prefix("/zookeeper").is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+}
+
 impl ZkStore {
     pub fn open(url: &ClusterUrl, options: &Options) -> Result<ZkStore, StoreError> {
         let describe = super::StoreUrl::ZooKeeper(url.clone()).to_string();
         if options.tls.any() {
             // Sending in the clear what was meant to be encrypted is worse than failing.
             return Err(StoreError::Unsupported { store: describe, what: "TLS (--cacert/--cert)".into() });
+        }
+        if inside_zookeeper(url.root.as_str()) {
+            return Err(StoreError::BadOption {
+                store: describe,
+                message: format!(
+                    "the chroot {} is in /zookeeper, ZooKeeper's own tree, which ovs never writes",
+                    url.root
+                ),
+            });
         }
         let rt =
             super::runtime::shared().map_err(|message| StoreError::Backend { store: describe.clone(), message })?;
@@ -82,25 +98,22 @@ impl ZkStore {
         })
     }
 
-    fn path(&self, key: &Key) -> String {
-        match (self.root.is_empty(), key.is_root()) {
+    /// The znode path of `key`, refused when it falls inside `/zookeeper`.
+    fn path(&self, key: &Key) -> Result<String, StoreError> {
+        let path = match (self.root.is_empty(), key.is_root()) {
             (true, _) => key.as_str().to_string(),
             (false, true) => self.root.clone(),
             (false, false) => format!("{}{}", self.root, key),
+        };
+        if inside_zookeeper(&path) {
+            return Err(KeyError { text: key.to_string(), reason: "/zookeeper belongs to ZooKeeper itself" }.into());
         }
+        Ok(path)
     }
 
     /// The ovs key for a znode path below the chroot.
     fn key_of(&self, path: &str) -> String {
         path[self.root.len()..].to_string()
-    }
-
-    /// `/zookeeper` is ZooKeeper's own, when there is no chroot.
-    fn reserved(&self, key: &Key) -> Result<(), StoreError> {
-        if self.root.is_empty() && Key::parse("/zookeeper").is_ok_and(|z| z.contains(key.as_str())) {
-            return Err(KeyError { text: key.to_string(), reason: "/zookeeper belongs to ZooKeeper itself" }.into());
-        }
-        Ok(())
     }
 
     fn error(&self, e: zk::Error) -> StoreError {
@@ -250,8 +263,7 @@ impl Store for ZkStore {
 
     fn get(&self, key: &Key) -> Result<Versioned, StoreError> {
         root_is_not_a_key(key)?;
-        self.reserved(key)?;
-        let path = self.path(key);
+        let path = self.path(key)?;
         let found = self.run(|c| async move {
             match c.get_data(&path).await {
                 Ok(found) => Ok(Some(found)),
@@ -267,8 +279,7 @@ impl Store for ZkStore {
 
     fn put(&self, key: &Key, value: &[u8], cond: Precondition) -> Result<Revision, StoreError> {
         root_is_not_a_key(key)?;
-        self.reserved(key)?;
-        let path = self.path(key);
+        let path = self.path(key)?;
         for _ in 0..WRITE_ATTEMPTS {
             // An unconditional write reads nothing first: it tries the update
             // and creates the znode when there is none.
@@ -305,8 +316,7 @@ impl Store for ZkStore {
 
     fn delete(&self, key: &Key, cond: Precondition) -> Result<(), StoreError> {
         root_is_not_a_key(key)?;
-        self.reserved(key)?;
-        let path = self.path(key);
+        let path = self.path(key)?;
         for _ in 0..WRITE_ATTEMPTS {
             let stat = match self.stat(&path)? {
                 Some(stat) if is_key(&stat) => stat,
@@ -332,8 +342,7 @@ impl Store for ZkStore {
     }
 
     fn delete_tree(&self, prefix: &Key) -> Result<u64, StoreError> {
-        self.reserved(prefix)?;
-        let top = self.path(prefix);
+        let top = self.path(prefix)?;
         for _ in 0..WRITE_ATTEMPTS {
             let nodes = listing::subtree(self, &top)?;
             let keys = nodes.iter().filter(|(_, is_key)| *is_key).count() as u64;
@@ -367,12 +376,10 @@ impl Store for ZkStore {
     }
 
     fn keys(&self, prefix: &Key) -> Result<Entries<'_>, StoreError> {
-        self.reserved(prefix)?;
-        Ok(listing::keys(self, self.path(prefix)))
+        Ok(listing::keys(self, self.path(prefix)?))
     }
 
     fn children(&self, prefix: &Key) -> Result<Entries<'_>, StoreError> {
-        self.reserved(prefix)?;
-        listing::children(self, self.path(prefix))
+        listing::children(self, self.path(prefix)?)
     }
 }
