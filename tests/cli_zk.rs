@@ -71,7 +71,7 @@ fn a_value_over_the_znode_limit_is_refused_before_sending() {
     env.config(&["set", "/big", "-"])
         .write_stdin("x".repeat(1 << 20))
         .assert()
-        .code(1)
+        .code(2)
         .stderr(contains("jute.maxbuffer"));
     env.config(&["get", "/big"]).assert().code(4);
 }
