@@ -116,6 +116,22 @@ fn tls_is_refused_rather_than_ignored() {
 }
 
 #[test]
+fn a_user_name_with_a_colon_is_refused_before_connecting() {
+    let env = Env::new();
+    // Nothing listens on port 1: only a check made before connecting exits 2.
+    let out = env
+        .config(&["get", "/x", "--store", "zk://127.0.0.1:1", "--user", "al:ice"])
+        .env("OVS_CONFIG_PASSWORD", "pw-secret")
+        .assert()
+        .code(2)
+        .get_output()
+        .clone();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("user name cannot contain ':'") && !stderr.contains("pw-secret"), "{stderr}");
+}
+
+#[test]
 fn every_server_down_exits_6() {
     let Some(mut zk) = ZkEnsemble::start(1) else { return };
     let url = zk.url();

@@ -76,6 +76,15 @@ impl ZkStore {
             // Sending in the clear what was meant to be encrypted is worse than failing.
             return Err(StoreError::Unsupported { store: describe, what: "TLS (--cacert/--cert)".into() });
         }
+        if options.credentials.as_ref().is_some_and(|c| c.user.contains(':')) {
+            // Digest auth sends "user:password" and the server splits it at the
+            // first ':', so part of the name would be taken as the password.
+            // The name is not repeated: it may hold a password pasted into it.
+            return Err(StoreError::BadOption {
+                store: describe,
+                message: "a ZooKeeper user name cannot contain ':' (digest auth splits user and password there)".into(),
+            });
+        }
         if inside_zookeeper(url.root.as_str()) {
             return Err(StoreError::BadOption {
                 store: describe,
