@@ -173,6 +173,24 @@ fn digest_auth_protects_what_it_creates() {
 }
 
 #[test]
+fn a_listing_that_meets_an_unreadable_znode_names_it() {
+    let Some(env) = zk_env() else { return };
+    let alice = format!("zk://alice@{}", zk(&env).hosts());
+    env.config(&["set", "/secret/k", "v"])
+        .args(["--store", &alice])
+        .env("OVS_CONFIG_PASSWORD", "alice-pw")
+        .assert()
+        .success();
+    env.set("/open/k", "v");
+    for args in [&["list", "-r", "/"][..], &["list", "/"], &["list", "-r", "/secret"]] {
+        let out = env.config(args).assert().code(1).get_output().clone();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+        assert!(stderr.contains("access denied listing /secret"), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
 fn a_subtree_too_large_for_one_multi_is_refused_whole() {
     let Some(env) = zk_env() else { return };
     // 4,200 znodes with 240-byte names: over 1 MiB of delete operations.

@@ -45,25 +45,34 @@ fn children_lists(store: &ZkStore, paths: &[String]) -> Result<Vec<Option<Vec<St
             for path in chunk {
                 reader.add_get_children(path)?;
             }
-            reader
-                .commit()
-                .await?
-                .into_iter()
-                .map(|answer| match answer {
-                    zk::MultiReadResult::Children { children } => Ok(Some(children)),
-                    zk::MultiReadResult::Error { err: zk::Error::NoNode } => Ok(None),
-                    zk::MultiReadResult::Error { err } => Err(err),
-                    _ => Err(zk::Error::UnexpectedError("a children read answered something else".into())),
-                })
-                .collect::<Result<Vec<_>, _>>()
+            reader.commit().await
         })?;
-        out.extend(answers);
+        for (path, answer) in chunk.iter().zip(answers) {
+            out.push(match answer {
+                zk::MultiReadResult::Children { children } => Some(children),
+                zk::MultiReadResult::Error { err: zk::Error::NoNode } => None,
+                // Said per path: a bare "not authorized" would not tell which.
+                zk::MultiReadResult::Error { err: zk::Error::NoAuth } => {
+                    return Err(StoreError::Backend {
+                        store: store.describe.clone(),
+                        message: format!("access denied listing {}", store.key_of(path)),
+                    })
+                }
+                zk::MultiReadResult::Error { err } => return Err(store.error(err)),
+                _ => {
+                    return Err(
+                        store.error(zk::Error::UnexpectedError("a children read answered something else".into()))
+                    )
+                }
+            });
+        }
     }
     Ok(out)
 }
 
 /// Stats of `paths`, pipelined: every request is sent before the first
-/// answer is awaited.
+/// answer is awaited. (`exists` checks no ACL: a znode that may not be read
+/// is refused by its children list, above, by name.)
 fn stats(store: &ZkStore, paths: &[String]) -> Result<Vec<Option<zk::Stat>>, StoreError> {
     let mut out = Vec::with_capacity(paths.len());
     for chunk in paths.chunks(BATCH) {

@@ -120,9 +120,12 @@ impl ZkStore {
         Ok(path)
     }
 
-    /// The ovs key for a znode path below the chroot.
+    /// The ovs key for a znode path at or below the chroot.
     fn key_of(&self, path: &str) -> String {
-        path[self.root.len()..].to_string()
+        match &path[self.root.len()..] {
+            "" => "/".to_string(),
+            key => key.to_string(),
+        }
     }
 
     fn error(&self, e: zk::Error) -> StoreError {
