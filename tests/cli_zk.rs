@@ -4,6 +4,9 @@
 mod cli_suite;
 mod util;
 
+use std::time::{Duration, Instant};
+
+use assert_cmd::assert::OutputAssertExt;
 use predicates::str::contains;
 use util::zookeeper::ZkEnsemble;
 use util::Env;
@@ -104,6 +107,54 @@ fn every_command_works_with_one_server_of_three_down() {
     let env = Env::with_store(zk.url(), Box::new(()));
     cli_suite::every_command_once(&env);
     drop(zk);
+}
+
+#[test]
+fn an_editor_open_longer_than_the_session_timeout_still_writes() {
+    let Some(env) = zk_env() else { return };
+    env.set("/e", "old");
+    // --timeout 2 asks for a 4 s session; the editor stays open 6 s.
+    let slow = env.editor("slow.sh", r#"sleep 6; printf 'new' > "$1""#);
+    env.config(&["edit", "/e", "--timeout", "2"]).env("EDITOR", slow).assert().success();
+    assert_eq!(env.get("/e"), b"new");
+}
+
+#[test]
+fn an_edit_across_a_replaced_server_is_checked_against_the_new_one() {
+    let Some(mut zk) = ZkEnsemble::start(1) else { return };
+    let env = Env::with_store(zk.url(), Box::new(()));
+    env.set("/existed", "old");
+    // Each editor says it has started, then waits (at most 30 s) for "go".
+    let editor = env.editor(
+        "wait.sh",
+        r#"touch "$STARTED"
+i=0
+while [ ! -e "$GO" ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done
+printf 'mine' > "$1""#,
+    );
+    let go = env.path().join("go");
+    let edit = |key: &str| {
+        let started = env.path().join(format!("started{}", key.replace('/', "-")));
+        let mut cmd = env.config(&["edit", key]);
+        cmd.env("EDITOR", &editor).env("STARTED", &started).env("GO", &go);
+        (started, std::thread::spawn(move || cmd.output().unwrap()))
+    };
+    let edits = [edit("/existed"), edit("/created")];
+    for (started, _) in &edits {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !started.exists() {
+            assert!(Instant::now() < deadline, "the editor did not start");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+    // Both sessions were opened on the old server, which is gone with its data.
+    zk.replace(0);
+    std::fs::write(&go, "").unwrap();
+    let [(_, existed), (_, created)] = edits;
+    existed.join().unwrap().assert().code(5).stderr(contains("conflict on /existed"));
+    created.join().unwrap().assert().success();
+    assert_eq!(env.get("/created"), b"mine");
+    env.config(&["get", "/existed"]).assert().code(4);
 }
 
 #[test]

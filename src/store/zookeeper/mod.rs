@@ -19,6 +19,13 @@
 //! `version` it read, so a change in between fails the write (BadVersion)
 //! and it is looked at again.
 //!
+//! One session serves every call of a store, and the shared runtime keeps
+//! up its pings between calls, so it outlives a long pause (an editor left
+//! open). A client is reused only while its session is connected; otherwise
+//! the next call opens a new session. ovs keeps nothing in a session (no
+//! watches, no ephemeral znodes), so nothing is lost, and a write is still
+//! checked against the revision it was read at.
+//!
 //! Recursive delete is one multi (children before parents), refused with a
 //! clear error when the subtree does not fit in one request. `/zookeeper`,
 //! ZooKeeper's own tree (quotas, the ensemble's config), is never listed or
@@ -177,9 +184,16 @@ impl ZkStore {
         })
     }
 
+    /// The cached client while its session is connected, else a new
+    /// session. A disconnected client may find its way back, but it may as
+    /// well be knocking on a server that will never take it again (one that
+    /// was replaced refuses a client that has seen later transactions than
+    /// its own) until its session expires on its own clock; a new session
+    /// costs one round trip and ovs keeps nothing in one.
     async fn client(&self) -> Result<zk::Client, zk::Error> {
-        if let Some(client) = self.cached().as_ref() {
-            return Ok(client.clone());
+        let cached = self.cached().clone();
+        if let Some(client) = cached.filter(|c| c.state() == zk::SessionState::SyncConnected) {
+            return Ok(client);
         }
         let mut connector = zk::Client::connector();
         // Try each server once, then give up: exit 6 instead of waiting.
