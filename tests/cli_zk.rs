@@ -183,12 +183,57 @@ fn a_user_name_with_a_colon_is_refused_before_connecting() {
 }
 
 #[test]
+fn a_leader_election_is_ridden_out() {
+    let Some(mut zk) = ZkEnsemble::start(3) else { return };
+    let env = Env::with_store(zk.url(), Box::new(()));
+    env.set("/before", "1");
+    zk.kill(zk.leader().expect("a server says it leads"));
+    // A read and a write at once, while the other two elect a new leader.
+    let started = Instant::now();
+    let run = |args: &[&str]| {
+        let mut cmd = env.config(args);
+        cmd.args(["--timeout", "20"]);
+        std::thread::spawn(move || cmd.output().unwrap())
+    };
+    let (get, set) = (run(&["get", "/before"]), run(&["set", "/during", "2"]));
+    get.join().unwrap().assert().success().stdout("1");
+    set.join().unwrap().assert().success();
+    eprintln!("the election was ridden out in {:?}", started.elapsed());
+    assert_eq!(env.get("/during"), b"2");
+}
+
+#[test]
 fn every_server_down_exits_6() {
     let Some(mut zk) = ZkEnsemble::start(1) else { return };
     let url = zk.url();
     zk.kill(0);
     let env = Env::with_store(url, Box::new(()));
+    let started = Instant::now();
     env.config(&["get", "/x", "--timeout", "2"]).assert().code(6).stderr(contains(zk.hosts().as_str()));
+    // Retried until the timeout is spent, and no longer.
+    let took = started.elapsed();
+    assert!(took > Duration::from_millis(1900) && took < Duration::from_secs(4), "took {took:?}");
+}
+
+#[test]
+fn a_silent_server_exits_6_within_the_timeout_naming_store_and_host() {
+    // Accepts connections and never answers.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let host = silent.local_addr().unwrap().to_string();
+    let env = Env::new();
+    let started = Instant::now();
+    let out = env
+        .config(&["get", "/x", "--store", &format!("zk://{host}"), "--timeout", "2"])
+        .assert()
+        .code(6)
+        .get_output()
+        .clone();
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(4), "took {took:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let error = stderr.lines().last().unwrap_or_default();
+    let after_store = error.strip_prefix(&format!("error: zk://{host}: ")).unwrap_or_else(|| panic!("{stderr}"));
+    assert!(after_store.contains(&host), "{stderr}");
 }
 
 #[test]

@@ -3,7 +3,8 @@
 //! data dirs, killed on drop. Without java or ZooKeeper the tests are
 //! skipped with a message, except when CI=true, where that fails them.
 
-use std::io::Write;
+use std::io::{Read, Write};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -67,6 +68,18 @@ fn launch(dir: &Path, i: usize, n: usize, client_port: u16) -> Server {
     Server::new(client_port, child)
 }
 
+/// A four-letter word's answer ("" when the server does not answer).
+fn four_letter_word(port: u16, word: &str) -> String {
+    let mut answer = String::new();
+    if let Ok(mut conn) = TcpStream::connect(("127.0.0.1", port)) {
+        conn.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        if conn.write_all(word.as_bytes()).is_ok() {
+            let _ = conn.read_to_string(&mut answer);
+        }
+    }
+    answer
+}
+
 impl ZkEnsemble {
     /// A standalone server (n = 1) or an n-server ensemble, ready to serve.
     pub fn start(n: usize) -> Option<ZkEnsemble> {
@@ -124,6 +137,11 @@ impl ZkEnsemble {
         let (n, port) = (self.servers.len(), self.servers[i].client_port);
         self.servers[i] = launch(self.dir.path(), i, n, port);
         self.wait_ready(i);
+    }
+
+    /// The server that leads the ensemble, as `srvr` reports it.
+    pub fn leader(&self) -> Option<usize> {
+        self.servers.iter().position(|s| four_letter_word(s.client_port, "srvr").contains("Mode: leader"))
     }
 
     /// `127.0.0.1:P1,127.0.0.1:P2,...`

@@ -26,6 +26,25 @@
 //! watches, no ephemeral znodes), so nothing is lost, and a write is still
 //! checked against the revision it was read at.
 //!
+//! A request that finds no server, or loses its connection or session (a
+//! leader election, a server restarted or replaced), is sent again to
+//! whichever server takes a session, after a pause that doubles from 50 ms
+//! to 1 s, until the timeout (which each request has in full) is spent; only
+//! then does it fail, naming the servers (exit 6). Sending again is safe for
+//! reads and for every write ovs makes: a version-checked write or a create
+//! cannot apply twice, and an unconditional write only writes the same bytes
+//! again. But a write whose first attempt landed just before the connection
+//! dropped meets its own change the second time: a conditional write then
+//! reports a conflict with itself, and a delete says the key is not found;
+//! read the key to see which.
+//!
+//! Not guaranteed: reads come from the server the session is on, which may
+//! trail the leader by a moment (ZooKeeper's own rule), and a new session
+//! does not carry the old one's view, so a read after a reconnect may be
+//! older than one before it. Revisions are only comparable within one
+//! ensemble's history: servers started again with empty data dirs count
+//! transaction ids from the start.
+//!
 //! Recursive delete is one multi (children before parents), refused with a
 //! clear error when the subtree does not fit in one request. `/zookeeper`,
 //! ZooKeeper's own tree (quotas, the ensemble's config), is never listed or
@@ -38,6 +57,7 @@ use std::future::Future;
 use std::sync::Mutex;
 use std::time::Duration;
 
+use tokio::time::Instant;
 use zookeeper_client as zk;
 
 use super::{
@@ -51,6 +71,10 @@ const MAX_REQUEST_BYTES: usize = 1_000_000;
 const RAISE_HINT: &str = "ZooKeeper's default jute.maxbuffer of 1 MiB per request; servers started with a larger -Djute.maxbuffer take more: pass --max-value-size";
 /// How often a write looks again when the znode changed under it.
 const WRITE_ATTEMPTS: usize = 8;
+/// The pause before trying again after a lost connection, doubling up to
+/// the longest.
+const FIRST_PAUSE: Duration = Duration::from_millis(50);
+const MAX_PAUSE: Duration = Duration::from_secs(1);
 
 pub struct ZkStore {
     rt: &'static tokio::runtime::Runtime,
@@ -135,26 +159,20 @@ impl ZkStore {
         }
     }
 
+    /// What ZooKeeper said about an operation, for the user.
     fn error(&self, e: zk::Error) -> StoreError {
-        use zk::Error as E;
         match e {
-            E::NoHosts | E::ConnectionLoss | E::SessionExpired | E::Timeout | E::Throttled => StoreError::Unreachable {
-                store: self.describe.clone(),
-                endpoint: self.hosts.clone(),
-                reason: e.to_string(),
-            },
-            E::NoAuth | E::AuthFailed => {
+            zk::Error::NoAuth | zk::Error::AuthFailed => {
                 StoreError::Backend { store: self.describe.clone(), message: format!("access denied: {e}") }
             }
             e => StoreError::Backend { store: self.describe.clone(), message: e.to_string() },
         }
     }
 
-    /// Run `op` with a connected client; the whole call, connecting
-    /// included, is bounded by the timeout.
+    /// Run `op` with a connected client until ZooKeeper answers it.
     fn run<T, F, Fut>(&self, op: F) -> Result<T, StoreError>
     where
-        F: FnOnce(zk::Client) -> Fut,
+        F: Fn(zk::Client) -> Fut,
         Fut: Future<Output = Result<T, zk::Error>>,
     {
         self.call(op)?.map_err(|e| self.error(e))
@@ -162,26 +180,54 @@ impl ZkStore {
 
     /// Like `run`, but hands back what ZooKeeper said about the operation
     /// itself, for writes that look again when the znode changed under them.
+    /// A lost connection or session is no answer: `op` is tried again (on a
+    /// new session if need be) after a pause that doubles from 50 ms to 1 s,
+    /// until the timeout is spent. Only once the session has failed the
+    /// request, though: a session that dropped may still hold it and send
+    /// it when it comes back, and sending it elsewhere meanwhile could apply
+    /// it twice, the second time after this call has returned.
     fn call<T, F, Fut>(&self, op: F) -> Result<Result<T, zk::Error>, StoreError>
     where
-        F: FnOnce(zk::Client) -> Fut,
+        F: Fn(zk::Client) -> Fut,
         Fut: Future<Output = Result<T, zk::Error>>,
     {
-        // The timer must be made inside the runtime.
-        let outcome = self.rt.block_on(async {
-            tokio::time::timeout(self.timeout, async {
-                let client = self.client().await.map_err(|e| self.error(e))?;
-                Ok(op(client).await)
-            })
-            .await
-        });
-        outcome.unwrap_or_else(|_| {
-            Err(StoreError::Timeout {
+        // Timers must be made inside the runtime.
+        self.rt.block_on(async {
+            let deadline = Instant::now() + self.timeout;
+            let mut pause = FIRST_PAUSE;
+            let mut last = None;
+            while Instant::now() < deadline {
+                match tokio::time::timeout_at(deadline, async { op(self.client().await?).await }).await {
+                    Ok(Err(e)) if lost(&e) => last = Some(e),
+                    Ok(answer) => return Ok(answer),
+                    Err(_) => break,
+                }
+                tokio::time::sleep_until(deadline.min(Instant::now() + pause)).await;
+                pause = (pause * 2).min(MAX_PAUSE);
+            }
+            Err(self.gave_up(last))
+        })
+    }
+
+    /// The error once the timeout is spent: the last failure, or that
+    /// nothing answered at all.
+    fn gave_up(&self, last: Option<zk::Error>) -> StoreError {
+        match last {
+            Some(e) => StoreError::Unreachable {
+                store: self.describe.clone(),
+                endpoint: self.hosts.clone(),
+                reason: match e {
+                    // The client's "no available hosts" reads as if none were given.
+                    zk::Error::NoHosts => format!("no server would open a session (retried for {:?})", self.timeout),
+                    e => format!("{e} (retried for {:?})", self.timeout),
+                },
+            },
+            None => StoreError::Timeout {
                 store: self.describe.clone(),
                 after: self.timeout,
                 during: format!("talking to {}", self.hosts),
-            })
-        })
+            },
+        }
     }
 
     /// The cached client while its session is connected, else a new
@@ -189,14 +235,16 @@ impl ZkStore {
     /// well be knocking on a server that will never take it again (one that
     /// was replaced refuses a client that has seen later transactions than
     /// its own) until its session expires on its own clock; a new session
-    /// costs one round trip and ovs keeps nothing in one.
+    /// costs one round trip and ovs keeps nothing in one. (The session
+    /// marks its state before it fails a request, so a client that has just
+    /// lost one is never reused.)
     async fn client(&self) -> Result<zk::Client, zk::Error> {
         let cached = self.cached().clone();
         if let Some(client) = cached.filter(|c| c.state() == zk::SessionState::SyncConnected) {
             return Ok(client);
         }
         let mut connector = zk::Client::connector();
-        // Try each server once, then give up: exit 6 instead of waiting.
+        // Try each server once: `call` paces the retries within the timeout.
         connector.fail_eagerly();
         connector.session_timeout(self.timeout.max(Duration::from_secs(4)));
         connector.connection_timeout(self.timeout / 2);
@@ -219,8 +267,7 @@ impl ZkStore {
     }
 
     fn stat(&self, path: &str) -> Result<Option<zk::Stat>, StoreError> {
-        let path = path.to_string();
-        self.run(|c| async move { c.check_stat(&path).await })
+        self.run(|c| async move { c.check_stat(path).await })
     }
 
     /// A multi that deletes `ops` paths (with their expected versions) and
@@ -243,9 +290,10 @@ impl ZkStore {
                 _ => break,
             }
         }
+        let all = &all;
         self.call(|c| async move {
             let mut multi = c.new_multi_writer();
-            for (path, version) in &all {
+            for (path, version) in all {
                 multi.add_delete(path, *version)?;
             }
             multi.commit().await.map(|_| ()).map_err(zk::Error::from)
@@ -273,6 +321,25 @@ async fn create_with_parents(
     created.map(|(stat, _)| stat)
 }
 
+/// The connection or the session is gone, the server is busy, or no server
+/// took the session: nothing was said about the operation, so it may be
+/// tried again. `Custom` is how this client reports its transport failures
+/// (I/O errors, "no response from connection").
+fn lost(e: &zk::Error) -> bool {
+    use zk::Error as E;
+    matches!(
+        e,
+        E::NoHosts
+            | E::ConnectionLoss
+            | E::SessionExpired
+            | E::SessionMoved
+            | E::ClientClosed
+            | E::Timeout
+            | E::Throttled
+            | E::Custom(_)
+    )
+}
+
 /// The znode changed between reading its stat and writing: look again.
 fn retryable(e: &zk::Error) -> bool {
     matches!(e, zk::Error::BadVersion | zk::Error::NoNode | zk::Error::NodeExists | zk::Error::NotEmpty)
@@ -289,9 +356,9 @@ impl Store for ZkStore {
 
     fn get(&self, key: &Key) -> Result<Versioned, StoreError> {
         root_is_not_a_key(key)?;
-        let path = self.path(key)?;
+        let path = &self.path(key)?;
         let found = self.run(|c| async move {
-            match c.get_data(&path).await {
+            match c.get_data(path).await {
                 Ok(found) => Ok(Some(found)),
                 Err(zk::Error::NoNode) => Ok(None),
                 Err(e) => Err(e),
@@ -320,15 +387,15 @@ impl Store for ZkStore {
                     Some(stat.map(|s| s.version))
                 }
             };
-            let (path, value, options) = (path.clone(), value.to_vec(), self.create_options());
+            let (path, options) = (&path, &self.create_options());
             let written = self.call(|c| async move {
                 match expected {
-                    None => match c.set_data(&path, &value, None).await {
-                        Err(zk::Error::NoNode) => create_with_parents(&c, &path, &value, &options).await,
+                    None => match c.set_data(path, value, None).await {
+                        Err(zk::Error::NoNode) => create_with_parents(&c, path, value, options).await,
                         other => other,
                     },
-                    Some(Some(version)) => c.set_data(&path, &value, Some(version)).await,
-                    Some(None) => create_with_parents(&c, &path, &value, &options).await,
+                    Some(Some(version)) => c.set_data(path, value, Some(version)).await,
+                    Some(None) => create_with_parents(&c, path, value, options).await,
                 }
             })?;
             match written {
@@ -353,8 +420,8 @@ impl Store for ZkStore {
             }
             let outcome = if stat.num_children > 0 {
                 // Keys below stay: the znode goes back to being a parent.
-                let path = path.clone();
-                self.call(|c| async move { c.set_data(&path, &[], Some(stat.version)).await.map(|_| ()) })?
+                let path = &path;
+                self.call(|c| async move { c.set_data(path, &[], Some(stat.version)).await.map(|_| ()) })?
             } else {
                 self.delete_and_prune(vec![(path.clone(), Some(stat.version))], &path)?
             };
