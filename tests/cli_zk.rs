@@ -4,6 +4,9 @@
 mod cli_suite;
 mod util;
 
+use std::time::{Duration, Instant};
+
+use assert_cmd::assert::OutputAssertExt;
 use predicates::str::contains;
 use util::zookeeper::ZkEnsemble;
 use util::Env;
@@ -71,7 +74,7 @@ fn a_value_over_the_znode_limit_is_refused_before_sending() {
     env.config(&["set", "/big", "-"])
         .write_stdin("x".repeat(1 << 20))
         .assert()
-        .code(1)
+        .code(2)
         .stderr(contains("jute.maxbuffer"));
     env.config(&["get", "/big"]).assert().code(4);
 }
@@ -81,6 +84,20 @@ fn zookeepers_own_tree_is_neither_listed_nor_written() {
     let Some(env) = zk_env() else { return };
     env.config(&["list"]).assert().success().stdout("");
     env.config(&["set", "/zookeeper/quota", "x"]).assert().code(2);
+    // Nor through a chroot: one inside /zookeeper is refused before any I/O.
+    for chroot in ["/zookeeper", "/zookeeper/quota"] {
+        let url = format!("{}{chroot}", zk(&env).url());
+        env.config(&["set", "/quota/evil", "v"])
+            .args(["--store", &url])
+            .assert()
+            .code(2)
+            .stderr(contains("/zookeeper"));
+        env.config(&["list", "-r", "/"]).args(["--store", &url]).assert().code(2);
+    }
+    // A chroot that merely starts with the same letters is an ordinary one.
+    let url = format!("{}/zookeeperx", zk(&env).url());
+    env.config(&["set", "/k", "v"]).args(["--store", &url]).assert().success();
+    assert_eq!(env.get("/zookeeperx/k"), b"v");
 }
 
 #[test]
@@ -93,6 +110,54 @@ fn every_command_works_with_one_server_of_three_down() {
 }
 
 #[test]
+fn an_editor_open_longer_than_the_session_timeout_still_writes() {
+    let Some(env) = zk_env() else { return };
+    env.set("/e", "old");
+    // --timeout 2 asks for a 4 s session; the editor stays open 6 s.
+    let slow = env.editor("slow.sh", r#"sleep 6; printf 'new' > "$1""#);
+    env.config(&["edit", "/e", "--timeout", "2"]).env("EDITOR", slow).assert().success();
+    assert_eq!(env.get("/e"), b"new");
+}
+
+#[test]
+fn an_edit_across_a_replaced_server_is_checked_against_the_new_one() {
+    let Some(mut zk) = ZkEnsemble::start(1) else { return };
+    let env = Env::with_store(zk.url(), Box::new(()));
+    env.set("/existed", "old");
+    // Each editor says it has started, then waits (at most 30 s) for "go".
+    let editor = env.editor(
+        "wait.sh",
+        r#"touch "$STARTED"
+i=0
+while [ ! -e "$GO" ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done
+printf 'mine' > "$1""#,
+    );
+    let go = env.path().join("go");
+    let edit = |key: &str| {
+        let started = env.path().join(format!("started{}", key.replace('/', "-")));
+        let mut cmd = env.config(&["edit", key]);
+        cmd.env("EDITOR", &editor).env("STARTED", &started).env("GO", &go);
+        (started, std::thread::spawn(move || cmd.output().unwrap()))
+    };
+    let edits = [edit("/existed"), edit("/created")];
+    for (started, _) in &edits {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !started.exists() {
+            assert!(Instant::now() < deadline, "the editor did not start");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+    // Both sessions were opened on the old server, which is gone with its data.
+    zk.replace(0);
+    std::fs::write(&go, "").unwrap();
+    let [(_, existed), (_, created)] = edits;
+    existed.join().unwrap().assert().code(5).stderr(contains("conflict on /existed"));
+    created.join().unwrap().assert().success();
+    assert_eq!(env.get("/created"), b"mine");
+    env.config(&["get", "/existed"]).assert().code(4);
+}
+
+#[test]
 fn tls_is_refused_rather_than_ignored() {
     let env = Env::new();
     env.config(&["get", "/x", "--store", "zk://127.0.0.1:1", "--cacert", "/etc/hostname"])
@@ -102,12 +167,73 @@ fn tls_is_refused_rather_than_ignored() {
 }
 
 #[test]
+fn a_user_name_with_a_colon_is_refused_before_connecting() {
+    let env = Env::new();
+    // Nothing listens on port 1: only a check made before connecting exits 2.
+    let out = env
+        .config(&["get", "/x", "--store", "zk://127.0.0.1:1", "--user", "al:ice"])
+        .env("OVS_CONFIG_PASSWORD", "pw-secret")
+        .assert()
+        .code(2)
+        .get_output()
+        .clone();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("user name cannot contain ':'") && !stderr.contains("pw-secret"), "{stderr}");
+}
+
+#[test]
+fn a_leader_election_is_ridden_out() {
+    let Some(mut zk) = ZkEnsemble::start(3) else { return };
+    let env = Env::with_store(zk.url(), Box::new(()));
+    env.set("/before", "1");
+    zk.kill(zk.leader().expect("a server says it leads"));
+    // A read and a write at once, while the other two elect a new leader.
+    let started = Instant::now();
+    let run = |args: &[&str]| {
+        let mut cmd = env.config(args);
+        cmd.args(["--timeout", "20"]);
+        std::thread::spawn(move || cmd.output().unwrap())
+    };
+    let (get, set) = (run(&["get", "/before"]), run(&["set", "/during", "2"]));
+    get.join().unwrap().assert().success().stdout("1");
+    set.join().unwrap().assert().success();
+    eprintln!("the election was ridden out in {:?}", started.elapsed());
+    assert_eq!(env.get("/during"), b"2");
+}
+
+#[test]
 fn every_server_down_exits_6() {
     let Some(mut zk) = ZkEnsemble::start(1) else { return };
     let url = zk.url();
     zk.kill(0);
     let env = Env::with_store(url, Box::new(()));
+    let started = Instant::now();
     env.config(&["get", "/x", "--timeout", "2"]).assert().code(6).stderr(contains(zk.hosts().as_str()));
+    // Retried until the timeout is spent, and no longer.
+    let took = started.elapsed();
+    assert!(took > Duration::from_millis(1900) && took < Duration::from_secs(4), "took {took:?}");
+}
+
+#[test]
+fn a_silent_server_exits_6_within_the_timeout_naming_store_and_host() {
+    // Accepts connections and never answers.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let host = silent.local_addr().unwrap().to_string();
+    let env = Env::new();
+    let started = Instant::now();
+    let out = env
+        .config(&["get", "/x", "--store", &format!("zk://{host}"), "--timeout", "2"])
+        .assert()
+        .code(6)
+        .get_output()
+        .clone();
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(4), "took {took:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let error = stderr.lines().last().unwrap_or_default();
+    let after_store = error.strip_prefix(&format!("error: zk://{host}: ")).unwrap_or_else(|| panic!("{stderr}"));
+    assert!(after_store.contains(&host), "{stderr}");
 }
 
 #[test]
@@ -140,6 +266,24 @@ fn digest_auth_protects_what_it_creates() {
         stderr.contains("access denied") && !stderr.contains("wrong-pw") && !stderr.contains("alice-pw"),
         "{stderr}"
     );
+}
+
+#[test]
+fn a_listing_that_meets_an_unreadable_znode_names_it() {
+    let Some(env) = zk_env() else { return };
+    let alice = format!("zk://alice@{}", zk(&env).hosts());
+    env.config(&["set", "/secret/k", "v"])
+        .args(["--store", &alice])
+        .env("OVS_CONFIG_PASSWORD", "alice-pw")
+        .assert()
+        .success();
+    env.set("/open/k", "v");
+    for args in [&["list", "-r", "/"][..], &["list", "/"], &["list", "-r", "/secret"]] {
+        let out = env.config(args).assert().code(1).get_output().clone();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+        assert!(stderr.contains("access denied listing /secret"), "{args:?}: {stderr}");
+    }
 }
 
 #[test]

@@ -3,7 +3,9 @@
 //! data dirs, killed on drop. Without java or ZooKeeper the tests are
 //! skipped with a message, except when CI=true, where that fails them.
 
-use std::path::Path;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -35,6 +37,49 @@ fn installed() -> bool {
     found
 }
 
+fn data_dir(dir: &Path, i: usize) -> PathBuf {
+    dir.join(format!("s{}", i + 1))
+}
+
+fn config(dir: &Path, i: usize) -> PathBuf {
+    dir.join(format!("zoo{}.cfg", i + 1))
+}
+
+/// Start server `i` of `n` from its config, on an empty data dir.
+fn launch(dir: &Path, i: usize, n: usize, client_port: u16) -> Server {
+    let data = data_dir(dir, i);
+    if data.exists() {
+        std::fs::remove_dir_all(&data).unwrap();
+    }
+    std::fs::create_dir_all(&data).unwrap();
+    if n > 1 {
+        std::fs::write(data.join("myid"), format!("{}\n", i + 1)).unwrap();
+    }
+    let log = std::fs::File::options().create(true).append(true).open(dir.join(format!("s{}.log", i + 1))).unwrap();
+    let child = Command::new(ZK_SERVER)
+        .arg("start-foreground")
+        .arg(config(dir, i))
+        .env("ZOO_LOG_DIR", dir)
+        .env("JVMFLAGS", "-Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1")
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .spawn()
+        .expect("start ZooKeeper");
+    Server::new(client_port, child)
+}
+
+/// A four-letter word's answer ("" when the server does not answer).
+fn four_letter_word(port: u16, word: &str) -> String {
+    let mut answer = String::new();
+    if let Ok(mut conn) = TcpStream::connect(("127.0.0.1", port)) {
+        conn.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        if conn.write_all(word.as_bytes()).is_ok() {
+            let _ = conn.read_to_string(&mut answer);
+        }
+    }
+    answer
+}
+
 impl ZkEnsemble {
     /// A standalone server (n = 1) or an n-server ensemble, ready to serve.
     pub fn start(n: usize) -> Option<ZkEnsemble> {
@@ -48,59 +93,55 @@ impl ZkEnsemble {
             .enumerate()
             .map(|(i, (_, quorum, election))| format!("server.{}=127.0.0.1:{quorum}:{election}\n", i + 1))
             .collect();
-        let servers = ports
-            .iter()
-            .enumerate()
-            .map(|(i, &(client, _, _))| {
-                let data = dir.path().join(format!("s{}", i + 1));
-                std::fs::create_dir_all(&data).unwrap();
-                let mut cfg = format!(
-                    "tickTime=200\ninitLimit=50\nsyncLimit=25\ndataDir={}\nclientPort={client}\n\
-                     clientPortAddress=127.0.0.1\nadmin.enableServer=false\nforceSync=no\n\
-                     maxSessionTimeout=60000\n4lw.commands.whitelist=ruok,srvr\n",
-                    data.display()
-                );
-                if n > 1 {
-                    cfg.push_str(&peers);
-                    std::fs::write(data.join("myid"), format!("{}\n", i + 1)).unwrap();
-                }
-                let cfg_path = dir.path().join(format!("zoo{}.cfg", i + 1));
-                std::fs::write(&cfg_path, cfg).unwrap();
-                let log = std::fs::File::create(dir.path().join(format!("s{}.log", i + 1))).unwrap();
-                let child = Command::new(ZK_SERVER)
-                    .arg("start-foreground")
-                    .arg(&cfg_path)
-                    .env("ZOO_LOG_DIR", dir.path())
-                    .env("JVMFLAGS", "-Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1")
-                    .stdout(log.try_clone().unwrap())
-                    .stderr(log)
-                    .spawn()
-                    .expect("start ZooKeeper");
-                Server::new(client, child)
-            })
-            .collect();
+        for (i, &(client, _, _)) in ports.iter().enumerate() {
+            let mut cfg = format!(
+                "tickTime=200\ninitLimit=50\nsyncLimit=25\ndataDir={}\nclientPort={client}\n\
+                 clientPortAddress=127.0.0.1\nadmin.enableServer=false\nforceSync=no\n\
+                 maxSessionTimeout=60000\n4lw.commands.whitelist=ruok,srvr\n",
+                data_dir(dir.path(), i).display()
+            );
+            if n > 1 {
+                cfg.push_str(&peers);
+            }
+            std::fs::write(config(dir.path(), i), cfg).unwrap();
+        }
+        let servers = ports.iter().enumerate().map(|(i, &(client, _, _))| launch(dir.path(), i, n, client)).collect();
         let ensemble = ZkEnsemble { servers, dir };
-        ensemble.wait_ready();
+        for i in 0..n {
+            ensemble.wait_ready(i);
+        }
         Some(ensemble)
     }
 
-    /// Every server answers a read (an ensemble has elected its leader).
-    fn wait_ready(&self) {
+    /// Server `i` answers a read (in an ensemble: it has found its leader).
+    fn wait_ready(&self, i: usize) {
         let deadline = Instant::now() + Duration::from_secs(60);
         let options = Options { timeout: Duration::from_secs(2), ..Options::default() };
-        for server in &self.servers {
-            let url = format!("zk://127.0.0.1:{}", server.client_port);
-            loop {
-                let store = store::open(&StoreUrl::parse(&url).unwrap(), &options).unwrap();
-                match store.children(&Key::root()).map(|entries| entries.count()) {
-                    Ok(_) => break,
-                    Err(e) if Instant::now() > deadline => {
-                        panic!("ZooKeeper did not start: {e}; logs in {:?}", self.dir.path())
-                    }
-                    Err(_) => std::thread::sleep(Duration::from_millis(100)),
+        let url = format!("zk://127.0.0.1:{}", self.servers[i].client_port);
+        loop {
+            let store = store::open(&StoreUrl::parse(&url).unwrap(), &options).unwrap();
+            match store.children(&Key::root()).map(|entries| entries.count()) {
+                Ok(_) => break,
+                Err(e) if Instant::now() > deadline => {
+                    panic!("ZooKeeper did not start: {e}; logs in {:?}", self.dir.path())
                 }
+                Err(_) => std::thread::sleep(Duration::from_millis(100)),
             }
         }
+    }
+
+    /// Replace server `i` with a new machine: killed, then started again on
+    /// the same port with an empty data dir; returns once it serves.
+    pub fn replace(&mut self, i: usize) {
+        self.servers[i].kill();
+        let (n, port) = (self.servers.len(), self.servers[i].client_port);
+        self.servers[i] = launch(self.dir.path(), i, n, port);
+        self.wait_ready(i);
+    }
+
+    /// The server that leads the ensemble, as `srvr` reports it.
+    pub fn leader(&self) -> Option<usize> {
+        self.servers.iter().position(|s| four_letter_word(s.client_port, "srvr").contains("Mode: leader"))
     }
 
     /// `127.0.0.1:P1,127.0.0.1:P2,...`
@@ -131,7 +172,6 @@ impl ZkEnsemble {
         let mut stdin = child.stdin.take().unwrap();
         let input = format!("{commands}\nquit\n");
         let feeder = std::thread::spawn(move || {
-            use std::io::Write;
             stdin.write_all(input.as_bytes()).unwrap();
         });
         let out = child.wait_with_output().unwrap();

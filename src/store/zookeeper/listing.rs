@@ -15,7 +15,7 @@
 use futures::future::join_all;
 use zookeeper_client as zk;
 
-use super::{is_key, ZkStore};
+use super::{inside_zookeeper, is_key, ZkStore};
 use crate::store::{Entries, StoreError};
 
 /// Requests in flight at once, and paths per multi-read.
@@ -45,25 +45,34 @@ fn children_lists(store: &ZkStore, paths: &[String]) -> Result<Vec<Option<Vec<St
             for path in chunk {
                 reader.add_get_children(path)?;
             }
-            reader
-                .commit()
-                .await?
-                .into_iter()
-                .map(|answer| match answer {
-                    zk::MultiReadResult::Children { children } => Ok(Some(children)),
-                    zk::MultiReadResult::Error { err: zk::Error::NoNode } => Ok(None),
-                    zk::MultiReadResult::Error { err } => Err(err),
-                    _ => Err(zk::Error::UnexpectedError("a children read answered something else".into())),
-                })
-                .collect::<Result<Vec<_>, _>>()
+            reader.commit().await
         })?;
-        out.extend(answers);
+        for (path, answer) in chunk.iter().zip(answers) {
+            out.push(match answer {
+                zk::MultiReadResult::Children { children } => Some(children),
+                zk::MultiReadResult::Error { err: zk::Error::NoNode } => None,
+                // Said per path: a bare "not authorized" would not tell which.
+                zk::MultiReadResult::Error { err: zk::Error::NoAuth } => {
+                    return Err(StoreError::Backend {
+                        store: store.describe.clone(),
+                        message: format!("access denied listing {}", store.key_of(path)),
+                    })
+                }
+                zk::MultiReadResult::Error { err } => return Err(store.error(err)),
+                _ => {
+                    return Err(
+                        store.error(zk::Error::UnexpectedError("a children read answered something else".into()))
+                    )
+                }
+            });
+        }
     }
     Ok(out)
 }
 
 /// Stats of `paths`, pipelined: every request is sent before the first
-/// answer is awaited.
+/// answer is awaited. (`exists` checks no ACL: a znode that may not be read
+/// is refused by its children list, above, by name.)
 fn stats(store: &ZkStore, paths: &[String]) -> Result<Vec<Option<zk::Stat>>, StoreError> {
     let mut out = Vec::with_capacity(paths.len());
     for chunk in paths.chunks(BATCH) {
@@ -104,19 +113,15 @@ fn classify(store: &ZkStore, paths: &[String]) -> Result<Vec<Option<Node>>, Stor
 }
 
 /// The children of `path` that ovs may show (not ZooKeeper's own tree).
-fn child_paths(store: &ZkStore, path: &str, names: Vec<String>) -> Vec<String> {
-    names
-        .into_iter()
-        .filter(|name| !(store.root.is_empty() && path == "/" && name == "zookeeper"))
-        .map(|name| join(path, &name))
-        .collect()
+fn child_paths(path: &str, names: Vec<String>) -> Vec<String> {
+    names.into_iter().map(|name| join(path, &name)).filter(|child| !inside_zookeeper(child)).collect()
 }
 
 pub(super) fn children(store: &ZkStore, path: String) -> Result<Entries<'_>, StoreError> {
     let Some(Some(top)) = classify(store, std::slice::from_ref(&path))?.pop() else {
         return Ok(Box::new(std::iter::empty()));
     };
-    let paths = child_paths(store, &path, top.children);
+    let paths = child_paths(&path, top.children);
     let mut entries = Vec::with_capacity(paths.len());
     for (child, node) in paths.iter().zip(classify(store, &paths)?) {
         let Some(node) = node else { continue };
@@ -171,7 +176,7 @@ pub(super) fn keys(store: &ZkStore, top: String) -> Entries<'_> {
         match stack.pop()? {
             Item::Key(path) => return Some(Ok(store.key_of(&path))),
             Item::Dir(path, names) => {
-                let paths = child_paths(store, &path, names);
+                let paths = child_paths(&path, names);
                 let nodes = match classify(store, &paths) {
                     Ok(nodes) => nodes,
                     Err(e) => return Some(Err(e)),
@@ -203,7 +208,7 @@ pub(super) fn subtree(store: &ZkStore, top: &str) -> Result<Vec<(String, bool)>,
         let mut next = Vec::new();
         for (path, node) in level.into_iter().zip(nodes) {
             let Some(node) = node else { continue };
-            next.extend(child_paths(store, &path, node.children));
+            next.extend(child_paths(&path, node.children));
             out.push((path, node.is_key));
         }
         level = next;

@@ -19,9 +19,37 @@
 //! `version` it read, so a change in between fails the write (BadVersion)
 //! and it is looked at again.
 //!
+//! One session serves every call of a store, and the shared runtime keeps
+//! up its pings between calls, so it outlives a long pause (an editor left
+//! open). A client is reused only while its session is connected; otherwise
+//! the next call opens a new session. ovs keeps nothing in a session (no
+//! watches, no ephemeral znodes), so nothing is lost, and a write is still
+//! checked against the revision it was read at.
+//!
+//! A request that finds no server, or loses its connection or session (a
+//! leader election, a server restarted or replaced), is sent again to
+//! whichever server takes a session, after a pause that doubles from 50 ms
+//! to 1 s, until the timeout (which each request has in full) is spent; only
+//! then does it fail, naming the servers (exit 6). Sending again is safe for
+//! reads and for every write ovs makes: a version-checked write or a create
+//! cannot apply twice, and an unconditional write only writes the same bytes
+//! again. But a write whose first attempt landed just before the connection
+//! dropped meets its own change the second time: a conditional write then
+//! reports a conflict with itself, and a delete says the key is not found;
+//! read the key to see which.
+//!
+//! Not guaranteed: reads come from the server the session is on, which may
+//! trail the leader by a moment (ZooKeeper's own rule), and a new session
+//! does not carry the old one's view, so a read after a reconnect may be
+//! older than one before it. Revisions are only comparable within one
+//! ensemble's history: servers started again with empty data dirs count
+//! transaction ids from the start.
+//!
 //! Recursive delete is one multi (children before parents), refused with a
 //! clear error when the subtree does not fit in one request. `/zookeeper`,
-//! ZooKeeper's own tree, is never listed or written.
+//! ZooKeeper's own tree (quotas, the ensemble's config), is never listed or
+//! written: a key whose znode path, chroot included, falls inside it is a
+//! usage error, and so is a chroot inside it.
 
 mod listing;
 
@@ -29,6 +57,7 @@ use std::future::Future;
 use std::sync::Mutex;
 use std::time::Duration;
 
+use tokio::time::Instant;
 use zookeeper_client as zk;
 
 use super::{
@@ -42,6 +71,10 @@ const MAX_REQUEST_BYTES: usize = 1_000_000;
 const RAISE_HINT: &str = "ZooKeeper's default jute.maxbuffer of 1 MiB per request; servers started with a larger -Djute.maxbuffer take more: pass --max-value-size";
 /// How often a write looks again when the znode changed under it.
 const WRITE_ATTEMPTS: usize = 8;
+/// The pause before trying again after a lost connection, doubling up to
+/// the longest.
+const FIRST_PAUSE: Duration = Duration::from_millis(50);
+const MAX_PAUSE: Duration = Duration::from_secs(1);
 
 pub struct ZkStore {
     rt: &'static tokio::runtime::Runtime,
@@ -62,12 +95,35 @@ fn revision(stat: &zk::Stat) -> Revision {
     Revision(stat.mzxid.max(0) as u64)
 }
 
+/// Whether a znode path is ZooKeeper's own tree or below it.
+fn inside_zookeeper(path: &str) -> bool {
+    path.strip_prefix("/zookeeper").is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+}
+
 impl ZkStore {
     pub fn open(url: &ClusterUrl, options: &Options) -> Result<ZkStore, StoreError> {
         let describe = super::StoreUrl::ZooKeeper(url.clone()).to_string();
         if options.tls.any() {
             // Sending in the clear what was meant to be encrypted is worse than failing.
             return Err(StoreError::Unsupported { store: describe, what: "TLS (--cacert/--cert)".into() });
+        }
+        if options.credentials.as_ref().is_some_and(|c| c.user.contains(':')) {
+            // Digest auth sends "user:password" and the server splits it at the
+            // first ':', so part of the name would be taken as the password.
+            // The name is not repeated: it may hold a password pasted into it.
+            return Err(StoreError::BadOption {
+                store: describe,
+                message: "a ZooKeeper user name cannot contain ':' (digest auth splits user and password there)".into(),
+            });
+        }
+        if inside_zookeeper(url.root.as_str()) {
+            return Err(StoreError::BadOption {
+                store: describe,
+                message: format!(
+                    "the chroot {} is in /zookeeper, ZooKeeper's own tree, which ovs never writes",
+                    url.root
+                ),
+            });
         }
         let rt =
             super::runtime::shared().map_err(|message| StoreError::Backend { store: describe.clone(), message })?;
@@ -82,47 +138,41 @@ impl ZkStore {
         })
     }
 
-    fn path(&self, key: &Key) -> String {
-        match (self.root.is_empty(), key.is_root()) {
+    /// The znode path of `key`, refused when it falls inside `/zookeeper`.
+    fn path(&self, key: &Key) -> Result<String, StoreError> {
+        let path = match (self.root.is_empty(), key.is_root()) {
             (true, _) => key.as_str().to_string(),
             (false, true) => self.root.clone(),
             (false, false) => format!("{}{}", self.root, key),
-        }
-    }
-
-    /// The ovs key for a znode path below the chroot.
-    fn key_of(&self, path: &str) -> String {
-        path[self.root.len()..].to_string()
-    }
-
-    /// `/zookeeper` is ZooKeeper's own, when there is no chroot.
-    fn reserved(&self, key: &Key) -> Result<(), StoreError> {
-        if self.root.is_empty() && Key::parse("/zookeeper").is_ok_and(|z| z.contains(key.as_str())) {
+        };
+        if inside_zookeeper(&path) {
             return Err(KeyError { text: key.to_string(), reason: "/zookeeper belongs to ZooKeeper itself" }.into());
         }
-        Ok(())
+        Ok(path)
     }
 
+    /// The ovs key for a znode path at or below the chroot.
+    fn key_of(&self, path: &str) -> String {
+        match &path[self.root.len()..] {
+            "" => "/".to_string(),
+            key => key.to_string(),
+        }
+    }
+
+    /// What ZooKeeper said about an operation, for the user.
     fn error(&self, e: zk::Error) -> StoreError {
-        use zk::Error as E;
         match e {
-            E::NoHosts | E::ConnectionLoss | E::SessionExpired | E::Timeout | E::Throttled => StoreError::Unreachable {
-                store: self.describe.clone(),
-                endpoint: self.hosts.clone(),
-                reason: e.to_string(),
-            },
-            E::NoAuth | E::AuthFailed => {
+            zk::Error::NoAuth | zk::Error::AuthFailed => {
                 StoreError::Backend { store: self.describe.clone(), message: format!("access denied: {e}") }
             }
             e => StoreError::Backend { store: self.describe.clone(), message: e.to_string() },
         }
     }
 
-    /// Run `op` with a connected client; the whole call, connecting
-    /// included, is bounded by the timeout.
+    /// Run `op` with a connected client until ZooKeeper answers it.
     fn run<T, F, Fut>(&self, op: F) -> Result<T, StoreError>
     where
-        F: FnOnce(zk::Client) -> Fut,
+        F: Fn(zk::Client) -> Fut,
         Fut: Future<Output = Result<T, zk::Error>>,
     {
         self.call(op)?.map_err(|e| self.error(e))
@@ -130,34 +180,71 @@ impl ZkStore {
 
     /// Like `run`, but hands back what ZooKeeper said about the operation
     /// itself, for writes that look again when the znode changed under them.
+    /// A lost connection or session is no answer: `op` is tried again (on a
+    /// new session if need be) after a pause that doubles from 50 ms to 1 s,
+    /// until the timeout is spent. Only once the session has failed the
+    /// request, though: a session that dropped may still hold it and send
+    /// it when it comes back, and sending it elsewhere meanwhile could apply
+    /// it twice, the second time after this call has returned.
     fn call<T, F, Fut>(&self, op: F) -> Result<Result<T, zk::Error>, StoreError>
     where
-        F: FnOnce(zk::Client) -> Fut,
+        F: Fn(zk::Client) -> Fut,
         Fut: Future<Output = Result<T, zk::Error>>,
     {
-        // The timer must be made inside the runtime.
-        let outcome = self.rt.block_on(async {
-            tokio::time::timeout(self.timeout, async {
-                let client = self.client().await.map_err(|e| self.error(e))?;
-                Ok(op(client).await)
-            })
-            .await
-        });
-        outcome.unwrap_or_else(|_| {
-            Err(StoreError::Timeout {
-                store: self.describe.clone(),
-                after: self.timeout,
-                during: format!("talking to {}", self.hosts),
-            })
+        // Timers must be made inside the runtime.
+        self.rt.block_on(async {
+            let deadline = Instant::now() + self.timeout;
+            let mut pause = FIRST_PAUSE;
+            let mut last = None;
+            while Instant::now() < deadline {
+                match tokio::time::timeout_at(deadline, async { op(self.client().await?).await }).await {
+                    Ok(Err(e)) if lost(&e) => last = Some(e),
+                    Ok(answer) => return Ok(answer),
+                    Err(_) => break,
+                }
+                tokio::time::sleep_until(deadline.min(Instant::now() + pause)).await;
+                pause = (pause * 2).min(MAX_PAUSE);
+            }
+            Err(self.gave_up(last))
         })
     }
 
+    /// The error once the timeout is spent: the last failure, or that
+    /// nothing answered at all.
+    fn gave_up(&self, last: Option<zk::Error>) -> StoreError {
+        match last {
+            Some(e) => StoreError::Unreachable {
+                store: self.describe.clone(),
+                endpoint: self.hosts.clone(),
+                reason: match e {
+                    // The client's "no available hosts" reads as if none were given.
+                    zk::Error::NoHosts => format!("no server would open a session (retried for {:?})", self.timeout),
+                    e => format!("{e} (retried for {:?})", self.timeout),
+                },
+            },
+            None => StoreError::Timeout {
+                store: self.describe.clone(),
+                after: self.timeout,
+                during: format!("talking to {}", self.hosts),
+            },
+        }
+    }
+
+    /// The cached client while its session is connected, else a new
+    /// session. A disconnected client may find its way back, but it may as
+    /// well be knocking on a server that will never take it again (one that
+    /// was replaced refuses a client that has seen later transactions than
+    /// its own) until its session expires on its own clock; a new session
+    /// costs one round trip and ovs keeps nothing in one. (The session
+    /// marks its state before it fails a request, so a client that has just
+    /// lost one is never reused.)
     async fn client(&self) -> Result<zk::Client, zk::Error> {
-        if let Some(client) = self.cached().as_ref() {
-            return Ok(client.clone());
+        let cached = self.cached().clone();
+        if let Some(client) = cached.filter(|c| c.state() == zk::SessionState::SyncConnected) {
+            return Ok(client);
         }
         let mut connector = zk::Client::connector();
-        // Try each server once, then give up: exit 6 instead of waiting.
+        // Try each server once: `call` paces the retries within the timeout.
         connector.fail_eagerly();
         connector.session_timeout(self.timeout.max(Duration::from_secs(4)));
         connector.connection_timeout(self.timeout / 2);
@@ -180,8 +267,7 @@ impl ZkStore {
     }
 
     fn stat(&self, path: &str) -> Result<Option<zk::Stat>, StoreError> {
-        let path = path.to_string();
-        self.run(|c| async move { c.check_stat(&path).await })
+        self.run(|c| async move { c.check_stat(path).await })
     }
 
     /// A multi that deletes `ops` paths (with their expected versions) and
@@ -204,9 +290,10 @@ impl ZkStore {
                 _ => break,
             }
         }
+        let all = &all;
         self.call(|c| async move {
             let mut multi = c.new_multi_writer();
-            for (path, version) in &all {
+            for (path, version) in all {
                 multi.add_delete(path, *version)?;
             }
             multi.commit().await.map(|_| ()).map_err(zk::Error::from)
@@ -234,6 +321,25 @@ async fn create_with_parents(
     created.map(|(stat, _)| stat)
 }
 
+/// The connection or the session is gone, the server is busy, or no server
+/// took the session: nothing was said about the operation, so it may be
+/// tried again. `Custom` is how this client reports its transport failures
+/// (I/O errors, "no response from connection").
+fn lost(e: &zk::Error) -> bool {
+    use zk::Error as E;
+    matches!(
+        e,
+        E::NoHosts
+            | E::ConnectionLoss
+            | E::SessionExpired
+            | E::SessionMoved
+            | E::ClientClosed
+            | E::Timeout
+            | E::Throttled
+            | E::Custom(_)
+    )
+}
+
 /// The znode changed between reading its stat and writing: look again.
 fn retryable(e: &zk::Error) -> bool {
     matches!(e, zk::Error::BadVersion | zk::Error::NoNode | zk::Error::NodeExists | zk::Error::NotEmpty)
@@ -250,10 +356,9 @@ impl Store for ZkStore {
 
     fn get(&self, key: &Key) -> Result<Versioned, StoreError> {
         root_is_not_a_key(key)?;
-        self.reserved(key)?;
-        let path = self.path(key);
+        let path = &self.path(key)?;
         let found = self.run(|c| async move {
-            match c.get_data(&path).await {
+            match c.get_data(path).await {
                 Ok(found) => Ok(Some(found)),
                 Err(zk::Error::NoNode) => Ok(None),
                 Err(e) => Err(e),
@@ -267,8 +372,7 @@ impl Store for ZkStore {
 
     fn put(&self, key: &Key, value: &[u8], cond: Precondition) -> Result<Revision, StoreError> {
         root_is_not_a_key(key)?;
-        self.reserved(key)?;
-        let path = self.path(key);
+        let path = self.path(key)?;
         for _ in 0..WRITE_ATTEMPTS {
             // An unconditional write reads nothing first: it tries the update
             // and creates the znode when there is none.
@@ -283,15 +387,15 @@ impl Store for ZkStore {
                     Some(stat.map(|s| s.version))
                 }
             };
-            let (path, value, options) = (path.clone(), value.to_vec(), self.create_options());
+            let (path, options) = (&path, &self.create_options());
             let written = self.call(|c| async move {
                 match expected {
-                    None => match c.set_data(&path, &value, None).await {
-                        Err(zk::Error::NoNode) => create_with_parents(&c, &path, &value, &options).await,
+                    None => match c.set_data(path, value, None).await {
+                        Err(zk::Error::NoNode) => create_with_parents(&c, path, value, options).await,
                         other => other,
                     },
-                    Some(Some(version)) => c.set_data(&path, &value, Some(version)).await,
-                    Some(None) => create_with_parents(&c, &path, &value, &options).await,
+                    Some(Some(version)) => c.set_data(path, value, Some(version)).await,
+                    Some(None) => create_with_parents(&c, path, value, options).await,
                 }
             })?;
             match written {
@@ -305,8 +409,7 @@ impl Store for ZkStore {
 
     fn delete(&self, key: &Key, cond: Precondition) -> Result<(), StoreError> {
         root_is_not_a_key(key)?;
-        self.reserved(key)?;
-        let path = self.path(key);
+        let path = self.path(key)?;
         for _ in 0..WRITE_ATTEMPTS {
             let stat = match self.stat(&path)? {
                 Some(stat) if is_key(&stat) => stat,
@@ -317,8 +420,8 @@ impl Store for ZkStore {
             }
             let outcome = if stat.num_children > 0 {
                 // Keys below stay: the znode goes back to being a parent.
-                let path = path.clone();
-                self.call(|c| async move { c.set_data(&path, &[], Some(stat.version)).await.map(|_| ()) })?
+                let path = &path;
+                self.call(|c| async move { c.set_data(path, &[], Some(stat.version)).await.map(|_| ()) })?
             } else {
                 self.delete_and_prune(vec![(path.clone(), Some(stat.version))], &path)?
             };
@@ -332,8 +435,7 @@ impl Store for ZkStore {
     }
 
     fn delete_tree(&self, prefix: &Key) -> Result<u64, StoreError> {
-        self.reserved(prefix)?;
-        let top = self.path(prefix);
+        let top = self.path(prefix)?;
         for _ in 0..WRITE_ATTEMPTS {
             let nodes = listing::subtree(self, &top)?;
             let keys = nodes.iter().filter(|(_, is_key)| *is_key).count() as u64;
@@ -367,12 +469,10 @@ impl Store for ZkStore {
     }
 
     fn keys(&self, prefix: &Key) -> Result<Entries<'_>, StoreError> {
-        self.reserved(prefix)?;
-        Ok(listing::keys(self, self.path(prefix)))
+        Ok(listing::keys(self, self.path(prefix)?))
     }
 
     fn children(&self, prefix: &Key) -> Result<Entries<'_>, StoreError> {
-        self.reserved(prefix)?;
-        listing::children(self, self.path(prefix))
+        listing::children(self, self.path(prefix)?)
     }
 }
