@@ -60,10 +60,9 @@ fn credentials(global: &Global, store: &StoreUrl) -> Result<Option<Credentials>,
         }
         (None, Ok(password)) => password,
         (None, Err(_)) => {
-            return Err(UsageError(format!(
-                "user {user:?} needs a password: set $OVS_CONFIG_PASSWORD or --password-file"
-            ))
-            .into())
+            return Err(
+                UsageError("a user name needs a password: set $OVS_CONFIG_PASSWORD or --password-file".into()).into()
+            )
         }
     };
     Ok(Some(Credentials { user, password }))

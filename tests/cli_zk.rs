@@ -11,12 +11,18 @@ use predicates::str::contains;
 use util::zookeeper::ZkEnsemble;
 use util::Env;
 
+/// A server of its own, for tests that look at the whole tree.
 fn zk_env() -> Option<Env> {
     let zk = ZkEnsemble::start(1)?;
     Some(Env::with_store(zk.url(), Box::new(zk)))
 }
 
-cli_suite!(zk_env);
+/// A fresh chroot on the server this binary shares.
+fn shared_zk_env() -> Option<Env> {
+    Some(Env::below_unique_root(&util::zookeeper::shared()?.url()))
+}
+
+cli_suite!(shared_zk_env);
 
 fn zk(env: &Env) -> &ZkEnsemble {
     env.server.as_ref().unwrap().downcast_ref().unwrap()
@@ -160,7 +166,13 @@ printf 'mine' > "$1""#,
 #[test]
 fn tls_is_refused_rather_than_ignored() {
     let env = Env::new();
-    env.config(&["get", "/x", "--store", "zk://127.0.0.1:1", "--cacert", "/etc/hostname"])
+    if !util::etcd::require("openssl") {
+        return;
+    }
+    let certs = util::etcd::make_certificates(env.path());
+    env.config(&["get", "/x", "--store", "zk://127.0.0.1:1"])
+        .arg("--cacert")
+        .arg(certs.ca.unwrap())
         .assert()
         .code(2)
         .stderr(contains("TLS"));

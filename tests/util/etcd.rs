@@ -174,7 +174,7 @@ impl EtcdCluster {
 }
 
 /// A throwaway CA, a server certificate for 127.0.0.1 and a client one.
-fn make_certificates(dir: &std::path::Path) -> TlsFiles {
+pub fn make_certificates(dir: &std::path::Path) -> TlsFiles {
     let script = r#"
 set -e
 key() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1" 2>/dev/null; }

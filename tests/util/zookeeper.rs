@@ -80,6 +80,20 @@ fn four_letter_word(port: u16, word: &str) -> String {
     answer
 }
 
+/// The standalone ZooKeeper this test binary shares: the suites run each
+/// test below a chroot of its own (see `util::unique_root`).
+pub fn shared() -> Option<&'static ZkEnsemble> {
+    static SHARED: std::sync::OnceLock<Option<ZkEnsemble>> = std::sync::OnceLock::new();
+    SHARED
+        .get_or_init(|| {
+            let mut zk = ZkEnsemble::start(1)?;
+            let data = zk.dir.path().to_path_buf();
+            zk.servers[0].kill_when_tests_end(&data);
+            Some(zk)
+        })
+        .as_ref()
+}
+
 impl ZkEnsemble {
     /// A standalone server (n = 1) or an n-server ensemble, ready to serve.
     pub fn start(n: usize) -> Option<ZkEnsemble> {
