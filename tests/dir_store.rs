@@ -1,5 +1,5 @@
-//! What only the directory store does: its file format checks and its memory
-//! bound with big values.
+//! What only the directory store does: its file format checks, its memory
+//! bound with big values and its temp files.
 
 mod util;
 
@@ -124,4 +124,27 @@ fn reads_do_not_hold_values_they_do_not_return() {
         assert_eq!(out, want, "{args:?}");
         assert!(rss < LIMIT_KB, "{args:?} peaked at {rss} KB");
     }
+}
+
+#[test]
+fn a_writer_removes_stale_temp_files_and_nothing_else() {
+    let env = Env::new();
+    env.set("/k", "1");
+    let dir = env.store_dir();
+    let stale = [".ovs-config.aB3xYz", ".ovs-config.9QwErt"];
+    let unrelated = ["notes.txt", ".ovs-configured", "ovs-config.jsonl.bak"];
+    for name in stale.iter().chain(&unrelated) {
+        std::fs::write(dir.join(name), "left over").unwrap();
+    }
+    // Reads take no lock, so they leave temp files alone.
+    assert_eq!(env.get("/k"), b"1");
+    assert!(stale.iter().all(|name| dir.join(name).exists()));
+    env.set("/k", "2");
+    for name in stale {
+        assert!(!dir.join(name).exists(), "{name} was left");
+    }
+    for name in unrelated {
+        assert!(dir.join(name).exists(), "{name} was removed");
+    }
+    assert_eq!(env.get("/k"), b"2");
 }

@@ -42,6 +42,8 @@ use super::{root_is_not_a_key, Capabilities, Entries, Key, Precondition, Revisio
 
 const DATA_FILE: &str = "ovs-config.jsonl";
 const LOCK_FILE: &str = "ovs-config.lock";
+/// Names of a writer's temp file, the next data file until its rename.
+const TEMP_PREFIX: &str = ".ovs-config.";
 const FORMAT: &str = "ovs-config-dir";
 const VERSION: u32 = 1;
 /// Every write rewrites the file and holds one value at a time, so a bound
@@ -148,6 +150,25 @@ impl DirStore {
         }
     }
 
+    /// Remove the temp files of writers that died before their rename (each
+    /// nearly a copy of the store). Only a lock holder makes one, so under
+    /// the lock every one found is stale.
+    fn remove_stale_temp_files(&self) -> Result<(), StoreError> {
+        let entries = fs::read_dir(&self.dir).map_err(|e| self.io_error("cannot list", &self.dir, e))?;
+        for entry in entries {
+            let path = entry.map_err(|e| self.io_error("cannot list", &self.dir, e))?.path();
+            if !path.file_name().is_some_and(|name| name.as_encoded_bytes().starts_with(TEMP_PREFIX.as_bytes())) {
+                continue;
+            }
+            // One that cannot go must not stop every write after it.
+            match fs::remove_file(&path) {
+                Ok(()) => tracing::debug!("removed stale temp file {}", path.display()),
+                Err(e) => tracing::warn!("cannot remove stale temp file {}: {e}", path.display()),
+            }
+        }
+        Ok(())
+    }
+
     /// Apply `change` under the write lock; returns the new store revision
     /// and how many keys the change touched. Nothing is written when the
     /// change touches nothing or its precondition fails.
@@ -158,11 +179,12 @@ impl DirStore {
             .create(&self.dir)
             .map_err(|e| self.io_error("cannot create store directory", &self.dir, e))?;
         let _lock = self.lock()?;
+        self.remove_stale_temp_files()?;
         let old = self.reader(Keep::All)?;
         let revision = old.as_ref().map_or(0, |r| r.progress.revision) + 1;
         let write_err = |e: io::Error| self.io_error("cannot write", &self.dir, e);
 
-        let tmp = tempfile::Builder::new().prefix(".ovs-config.").tempfile_in(&self.dir).map_err(write_err)?;
+        let tmp = tempfile::Builder::new().prefix(TEMP_PREFIX).tempfile_in(&self.dir).map_err(write_err)?;
         let mut out = Output { out: BufWriter::new(tmp), count: 0 };
         out.line(&Header { format: FORMAT.into(), version: VERSION, revision }).map_err(write_err)?;
 
