@@ -1,9 +1,10 @@
 //! What only the directory store does: its file format checks, its memory
-//! bound with big values and its temp files.
+//! bound with big values, its temp files and its lock file.
 
 mod util;
 
 use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 
 use util::Env;
@@ -147,4 +148,27 @@ fn a_writer_removes_stale_temp_files_and_nothing_else() {
         assert!(dir.join(name).exists(), "{name} was removed");
     }
     assert_eq!(env.get("/k"), b"2");
+}
+
+#[test]
+fn a_refused_write_creates_no_directory_and_no_lock_file() {
+    let env = Env::new();
+    let dir = env.store_dir();
+    let refused = |env: &Env| {
+        env.config(&["set", "--if-revision", "5", "/k", "v"]).assert().code(5);
+        env.config(&["delete", "/k"]).assert().code(4);
+        env.config(&["delete", "-r", "--yes", "/k"]).assert().code(4);
+    };
+    refused(&env);
+    assert!(!dir.exists(), "a refused write created the store directory");
+    std::fs::create_dir(&dir).unwrap();
+    refused(&env);
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0, "a refused write created a file");
+    std::fs::remove_dir(&dir).unwrap();
+
+    env.set("/k", "v");
+    assert_eq!(std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777, 0o700);
+    for name in ["ovs-config.jsonl", "ovs-config.lock"] {
+        assert_eq!(std::fs::metadata(dir.join(name)).unwrap().permissions().mode() & 0o777, 0o600, "{name}");
+    }
 }

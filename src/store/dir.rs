@@ -87,6 +87,21 @@ enum Mutation<'a> {
     DeleteTree { prefix: &'a Key },
 }
 
+impl Mutation<'_> {
+    /// What the change comes to where its key (or subtree) is absent: whether
+    /// there is anything to write, or why it is refused.
+    fn when_absent(&self) -> Result<bool, StoreError> {
+        match self {
+            Mutation::Put { key, cond, .. } if !cond.holds(None) => {
+                Err(StoreError::precondition_failed(key, *cond, None))
+            }
+            Mutation::Put { .. } => Ok(true),
+            Mutation::Delete { key, .. } => Err(StoreError::NotFound { key: (*key).clone() }),
+            Mutation::DeleteTree { .. } => Ok(false),
+        }
+    }
+}
+
 impl DirStore {
     pub fn open(dir: &Path, lock_timeout: Duration) -> DirStore {
         DirStore { dir: dir.to_path_buf(), describe: format!("dir://{}", dir.display()), lock_timeout }
@@ -173,6 +188,11 @@ impl DirStore {
     /// and how many keys the change touched. Nothing is written when the
     /// change touches nothing or its precondition fails.
     fn rewrite(&self, change: Mutation<'_>) -> Result<(Revision, u64), StoreError> {
+        // Without a data file the whole store is absent: a change refused or
+        // with nothing to do there must not create the directory or the lock.
+        if matches!(self.dir.join(DATA_FILE).try_exists(), Ok(false)) && !change.when_absent()? {
+            return Ok((Revision(0), 0));
+        }
         fs::DirBuilder::new()
             .recursive(true)
             .mode(0o700)
@@ -230,8 +250,8 @@ impl DirStore {
         place_put(&mut out, None)?;
         match &change {
             Mutation::Put { .. } => touched += 1,
-            Mutation::Delete { key, .. } if touched == 0 => return Err(StoreError::NotFound { key: (*key).clone() }),
-            _ if touched == 0 => return Ok((Revision(revision - 1), 0)),
+            // Nothing matched: a delete is refused, a tree delete has nothing to do.
+            _ if touched == 0 && !change.when_absent()? => return Ok((Revision(revision - 1), 0)),
             _ => {}
         }
         let end = out.count;
