@@ -1,5 +1,5 @@
 //! What only the directory store does: its file format checks, its memory
-//! bound with big values, its temp files and its lock file.
+//! bound with big values, its temp files, its lock file and its debug logs.
 
 mod util;
 
@@ -7,6 +7,8 @@ use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 
+use predicates::prelude::*;
+use predicates::str::contains;
 use util::Env;
 
 fn data_file(env: &Env) -> PathBuf {
@@ -171,4 +173,14 @@ fn a_refused_write_creates_no_directory_and_no_lock_file() {
     for name in ["ovs-config.jsonl", "ovs-config.lock"] {
         assert_eq!(std::fs::metadata(dir.join(name)).unwrap().permissions().mode() & 0o777, 0o600, "{name}");
     }
+}
+
+#[test]
+fn verbose_logs_name_the_store_file() {
+    let env = Env::new();
+    let file = data_file(&env).display().to_string();
+    env.ovs().args(["-v", "config", "set", "/k", "v"]).assert().success().stderr(contains(file.as_str()));
+    env.ovs().args(["-v", "config", "get", "/k"]).assert().success().stderr(contains(file.as_str()));
+    // Without -v the store stays quiet.
+    env.config(&["get", "/k"]).assert().success().stderr(predicate::str::is_empty());
 }

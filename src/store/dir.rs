@@ -117,7 +117,10 @@ impl DirStore {
         let path = self.dir.join(DATA_FILE);
         let file = match File::open(&path) {
             Ok(f) => f,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                tracing::debug!(file = %path.display(), "no data file: an empty store");
+                return Ok(None);
+            }
             Err(e) => return Err(self.io_error("cannot read", &path, e)),
         };
         let mut reader = Reader {
@@ -133,6 +136,7 @@ impl DirStore {
         if header.format != FORMAT || header.version != VERSION {
             return Err(reader.corrupt(format_args!("not an {FORMAT} v{VERSION} file")));
         }
+        tracing::debug!(file = %reader.path.display(), revision = header.revision, "reading the data file");
         reader.progress.revision = header.revision;
         Ok(Some(reader))
     }
@@ -146,10 +150,14 @@ impl DirStore {
             .mode(0o600)
             .open(&path)
             .map_err(|e| self.io_error("cannot open lock file", &path, e))?;
-        let deadline = Instant::now() + self.lock_timeout;
+        let start = Instant::now();
+        let deadline = start + self.lock_timeout;
         loop {
             match file.try_lock() {
-                Ok(()) => return Ok(file),
+                Ok(()) => {
+                    tracing::debug!(file = %path.display(), waited = ?start.elapsed(), "took the write lock");
+                    return Ok(file);
+                }
                 Err(fs::TryLockError::WouldBlock) if Instant::now() < deadline => {
                     std::thread::sleep(Duration::from_millis(2))
                 }
@@ -177,7 +185,7 @@ impl DirStore {
             }
             // One that cannot go must not stop every write after it.
             match fs::remove_file(&path) {
-                Ok(()) => tracing::debug!("removed stale temp file {}", path.display()),
+                Ok(()) => tracing::debug!(file = %path.display(), "removed a stale temp file"),
                 Err(e) => tracing::warn!("cannot remove stale temp file {}: {e}", path.display()),
             }
         }
@@ -259,8 +267,10 @@ impl DirStore {
 
         let tmp = out.out.into_inner().map_err(|e| write_err(e.into_error()))?;
         tmp.as_file().sync_all().map_err(write_err)?;
-        tmp.persist(self.dir.join(DATA_FILE)).map_err(|e| write_err(e.error))?;
+        let data = self.dir.join(DATA_FILE);
+        tmp.persist(&data).map_err(|e| write_err(e.error))?;
         File::open(&self.dir).and_then(|d| d.sync_all()).map_err(write_err)?;
+        tracing::debug!(file = %data.display(), revision, "wrote the data file");
         Ok((Revision(revision), touched))
     }
 }
