@@ -5,12 +5,16 @@
 //! Layout: a header line `{"format":"ovs-config-dir","version":1,"revision":N}`,
 //! then one JSON record per key, sorted by the key's bytes
 //! (`{"k":"/a/b","r":7,"v":"text"}`, or `"b"` with base64 for a value that is
-//! not UTF-8), then `{"end":COUNT}`. The header's revision is a store-wide
-//! counter; each record keeps the counter value of its last write, so a key
-//! deleted and created again never gets an old revision back.
+//! not UTF-8; fields in that order), then `{"end":COUNT}`. The header's
+//! revision is a store-wide counter; each record keeps the counter value of
+//! its last write, so a key deleted and created again never gets an old
+//! revision back.
 //!
 //! Reads stream the file without a lock: writers replace it by rename, so an
-//! open file is always one complete version. Writers take an exclusive lock
+//! open file is always one complete version. Every read goes on to the end
+//! line, skipping the values it does not return without buffering them, so
+//! a damaged file is never read as fine and memory does not grow with the
+//! values in the file. Writers take an exclusive lock
 //! on `ovs-config.lock` (bounded by the timeout), stream the old file into a
 //! temp file in the same directory while applying the change, fsync it,
 //! rename it over the old one and fsync the directory: a crash leaves either
@@ -19,25 +23,31 @@
 //! configuration, not for a high write rate.
 //!
 //! A missing file is an empty store. A file that does not parse, is out of
-//! order, or lacks its end line is reported as corrupt, never read as empty.
+//! order, has a record above the header's revision, or lacks its end line or
+//! has the wrong count there is reported as corrupt, never read as empty.
 
+use std::fmt;
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, BufRead, BufReader, BufWriter, Lines, Write};
+use std::io::{self, BufReader, BufWriter, Write};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use base64::{engine::general_purpose::STANDARD as B64, Engine};
+use serde::de::{self, DeserializeSeed, Error as _, IgnoredAny, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
+use serde_json::de::IoRead;
 
 use super::{root_is_not_a_key, Capabilities, Entries, Key, Precondition, Revision, Store, StoreError, Versioned};
 
 const DATA_FILE: &str = "ovs-config.jsonl";
 const LOCK_FILE: &str = "ovs-config.lock";
+/// Names of a writer's temp file, the next data file until its rename.
+const TEMP_PREFIX: &str = ".ovs-config.";
 const FORMAT: &str = "ovs-config-dir";
 const VERSION: u32 = 1;
-/// Every write rewrites the file and a read holds one value at a time, so a
-/// bound on values bounds both time and memory.
+/// Every write rewrites the file and holds one value at a time, so a bound
+/// on values bounds both time and memory.
 pub const MAX_VALUE_BYTES: u64 = 16 << 20;
 
 pub struct DirStore {
@@ -54,31 +64,20 @@ struct Header {
     revision: u64,
 }
 
-#[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Record {
-    k: String,
+/// A record as written; readers rely on this field order (see [`Line`]).
+#[derive(Serialize)]
+struct RecordOut<'a> {
+    k: &'a str,
     r: u64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    v: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    v: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     b: Option<String>,
 }
 
-#[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Serialize)]
 struct Trailer {
     end: u64,
-}
-
-impl Record {
-    fn new(key: &Key, value: &[u8], revision: u64) -> Record {
-        let (v, b) = match std::str::from_utf8(value) {
-            Ok(text) => (Some(text.to_string()), None),
-            Err(_) => (None, Some(B64.encode(value))),
-        };
-        Record { k: key.as_str().to_string(), r: revision, v, b }
-    }
 }
 
 /// One change, applied while the old file streams into the new one.
@@ -86,6 +85,21 @@ enum Mutation<'a> {
     Put { key: &'a Key, value: &'a [u8], cond: Precondition },
     Delete { key: &'a Key, cond: Precondition },
     DeleteTree { prefix: &'a Key },
+}
+
+impl Mutation<'_> {
+    /// What the change comes to where its key (or subtree) is absent: whether
+    /// there is anything to write, or why it is refused.
+    fn when_absent(&self) -> Result<bool, StoreError> {
+        match self {
+            Mutation::Put { key, cond, .. } if !cond.holds(None) => {
+                Err(StoreError::precondition_failed(key, *cond, None))
+            }
+            Mutation::Put { .. } => Ok(true),
+            Mutation::Delete { key, .. } => Err(StoreError::NotFound { key: (*key).clone() }),
+            Mutation::DeleteTree { .. } => Ok(false),
+        }
+    }
 }
 
 impl DirStore {
@@ -97,34 +111,33 @@ impl DirStore {
         StoreError::Backend { store: self.describe.clone(), message: format!("{what} {}: {e}", path.display()) }
     }
 
-    fn corrupt(&self, reason: String) -> StoreError {
-        StoreError::Corrupt { store: self.describe.clone(), reason }
-    }
-
-    fn reader(&self) -> Result<Option<Reader<'_>>, StoreError> {
+    /// A reader of the current file after its header, or None when there is
+    /// no file (an empty store).
+    fn reader<'a>(&'a self, keep: Keep<'a>) -> Result<Option<Reader<'a>>, StoreError> {
         let path = self.dir.join(DATA_FILE);
         let file = match File::open(&path) {
             Ok(f) => f,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                tracing::debug!(file = %path.display(), "no data file: an empty store");
+                return Ok(None);
+            }
             Err(e) => return Err(self.io_error("cannot read", &path, e)),
         };
         let mut reader = Reader {
             store: self,
             path,
-            lines: BufReader::new(file).lines(),
-            line_no: 0,
-            seen: 0,
-            last: None,
-            revision: 0,
+            // from_reader, not lines: a value is never buffered whole unless kept.
+            de: serde_json::Deserializer::from_reader(BufReader::new(file)),
+            keep,
+            progress: Progress { revision: 0, last: None, seen: 0 },
+            done: false,
         };
-        let header: Header = match reader.line()? {
-            Some(line) => serde_json::from_str(&line).map_err(|e| reader.bad(format!("bad header: {e}")))?,
-            None => return Err(reader.bad("empty file, no header".into())),
-        };
+        let header = Header::deserialize(&mut reader.de).map_err(|e| reader.error(e))?;
         if header.format != FORMAT || header.version != VERSION {
-            return Err(reader.bad(format!("not an {FORMAT} v{VERSION} file")));
+            return Err(reader.corrupt(format_args!("not an {FORMAT} v{VERSION} file")));
         }
-        reader.revision = header.revision;
+        tracing::debug!(file = %reader.path.display(), revision = header.revision, "reading the data file");
+        reader.progress.revision = header.revision;
         Ok(Some(reader))
     }
 
@@ -137,10 +150,14 @@ impl DirStore {
             .mode(0o600)
             .open(&path)
             .map_err(|e| self.io_error("cannot open lock file", &path, e))?;
-        let deadline = Instant::now() + self.lock_timeout;
+        let start = Instant::now();
+        let deadline = start + self.lock_timeout;
         loop {
             match file.try_lock() {
-                Ok(()) => return Ok(file),
+                Ok(()) => {
+                    tracing::debug!(file = %path.display(), waited = ?start.elapsed(), "took the write lock");
+                    return Ok(file);
+                }
                 Err(fs::TryLockError::WouldBlock) if Instant::now() < deadline => {
                     std::thread::sleep(Duration::from_millis(2))
                 }
@@ -156,81 +173,104 @@ impl DirStore {
         }
     }
 
+    /// Remove the temp files of writers that died before their rename (each
+    /// nearly a copy of the store). Only a lock holder makes one, so under
+    /// the lock every one found is stale.
+    fn remove_stale_temp_files(&self) -> Result<(), StoreError> {
+        let entries = fs::read_dir(&self.dir).map_err(|e| self.io_error("cannot list", &self.dir, e))?;
+        for entry in entries {
+            let path = entry.map_err(|e| self.io_error("cannot list", &self.dir, e))?.path();
+            if !path.file_name().is_some_and(|name| name.as_encoded_bytes().starts_with(TEMP_PREFIX.as_bytes())) {
+                continue;
+            }
+            // One that cannot go must not stop every write after it.
+            match fs::remove_file(&path) {
+                Ok(()) => tracing::debug!(file = %path.display(), "removed a stale temp file"),
+                Err(e) => tracing::warn!("cannot remove stale temp file {}: {e}", path.display()),
+            }
+        }
+        Ok(())
+    }
+
     /// Apply `change` under the write lock; returns the new store revision
     /// and how many keys the change touched. Nothing is written when the
     /// change touches nothing or its precondition fails.
     fn rewrite(&self, change: Mutation<'_>) -> Result<(Revision, u64), StoreError> {
+        // Without a data file the whole store is absent: a change refused or
+        // with nothing to do there must not create the directory or the lock.
+        if matches!(self.dir.join(DATA_FILE).try_exists(), Ok(false)) && !change.when_absent()? {
+            return Ok((Revision(0), 0));
+        }
         fs::DirBuilder::new()
             .recursive(true)
             .mode(0o700)
             .create(&self.dir)
             .map_err(|e| self.io_error("cannot create store directory", &self.dir, e))?;
         let _lock = self.lock()?;
-        let mut old = self.reader()?;
-        let revision = old.as_ref().map_or(0, |r| r.revision) + 1;
+        self.remove_stale_temp_files()?;
+        let old = self.reader(Keep::All)?;
+        let revision = old.as_ref().map_or(0, |r| r.progress.revision) + 1;
         let write_err = |e: io::Error| self.io_error("cannot write", &self.dir, e);
 
-        let tmp = tempfile::Builder::new().prefix(".ovs-config.").tempfile_in(&self.dir).map_err(write_err)?;
+        let tmp = tempfile::Builder::new().prefix(TEMP_PREFIX).tempfile_in(&self.dir).map_err(write_err)?;
         let mut out = Output { out: BufWriter::new(tmp), count: 0 };
-        out.line(&to_json(&Header { format: FORMAT.into(), version: VERSION, revision }), false).map_err(write_err)?;
+        out.line(&Header { format: FORMAT.into(), version: VERSION, revision }).map_err(write_err)?;
 
-        let mut pending_put = match &change {
-            Mutation::Put { key, value, .. } => Some(Record::new(key, value, revision)),
-            _ => None,
-        };
         // A Put's precondition is checked where its key is (or would be) in
         // the sorted stream, and the new record is emitted right there.
+        let mut put_pending = matches!(change, Mutation::Put { .. });
         let mut place_put = |out: &mut Output, current: Option<Revision>| -> Result<(), StoreError> {
-            if let (Some(record), Mutation::Put { key, cond, .. }) = (pending_put.take(), &change) {
+            if let (true, Mutation::Put { key, value, cond }) = (std::mem::take(&mut put_pending), &change) {
                 if !cond.holds(current) {
                     return Err(StoreError::precondition_failed(key, *cond, current));
                 }
-                out.line(&to_json(&record), true).map_err(write_err)?;
+                out.record(key.as_str(), revision, value).map_err(write_err)?;
             }
             Ok(())
         };
 
         let mut touched = 0u64;
-        if let Some(reader) = old.as_mut() {
-            while let Some((record, line)) = reader.next_record()? {
-                let current = Some(Revision(record.r));
-                let keep = match &change {
-                    Mutation::Put { key, .. } => {
-                        if record.k.as_str() >= key.as_str() {
-                            place_put(&mut out, current.filter(|_| record.k == key.as_str()))?;
-                        }
-                        record.k != key.as_str()
+        for record in old.into_iter().flatten() {
+            let Record { key: k, revision: r, value } = record?;
+            let current = Some(Revision(r));
+            let keep = match &change {
+                Mutation::Put { key, .. } => {
+                    if k.as_str() >= key.as_str() {
+                        place_put(&mut out, current.filter(|_| k == key.as_str()))?;
                     }
-                    Mutation::Delete { key, cond } if record.k == key.as_str() => {
-                        if !cond.holds(current) {
-                            return Err(StoreError::precondition_failed(key, *cond, current));
-                        }
-                        false
-                    }
-                    Mutation::Delete { .. } => true,
-                    Mutation::DeleteTree { prefix } => !prefix.contains(&record.k),
-                };
-                if keep {
-                    out.line(&line, true).map_err(write_err)?;
-                } else {
-                    touched += 1;
+                    k != key.as_str()
                 }
+                Mutation::Delete { key, cond } if k == key.as_str() => {
+                    if !cond.holds(current) {
+                        return Err(StoreError::precondition_failed(key, *cond, current));
+                    }
+                    false
+                }
+                Mutation::Delete { .. } => true,
+                Mutation::DeleteTree { prefix } => !prefix.contains(&k),
+            };
+            if keep {
+                out.record(&k, r, &value.expect("Keep::All keeps every value")).map_err(write_err)?;
+            } else {
+                touched += 1;
             }
         }
         place_put(&mut out, None)?;
         match &change {
             Mutation::Put { .. } => touched += 1,
-            Mutation::Delete { key, .. } if touched == 0 => return Err(StoreError::NotFound { key: (*key).clone() }),
-            _ if touched == 0 => return Ok((Revision(revision - 1), 0)),
+            // Nothing matched: a delete is refused, a tree delete has nothing to do.
+            _ if touched == 0 && !change.when_absent()? => return Ok((Revision(revision - 1), 0)),
             _ => {}
         }
-        let count = out.count;
-        out.line(&to_json(&Trailer { end: count }), false).map_err(write_err)?;
+        let end = out.count;
+        out.line(&Trailer { end }).map_err(write_err)?;
 
         let tmp = out.out.into_inner().map_err(|e| write_err(e.into_error()))?;
         tmp.as_file().sync_all().map_err(write_err)?;
-        tmp.persist(self.dir.join(DATA_FILE)).map_err(|e| write_err(e.error))?;
+        let data = self.dir.join(DATA_FILE);
+        tmp.persist(&data).map_err(|e| write_err(e.error))?;
         File::open(&self.dir).and_then(|d| d.sync_all()).map_err(write_err)?;
+        tracing::debug!(file = %data.display(), revision, "wrote the data file");
         Ok((Revision(revision), touched))
     }
 }
@@ -242,76 +282,188 @@ struct Output {
 }
 
 impl Output {
-    fn line(&mut self, line: &str, is_record: bool) -> io::Result<()> {
-        self.count += u64::from(is_record);
-        writeln!(self.out, "{line}")
+    fn line<T: Serialize>(&mut self, line: &T) -> io::Result<()> {
+        serde_json::to_writer(&mut self.out, line)?;
+        self.out.write_all(b"\n")
+    }
+
+    fn record(&mut self, key: &str, revision: u64, value: &[u8]) -> io::Result<()> {
+        self.count += 1;
+        let (v, b) = match std::str::from_utf8(value) {
+            Ok(text) => (Some(text), None),
+            Err(_) => (None, Some(B64.encode(value))),
+        };
+        self.line(&RecordOut { k: key, r: revision, v, b })
     }
 }
 
-fn to_json<T: Serialize>(value: &T) -> String {
-    serde_json::to_string(value).expect("plain structs always serialise")
+/// Which values a [`Reader`] keeps. Every other value is skipped as it
+/// streams past, unbuffered, so a read holds only the values it returns.
+#[derive(Clone, Copy)]
+enum Keep<'a> {
+    None,
+    Key(&'a str),
+    All,
 }
 
-/// Streams records from one version of the data file, checking as it goes
-/// that they are well-formed, strictly sorted, and end with a matching count.
-struct Reader<'s> {
-    store: &'s DirStore,
-    path: PathBuf,
-    lines: Lines<BufReader<File>>,
-    line_no: usize,
-    seen: u64,
-    last: Option<String>,
+impl Keep<'_> {
+    fn wants(self, key: &str) -> bool {
+        match self {
+            Keep::None => false,
+            Keep::Key(wanted) => wanted == key,
+            Keep::All => true,
+        }
+    }
+}
+
+/// A record as read; `value` is None when the reader skipped it.
+struct Record {
+    key: String,
     revision: u64,
+    value: Option<Vec<u8>>,
+}
+
+/// What the records so far say, to check the next line against.
+struct Progress {
+    /// The header's store revision: no record can be above it.
+    revision: u64,
+    last: Option<String>,
+    seen: u64,
+}
+
+/// Streams the records of one version of the data file to its end line,
+/// checking as it goes that they are well-formed, strictly sorted, not
+/// above the header's revision, and end with a matching count. Every read
+/// goes to the end, since only the end line shows that the file is whole.
+struct Reader<'a> {
+    store: &'a DirStore,
+    path: PathBuf,
+    de: serde_json::Deserializer<IoRead<BufReader<File>>>,
+    keep: Keep<'a>,
+    progress: Progress,
+    done: bool,
 }
 
 impl Reader<'_> {
-    fn bad(&self, reason: String) -> StoreError {
-        self.store.corrupt(format!("{} line {}: {reason}", self.path.display(), self.line_no))
+    fn corrupt(&self, reason: impl fmt::Display) -> StoreError {
+        StoreError::Corrupt { store: self.store.describe.clone(), reason: format!("{}: {reason}", self.path.display()) }
     }
 
-    fn line(&mut self) -> Result<Option<String>, StoreError> {
-        self.line_no += 1;
-        match self.lines.next() {
-            None => Ok(None),
-            Some(Ok(line)) => Ok(Some(line)),
-            Some(Err(e)) => Err(self.bad(format!("cannot read: {e}"))),
+    /// serde_json's errors carry the line and column.
+    fn error(&self, e: serde_json::Error) -> StoreError {
+        match e.classify() {
+            serde_json::error::Category::Io => self.store.io_error("cannot read", &self.path, e.into()),
+            serde_json::error::Category::Eof => self.corrupt(format_args!("truncated, no end line: {e}")),
+            _ => self.corrupt(e),
         }
     }
+}
 
-    /// The next record and its raw line, or None after a valid end line.
-    fn next_record(&mut self) -> Result<Option<(Record, String)>, StoreError> {
-        let Some(line) = self.line()? else {
-            return Err(self.bad("truncated: no end line".into()));
+impl Iterator for Reader<'_> {
+    type Item = Result<Record, StoreError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        let line = Line { progress: &mut self.progress, keep: self.keep }.deserialize(&mut self.de);
+        let end = match line {
+            Ok(Some(record)) => return Some(Ok(record)),
+            Ok(None) => match self.de.end() {
+                Err(e) if e.is_syntax() => Err(self.corrupt(format_args!("data after the end line: {e}"))),
+                end => end.map_err(|e| self.error(e)),
+            },
+            Err(e) => Err(self.error(e)),
         };
-        if line.starts_with("{\"end\"") {
-            let trailer: Trailer = serde_json::from_str(&line).map_err(|e| self.bad(format!("bad end line: {e}")))?;
-            if trailer.end != self.seen {
-                return Err(self.bad(format!("end line counts {} keys, file has {}", trailer.end, self.seen)));
+        self.done = true;
+        end.err().map(Err)
+    }
+}
+
+#[derive(Deserialize, PartialEq)]
+#[serde(field_identifier, rename_all = "lowercase")]
+enum Field {
+    K,
+    R,
+    V,
+    B,
+    End,
+}
+
+/// Reads one line after the header: a record, or the end line (None). Fields must come in the order they are written, so that a
+/// value is kept or skipped knowing its key.
+struct Line<'a> {
+    progress: &'a mut Progress,
+    keep: Keep<'a>,
+}
+
+const LINE_SHAPE: &str = r#"{"k":KEY,"r":REVISION,"v":TEXT or "b":BASE64} in that order, or {"end":COUNT}"#;
+
+impl<'de> DeserializeSeed<'de> for Line<'_> {
+    type Value = Option<Record>;
+
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Line<'_> {
+    type Value = Option<Record>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str(LINE_SHAPE)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let shape = || A::Error::custom(format_args!("expected {LINE_SHAPE}"));
+        let progress = self.progress;
+        let field = map.next_key()?;
+        if field == Some(Field::End) {
+            let end: u64 = map.next_value()?;
+            if map.next_key::<Field>()?.is_some() {
+                return Err(shape());
             }
-            if self.line()?.is_some() {
-                return Err(self.bad("data after the end line".into()));
+            if end != progress.seen {
+                return Err(A::Error::custom(format_args!("end line counts {end} keys, file has {}", progress.seen)));
             }
             return Ok(None);
         }
-        let record: Record = serde_json::from_str(&line).map_err(|e| self.bad(format!("bad record: {e}")))?;
-        if record.v.is_some() == record.b.is_some() {
-            return Err(self.bad("a record needs exactly one of \"v\" and \"b\"".into()));
+        if field != Some(Field::K) {
+            return Err(shape());
         }
-        if self.last.as_deref().is_some_and(|last| last >= record.k.as_str()) {
-            return Err(self.bad(format!("key {:?} is out of order", record.k)));
+        let key: String = map.next_value()?;
+        if progress.last.as_ref().is_some_and(|last| *last >= key) {
+            return Err(A::Error::custom(format_args!("key {key:?} is out of order")));
         }
-        self.last = Some(record.k.clone());
-        self.seen += 1;
-        Ok(Some((record, line)))
-    }
-
-    fn value(&self, record: Record) -> Result<Versioned, StoreError> {
-        let value = match (record.v, record.b) {
-            (Some(text), _) => text.into_bytes(),
-            (None, Some(b64)) => B64.decode(b64).map_err(|e| self.bad(format!("bad base64: {e}")))?,
-            (None, None) => unreachable!("checked in next_record"),
+        if map.next_key()? != Some(Field::R) {
+            return Err(shape());
+        }
+        let revision: u64 = map.next_value()?;
+        if revision > progress.revision {
+            return Err(A::Error::custom(format_args!(
+                "key {key:?} has revision {revision}, above the header's store revision {}",
+                progress.revision
+            )));
+        }
+        let keep = self.keep.wants(&key);
+        let value = match map.next_key()? {
+            Some(Field::V) if keep => Some(map.next_value::<String>()?.into_bytes()),
+            Some(Field::B) if keep => Some(
+                B64.decode(map.next_value::<String>()?)
+                    .map_err(|e| A::Error::custom(format_args!("key {key:?}: bad base64: {e}")))?,
+            ),
+            Some(Field::V | Field::B) => {
+                map.next_value::<IgnoredAny>()?;
+                None
+            }
+            _ => return Err(shape()),
         };
-        Ok(Versioned { value, revision: Revision(record.r) })
+        if map.next_key::<Field>()?.is_some() {
+            return Err(shape());
+        }
+        progress.last = Some(key.clone());
+        progress.seen += 1;
+        Ok(Some(Record { key, revision, value }))
     }
 }
 
@@ -329,17 +481,15 @@ impl Store for DirStore {
 
     fn get(&self, key: &Key) -> Result<Versioned, StoreError> {
         root_is_not_a_key(key)?;
-        let not_found = || StoreError::NotFound { key: key.clone() };
-        let mut reader = self.reader()?.ok_or_else(not_found)?;
-        while let Some((record, _)) = reader.next_record()? {
-            if record.k == key.as_str() {
-                return reader.value(record);
-            }
-            if record.k.as_str() > key.as_str() {
-                break;
+        let mut found = None;
+        // Only the wanted key's record comes with its value.
+        for record in self.reader(Keep::Key(key.as_str()))?.into_iter().flatten() {
+            let record = record?;
+            if let Some(value) = record.value {
+                found = Some(Versioned { value, revision: Revision(record.revision) });
             }
         }
-        Err(not_found())
+        found.ok_or_else(|| StoreError::NotFound { key: key.clone() })
     }
 
     fn put(&self, key: &Key, value: &[u8], cond: Precondition) -> Result<Revision, StoreError> {
@@ -357,26 +507,12 @@ impl Store for DirStore {
     }
 
     fn keys(&self, prefix: &Key) -> Result<Entries<'_>, StoreError> {
-        let Some(mut reader) = self.reader()? else {
-            return Ok(Box::new(std::iter::empty()));
-        };
         let below = prefix.dir_prefix();
-        let mut done = false;
-        Ok(Box::new(std::iter::from_fn(move || {
-            while !done {
-                match reader.next_record() {
-                    Ok(Some((record, _))) if record.k.starts_with(&below) => return Some(Ok(record.k)),
-                    // Sorted: once past the prefix's range, nothing below it follows.
-                    Ok(Some((record, _))) if record.k.as_str() > below.as_str() => done = true,
-                    Ok(Some(_)) => {}
-                    Ok(None) => done = true,
-                    Err(e) => {
-                        done = true;
-                        return Some(Err(e));
-                    }
-                }
-            }
-            None
+        // Past the prefix's range the reader still goes on, to check the file.
+        let records = self.reader(Keep::None)?.into_iter().flatten();
+        Ok(Box::new(records.filter_map(move |record| match record {
+            Ok(record) => record.key.starts_with(&below).then_some(Ok(record.key)),
+            Err(e) => Some(Err(e)),
         })))
     }
 }

@@ -1,0 +1,186 @@
+//! What only the directory store does: its file format checks, its memory
+//! bound with big values, its temp files, its lock file and its debug logs.
+
+mod util;
+
+use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
+use std::path::PathBuf;
+
+use predicates::prelude::*;
+use predicates::str::contains;
+use util::Env;
+
+fn data_file(env: &Env) -> PathBuf {
+    env.store_dir().join("ovs-config.jsonl")
+}
+
+fn store_lines(env: &Env) -> Vec<String> {
+    std::fs::read_to_string(data_file(env)).unwrap().lines().map(str::to_string).collect()
+}
+
+fn write_lines(env: &Env, lines: &[String]) {
+    std::fs::write(data_file(env), lines.iter().map(|l| format!("{l}\n")).collect::<String>()).unwrap();
+}
+
+#[test]
+fn every_read_checks_the_whole_file() {
+    // Lines: header, /a/x, /b/y, /c/z, end.
+    type Damage = fn(&mut Vec<String>);
+    let cases: [(&str, Damage, &str); 4] = [
+        ("cut after the first record", |l| l.truncate(2), "truncated"),
+        ("two records swapped", |l| l.swap(2, 3), "out of order"),
+        ("wrong end count", |l| l[4] = r#"{"end":4}"#.into(), "end line"),
+        ("header revision below a record's", |l| l[0] = l[0].replace(r#""revision":3"#, r#""revision":2"#), "revision"),
+    ];
+    // Reads that could stop before the damage: the first key, a missing key
+    // before it, a key after it, and listings of the first prefix.
+    let reads: [&[&str]; 5] =
+        [&["get", "/a/x"], &["get", "/a/w"], &["get", "/b/y"], &["list", "/a"], &["list", "-r", "/a"]];
+    for (case, damage, reason) in cases {
+        let env = Env::new();
+        for key in ["/a/x", "/b/y", "/c/z"] {
+            env.set(key, "v");
+        }
+        let mut lines = store_lines(&env);
+        assert_eq!(lines.len(), 5);
+        damage(&mut lines);
+        write_lines(&env, &lines);
+        let file = data_file(&env).display().to_string();
+        for read in reads {
+            let out = env.config(read).output().unwrap();
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(
+                out.status.code() == Some(1) && err.contains("corrupt") && err.contains(&file) && err.contains(reason),
+                "{case}: {read:?} exited {:?}: {err}",
+                out.status.code()
+            );
+        }
+    }
+}
+
+/// Peak RSS in KB and stdout of one `ovs` run, waited for with wait4 so that
+/// the figure is this child's alone (tests run in parallel threads).
+fn peak_rss_kb(env: &Env, args: &[&str]) -> (u64, Vec<u8>) {
+    let out_path = env.path().join("stdout");
+    // Only its pid: wait4 below reaps it.
+    let pid = std::process::Command::new(assert_cmd::cargo::cargo_bin("ovs"))
+        .env("OVS_CONFIG_STORE", &env.store_url)
+        .env("HOME", env.path())
+        .arg("config")
+        .args(args)
+        .stdout(std::fs::File::create(&out_path).unwrap())
+        .spawn()
+        .unwrap()
+        .id() as libc::pid_t;
+    let mut status = 0;
+    // SAFETY: wait4 on our own child, with valid out-pointers.
+    let usage = unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        assert_eq!(libc::wait4(pid, &mut status, 0, &mut usage), pid);
+        usage
+    };
+    assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0, "{args:?}: status {status:#x}");
+    (usage.ru_maxrss as u64, std::fs::read(out_path).unwrap())
+}
+
+#[test]
+fn reads_do_not_hold_values_they_do_not_return() {
+    // Linux counts in a child's peak RSS the parent's peak at the time of the
+    // spawn; this process may have grown (e.g. a backtrace of another test),
+    // so measure from a fresh, small copy of it.
+    const FRESH: &str = "OVS_TEST_FRESH_PROCESS";
+    if std::env::var_os(FRESH).is_none() {
+        let name = "reads_do_not_hold_values_they_do_not_return";
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", name])
+            .env(FRESH, "1")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+        return;
+    }
+    const BIG_MB: usize = 50;
+    const LIMIT_KB: u64 = 30 << 10;
+    let env = Env::new();
+    std::fs::create_dir_all(env.store_dir()).unwrap();
+    // Written a megabyte at a time, to keep this process small.
+    let mut file = std::fs::File::create(data_file(&env)).unwrap();
+    let head = concat!(
+        r#"{"format":"ovs-config-dir","version":1,"revision":3}"#,
+        "\n",
+        r#"{"k":"/a","r":1,"v":"small a"}"#,
+        "\n",
+        r#"{"k":"/big","r":2,"v":""#
+    );
+    file.write_all(head.as_bytes()).unwrap();
+    let megabyte = vec![b'x'; 1 << 20];
+    for _ in 0..BIG_MB {
+        file.write_all(&megabyte).unwrap();
+    }
+    let tail = concat!(r#""}"#, "\n", r#"{"k":"/z","r":3,"v":"small z"}"#, "\n", r#"{"end":3}"#, "\n");
+    file.write_all(tail.as_bytes()).unwrap();
+    let reads: [(&[&str], &[u8]); 3] =
+        [(&["list", "-r"], b"/a\n/big\n/z\n"), (&["list"], b"a\nbig\nz\n"), (&["get", "/z"], b"small z")];
+    for (args, want) in reads {
+        let (rss, out) = peak_rss_kb(&env, args);
+        assert_eq!(out, want, "{args:?}");
+        assert!(rss < LIMIT_KB, "{args:?} peaked at {rss} KB");
+    }
+}
+
+#[test]
+fn a_writer_removes_stale_temp_files_and_nothing_else() {
+    let env = Env::new();
+    env.set("/k", "1");
+    let dir = env.store_dir();
+    let stale = [".ovs-config.aB3xYz", ".ovs-config.9QwErt"];
+    let unrelated = ["notes.txt", ".ovs-configured", "ovs-config.jsonl.bak"];
+    for name in stale.iter().chain(&unrelated) {
+        std::fs::write(dir.join(name), "left over").unwrap();
+    }
+    // Reads take no lock, so they leave temp files alone.
+    assert_eq!(env.get("/k"), b"1");
+    assert!(stale.iter().all(|name| dir.join(name).exists()));
+    env.set("/k", "2");
+    for name in stale {
+        assert!(!dir.join(name).exists(), "{name} was left");
+    }
+    for name in unrelated {
+        assert!(dir.join(name).exists(), "{name} was removed");
+    }
+    assert_eq!(env.get("/k"), b"2");
+}
+
+#[test]
+fn a_refused_write_creates_no_directory_and_no_lock_file() {
+    let env = Env::new();
+    let dir = env.store_dir();
+    let refused = |env: &Env| {
+        env.config(&["set", "--if-revision", "5", "/k", "v"]).assert().code(5);
+        env.config(&["delete", "/k"]).assert().code(4);
+        env.config(&["delete", "-r", "--yes", "/k"]).assert().code(4);
+    };
+    refused(&env);
+    assert!(!dir.exists(), "a refused write created the store directory");
+    std::fs::create_dir(&dir).unwrap();
+    refused(&env);
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0, "a refused write created a file");
+    std::fs::remove_dir(&dir).unwrap();
+
+    env.set("/k", "v");
+    assert_eq!(std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777, 0o700);
+    for name in ["ovs-config.jsonl", "ovs-config.lock"] {
+        assert_eq!(std::fs::metadata(dir.join(name)).unwrap().permissions().mode() & 0o777, 0o600, "{name}");
+    }
+}
+
+#[test]
+fn verbose_logs_name_the_store_file() {
+    let env = Env::new();
+    let file = data_file(&env).display().to_string();
+    env.ovs().args(["-v", "config", "set", "/k", "v"]).assert().success().stderr(contains(file.as_str()));
+    env.ovs().args(["-v", "config", "get", "/k"]).assert().success().stderr(contains(file.as_str()));
+    // Without -v the store stays quiet.
+    env.config(&["get", "/k"]).assert().success().stderr(predicate::str::is_empty());
+}
