@@ -248,21 +248,19 @@ fn a_silent_server_exits_6_within_the_timeout_naming_store_and_host() {
     assert!(after_store.contains(&host), "{stderr}");
 }
 
+/// `ovs config ARGS` logged in to env's server as alice, by digest auth.
+fn as_alice(env: &Env, args: &[&str]) -> assert_cmd::Command {
+    let mut cmd = env.config(args);
+    cmd.args(["--store", &format!("zk://alice@{}", zk(env).hosts())]).env("OVS_CONFIG_PASSWORD", "alice-pw");
+    cmd
+}
+
 #[test]
 fn digest_auth_protects_what_it_creates() {
     let Some(env) = zk_env() else { return };
     let url = format!("zk://alice@{}", zk(&env).hosts());
-    env.config(&["set", "/secret/k", "v"])
-        .args(["--store", &url])
-        .env("OVS_CONFIG_PASSWORD", "alice-pw")
-        .assert()
-        .success();
-    env.config(&["get", "/secret/k"])
-        .args(["--store", &url])
-        .env("OVS_CONFIG_PASSWORD", "alice-pw")
-        .assert()
-        .success()
-        .stdout("v");
+    as_alice(&env, &["set", "/secret/k", "v"]).assert().success();
+    as_alice(&env, &["get", "/secret/k"]).assert().success().stdout("v");
     // Anonymous and wrong-password clients are refused, and no password is echoed.
     env.config(&["get", "/secret/k"]).assert().code(1).stderr(contains("access denied"));
     let out = env
@@ -283,12 +281,7 @@ fn digest_auth_protects_what_it_creates() {
 #[test]
 fn a_listing_that_meets_an_unreadable_znode_names_it() {
     let Some(env) = zk_env() else { return };
-    let alice = format!("zk://alice@{}", zk(&env).hosts());
-    env.config(&["set", "/secret/k", "v"])
-        .args(["--store", &alice])
-        .env("OVS_CONFIG_PASSWORD", "alice-pw")
-        .assert()
-        .success();
+    as_alice(&env, &["set", "/secret/k", "v"]).assert().success();
     env.set("/open/k", "v");
     for args in [&["list", "-r", "/"][..], &["list", "/"], &["list", "-r", "/secret"]] {
         let out = env.config(args).assert().code(1).get_output().clone();
