@@ -41,7 +41,8 @@ pub fn classify(err: &anyhow::Error) -> Exit {
                 StoreError::InvalidKey(_)
                 | StoreError::Unsupported { .. }
                 | StoreError::BadOption { .. }
-                | StoreError::TooLarge { .. } => Exit::Usage,
+                | StoreError::TooLarge { .. }
+                | StoreError::BatchTooLarge { .. } => Exit::Usage,
                 _ => Exit::Failure,
             };
         }

@@ -474,8 +474,8 @@ impl Store for DirStore {
 
     fn capabilities(&self) -> Capabilities {
         Capabilities {
-            max_value_bytes: MAX_VALUE_BYTES,
             max_value_hint: Some("ovs's own bound for the directory store; --max-value-size overrides it"),
+            ..Capabilities::unlimited(MAX_VALUE_BYTES)
         }
     }
 

@@ -2,6 +2,7 @@
 //! (keys, revisions, preconditions, typed errors), and the URL that picks a
 //! backend. Nothing here prints; commands never ask which backend they have.
 
+pub mod batch;
 mod children;
 pub mod dir;
 pub mod etcd;
@@ -11,6 +12,7 @@ mod tls;
 mod url;
 pub mod zookeeper;
 
+pub use batch::{Committed, Op, Write};
 pub use key::{is_invisible, Key, KeyError};
 pub use tls::TlsFiles;
 pub use url::{masked, ClusterUrl, StoreKind, StoreUrl, UrlError, SUPPORTED};
@@ -60,6 +62,17 @@ pub struct Versioned {
 /// A streamed listing: memory does not grow with the number of entries.
 pub type Entries<'a> = Box<dyn Iterator<Item = Result<String, StoreError>> + 'a>;
 
+/// One key of a scan: its full path, value and revision.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Entry {
+    pub key: String,
+    pub value: Vec<u8>,
+    pub revision: Revision,
+}
+
+/// A streamed scan, sorted by key bytes; memory holds a page at most.
+pub type Scan<'a> = Box<dyn Iterator<Item = Result<Entry, StoreError>> + 'a>;
+
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum StoreError {
@@ -86,6 +99,9 @@ pub enum StoreError {
     BadOption { store: String, message: String },
     /// A value over the store's limit, refused before it is sent (or
     /// recognised in the server's answer).
+    /// A batch over the store's atomic limits, refused whole.
+    #[error("{store}: a batch of {what} is over this store's limit of {limit} for one atomic commit; nothing was written (--chunked applies it in guarded chunks)")]
+    BatchTooLarge { store: String, what: String, limit: String },
     #[error("{store}: {} is over this store's limit of {limit} bytes{}; nothing was written",
         size.map_or("the request".to_string(), |n| format!("a value of {n} bytes")),
         hint.map(|h| format!(" ({h})")).unwrap_or_default())]
@@ -117,6 +133,35 @@ pub struct Capabilities {
     pub max_value_bytes: u64,
     /// How to raise that limit, where the server allows it (for messages).
     pub max_value_hint: Option<&'static str>,
+    /// Whether `commit` applies a batch all or nothing.
+    pub atomic_batch: bool,
+    /// The most writes one commit may hold (None: no limit).
+    pub max_batch_ops: Option<usize>,
+    /// The most bytes (keys and values) one commit may carry (None: no limit).
+    pub max_batch_bytes: Option<u64>,
+    /// Whether `scan` reads one point in time (else: each value is one its
+    /// key had, but keys may be read at different moments).
+    pub snapshot_scan: bool,
+    /// Whether past revisions of a key can be read back.
+    pub history: bool,
+    /// Whether changes can be followed as they happen.
+    pub watch: bool,
+}
+
+impl Capabilities {
+    /// An atomic store with no batch limits and a snapshot scan.
+    pub const fn unlimited(max_value_bytes: u64) -> Capabilities {
+        Capabilities {
+            max_value_bytes,
+            max_value_hint: None,
+            atomic_batch: true,
+            max_batch_ops: None,
+            max_batch_bytes: None,
+            snapshot_scan: true,
+            history: false,
+            watch: false,
+        }
+    }
 }
 
 /// The contract every backend keeps; the conformance suite in `tests/`
@@ -148,6 +193,22 @@ pub trait Store: Send + Sync {
 
     /// Every key strictly below `prefix`, full path, sorted.
     fn keys(&self, prefix: &Key) -> Result<Entries<'_>, StoreError>;
+
+    /// Apply `writes` all or nothing, each under its own precondition. A
+    /// failed precondition is `Conflict` naming the key, a `Delete` of a
+    /// missing key is `NotFound`, and either way nothing is written. A batch
+    /// over the store's limits is refused whole (`batch::check`).
+    fn commit(&self, writes: &[Write]) -> Result<Committed, StoreError> {
+        let _ = writes;
+        Err(StoreError::Unsupported { store: self.describe().to_string(), what: "commit".into() })
+    }
+
+    /// Every key strictly below `prefix` with its value and revision, sorted,
+    /// streamed; from one point in time where `snapshot_scan` says so.
+    fn scan(&self, prefix: &Key) -> Result<Scan<'_>, StoreError> {
+        let _ = prefix;
+        Err(StoreError::Unsupported { store: self.describe().to_string(), what: "scan".into() })
+    }
 
     /// The immediate children of `prefix`, sorted: `name` for a key one level
     /// below, `name/` for a child with keys below it (both when both).

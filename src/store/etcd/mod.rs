@@ -245,7 +245,14 @@ impl Store for EtcdStore {
     }
 
     fn capabilities(&self) -> Capabilities {
-        Capabilities { max_value_bytes: MAX_REQUEST_BYTES - 1024, max_value_hint: Some(RAISE_HINT) }
+        Capabilities {
+            max_value_bytes: MAX_REQUEST_BYTES - 1024,
+            max_value_hint: Some(RAISE_HINT),
+            // etcd's defaults, --max-txn-ops and --max-request-bytes.
+            max_batch_ops: Some(128),
+            max_batch_bytes: Some(MAX_REQUEST_BYTES - 1024),
+            ..Capabilities::unlimited(0)
+        }
     }
 
     fn get(&self, key: &Key) -> Result<Versioned, StoreError> {

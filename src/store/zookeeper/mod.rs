@@ -351,7 +351,15 @@ impl Store for ZkStore {
     }
 
     fn capabilities(&self) -> Capabilities {
-        Capabilities { max_value_bytes: MAX_REQUEST_BYTES as u64, max_value_hint: Some(RAISE_HINT) }
+        Capabilities {
+            max_value_bytes: MAX_REQUEST_BYTES as u64,
+            max_value_hint: Some(RAISE_HINT),
+            // A multi is one request, under the same jute.maxbuffer.
+            max_batch_bytes: Some(MAX_REQUEST_BYTES as u64),
+            // ZooKeeper reads one znode at a time: no point-in-time view.
+            snapshot_scan: false,
+            ..Capabilities::unlimited(0)
+        }
     }
 
     fn get(&self, key: &Key) -> Result<Versioned, StoreError> {

@@ -1,0 +1,159 @@
+//! Many writes at once: what a `commit` takes, what it answers, and the
+//! checks every backend runs before it sends a batch (so that a batch is
+//! refused whole, and the same way, on every store).
+
+use super::{Capabilities, Key, Precondition, Revision, StoreError};
+
+/// What one write of a commit does.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Op {
+    /// Set the key's value, creating the key if need be.
+    Put(Vec<u8>),
+    /// Delete the key; a missing key fails the commit (`NotFound`).
+    Delete,
+    /// Delete the key and every key below it, on segment boundaries (never
+    /// `/foobar` for `/foo`); finding nothing is not an error. Takes no
+    /// precondition but `Any`.
+    DeleteTree,
+    /// Write nothing: only the precondition must hold (etcd's compare,
+    /// ZooKeeper's check op).
+    Check,
+}
+
+/// One write of a commit, with its own precondition.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Write {
+    pub key: Key,
+    pub op: Op,
+    pub cond: Precondition,
+}
+
+impl Write {
+    pub fn put(key: &Key, value: &[u8], cond: Precondition) -> Write {
+        Write { key: key.clone(), op: Op::Put(value.to_vec()), cond }
+    }
+
+    pub fn delete(key: &Key, cond: Precondition) -> Write {
+        Write { key: key.clone(), op: Op::Delete, cond }
+    }
+
+    pub fn delete_tree(prefix: &Key) -> Write {
+        Write { key: prefix.clone(), op: Op::DeleteTree, cond: Precondition::Any }
+    }
+
+    pub fn check(key: &Key, cond: Precondition) -> Write {
+        Write { key: key.clone(), op: Op::Check, cond }
+    }
+
+    /// Bytes this write puts on the wire, roughly: its key and value.
+    pub fn size(&self) -> u64 {
+        let value = match &self.op {
+            Op::Put(value) => value.len(),
+            _ => 0,
+        };
+        (self.key.as_str().len() + value) as u64
+    }
+}
+
+/// What a commit did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Committed {
+    /// The revision every key the commit put now has (all writes of a
+    /// commit land at one revision on every store).
+    pub revision: Revision,
+    /// How many keys its deletes and delete-trees removed.
+    pub deleted: u64,
+}
+
+/// The checks every backend makes before it sends a batch, so that nothing
+/// is written: the root holds no value, a delete-tree takes no condition, no
+/// key is written twice or inside a subtree the same batch deletes (etcd
+/// refuses those too), and the batch fits the store's declared limits.
+pub fn check(store: &str, caps: &Capabilities, writes: &[Write]) -> Result<(), StoreError> {
+    let refuse = |message: String| Err(StoreError::BadOption { store: store.to_string(), message });
+    let mut keys: Vec<&Key> = Vec::with_capacity(writes.len());
+    for w in writes {
+        match (&w.op, w.cond) {
+            (Op::DeleteTree, Precondition::Any) => {}
+            (Op::DeleteTree, _) => return refuse(format!("a recursive delete of {} takes no precondition", w.key)),
+            (_, _) => super::root_is_not_a_key(&w.key)?,
+        }
+        if let Op::Put(value) = &w.op {
+            if value.len() as u64 > caps.max_value_bytes {
+                return Err(StoreError::TooLarge {
+                    store: store.to_string(),
+                    size: Some(value.len() as u64),
+                    limit: caps.max_value_bytes,
+                    hint: caps.max_value_hint,
+                });
+            }
+        }
+        keys.push(&w.key);
+    }
+    keys.sort();
+    for pair in keys.windows(2) {
+        if pair[0] == pair[1] {
+            return refuse(format!("{} is written twice in one batch", pair[0]));
+        }
+    }
+    for tree in writes.iter().filter(|w| w.op == Op::DeleteTree) {
+        if let Some(inner) = writes.iter().find(|w| w.key != tree.key && tree.key.contains(w.key.as_str())) {
+            return refuse(format!(
+                "{} is written in the same batch that deletes {} and everything below it",
+                inner.key, tree.key
+            ));
+        }
+    }
+    if let Some(limit) = caps.max_batch_ops {
+        if writes.len() > limit {
+            return Err(StoreError::BatchTooLarge {
+                store: store.to_string(),
+                what: format!("{} operations", writes.len()),
+                limit: format!("{limit} operations"),
+            });
+        }
+    }
+    if let Some(limit) = caps.max_batch_bytes {
+        let bytes: u64 = writes.iter().map(Write::size).sum();
+        if bytes > limit {
+            return Err(StoreError::BatchTooLarge {
+                store: store.to_string(),
+                what: format!("{bytes} bytes"),
+                limit: format!("{limit} bytes"),
+            });
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(text: &str) -> Key {
+        Key::parse(text).unwrap()
+    }
+
+    fn caps() -> Capabilities {
+        Capabilities { max_batch_ops: Some(3), max_batch_bytes: Some(100), ..Capabilities::unlimited(1000) }
+    }
+
+    #[test]
+    fn refuses_overlaps_and_batches_over_the_limits() {
+        let any = Precondition::Any;
+        let ok = [Write::put(&key("/a"), b"1", any), Write::delete_tree(&key("/b")), Write::delete(&key("/bc"), any)];
+        check("s", &caps(), &ok).unwrap();
+        let twice = [Write::put(&key("/a"), b"1", any), Write::delete(&key("/a"), any)];
+        assert!(matches!(check("s", &caps(), &twice), Err(StoreError::BadOption { .. })));
+        let inside = [Write::delete_tree(&key("/b")), Write::put(&key("/b/c"), b"1", any)];
+        assert!(matches!(check("s", &caps(), &inside), Err(StoreError::BadOption { .. })));
+        let many: Vec<Write> = (0..4).map(|i| Write::put(&key(&format!("/k{i}")), b"v", any)).collect();
+        assert!(matches!(check("s", &caps(), &many), Err(StoreError::BatchTooLarge { .. })));
+        let big = [Write::put(&key("/big"), &[b'x'; 200], any)];
+        assert!(matches!(check("s", &caps(), &big), Err(StoreError::BatchTooLarge { .. })));
+        let root = [Write::put(&Key::root(), b"x", any)];
+        assert!(matches!(check("s", &caps(), &root), Err(StoreError::InvalidKey(_))));
+        let guarded_tree = [Write { cond: Precondition::Absent, ..Write::delete_tree(&key("/t")) }];
+        assert!(matches!(check("s", &caps(), &guarded_tree), Err(StoreError::BadOption { .. })));
+    }
+}
