@@ -182,14 +182,21 @@ pub trait Store: Send + Sync {
     fn get(&self, key: &Key) -> Result<Versioned, StoreError>;
 
     /// Write `value` at `key` if `cond` holds; returns the new revision.
-    fn put(&self, key: &Key, value: &[u8], cond: Precondition) -> Result<Revision, StoreError>;
+    /// A commit of one write: each backend's write logic lives in `commit`.
+    fn put(&self, key: &Key, value: &[u8], cond: Precondition) -> Result<Revision, StoreError> {
+        Ok(self.commit(&[Write::put(key, value, cond)])?.revision)
+    }
 
     /// Delete one key if `cond` holds.
-    fn delete(&self, key: &Key, cond: Precondition) -> Result<(), StoreError>;
+    fn delete(&self, key: &Key, cond: Precondition) -> Result<(), StoreError> {
+        self.commit(&[Write::delete(key, cond)]).map(|_| ())
+    }
 
-    /// Delete `prefix` and every key below it, atomically where the backend
-    /// can; returns how many keys were removed (0 is not an error here).
-    fn delete_tree(&self, prefix: &Key) -> Result<u64, StoreError>;
+    /// Delete `prefix` and every key below it, atomically; returns how many
+    /// keys were removed (0 is not an error here).
+    fn delete_tree(&self, prefix: &Key) -> Result<u64, StoreError> {
+        Ok(self.commit(&[Write::delete_tree(prefix)])?.deleted)
+    }
 
     /// Every key strictly below `prefix`, full path, sorted.
     fn keys(&self, prefix: &Key) -> Result<Entries<'_>, StoreError>;

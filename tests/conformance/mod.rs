@@ -3,7 +3,7 @@
 //! store and a guard that keeps whatever backs it alive, or None when the
 //! server is not installed here (the harness fails instead when CI=true).
 
-use ovs_config::store::{Key, Precondition, Revision, Store, StoreError};
+use ovs_config::store::{Entry, Key, Precondition, Revision, Store, StoreError, Write};
 
 pub type Fixture = (Box<dyn Store>, Box<dyn std::any::Any>);
 
@@ -36,7 +36,12 @@ macro_rules! conformance_suite {
             children_mark_subtrees, children_with_awkward_names, prefixes_respect_segment_boundaries, absent_precondition,
             revision_precondition, recreated_key_never_matches_old_revision,
             delete_missing_is_not_found, delete_with_revision, delete_tree_counts_and_keeps_neighbours,
-            root_holds_no_value, listing_an_empty_prefix, many_keys_stream);
+            root_holds_no_value, listing_an_empty_prefix, many_keys_stream,
+            commit_applies_mixed_writes_at_one_revision, commit_is_all_or_nothing_on_a_failed_condition,
+            commit_delete_of_a_missing_key_is_not_found, commit_checks_guard_without_writing,
+            commit_keeps_segment_boundaries, commit_over_the_limits_is_refused_whole,
+            concurrent_committers_never_see_half_a_batch, scan_gives_values_and_revisions_in_order,
+            scan_streams_many_keys);
     };
     (@each $factory:expr; $($name:ident),*) => {
         $(
@@ -218,4 +223,223 @@ pub fn many_keys_stream(s: &dyn Store) {
     assert!(all.windows(2).all(|w| w[0] < w[1]));
     assert_eq!(children(s, "/many").len(), 300);
     assert_eq!(s.delete_tree(&key("/many")).unwrap(), 300);
+}
+
+fn rev(s: &dyn Store, k: &str) -> Revision {
+    s.get(&key(k)).unwrap().revision
+}
+
+fn all(s: &dyn Store, prefix: &str) -> Vec<(String, Vec<u8>)> {
+    keys(s, prefix).into_iter().map(|k| (k.clone(), value(s, &k))).collect()
+}
+
+pub fn commit_applies_mixed_writes_at_one_revision(s: &dyn Store) {
+    for k in ["/m/old", "/m/gone", "/m/tree/a", "/m/tree/b/c", "/m/treex"] {
+        put(s, k, b"v");
+    }
+    let old = rev(s, "/m/old");
+    let done = s
+        .commit(&[
+            Write::put(&key("/m/new"), b"n", Precondition::Absent),
+            Write::put(&key("/m/old"), b"o2", Precondition::Revision(old)),
+            Write::delete(&key("/m/gone"), Precondition::Any),
+            Write::delete_tree(&key("/m/tree")),
+        ])
+        .unwrap();
+    assert_eq!(done.deleted, 3);
+    assert_eq!(
+        all(s, "/m"),
+        [("/m/new".into(), b"n".to_vec()), ("/m/old".into(), b"o2".to_vec()), ("/m/treex".into(), b"v".to_vec())]
+    );
+    assert_eq!(rev(s, "/m/new"), done.revision);
+    assert_eq!(rev(s, "/m/old"), done.revision);
+    assert!(done.revision > old);
+}
+
+pub fn commit_is_all_or_nothing_on_a_failed_condition(s: &dyn Store) {
+    put(s, "/x/a", b"1");
+    put(s, "/x/b", b"2");
+    put(s, "/x/c", b"3");
+    let before: Vec<Revision> = ["/x/a", "/x/b", "/x/c"].iter().map(|k| rev(s, k)).collect();
+    let stale = Revision(before[1].0.saturating_sub(1));
+    let err = s
+        .commit(&[
+            Write::put(&key("/x/a"), b"changed", Precondition::Any),
+            Write::put(&key("/x/new"), b"new", Precondition::Absent),
+            Write::put(&key("/x/b"), b"changed", Precondition::Revision(stale)),
+            Write::delete(&key("/x/c"), Precondition::Any),
+            Write::delete_tree(&key("/x/d")),
+        ])
+        .unwrap_err();
+    match &err {
+        StoreError::Conflict { key, .. } => assert_eq!(key.as_str(), "/x/b", "{err}"),
+        other => panic!("expected a conflict on /x/b, got {other}"),
+    }
+    assert_eq!(
+        all(s, "/x"),
+        [("/x/a".into(), b"1".to_vec()), ("/x/b".into(), b"2".to_vec()), ("/x/c".into(), b"3".to_vec())]
+    );
+    let after: Vec<Revision> = ["/x/a", "/x/b", "/x/c"].iter().map(|k| rev(s, k)).collect();
+    assert_eq!(before, after);
+    // An absent-only condition fails the same way.
+    let err = s.commit(&[
+        Write::put(&key("/x/z"), b"z", Precondition::Any),
+        Write::put(&key("/x/a"), b"9", Precondition::Absent),
+    ]);
+    assert!(matches!(err, Err(StoreError::Conflict { ref key, .. }) if key.as_str() == "/x/a"), "{err:?}");
+    assert!(matches!(s.get(&key("/x/z")), Err(StoreError::NotFound { .. })));
+}
+
+pub fn commit_delete_of_a_missing_key_is_not_found(s: &dyn Store) {
+    put(s, "/n/here", b"1");
+    let err = s.commit(&[
+        Write::put(&key("/n/here"), b"2", Precondition::Any),
+        Write::delete(&key("/n/missing"), Precondition::Any),
+    ]);
+    assert!(matches!(err, Err(StoreError::NotFound { ref key }) if key.as_str() == "/n/missing"), "{err:?}");
+    assert_eq!(value(s, "/n/here"), b"1");
+}
+
+pub fn commit_checks_guard_without_writing(s: &dyn Store) {
+    put(s, "/g/guard", b"g");
+    let guard = rev(s, "/g/guard");
+    s.commit(&[
+        Write::check(&key("/g/guard"), Precondition::Revision(guard)),
+        Write::put(&key("/g/out"), b"1", Precondition::Any),
+    ])
+    .unwrap();
+    assert_eq!(rev(s, "/g/guard"), guard, "a check writes nothing");
+    assert_eq!(value(s, "/g/out"), b"1");
+    s.commit(&[
+        Write::check(&key("/g/none"), Precondition::Absent),
+        Write::put(&key("/g/out"), b"2", Precondition::Any),
+    ])
+    .unwrap();
+    assert!(matches!(s.get(&key("/g/none")), Err(StoreError::NotFound { .. })), "an absence check creates nothing");
+    put(s, "/g/guard", b"moved");
+    for cond in [Precondition::Revision(guard), Precondition::Absent] {
+        let err =
+            s.commit(&[Write::check(&key("/g/guard"), cond), Write::put(&key("/g/out"), b"3", Precondition::Any)]);
+        assert!(matches!(err, Err(StoreError::Conflict { ref key, .. }) if key.as_str() == "/g/guard"), "{err:?}");
+    }
+    let err = s.commit(&[
+        Write::check(&key("/g/none"), Precondition::Revision(guard)),
+        Write::put(&key("/g/out"), b"4", Precondition::Any),
+    ]);
+    assert!(matches!(err, Err(StoreError::Conflict { .. })), "{err:?}");
+    assert_eq!(value(s, "/g/out"), b"2");
+}
+
+pub fn commit_keeps_segment_boundaries(s: &dyn Store) {
+    for k in ["/foo", "/foo/a", "/foo/b/c", "/foobar", "/foo-x/y"] {
+        put(s, k, b"v");
+    }
+    let done =
+        s.commit(&[Write::delete_tree(&key("/foo")), Write::put(&key("/foobar"), b"kept", Precondition::Any)]).unwrap();
+    assert_eq!(done.deleted, 3);
+    assert_eq!(keys(s, "/"), ["/foo-x/y", "/foobar"]);
+    assert_eq!(value(s, "/foobar"), b"kept");
+}
+
+pub fn commit_over_the_limits_is_refused_whole(s: &dyn Store) {
+    let caps = s.capabilities();
+    let puts = |n: usize, size: usize| -> Vec<Write> {
+        (0..n).map(|i| Write::put(&key(&format!("/big/{i:05}")), &vec![b'v'; size], Precondition::Any)).collect()
+    };
+    if let Some(ops) = caps.max_batch_ops {
+        let err = s.commit(&puts(ops + 1, 1)).unwrap_err();
+        assert!(matches!(err, StoreError::BatchTooLarge { .. }), "{err}");
+        s.commit(&puts(ops, 1)).unwrap();
+        s.delete_tree(&key("/big")).unwrap();
+    }
+    if let Some(bytes) = caps.max_batch_bytes {
+        let size = (caps.max_value_bytes as usize).min(bytes as usize / 4);
+        let err = s.commit(&puts(5, size)).unwrap_err();
+        assert!(matches!(err, StoreError::BatchTooLarge { .. }), "{err}");
+    }
+    if caps.max_batch_ops.is_none() && caps.max_batch_bytes.is_none() {
+        assert_eq!(s.commit(&puts(2_000, 10)).unwrap().deleted, 0);
+        assert_eq!(keys(s, "/big").len(), 2_000);
+        s.delete_tree(&key("/big")).unwrap();
+    }
+    assert!(keys(s, "/big").is_empty(), "a refused batch wrote something");
+}
+
+/// Writers move one unit from /c/a to /c/b in a guarded commit, retrying on
+/// conflict; no reader ever sees a sum that is off, and none is lost.
+pub fn concurrent_committers_never_see_half_a_batch(s: &dyn Store) {
+    const WRITERS: usize = 4;
+    const MOVES: u64 = 10;
+    let total = WRITERS as u64 * MOVES;
+    put(s, "/c/a", total.to_string().as_bytes());
+    put(s, "/c/b", b"0");
+    let number = |e: &Entry| -> u64 { std::str::from_utf8(&e.value).unwrap().parse().unwrap() };
+    std::thread::scope(|scope| {
+        for _ in 0..WRITERS {
+            scope.spawn(|| {
+                for _ in 0..MOVES {
+                    loop {
+                        let entries: Vec<Entry> = s.scan(&key("/c")).unwrap().collect::<Result<_, _>>().unwrap();
+                        let (a, b) = (&entries[0], &entries[1]);
+                        let moved = s.commit(&[
+                            Write::put(
+                                &key("/c/a"),
+                                (number(a) - 1).to_string().as_bytes(),
+                                Precondition::Revision(a.revision),
+                            ),
+                            Write::put(
+                                &key("/c/b"),
+                                (number(b) + 1).to_string().as_bytes(),
+                                Precondition::Revision(b.revision),
+                            ),
+                        ]);
+                        match moved {
+                            Ok(_) => break,
+                            Err(StoreError::Conflict { .. }) => continue,
+                            Err(e) => panic!("{e}"),
+                        }
+                    }
+                }
+            });
+        }
+        scope.spawn(|| {
+            for _ in 0..20 {
+                let entries: Vec<Entry> = s.scan(&key("/c")).unwrap().collect::<Result<_, _>>().unwrap();
+                if s.capabilities().snapshot_scan {
+                    assert_eq!(number(&entries[0]) + number(&entries[1]), total, "a scan saw half a commit");
+                }
+            }
+        });
+    });
+    assert_eq!(value(s, "/c/a"), b"0");
+    assert_eq!(value(s, "/c/b"), total.to_string().as_bytes());
+}
+
+pub fn scan_gives_values_and_revisions_in_order(s: &dyn Store) {
+    let binary: Vec<u8> = vec![0xff, 0, 0xfe];
+    for (k, v) in
+        [("/s/b", &b"2"[..]), ("/s/a/x", b"1"), ("/s/empty", b""), ("/s/bin", &binary), ("/sx", b"no"), ("/s", b"self")]
+    {
+        put(s, k, v);
+    }
+    let scanned: Vec<Entry> = s.scan(&key("/s")).unwrap().collect::<Result<_, _>>().unwrap();
+    let want: Vec<Entry> = ["/s/a/x", "/s/b", "/s/bin", "/s/empty"]
+        .iter()
+        .map(|k| Entry { key: k.to_string(), value: value(s, k), revision: rev(s, k) })
+        .collect();
+    assert_eq!(scanned, want);
+    assert!(s.scan(&key("/nothing")).unwrap().next().is_none());
+    assert_eq!(s.scan(&Key::root()).unwrap().count(), 6);
+}
+
+pub fn scan_streams_many_keys(s: &dyn Store) {
+    let batch: Vec<Write> = (0..500)
+        .map(|i| Write::put(&key(&format!("/many/{:03}/k", i % 50 * 10 + i / 50)), b"v", Precondition::Any))
+        .collect();
+    for chunk in batch.chunks(100) {
+        s.commit(chunk).unwrap();
+    }
+    let scanned: Vec<Entry> = s.scan(&key("/many")).unwrap().collect::<Result<_, _>>().unwrap();
+    assert_eq!(scanned.len(), 500);
+    assert!(scanned.windows(2).all(|w| w[0].key < w[1].key));
 }
