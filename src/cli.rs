@@ -17,11 +17,12 @@ pub mod after_help {
             "Exit codes:
   0  ok
   1  failure (I/O error, corrupt store, declined prompt, editor failed)
-  2  usage (bad flag, bad key, bad store URL, value over the store's size limit)
+  2  usage (bad flag, bad key, bad store URL, bad document, value or batch over the store's limits)
   3  validation rejected the value; nothing was written
   4  key not found
-  5  conflict: the key changed (--if-revision, --if-absent, edit); nothing was written
-  6  store unreachable or timed out"
+  5  conflict: the key changed (--if-revision, --if-absent, edit, apply); nothing was written
+  6  store unreachable or timed out
+  7  differences found (diff --exit-code)"
         };
     }
 
@@ -61,11 +62,27 @@ pub mod after_help {
   ovs config set --dry-run /ovs/framework/scheduling/celery --file schedule.json";
     pub const EDIT: &str = "Examples:
   ovs config edit /ovs/framework/scheduling/celery
+  ovs config edit -r /ovs/vpools/pool1
   EDITOR='code --wait' ovs config edit /ovs/framework/memcache";
     pub const DELETE: &str = "Examples:
   ovs config delete /ovs/framework/memcache
   ovs config delete --if-revision 12 /ovs/framework/memcache
   ovs config delete -r --yes /ovs/framework/hosts/h2";
+    pub const EXPORT: &str = "Examples:
+  ovs config export /ovs/framework > framework.yaml
+  ovs config export -o json /ovs/framework
+  ovs config export --format consul / > for-consul-kv-import.json";
+    pub const IMPORT: &str = "Examples:
+  ovs config import framework.yaml
+  ovs config import --prefix /ovs/staging framework.yaml
+  consul kv export | ovs config import --format consul -
+  ovs config import --chunked --dry-run big.yaml";
+    pub const DIFF: &str = "Examples:
+  ovs config diff framework.yaml
+  ovs config diff --prune --exit-code framework.yaml || echo 'the store differs'";
+    pub const APPLY: &str = "Examples:
+  ovs config apply framework.yaml
+  ovs config apply --prune --yes -o json framework.yaml";
     pub const VALIDATE: &str = "Examples:
   ovs config validate /ovs/framework/scheduling/celery --file schedule.json
   ovs config validate /ovs/framework/scheduling/celery";
@@ -158,6 +175,18 @@ pub enum ConfigCommand {
     /// Run the validators on a value (or on the stored one) without writing
     #[command(after_long_help = after_help::VALIDATE)]
     Validate(ValidateArgs),
+    /// Write every key below PREFIX, with its value, as one document (streamed)
+    #[command(after_long_help = after_help::EXPORT)]
+    Export(ExportArgs),
+    /// Write every key of a document, creating or overwriting (never deleting), in one atomic commit
+    #[command(after_long_help = after_help::IMPORT)]
+    Import(ImportArgs),
+    /// Show what applying a document would add, change and (with --prune) remove
+    #[command(after_long_help = after_help::DIFF)]
+    Diff(DiffArgs),
+    /// Make the store hold a document: show the plan, ask, then commit it guarded and atomically
+    #[command(after_long_help = after_help::APPLY)]
+    Apply(ApplyArgs),
     /// List the store kinds this build supports, with their URL form
     #[command(after_long_help = after_help::STORES)]
     Stores,
@@ -217,11 +246,99 @@ pub struct SetArgs {
     /// Validate and check the precondition, report, write nothing
     #[arg(long)]
     pub dry_run: bool,
+    /// plain: a note on stderr; json: {"key", "revision"} on stdout
+    #[arg(short, long, value_enum, default_value_t = Format::Plain)]
+    pub output: Format,
 }
 
 #[derive(Debug, Args)]
 pub struct EditArgs {
     pub key: Key,
+    /// Edit KEY and every key below it as one document; on save, apply the difference as
+    /// `apply --prune` would
+    #[arg(short, long)]
+    pub recursive: bool,
+}
+
+/// The output of `export`: ovs's document as YAML or JSON.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum DocOutput {
+    Yaml,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Prefix to export (every key strictly below it)
+    #[arg(default_value = "/")]
+    pub prefix: Key,
+    /// yaml or json (ovs format); consul format is always JSON
+    #[arg(short, long, value_enum, default_value_t = DocOutput::Yaml)]
+    pub output: DocOutput,
+    /// ovs: ovs's own document; consul: `consul kv export`'s JSON array
+    #[arg(long, value_enum, default_value_t = crate::document::Format::Ovs)]
+    pub format: crate::document::Format,
+}
+
+/// A document to read, and how.
+#[derive(Debug, Args)]
+pub struct DocumentSource {
+    /// The document file; - reads stdin
+    #[arg(value_name = "FILE")]
+    pub file: String,
+    /// ovs: ovs's own document (YAML or JSON); consul: `consul kv export`'s JSON array
+    #[arg(long, value_enum, default_value_t = crate::document::Format::Ovs)]
+    pub format: crate::document::Format,
+    /// Place the document's keys below PREFIX instead of its own prefix
+    #[arg(long, value_name = "PREFIX")]
+    pub prefix: Option<Key>,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    #[command(flatten)]
+    pub source: DocumentSource,
+    /// Validate and plan, report, write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Over the store's atomic limits, apply in guarded chunks, rolled back if one fails
+    #[arg(long)]
+    pub chunked: bool,
+    /// plain: a note on stderr; json: what was written, on stdout
+    #[arg(short, long, value_enum, default_value_t = Format::Plain)]
+    pub output: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    #[command(flatten)]
+    pub source: DocumentSource,
+    /// Also show keys below the document's prefix that it does not hold, as removed
+    #[arg(long)]
+    pub prune: bool,
+    /// Exit 7 when something would change (0 when nothing would)
+    #[arg(long)]
+    pub exit_code: bool,
+    #[arg(short, long, value_enum, default_value_t = Format::Plain)]
+    pub output: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    #[command(flatten)]
+    pub source: DocumentSource,
+    /// Also remove keys below the document's prefix that it does not hold
+    #[arg(long)]
+    pub prune: bool,
+    /// Do not ask (required when stdin is not a terminal)
+    #[arg(short, long)]
+    pub yes: bool,
+    /// Over the store's atomic limits, apply in guarded chunks, rolled back if one fails
+    #[arg(long)]
+    pub chunked: bool,
+    /// plain: the plan and a note on stderr; json: the plan and outcome, on stdout
+    #[arg(short, long, value_enum, default_value_t = Format::Plain)]
+    pub output: Format,
 }
 
 #[derive(Debug, Args)]
@@ -236,6 +353,9 @@ pub struct DeleteArgs {
     /// Delete only if KEY is still at revision REV
     #[arg(long, value_name = "REV")]
     pub if_revision: Option<u64>,
+    /// plain: a note on stderr; json: {"key", "deleted"} on stdout
+    #[arg(short, long, value_enum, default_value_t = Format::Plain)]
+    pub output: Format,
 }
 
 #[derive(Debug, Args)]

@@ -2,8 +2,9 @@
 
 use std::process::ExitCode;
 
+use crate::document::DocumentError;
 use crate::store::{KeyError, StoreError, UrlError};
-use crate::validate::Rejected;
+use crate::validate::{Rejected, Rejections};
 
 /// The documented exit codes (README, man page, `--help`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -16,6 +17,8 @@ pub enum Exit {
     NotFound = 4,
     Conflict = 5,
     Unreachable = 6,
+    /// Not a failure: `diff --exit-code` found something that would change.
+    Differs = 7,
 }
 
 impl From<Exit> for ExitCode {
@@ -29,6 +32,12 @@ impl From<Exit> for ExitCode {
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub struct UsageError(pub String);
+
+/// `diff --exit-code` found changes: exit 7, and nothing more to say (the
+/// diff was the output).
+#[derive(Debug, thiserror::Error)]
+#[error("differences found")]
+pub struct Differences;
 
 /// The exit code for an error: the first cause in its chain that says.
 pub fn classify(err: &anyhow::Error) -> Exit {
@@ -46,10 +55,13 @@ pub fn classify(err: &anyhow::Error) -> Exit {
                 _ => Exit::Failure,
             };
         }
-        if cause.is::<Rejected>() {
+        if cause.is::<Rejected>() || cause.is::<Rejections>() {
             return Exit::Rejected;
         }
-        if cause.is::<UsageError>() || cause.is::<UrlError>() || cause.is::<KeyError>() {
+        if cause.is::<Differences>() {
+            return Exit::Differs;
+        }
+        if cause.is::<UsageError>() || cause.is::<UrlError>() || cause.is::<KeyError>() || cause.is::<DocumentError>() {
             return Exit::Usage;
         }
     }

@@ -5,8 +5,10 @@
 pub mod cli;
 pub mod commands;
 pub mod docs;
+pub mod document;
 pub mod exit;
 pub mod output;
+pub mod plan;
 pub mod settings;
 pub mod store;
 pub mod validate;

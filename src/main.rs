@@ -36,6 +36,8 @@ fn main() -> ExitCode {
     match commands::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if exit::is_broken_pipe(&e) => ExitCode::SUCCESS,
+        // The diff already said it all.
+        Err(e) if e.is::<exit::Differences>() => exit::Exit::Differs.into(),
         Err(e) => {
             eprintln!("error: {}", escape(&format!("{e:#}")));
             exit::classify(&e).into()

@@ -121,6 +121,18 @@ impl Printer {
         Ok(out.flush()?)
     }
 
+    /// One JSON document on a line of stdout: a write's result for scripts.
+    pub fn json(&self, value: &impl Serialize) -> anyhow::Result<()> {
+        let mut out = io::stdout().lock();
+        writeln!(out, "{}", serde_json::to_string(value)?)?;
+        Ok(out.flush()?)
+    }
+
+    /// Whether plain output goes to a terminal (colour, escapes).
+    pub fn to_terminal(&self) -> bool {
+        self.to_terminal
+    }
+
     /// Stream a listing; JSON and YAML are written item by item too, so
     /// memory stays flat however many keys there are. Plain lines are
     /// escaped (a no-op for any key ovs can address); JSON and YAML are exact.

@@ -1,13 +1,17 @@
 //! `edit`: the value in $VISUAL/$EDITOR, validated, written back only if the
-//! key is still at the revision that was read. Until a write succeeds the
-//! user's text lives in a kept file whose path is printed on every failure.
+//! key is still at the revision that was read — or with `-r` a whole subtree
+//! as one document, applied as `apply --prune` would, guarded the same way.
+//! Until a write succeeds the user's text lives in a kept file whose path is
+//! printed on every failure.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
-use super::{leaf, Ctx};
-use crate::store::{Key, Precondition, StoreError};
+use super::{documents, leaf, Ctx};
+use crate::document::{Document, Format};
+use crate::plan::{self, Plan};
+use crate::store::{Entry, Key, Precondition, StoreError};
 
 /// The file the user edits; removed only after a successful write or when
 /// nothing changed.
@@ -43,31 +47,114 @@ impl Draft {
     }
 }
 
-/// What the key holds now, as the base of an edit.
-fn read_base(ctx: &Ctx, key: &Key) -> Result<(Vec<u8>, Precondition)> {
-    match ctx.store.get(key) {
-        Ok(item) => Ok((item.value, Precondition::Revision(item.revision))),
-        Err(StoreError::NotFound { .. }) => Ok((Vec::new(), Precondition::Absent)),
-        Err(e) => Err(e.into()),
+/// What is edited: one key's value, or a subtree as one document.
+trait Subject {
+    fn key(&self) -> &Key;
+    /// Read the store: the text to edit, and the file suffix for it.
+    fn read(&mut self, ctx: &Ctx) -> Result<(Vec<u8>, &'static str)>;
+    /// Everything that can refuse the text before a write (the user may fix it).
+    fn check(&mut self, ctx: &Ctx, text: &[u8]) -> Result<()>;
+    /// Write the checked text, guarded by what `read` saw; returns the note.
+    fn write(&mut self, ctx: &Ctx, text: &[u8]) -> Result<String>;
+}
+
+/// One key: written back only if still at the revision read.
+struct OneKey {
+    key: Key,
+    cond: Precondition,
+}
+
+impl Subject for OneKey {
+    fn key(&self) -> &Key {
+        &self.key
+    }
+
+    fn read(&mut self, ctx: &Ctx) -> Result<(Vec<u8>, &'static str)> {
+        let value = match ctx.store.get(&self.key) {
+            Ok(item) => {
+                self.cond = Precondition::Revision(item.revision);
+                item.value
+            }
+            Err(StoreError::NotFound { .. }) => {
+                self.cond = Precondition::Absent;
+                Vec::new()
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let suffix = match ctx.registry.validator_for(&self.key) {
+            Some(validator) => validator.suffix(),
+            None if !value.is_empty() && serde_json::from_slice::<serde::de::IgnoredAny>(&value).is_ok() => ".json",
+            None => ".txt",
+        };
+        Ok((value, suffix))
+    }
+
+    fn check(&mut self, ctx: &Ctx, text: &[u8]) -> Result<()> {
+        ctx.check_value(&self.key, text).map(|_| ())
+    }
+
+    fn write(&mut self, ctx: &Ctx, text: &[u8]) -> Result<String> {
+        let revision = ctx.store.put(&self.key, text, self.cond)?;
+        Ok(format!("{} written at revision {revision}", self.key))
     }
 }
 
-fn suffix_for(ctx: &Ctx, key: &Key, value: &[u8]) -> &'static str {
-    if let Some(validator) = ctx.registry.validator_for(key) {
-        return validator.suffix();
+/// A subtree as a document: on save, the difference is applied as `apply
+/// --prune` would, guarded by the scan the document was made from, so a
+/// key someone else changed meanwhile is a conflict, never overwritten.
+struct Tree {
+    prefix: Key,
+    snapshot: Vec<Entry>,
+    edited: Option<Document>,
+}
+
+impl Subject for Tree {
+    fn key(&self) -> &Key {
+        &self.prefix
     }
-    if !value.is_empty() && serde_json::from_slice::<serde::de::IgnoredAny>(value).is_ok() {
-        ".json"
-    } else {
-        ".txt"
+
+    fn read(&mut self, ctx: &Ctx) -> Result<(Vec<u8>, &'static str)> {
+        self.snapshot = ctx.store.scan(&self.prefix)?.collect::<Result<_, _>>()?;
+        let entries = self
+            .snapshot
+            .iter()
+            .filter_map(|e| Key::parse(&e.key).ok().filter(|k| k.as_str() == e.key).map(|k| (k, e.value.clone())))
+            .collect();
+        let doc = Document { prefix: self.prefix.clone(), entries };
+        Ok((doc.to_yaml().into_bytes(), ".yaml"))
+    }
+
+    fn check(&mut self, ctx: &Ctx, text: &[u8]) -> Result<()> {
+        let text = std::str::from_utf8(text).context("the document is not UTF-8 text")?;
+        let doc = Document::parse(text, Format::Ovs, "the edited document", Some(&self.prefix))?;
+        documents::check(ctx, &doc)?;
+        self.edited = Some(doc);
+        Ok(())
+    }
+
+    fn write(&mut self, ctx: &Ctx, _text: &[u8]) -> Result<String> {
+        let doc = self.edited.as_ref().expect("checked before written");
+        let plan = Plan::compute(self.snapshot.iter().cloned().map(Ok), doc, true)?;
+        if plan.changes.is_empty() {
+            return Ok(format!("{}: no change; nothing written", self.prefix));
+        }
+        let applied = plan::apply(ctx.store, &plan.changes, plan::Chunking::Off)?;
+        Ok(format!("{} written at revision {}: {}", self.prefix, applied.revision, documents::summary(&plan)))
     }
 }
 
-pub fn run(ctx: &Ctx, key: &Key) -> Result<()> {
-    let key = leaf(key)?;
+pub fn run(ctx: &Ctx, key: &Key, recursive: bool) -> Result<()> {
     check_editor(ctx.interactive)?;
-    let (mut base, mut cond) = read_base(ctx, key)?;
-    let mut draft = Draft::create(key, suffix_for(ctx, key, &base), &base)?;
+    if recursive {
+        return edit(ctx, Tree { prefix: key.clone(), snapshot: Vec::new(), edited: None });
+    }
+    edit(ctx, OneKey { key: leaf(key)?.clone(), cond: Precondition::Absent })
+}
+
+fn edit(ctx: &Ctx, mut subject: impl Subject) -> Result<()> {
+    let key = subject.key().clone();
+    let (mut base, suffix) = subject.read(ctx)?;
+    let mut draft = Draft::create(&key, suffix, &base)?;
     let kept = |draft: &Draft| format!("your text is kept in {}", draft.path().display());
     loop {
         if let Err(e) = edit::edit_file(draft.path()) {
@@ -87,32 +174,33 @@ pub fn run(ctx: &Ctx, key: &Key) -> Result<()> {
             ctx.out.note(format!("{key}: the file was left empty, so the edit is cancelled; nothing written (store an empty value with: ovs config set {key} '')"));
             return Ok(());
         }
-        if let Err(rejected) = ctx.check_value(key, &text) {
-            if ctx.interactive && ask(&format!("{rejected}\nRe-open the editor with your text?"))? {
+        if let Err(refused) = subject.check(ctx, &text) {
+            if ctx.interactive && ask(&format!("{refused:#}\nRe-open the editor with your text?"))? {
                 continue;
             }
             ctx.out.warn(kept(&draft));
-            return Err(rejected);
+            return Err(refused);
         }
-        match ctx.store.put(key, &text, cond) {
-            Ok(revision) => {
+        match subject.write(ctx, &text) {
+            Ok(note) => {
                 draft.discard();
-                ctx.out.note(format!("{key} written at revision {revision}"));
+                ctx.out.note(note);
                 return Ok(());
             }
-            Err(conflict @ StoreError::Conflict { .. }) => {
+            Err(conflict) if crate::exit::classify(&conflict) == crate::exit::Exit::Conflict => {
                 ctx.out.warn(kept(&draft));
                 let question =
-                    format!("{conflict}\nRe-edit on top of the new value (your text stays in the kept file)?");
+                    format!("{conflict:#}\nRe-edit on top of the new value (your text stays in the kept file)?");
                 if !(ctx.interactive && ask(&question)?) {
-                    return Err(conflict.into());
+                    return Err(conflict);
                 }
-                (base, cond) = read_base(ctx, key)?;
-                draft = Draft::create(key, suffix_for(ctx, key, &base), &base)?;
+                let (fresh, suffix) = subject.read(ctx)?;
+                base = fresh;
+                draft = Draft::create(&key, suffix, &base)?;
             }
             Err(e) => {
                 ctx.out.warn(kept(&draft));
-                return Err(e.into());
+                return Err(e);
             }
         }
     }

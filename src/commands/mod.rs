@@ -2,8 +2,12 @@
 //! through the `Store` trait and hands results to the printer; none knows
 //! which backend it has.
 
+mod apply;
 mod delete;
+mod diff;
+mod documents;
 mod edit;
+mod export;
 mod get;
 mod list;
 mod set;
@@ -49,7 +53,11 @@ pub fn run(cli: Cli) -> Result<()> {
         ConfigCommand::ListRecursive(args) => list::run(&ctx, &args.prefix, true, args.output),
         ConfigCommand::Get(args) => get::run(&ctx, &args),
         ConfigCommand::Set(args) => set::run(&ctx, &args),
-        ConfigCommand::Edit(args) => edit::run(&ctx, &args.key),
+        ConfigCommand::Edit(args) => edit::run(&ctx, &args.key, args.recursive),
+        ConfigCommand::Export(args) => export::run(&ctx, &args),
+        ConfigCommand::Import(args) => apply::import(&ctx, &args),
+        ConfigCommand::Diff(args) => diff::run(&ctx, &args),
+        ConfigCommand::Apply(args) => apply::apply(&ctx, &args),
         ConfigCommand::Delete(args) => delete::run(&ctx, &args),
         ConfigCommand::Validate(args) => validate::run(&ctx, &args),
         ConfigCommand::Stores => unreachable!("handled before the store is opened"),

@@ -3,6 +3,7 @@ use anyhow::Result;
 use super::{leaf, source, Ctx};
 use crate::cli::SetArgs;
 use crate::exit::UsageError;
+use crate::output::Format;
 use crate::store::{Precondition, Revision, StoreError};
 
 pub fn run(ctx: &Ctx, args: &SetArgs) -> Result<()> {
@@ -38,5 +39,8 @@ pub fn run(ctx: &Ctx, args: &SetArgs) -> Result<()> {
     }
     let revision = ctx.store.put(key, &value, cond)?;
     ctx.out.note(format!("{key} written at revision {revision}"));
+    if args.output != Format::Plain {
+        ctx.out.json(&serde_json::json!({"key": key.as_str(), "revision": revision.0}))?;
+    }
     Ok(())
 }

@@ -33,6 +33,11 @@ impl Rejected {
     }
 }
 
+/// Every value of a batch that a validator refused, not just the first.
+#[derive(Debug, thiserror::Error)]
+#[error("{} value(s) refused: {}; nothing was written", .0.len(), .0.iter().map(|r| r.to_string()).collect::<Vec<_>>().join("; "))]
+pub struct Rejections(pub Vec<Rejected>);
+
 pub struct Registry {
     rules: Vec<(Key, Box<dyn Validator>)>,
 }
@@ -49,6 +54,16 @@ impl Registry {
 
     pub fn validator_for(&self, key: &Key) -> Option<&dyn Validator> {
         self.rules.iter().find(|(pattern, _)| pattern == key).map(|(_, v)| v.as_ref())
+    }
+
+    /// Run the validators on every value; all refusals are reported at once.
+    pub fn check_all<'a>(&self, values: impl Iterator<Item = (&'a Key, &'a [u8])>) -> Result<(), Rejections> {
+        let refused: Vec<Rejected> = values.filter_map(|(key, value)| self.check(key, value).err()).collect();
+        if refused.is_empty() {
+            Ok(())
+        } else {
+            Err(Rejections(refused))
+        }
     }
 
     /// Run the validator for `key`, if there is one. Returns its name when a

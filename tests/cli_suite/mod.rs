@@ -10,7 +10,7 @@ use crate::util::{Env, BAD_SCHEDULE, CELERY_KEY, GOOD_SCHEDULE};
 #[macro_export]
 macro_rules! cli_suite {
     ($factory:expr) => {
-        $crate::cli_suite!(@each $factory; every_command_once, no_lost_increments, get_prints_the_value_byte_for_byte, get_missing_key_exits_4_with_one_line, get_json_and_yaml_carry_key_value_and_revision, binary_values_come_as_base64_in_json_and_raw_in_plain, set_reads_stdin_with_dash, set_without_a_value_is_a_usage_error, list_shows_children_and_recursive_keys_sorted, if_absent_creates_once, if_revision_writes_only_at_that_revision, dry_run_validates_and_writes_nothing, celery_schedule_is_validated_on_set, validate_checks_without_writing, delete_one_key, delete_with_stale_revision_is_a_conflict, recursive_delete_needs_yes_off_a_terminal_and_keeps_the_boundary, quiet_silences_notes, a_closed_pipe_is_not_an_error, edit_writes_the_changed_text, visual_wins_over_editor, edit_creates_a_missing_key, unchanged_text_writes_nothing, the_editor_sees_a_json_suffix_for_the_schedule, invalid_text_exits_3_and_keeps_the_text, a_concurrent_write_exits_5_and_keeps_the_text, a_concurrent_create_is_also_a_conflict, a_failing_editor_exits_1_and_keeps_the_text, a_blank_editor_variable_is_a_usage_error, an_emptied_buffer_cancels_the_edit, edit_works_whatever_the_length_of_the_last_segment, a_value_over_the_size_limit_is_refused_before_any_io);
+        $crate::cli_suite!(@each $factory; every_command_once, no_lost_increments, get_prints_the_value_byte_for_byte, get_missing_key_exits_4_with_one_line, get_json_and_yaml_carry_key_value_and_revision, binary_values_come_as_base64_in_json_and_raw_in_plain, set_reads_stdin_with_dash, set_without_a_value_is_a_usage_error, list_shows_children_and_recursive_keys_sorted, if_absent_creates_once, if_revision_writes_only_at_that_revision, dry_run_validates_and_writes_nothing, celery_schedule_is_validated_on_set, validate_checks_without_writing, delete_one_key, delete_with_stale_revision_is_a_conflict, recursive_delete_needs_yes_off_a_terminal_and_keeps_the_boundary, quiet_silences_notes, a_closed_pipe_is_not_an_error, edit_writes_the_changed_text, visual_wins_over_editor, edit_creates_a_missing_key, unchanged_text_writes_nothing, the_editor_sees_a_json_suffix_for_the_schedule, invalid_text_exits_3_and_keeps_the_text, a_concurrent_write_exits_5_and_keeps_the_text, a_concurrent_create_is_also_a_conflict, a_failing_editor_exits_1_and_keeps_the_text, a_blank_editor_variable_is_a_usage_error, an_emptied_buffer_cancels_the_edit, edit_works_whatever_the_length_of_the_last_segment, a_value_over_the_size_limit_is_refused_before_any_io, export_then_import_elsewhere_is_byte_identical, consul_format_round_trips, import_checks_everything_before_writing_anything, diff_exit_code_tells_no_change_change_and_error, apply_needs_yes_off_a_terminal_then_prunes, writes_report_json_for_scripts, edit_r_applies_the_difference, edit_r_refuses_a_concurrent_change_and_keeps_the_text, edit_r_keeps_the_text_of_a_bad_document);
     };
     (@each $factory:expr; $($name:ident),*) => {
         $(
@@ -380,4 +380,205 @@ pub fn a_value_over_the_size_limit_is_refused_before_any_io(env: &Env) {
         .stderr(contains("kept in"));
     assert_eq!(env.get("/sized"), b"5678");
     assert!(env.revision("/sized") > rev);
+}
+
+// Whole documents: export, import, diff, apply, edit -r.
+
+/// Keys of every awkward kind, below `prefix`.
+fn awkward_tree(env: &Env, prefix: &str) {
+    let bin = env.path().join("bin-value");
+    std::fs::write(&bin, [0xffu8, 0x00, 0xfe, b'\n']).unwrap();
+    env.config(&["set", &format!("{prefix}/bin"), "--file", bin.to_str().unwrap()]).assert().success();
+    env.set(&format!("{prefix}/multi/line"), "one\ntwo\n  three\n");
+    env.set(&format!("{prefix}/number"), "0123");
+    env.set(&format!("{prefix}/bool"), "true");
+    env.set(&format!("{prefix}/odd: name"), "x: y");
+    env.set(&format!("{prefix}/json"), r#"{"a": [1, 2], "b": null}"#);
+    env.set(&format!("{prefix}/ünï"), "значение");
+}
+
+fn export(env: &Env, args: &[&str]) -> String {
+    let out = env.config(&[&["export"], args].concat()).assert().success().get_output().stdout.clone();
+    String::from_utf8(out).unwrap()
+}
+
+/// The document from its `keys` on, which does not name the prefix.
+fn keys_part(doc: &str) -> &str {
+    &doc[doc.find("keys").unwrap()..]
+}
+
+pub fn export_then_import_elsewhere_is_byte_identical(env: &Env) {
+    awkward_tree(env, "/src");
+    env.set("/srcx/outside", "not exported");
+    for output in ["yaml", "json"] {
+        let doc = export(env, &["-o", output, "/src"]);
+        let dst = format!("/dst-{output}");
+        env.config(&["import", "--prefix", &dst, "-"]).write_stdin(doc.clone()).assert().success();
+        let again = export(env, &["-o", output, &dst]);
+        assert_eq!(keys_part(&again), keys_part(&doc), "{output}");
+        assert_eq!(env.get(&format!("{dst}/bin")), [0xffu8, 0x00, 0xfe, b'\n']);
+    }
+    env.config(&["get", "/dst-yaml/outside"]).assert().code(4);
+}
+
+pub fn consul_format_round_trips(env: &Env) {
+    awkward_tree(env, "/c");
+    let doc = export(env, &["--format", "consul", "/c"]);
+    let items: Vec<serde_json::Value> = serde_json::from_str(&doc).unwrap();
+    assert!(items.iter().any(|i| i["key"] == "c/bin" && i["value"] == "/wD+Cg=="), "{doc}");
+    env.config(&["import", "--format", "consul", "--prefix", "/copy", "-"]).write_stdin(doc.clone()).assert().success();
+    assert_eq!(env.get("/copy/c/multi/line"), b"one\ntwo\n  three\n");
+    assert_eq!(env.get("/copy/c/bin"), [0xffu8, 0x00, 0xfe, b'\n']);
+    // Consul's own empty value is null.
+    let consul = r#"[{"key":"e/empty","flags":0,"value":null}]"#;
+    env.config(&["import", "--format", "consul", "-"]).write_stdin(consul).assert().success();
+    assert_eq!(env.get("/e/empty"), b"");
+}
+
+pub fn import_checks_everything_before_writing_anything(env: &Env) {
+    env.set("/i/kept", "old");
+    let bad_schedule = BAD_SCHEDULE.replace('\'', "''");
+    let refused = format!(
+        "ovs-config: 1\nprefix: /\nkeys:\n  i/kept: new\n  ovs/framework/scheduling/celery: '{bad_schedule}'\n  i/n: ok\n"
+    );
+    env.config(&["import", "-"]).write_stdin(refused).assert().code(3).stderr(contains("minute \"61\""));
+    let bad_key = "ovs-config: 1\nprefix: /i\nkeys:\n  a: '1'\n  b//c: '2'\n";
+    env.config(&["import", "-"]).write_stdin(bad_key).assert().code(2).stderr(contains("line 5").and(contains("b//c")));
+    let twice = "ovs-config: 1\nprefix: /i\nkeys:\n  a: '1'\n  a: '2'\n";
+    env.config(&["import", "-"]).write_stdin(twice).assert().code(2).stderr(contains("twice"));
+    let bad_b64 = "ovs-config: 1\nprefix: /i\nkeys:\n  a: {base64: '%%'}\n";
+    env.config(&["import", "-"]).write_stdin(bad_b64).assert().code(2).stderr(contains("base64"));
+    env.config(&["import", "--dry-run", "-"])
+        .write_stdin("ovs-config: 1\nprefix: /i\nkeys:\n  n: v\n")
+        .assert()
+        .success();
+    env.config(&["list", "-r", "/i"]).assert().success().stdout("/i/kept\n");
+    assert_eq!(env.get("/i/kept"), b"old");
+}
+
+pub fn diff_exit_code_tells_no_change_change_and_error(env: &Env) {
+    env.set("/d/a", "1\n2\n");
+    env.set("/d/gone", "x");
+    let same = export(env, &["/d"]);
+    env.config(&["diff", "--exit-code", "--prune", "-"]).write_stdin(same.clone()).assert().success();
+    let changed = "ovs-config: 1\nprefix: /d\nkeys:\n  a: |\n    1\n    3\n  new: v\n";
+    env.config(&["diff", "--exit-code", "-"]).write_stdin(changed).assert().code(7).stdout(
+        contains("~ /d/a")
+            .and(contains("-2"))
+            .and(contains("+3"))
+            .and(contains("+ /d/new"))
+            .and(contains("/d/gone").not()),
+    );
+    env.config(&["diff", "--prune", "-"]).write_stdin(changed).assert().success().stdout(contains("- /d/gone"));
+    let out = env
+        .config(&["diff", "--prune", "-o", "json", "-"])
+        .write_stdin(changed)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let plan: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(
+        plan,
+        serde_json::json!({"added": ["/d/new"], "changed": ["/d/a"], "removed": ["/d/gone"], "unchanged": 0})
+    );
+    env.config(&["diff", "--exit-code", "-"]).write_stdin("nope: [").assert().code(2);
+    assert_eq!(env.get("/d/a"), b"1\n2\n");
+}
+
+pub fn apply_needs_yes_off_a_terminal_then_prunes(env: &Env) {
+    env.set("/a/keep", "k");
+    env.set("/a/change", "old");
+    env.set("/a/remove", "r");
+    env.set("/ab", "outside the prefix");
+    let doc = "ovs-config: 1\nprefix: /a\nkeys:\n  keep: k\n  change: new\n  add: n\n";
+    env.config(&["apply", "--prune", "-"]).write_stdin(doc).assert().code(2).stderr(contains("--yes"));
+    assert_eq!(env.get("/a/change"), b"old");
+    env.config(&["apply", "--prune", "--yes", "-"]).write_stdin(doc).assert().success();
+    env.config(&["list", "-r", "/"]).assert().success().stdout("/a/add\n/a/change\n/a/keep\n/ab\n");
+    assert_eq!(env.get("/a/change"), b"new");
+    // Nothing to change: said, nothing written, no --yes needed.
+    let rev = env.revision("/a/keep");
+    env.config(&["apply", "--prune", "-"]).write_stdin(doc).assert().success().stderr(contains("no changes"));
+    assert_eq!(env.revision("/a/keep"), rev);
+}
+
+pub fn writes_report_json_for_scripts(env: &Env) {
+    let out = env.config(&["set", "-o", "json", "/j", "v"]).assert().success().get_output().stdout.clone();
+    let set: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(set["key"], "/j");
+    assert_eq!(set["revision"].as_u64().unwrap(), env.revision("/j"));
+    let doc = "ovs-config: 1\nprefix: /\nkeys:\n  j: w\n  k: x\n";
+    let out = env
+        .config(&["apply", "--yes", "-o", "json", "-"])
+        .write_stdin(doc)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let applied: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(applied["added"], serde_json::json!(["/k"]));
+    assert_eq!(applied["changed"], serde_json::json!(["/j"]));
+    assert_eq!(applied["written"], true);
+    assert_eq!(applied["revision"].as_u64().unwrap(), env.revision("/k"));
+    let out = env.config(&["delete", "-o", "json", "/j"]).assert().success().get_output().stdout.clone();
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&out).unwrap(),
+        serde_json::json!({"key": "/j", "deleted": 1})
+    );
+}
+
+pub fn edit_r_applies_the_difference(env: &Env) {
+    env.set("/t/a", "1");
+    env.set("/t/b", "2");
+    env.set("/t/sub/c", "3");
+    env.set("/tx", "outside");
+    // Change a, drop b, add d.
+    let editor = env.editor(
+        "tree.sh",
+        r#"sed -i -e "s/^  a: '1'/  a: changed/" -e '/^  b: /d' "$1"; printf '  d: added\n' >> "$1""#,
+    );
+    env.config(&["edit", "-r", "/t"]).env("EDITOR", editor).assert().success();
+    env.config(&["list", "-r", "/"]).assert().success().stdout("/t/a\n/t/d\n/t/sub/c\n/tx\n");
+    assert_eq!(env.get("/t/a"), b"changed");
+    assert_eq!(env.get("/t/d"), b"added");
+    assert!(env.kept_drafts().is_empty());
+    let rev = env.revision("/t/a");
+    env.config(&["edit", "-r", "/t"])
+        .env("EDITOR", env.editor("noop.sh", "true"))
+        .assert()
+        .success()
+        .stderr(contains("no change"));
+    assert_eq!(env.revision("/t/a"), rev);
+}
+
+pub fn edit_r_refuses_a_concurrent_change_and_keeps_the_text(env: &Env) {
+    env.set("/t/a", "1");
+    env.set("/t/b", "2");
+    let ovs = assert_cmd::cargo::cargo_bin("ovs");
+    // While the editor is open someone else changes /t/b; the user drops it.
+    let racer =
+        env.editor("race.sh", &format!(r#"{} -q config set /t/b theirs; sed -i '/^  b: /d' "$1""#, ovs.display()));
+    env.config(&["edit", "-r", "/t"]).env("EDITOR", racer).assert().code(5).stderr(contains("your text is kept in"));
+    assert_eq!(env.get("/t/b"), b"theirs");
+    assert_eq!(env.get("/t/a"), b"1");
+    let kept = env.kept_drafts();
+    assert_eq!(kept.len(), 1);
+    assert!(!std::fs::read_to_string(&kept[0]).unwrap().contains("  b:"));
+}
+
+pub fn edit_r_keeps_the_text_of_a_bad_document(env: &Env) {
+    env.set("/t/a", "1");
+    let breaker = env.editor("break.sh", r#"printf '  b//c: x\n' >> "$1""#);
+    env.config(&["edit", "-r", "/t"])
+        .env("EDITOR", breaker)
+        .assert()
+        .code(2)
+        .stderr(contains("b//c").and(contains("kept in")));
+    let schedule = env
+        .editor("sched.sh", &format!(r#"printf "  ovs/framework/scheduling/celery: '%s'\n" '{BAD_SCHEDULE}' >> "$1""#));
+    env.config(&["edit", "-r", "/"]).env("EDITOR", schedule).assert().code(3);
+    env.config(&["list", "-r", "/"]).assert().success().stdout("/t/a\n");
 }

@@ -3,6 +3,8 @@
 //! store and a guard that keeps whatever backs it alive, or None when the
 //! server is not installed here (the harness fails instead when CI=true).
 
+use ovs_config::document::Document;
+use ovs_config::plan::{self, Chunking, Plan, RolledBack};
 use ovs_config::store::{Entry, Key, Precondition, Revision, Store, StoreError, Write};
 
 pub type Fixture = (Box<dyn Store>, Box<dyn std::any::Any>);
@@ -41,7 +43,8 @@ macro_rules! conformance_suite {
             commit_delete_of_a_missing_key_is_not_found, commit_checks_guard_without_writing,
             commit_keeps_segment_boundaries, commit_over_the_limits_is_refused_whole,
             concurrent_committers_never_see_half_a_batch, scan_gives_values_and_revisions_in_order,
-            scan_streams_many_keys);
+            scan_streams_many_keys, a_plan_never_loses_a_concurrent_write,
+            a_chunked_apply_that_meets_a_conflict_is_rolled_back);
     };
     (@each $factory:expr; $($name:ident),*) => {
         $(
@@ -442,4 +445,58 @@ pub fn scan_streams_many_keys(s: &dyn Store) {
     let scanned: Vec<Entry> = s.scan(&key("/many")).unwrap().collect::<Result<_, _>>().unwrap();
     assert_eq!(scanned.len(), 500);
     assert!(scanned.windows(2).all(|w| w[0].key < w[1].key));
+}
+
+fn document(prefix: &str, entries: &[(&str, &str)]) -> Document {
+    let entries = entries.iter().map(|(k, v)| (key(k), v.as_bytes().to_vec())).collect();
+    Document { prefix: key(prefix), entries }
+}
+
+/// apply and edit -r plan against one scan and commit guarded by it: a
+/// write made in between fails the whole commit, and survives.
+pub fn a_plan_never_loses_a_concurrent_write(s: &dyn Store) {
+    for (k, v) in [("/p/a", "1"), ("/p/b", "2"), ("/p/c", "3")] {
+        put(s, k, v.as_bytes());
+    }
+    let doc = document("/p", &[("/p/a", "A"), ("/p/b", "B"), ("/p/d", "D")]);
+    let plan = Plan::compute(s.scan(&key("/p")).unwrap(), &doc, true).unwrap();
+    assert_eq!(plan.changes.len(), 4, "{plan:?}");
+    put(s, "/p/b", b"theirs");
+    let err = plan::apply(s, &plan.changes, Chunking::Off).unwrap_err();
+    assert!(
+        matches!(err.downcast_ref::<StoreError>(), Some(StoreError::Conflict { key, .. }) if key.as_str() == "/p/b"),
+        "{err:#}"
+    );
+    assert_eq!(
+        all(s, "/p"),
+        [("/p/a".into(), b"1".to_vec()), ("/p/b".into(), b"theirs".to_vec()), ("/p/c".into(), b"3".to_vec())]
+    );
+    // Planned again, it goes through.
+    let plan = Plan::compute(s.scan(&key("/p")).unwrap(), &doc, true).unwrap();
+    plan::apply(s, &plan.changes, Chunking::Off).unwrap();
+    assert_eq!(
+        all(s, "/p"),
+        [("/p/a".into(), b"A".to_vec()), ("/p/b".into(), b"B".to_vec()), ("/p/d".into(), b"D".to_vec())]
+    );
+}
+
+/// Chunks of three: the third meets a write made after planning, and the
+/// two applied before it are undone to exactly the values they had.
+pub fn a_chunked_apply_that_meets_a_conflict_is_rolled_back(s: &dyn Store) {
+    let old: Vec<(String, String)> = (0..10).map(|i| (format!("/r/k{i:02}"), format!("old {i}"))).collect();
+    for (k, v) in &old {
+        put(s, k, v.as_bytes());
+    }
+    let new: Vec<(String, String)> = (0..12).map(|i| (format!("/r/k{i:02}"), format!("new {i}"))).collect();
+    let pairs: Vec<(&str, &str)> = new.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let plan = Plan::compute(s.scan(&key("/r")).unwrap(), &document("/r", &pairs), false).unwrap();
+    put(s, "/r/k07", b"theirs");
+    let err = plan::apply(s, &plan.changes, Chunking::AtMost(3)).unwrap_err();
+    let rolled = err.downcast_ref::<RolledBack>().unwrap_or_else(|| panic!("{err:#}"));
+    assert!(matches!(rolled.cause, StoreError::Conflict { .. }), "{err:#}");
+    assert_eq!(rolled.applied, 2);
+    assert!(rolled.not_undone.is_empty(), "{err:#}");
+    let mut want: Vec<(String, Vec<u8>)> = old.iter().map(|(k, v)| (k.clone(), v.as_bytes().to_vec())).collect();
+    want[7].1 = b"theirs".to_vec();
+    assert_eq!(all(s, "/r"), want);
 }

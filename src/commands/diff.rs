@@ -1,0 +1,25 @@
+use anyhow::Result;
+
+use super::{documents, Ctx};
+use crate::cli::DiffArgs;
+use crate::exit::Differences;
+use crate::output::Format;
+use crate::plan::Plan;
+
+pub fn run(ctx: &Ctx, args: &DiffArgs) -> Result<()> {
+    let doc = documents::read(ctx, &args.source)?;
+    let plan = Plan::compute(ctx.store.scan(&doc.prefix)?, &doc, args.prune)?;
+    match args.output {
+        Format::Json | Format::Yaml => ctx.out.json(&documents::PlanView::of(&plan))?,
+        Format::Plain => {
+            use std::io::Write;
+            let text = documents::render(&plan, documents::colour_on(ctx.out.to_terminal()));
+            std::io::stdout().lock().write_all(text.as_bytes())?;
+            ctx.out.note(documents::summary(&plan));
+        }
+    }
+    if args.exit_code && !plan.changes.is_empty() {
+        return Err(Differences.into());
+    }
+    Ok(())
+}

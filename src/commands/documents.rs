@@ -1,0 +1,118 @@
+//! What `import`, `diff`, `apply` and `edit -r` share: reading a document,
+//! checking every value before anything is written, and showing a plan.
+
+use std::io::{IsTerminal, Read};
+
+use anyhow::{Context, Result};
+use serde::Serialize;
+
+use super::Ctx;
+use crate::cli::DocumentSource;
+use crate::document::Document;
+use crate::plan::{Change, Kind, Plan};
+use crate::store;
+
+/// The document `source` names, parsed and checked whole: every key and
+/// value, sizes and validators, all before any write.
+pub fn read(ctx: &Ctx, source: &DocumentSource) -> Result<Document> {
+    let text = if source.file == "-" {
+        let mut text = String::new();
+        std::io::stdin().read_to_string(&mut text).context("cannot read the document from stdin")?;
+        text
+    } else {
+        std::fs::read_to_string(&source.file).with_context(|| format!("cannot read {}", source.file))?
+    };
+    let name = if source.file == "-" { "stdin" } else { source.file.as_str() };
+    let doc = Document::parse(&text, source.format, name, source.prefix.as_ref())?;
+    check(ctx, &doc)?;
+    Ok(doc)
+}
+
+/// Sizes first (a huge value is never parsed), then every validator; every
+/// refused key is named, not only the first.
+pub fn check(ctx: &Ctx, doc: &Document) -> Result<()> {
+    for (_, value) in &doc.entries {
+        store::check_value_size(ctx.store, value, ctx.max_value_size)?;
+    }
+    ctx.registry.check_all(doc.entries.iter().map(|(k, v)| (k, v.as_slice())))?;
+    Ok(())
+}
+
+/// The plan for scripts: keys by kind.
+#[derive(Serialize)]
+pub struct PlanView<'a> {
+    pub added: Vec<&'a str>,
+    pub changed: Vec<&'a str>,
+    pub removed: Vec<&'a str>,
+    pub unchanged: u64,
+}
+
+impl<'a> PlanView<'a> {
+    pub fn of(plan: &'a Plan) -> PlanView<'a> {
+        let keys = |kind| plan.changes.iter().filter(|c| c.kind() == kind).map(|c| c.key.as_str()).collect();
+        PlanView {
+            added: keys(Kind::Added),
+            changed: keys(Kind::Changed),
+            removed: keys(Kind::Removed),
+            unchanged: plan.unchanged,
+        }
+    }
+}
+
+/// `2 to add, 1 to change, 0 to remove, 7 unchanged`.
+pub fn summary(plan: &Plan) -> String {
+    format!(
+        "{} to add, {} to change, {} to remove, {} unchanged",
+        plan.count(Kind::Added),
+        plan.count(Kind::Changed),
+        plan.count(Kind::Removed),
+        plan.unchanged
+    )
+}
+
+/// The plan as a person reads it: `+ key`, `- key`, `~ key` with a unified
+/// diff of the value (coloured when `colour`).
+pub fn render(plan: &Plan, colour: bool) -> String {
+    let paint = |code: &str, text: &str| if colour { format!("\x1b[{code}m{text}\x1b[0m") } else { text.to_string() };
+    let mut out = String::new();
+    for change in &plan.changes {
+        let key = crate::output::escape(change.key.as_str());
+        match change.kind() {
+            Kind::Added => out.push_str(&paint("32", &format!("+ {key}\n"))),
+            Kind::Removed => out.push_str(&paint("31", &format!("- {key}\n"))),
+            Kind::Changed => {
+                out.push_str(&paint("33", &format!("~ {key}\n")));
+                out.push_str(&value_diff(change, &paint));
+            }
+        }
+    }
+    for key in &plan.skipped {
+        out.push_str(&format!("! {} (ovs cannot address this key; left as it is)\n", crate::output::escape(key)));
+    }
+    out
+}
+
+fn value_diff(change: &Change, paint: &dyn Fn(&str, &str) -> String) -> String {
+    let (Some(old), Some(new)) = (&change.old, &change.new) else { return String::new() };
+    let (Ok(a), Ok(b)) = (std::str::from_utf8(&old.value), std::str::from_utf8(new)) else {
+        return format!("    (binary: {} bytes -> {} bytes)\n", old.value.len(), new.len());
+    };
+    let diff = similar::TextDiff::from_lines(a, b);
+    let mut out = String::new();
+    for line in diff.unified_diff().context_radius(2).to_string().lines() {
+        let line = crate::output::escape(line);
+        let painted = match line.chars().next() {
+            Some('+') => paint("32", &line),
+            Some('-') => paint("31", &line),
+            Some('@') => paint("36", &line),
+            _ => line.into_owned(),
+        };
+        out.push_str(&format!("    {painted}\n"));
+    }
+    out
+}
+
+/// Colour only for a person at a terminal, and never with NO_COLOR.
+pub fn colour_on(terminal: bool) -> bool {
+    terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stderr().is_terminal()
+}

@@ -1,0 +1,446 @@
+//! The store-neutral document: what `export` writes and `import`, `diff`,
+//! `apply` and `edit -r` read. Lossless for any value: text is text, and a
+//! value that is not UTF-8 is `{base64: ...}`.
+//!
+//! ```yaml
+//! ovs-config: 1
+//! prefix: /ovs/framework
+//! keys:
+//!   hosts/h1/ip: 10.0.0.1
+//!   memcache: 127.0.0.1:11211
+//!   blob: {base64: /wD+}
+//! ```
+//!
+//! Keys are relative to `prefix` (every key strictly below it), so a
+//! document can be placed under another prefix. JSON (`-o json`) has the
+//! same shape. `consul kv export`'s format (`[{"key","flags","value"}]`,
+//! values in base64, keys without the leading `/`) is read and written too.
+//!
+//! Writing streams: memory does not grow with the number of keys. Reading
+//! checks the whole document before anything is written: a key twice, a key
+//! ovs refuses, or base64 that does not decode is an error naming the key
+//! and where it is.
+
+use std::collections::HashSet;
+use std::fmt;
+use std::io;
+
+use base64::{engine::general_purpose::STANDARD as B64, Engine};
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde::{Deserialize, Serialize};
+
+use crate::store::{Entry, Key, StoreError};
+
+/// This format's version, written as `ovs-config: 1`.
+const VERSION: u32 = 1;
+
+/// A document in memory: absolute keys, sorted, each once.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Document {
+    pub prefix: Key,
+    pub entries: Vec<(Key, Vec<u8>)>,
+}
+
+/// The formats a document can be in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// ovs-config's own (YAML, or JSON with -o json)
+    Ovs,
+    /// `consul kv export`'s JSON array
+    Consul,
+}
+
+/// A document that cannot be read: nothing is written (exit 2).
+#[derive(Debug, thiserror::Error)]
+#[error("{source_name}: {message}")]
+pub struct DocumentError {
+    pub source_name: String,
+    pub message: String,
+}
+
+/// A value as a document holds it.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum ValueView<'a> {
+    Text(&'a str),
+    Binary { base64: String },
+}
+
+impl<'a> ValueView<'a> {
+    fn of(value: &'a [u8]) -> ValueView<'a> {
+        match std::str::from_utf8(value) {
+            Ok(text) => ValueView::Text(text),
+            Err(_) => ValueView::Binary { base64: B64.encode(value) },
+        }
+    }
+}
+
+/// The path of `key` below `prefix`, as the document writes it.
+fn relative<'k>(prefix: &Key, key: &'k str) -> &'k str {
+    prefix.relative(key).unwrap_or(key)
+}
+
+/// Streams a document to `out` as its entries come.
+pub struct Writer<W: io::Write> {
+    out: W,
+    prefix: Key,
+    style: Style,
+    count: u64,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Style {
+    Yaml,
+    Json,
+    Consul,
+}
+
+impl<W: io::Write> Writer<W> {
+    pub fn start(mut out: W, prefix: &Key, style: Style) -> io::Result<Writer<W>> {
+        match style {
+            Style::Yaml => write!(out, "ovs-config: {VERSION}\nprefix: {}\nkeys:", yaml_scalar(prefix.as_str()))?,
+            Style::Json => write!(out, "{{\"ovs-config\":{VERSION},\"prefix\":{},\"keys\":{{", json(prefix.as_str()))?,
+            Style::Consul => write!(out, "[")?,
+        }
+        Ok(Writer { out, prefix: prefix.clone(), style, count: 0 })
+    }
+
+    pub fn entry(&mut self, key: &str, value: &[u8]) -> io::Result<()> {
+        let first = self.count == 0;
+        self.count += 1;
+        match self.style {
+            Style::Yaml => {
+                let one = std::collections::BTreeMap::from([(relative(&self.prefix, key), ValueView::of(value))]);
+                let text = serde_yaml::to_string(&one).map_err(io::Error::other)?;
+                for line in text.lines() {
+                    write!(self.out, "\n  {line}")?;
+                }
+            }
+            Style::Json => {
+                let comma = if first { "" } else { "," };
+                let value = serde_json::to_string(&ValueView::of(value)).map_err(io::Error::other)?;
+                write!(self.out, "{comma}{}:{value}", json(relative(&self.prefix, key)))?;
+            }
+            Style::Consul => {
+                let comma = if first { "" } else { "," };
+                let item = ConsulItem {
+                    key: key.trim_start_matches('/').to_string(),
+                    flags: 0,
+                    value: Some(B64.encode(value)),
+                };
+                write!(self.out, "{comma}{}", serde_json::to_string(&item).map_err(io::Error::other)?)?;
+            }
+        }
+        Ok(())
+    }
+
+    pub fn finish(mut self) -> io::Result<W> {
+        match (self.style, self.count) {
+            (Style::Yaml, 0) => writeln!(self.out, " {{}}")?,
+            (Style::Yaml, _) => writeln!(self.out)?,
+            (Style::Json, _) => writeln!(self.out, "}}}}")?,
+            (Style::Consul, _) => writeln!(self.out, "]")?,
+        }
+        self.out.flush()?;
+        Ok(self.out)
+    }
+}
+
+fn json(text: &str) -> String {
+    serde_json::to_string(text).expect("a string always serialises")
+}
+
+fn yaml_scalar(text: &str) -> String {
+    serde_yaml::to_string(text).expect("a string always serialises").trim_end().to_string()
+}
+
+/// Write every entry of `entries` as one document.
+pub fn export<W: io::Write>(
+    out: W,
+    prefix: &Key,
+    style: Style,
+    entries: impl Iterator<Item = Result<Entry, StoreError>>,
+) -> anyhow::Result<W> {
+    let mut writer = Writer::start(out, prefix, style)?;
+    for entry in entries {
+        let entry = entry?;
+        writer.entry(&entry.key, &entry.value)?;
+    }
+    Ok(writer.finish()?)
+}
+
+#[derive(Serialize, Deserialize)]
+struct ConsulItem {
+    key: String,
+    #[serde(default)]
+    flags: u64,
+    /// Consul writes `null` for an empty value.
+    value: Option<String>,
+}
+
+/// The `keys:` mapping in document order, duplicates kept (serde_yaml would
+/// keep only the last), so that they can be refused.
+struct Keys(Vec<(String, Vec<u8>)>);
+
+impl<'de> Deserialize<'de> for Keys {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Keys, D::Error> {
+        struct KeysVisitor;
+        impl<'de> Visitor<'de> for KeysVisitor {
+            type Value = Keys;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a mapping of key to value")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Keys, A::Error> {
+                let mut out = Vec::new();
+                while let Some(rel) = map.next_key::<String>()? {
+                    let value = map.next_value::<DocValue>()?;
+                    out.push((rel, value.0));
+                }
+                Ok(Keys(out))
+            }
+        }
+        d.deserialize_map(KeysVisitor)
+    }
+}
+
+/// The line (from 1) where `rel` stands as a mapping key for the `nth` time
+/// (from 0): serde_yaml says where a bad value is, but not where a bad key is.
+fn line_of(text: &str, rel: &str, nth: usize) -> Option<usize> {
+    let forms = [format!("{rel}:"), format!("'{}':", rel.replace('\'', "''")), format!("{}:", json(rel))];
+    text.lines()
+        .enumerate()
+        .filter(|(_, line)| forms.iter().any(|form| line.trim_start().starts_with(form.as_str())))
+        .nth(nth)
+        .map(|(i, _)| i + 1)
+}
+
+/// A key as a document writes it: a path below the prefix that is a valid
+/// key once joined to it.
+fn check_relative(rel: &str) -> Result<(), String> {
+    if rel.starts_with('/') || rel.ends_with('/') {
+        return Err(format!("key {rel:?}: write it relative to the prefix, without a leading or trailing \"/\""));
+    }
+    Key::parse(&format!("/{rel}")).map(|_| ()).map_err(|e| format!("key {rel:?}: {}", e.reason))
+}
+
+/// A value: a string (any YAML scalar, by its text) or `{base64: ...}`.
+struct DocValue(Vec<u8>);
+
+impl<'de> Deserialize<'de> for DocValue {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<DocValue, D::Error> {
+        struct ValueVisitor;
+        impl<'de> Visitor<'de> for ValueVisitor {
+            type Value = DocValue;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string, or {base64: ...} for a value that is not text")
+            }
+            fn visit_str<E: de::Error>(self, text: &str) -> Result<DocValue, E> {
+                Ok(DocValue(text.as_bytes().to_vec()))
+            }
+            // YAML reads an unquoted 0123 as the number 123 and yes as true: which
+            // text was meant is lost before ovs sees it, so it asks.
+            fn visit_i64<E: de::Error>(self, n: i64) -> Result<DocValue, E> {
+                Err(E::custom(format!("{n} is a YAML number: quote it ('{n}') to store it as text")))
+            }
+            fn visit_u64<E: de::Error>(self, n: u64) -> Result<DocValue, E> {
+                Err(E::custom(format!("{n} is a YAML number: quote it ('{n}') to store it as text")))
+            }
+            fn visit_f64<E: de::Error>(self, n: f64) -> Result<DocValue, E> {
+                Err(E::custom(format!("{n} is a YAML number: quote it to store it as text")))
+            }
+            fn visit_bool<E: de::Error>(self, b: bool) -> Result<DocValue, E> {
+                Err(E::custom(format!("{b} is a YAML boolean: quote it ('{b}') to store it as text")))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<DocValue, E> {
+                Err(E::custom("no value: write '' for an empty one"))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<DocValue, A::Error> {
+                let field = map.next_key::<String>()?.unwrap_or_default();
+                if field != "base64" {
+                    return Err(de::Error::custom(format!("expected {{base64: ...}}, found a mapping with {field:?}")));
+                }
+                let text: String = map.next_value()?;
+                if map.next_key::<String>()?.is_some() {
+                    return Err(de::Error::custom("{base64: ...} takes nothing else"));
+                }
+                B64.decode(text.trim()).map(DocValue).map_err(|e| de::Error::custom(format!("bad base64: {e}")))
+            }
+        }
+        d.deserialize_any(ValueVisitor)
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Parsed {
+    #[serde(rename = "ovs-config")]
+    version: u32,
+    prefix: String,
+    keys: Keys,
+}
+
+impl Document {
+    /// Read a document from `text`; `source_name` names it in errors. With
+    /// `place_under`, its keys go below that prefix instead of its own.
+    pub fn parse(
+        text: &str,
+        format: Format,
+        source_name: &str,
+        place_under: Option<&Key>,
+    ) -> Result<Document, DocumentError> {
+        let err = |message: String| DocumentError { source_name: source_name.to_string(), message };
+        let (prefix, entries): (Key, Vec<(String, Vec<u8>)>) = match format {
+            Format::Ovs => {
+                let parsed: Parsed = serde_yaml::from_str(text).map_err(|e| err(e.to_string()))?;
+                if parsed.version != VERSION {
+                    return Err(err(format!(
+                        "ovs-config: {} is not a version this ovs reads (it reads {VERSION})",
+                        parsed.version
+                    )));
+                }
+                let prefix = Key::parse(&parsed.prefix).map_err(|e| err(format!("prefix: {e}")))?;
+                let prefix = place_under.cloned().unwrap_or(prefix);
+                let below = prefix.dir_prefix();
+                let mut seen = HashSet::new();
+                let mut entries = Vec::with_capacity(parsed.keys.0.len());
+                for (rel, value) in parsed.keys.0 {
+                    let again = !seen.insert(rel.clone());
+                    let problem = match check_relative(&rel) {
+                        Err(problem) => Some(problem),
+                        Ok(()) if again => Some(format!("key {rel:?} appears twice")),
+                        Ok(()) => None,
+                    };
+                    if let Some(problem) = problem {
+                        let at = line_of(text, &rel, usize::from(again))
+                            .map(|n| format!(" at line {n}"))
+                            .unwrap_or_default();
+                        return Err(err(format!("{problem}{at}")));
+                    }
+                    entries.push((format!("{below}{rel}"), value));
+                }
+                (prefix, entries)
+            }
+            Format::Consul => {
+                let items: Vec<ConsulItem> =
+                    serde_json::from_str(text).map_err(|e| err(format!("not a consul kv export: {e}")))?;
+                let prefix = place_under.cloned().unwrap_or_else(Key::root);
+                let mut entries = Vec::with_capacity(items.len());
+                for (i, item) in items.into_iter().enumerate() {
+                    let at = |m: String| err(format!("item {} (key {:?}): {m}", i + 1, item.key));
+                    check_relative(&item.key).map_err(at)?;
+                    let value = match &item.value {
+                        None => Vec::new(),
+                        Some(b64) => B64.decode(b64).map_err(|e| at(format!("bad base64: {e}")))?,
+                    };
+                    entries.push((format!("{}{}", prefix.dir_prefix(), item.key), value));
+                }
+                (prefix, entries)
+            }
+        };
+        let mut keyed = Vec::with_capacity(entries.len());
+        for (text, value) in entries {
+            let key = Key::parse(&text).map_err(|e| err(e.to_string()))?;
+            keyed.push((key, value));
+        }
+        keyed.sort_by(|a, b| a.0.cmp(&b.0));
+        if let Some(pair) = keyed.windows(2).find(|w| w[0].0 == w[1].0) {
+            return Err(err(format!("key {} appears twice", pair[0].0)));
+        }
+        Ok(Document { prefix, entries: keyed })
+    }
+
+    /// The document as YAML text, for `edit -r`.
+    pub fn to_yaml(&self) -> String {
+        let mut writer = Writer::start(Vec::new(), &self.prefix, Style::Yaml).expect("writing to memory");
+        for (key, value) in &self.entries {
+            writer.entry(key.as_str(), value).expect("writing to memory");
+        }
+        String::from_utf8(writer.finish().expect("writing to memory")).expect("YAML is text")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(text: &str) -> Key {
+        Key::parse(text).unwrap()
+    }
+
+    fn sample() -> Document {
+        let entries = vec![
+            (key("/p/bin"), vec![0xff, 0x00, 0xfe]),
+            (key("/p/empty"), vec![]),
+            (key("/p/json"), br#"{"a": [1, 2]}"#.to_vec()),
+            (key("/p/multi/line"), b"one\ntwo\n  three\n".to_vec()),
+            (key("/p/number"), b"0123".to_vec()),
+            (key("/p/odd: name"), b"true".to_vec()),
+            (key("/p/trailing"), b"spaces  \n\n".to_vec()),
+        ];
+        Document { prefix: key("/p"), entries }
+    }
+
+    #[test]
+    fn every_format_round_trips_byte_for_byte() {
+        let doc = sample();
+        for (style, format) in [(Style::Yaml, Format::Ovs), (Style::Json, Format::Ovs), (Style::Consul, Format::Consul)]
+        {
+            let mut writer = Writer::start(Vec::new(), &doc.prefix, style).unwrap();
+            for (k, v) in &doc.entries {
+                writer.entry(k.as_str(), v).unwrap();
+            }
+            let text = String::from_utf8(writer.finish().unwrap()).unwrap();
+            // consul kv export holds full keys; ours holds them below the prefix.
+            let under = (format == Format::Ovs).then_some(&doc.prefix);
+            let back = Document::parse(&text, format, "t", under).unwrap();
+            assert_eq!(back.entries, doc.entries, "{text}");
+        }
+        assert_eq!(Document::parse(&doc.to_yaml(), Format::Ovs, "t", None).unwrap(), doc);
+    }
+
+    #[test]
+    fn an_empty_document_round_trips() {
+        let doc = Document { prefix: key("/e"), entries: vec![] };
+        assert_eq!(Document::parse(&doc.to_yaml(), Format::Ovs, "t", None).unwrap(), doc);
+    }
+
+    #[test]
+    fn a_document_goes_under_another_prefix() {
+        let text = "ovs-config: 1\nprefix: /a\nkeys:\n  b/c: v\n";
+        let doc = Document::parse(text, Format::Ovs, "t", Some(&key("/x/y"))).unwrap();
+        assert_eq!(doc.entries, [(key("/x/y/b/c"), b"v".to_vec())]);
+    }
+
+    #[test]
+    fn bad_documents_name_the_key_and_the_line() {
+        for (text, says) in [
+            ("ovs-config: 1\nprefix: /a\nkeys:\n  b: '1'\n  c: '2'\n  b: '3'\n", "\"b\" appears twice at line 6"),
+            ("ovs-config: 1\nprefix: /a\nkeys:\n  b: 123\n", "quote it"),
+            ("ovs-config: 1\nprefix: /a\nkeys:\n  b: true\n", "boolean"),
+            ("ovs-config: 1\nprefix: /a\nkeys:\n  b:\n", "no value"),
+            ("ovs-config: 1\nprefix: /a\nkeys:\n  ok: '1'\n  b//c: '2'\n", "empty segment"),
+            ("ovs-config: 1\nprefix: /a\nkeys:\n  /b: '2'\n", "leading or trailing"),
+            ("ovs-config: 1\nprefix: /a\nkeys:\n  b: {base64: '!!'}\n", "bad base64"),
+            ("ovs-config: 1\nprefix: /a\nkeys:\n  b: [1, 2]\n", "a string, or {base64"),
+            ("ovs-config: 2\nprefix: /a\nkeys: {}\n", "version"),
+            ("ovs-config: 1\nprefix: /a\nkeys: {}\nextra: 1\n", "unknown field"),
+            ("prefix: /a\nkeys:\n  b: x\n  - nope\n", "line"),
+        ] {
+            let e = Document::parse(text, Format::Ovs, "doc.yaml", None).unwrap_err().to_string();
+            assert!(e.starts_with("doc.yaml: ") && e.contains(says), "{text:?}: {e}");
+        }
+        let e =
+            Document::parse("ovs-config: 1\nprefix: /a\nkeys:\n  x: '1'\n  b\u{202E}: '2'\n", Format::Ovs, "d", None)
+                .unwrap_err();
+        assert!(e.to_string().contains("line 5"), "{e}");
+    }
+
+    #[test]
+    fn consul_exports_read_like_consul_writes_them() {
+        let text = r#"[{"key":"a/b","flags":0,"value":"aGVsbG8="},{"key":"a/empty","flags":0,"value":null}]"#;
+        let doc = Document::parse(text, Format::Consul, "c", None).unwrap();
+        assert_eq!(doc.entries, [(key("/a/b"), b"hello".to_vec()), (key("/a/empty"), vec![])]);
+        let e = Document::parse(r#"[{"key":"a//b","flags":0,"value":null}]"#, Format::Consul, "c", None).unwrap_err();
+        assert!(e.to_string().contains("item 1"), "{e}");
+    }
+}
