@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Many keys at once: times `ovs config import/export/diff` against the
+# reference tools on the same real etcd (default server limits: 128 ops and
+# 1.5 MiB per txn) in one run, and prints ratios. Not a test: run it by hand,
+# on an otherwise idle machine.
+#
+#   bash bench/batch.sh
+#
+# 1. import 10,000 keys (--chunked) vs an `etcdctl put` loop   target >= 50x faster
+#    (the loop is timed on SAMPLE keys and scaled to 10,000: said in the output)
+# 2. export 100,000 keys vs `etcdctl get --prefix -w json`     target <= 1.0, RSS <= 50 MB
+# 3. diff of a 10,000-key document vs the export of those keys target <= 1.5
+# 4. import 100,000 keys into the directory store              target <= 2 s (one rewrite)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RUNS=${RUNS:-3}
+SAMPLE=${SAMPLE:-500}
+
+. bench/lib.sh
+need etcd etcd-server; need etcdctl etcd-client
+build_ovs
+WORK=$(mktemp -d)
+CP=$(port); PP=$(port)
+etcd --name bench --data-dir "$WORK/data" \
+  --listen-client-urls "http://127.0.0.1:$CP" --advertise-client-urls "http://127.0.0.1:$CP" \
+  --listen-peer-urls "http://127.0.0.1:$PP" --initial-advertise-peer-urls "http://127.0.0.1:$PP" \
+  --initial-cluster "bench=http://127.0.0.1:$PP" >"$WORK/etcd.log" 2>&1 &
+ETCD_PID=$!
+trap 'kill $ETCD_PID 2>/dev/null; wait $ETCD_PID 2>/dev/null; rm -rf "$WORK"' EXIT
+export ETCDCTL_API=3
+EP="127.0.0.1:$CP"
+export OVS_CONFIG_STORE="etcd://$EP"
+for _ in $(seq 100); do etcdctl --endpoints "$EP" endpoint health >/dev/null 2>&1 && break; sleep 0.1; done
+
+# An ovs document of N keys below PREFIX, 10 children of N/10 keys.
+doc() {
+  python3 -c "
+import sys
+n, prefix = int(sys.argv[1]), sys.argv[2]
+out = [f'ovs-config: 1', f'prefix: {prefix}', 'keys:']
+out += [f'  {i * 10 // n:02d}/{i:06d}: value-{i}' for i in range(n)]
+print('\n'.join(out))" "$1" "$2"
+}
+doc 10000 /ten >"$WORK/ten.yaml"
+doc 100000 /bench >"$WORK/bench.yaml"
+
+secs() { awk "BEGIN{printf \"%.2f\", ($2 - $1) / 1e9}"; }
+
+echo "1. import 10,000 keys into etcd with --chunked (default limits)"
+t0=$(now); "$OVS" -q config import --chunked "$WORK/ten.yaml"; t1=$(now)
+o=$(secs "$t0" "$t1")
+t0=$(now)
+for i in $(seq "$SAMPLE"); do etcdctl --endpoints "$EP" put "/loop/$i" "value-$i" >/dev/null; done
+t1=$(now)
+e=$(awk "BEGIN{printf \"%.2f\", ($t1 - $t0) / 1e9 * 10000 / $SAMPLE}")
+printf '   ovs %5.2f s   etcdctl put loop %6.1f s (timed on %d keys, scaled to 10,000)   ovs is %sx faster (target >= 50)\n' \
+  "$o" "$e" "$SAMPLE" "$(ratio "$e" "$o")"
+
+echo "2. export 100,000 keys, best of $RUNS"
+"$OVS" -q config import --chunked "$WORK/bench.yaml"
+read -r ot om < <(best "$OVS" config export /bench)
+read -r et em < <(best etcdctl --endpoints "$EP" get --prefix /bench/ -w json)
+printf '   ovs %5.2f s %6d KB   etcdctl %5.2f s %6d KB   time ratio %s (target <= 1.0), ovs RSS %d MB (target <= 50)\n' \
+  "$ot" "$om" "$et" "$em" "$(ratio "$ot" "$et")" $((om / 1024))
+
+echo "3. diff of a 10,000-key document against etcd vs export of the same keys, best of $RUNS"
+sed 's/value-1$/changed/' "$WORK/ten.yaml" >"$WORK/ten-changed.yaml"
+read -r dt dm < <(best "$OVS" config diff "$WORK/ten-changed.yaml")
+read -r xt xm < <(best "$OVS" config export /ten)
+printf '   diff %5.2f s %6d KB   export %5.2f s %6d KB   ratio %s (target <= 1.5)\n' "$dt" "$dm" "$xt" "$xm" "$(ratio "$dt" "$xt")"
+
+echo "4. import 100,000 keys into the directory store (one rewrite), best of $RUNS"
+read -r it im < <(best sh -c "rm -rf '$WORK/dir' && '$OVS' -q --store 'dir://$WORK/dir' config import '$WORK/bench.yaml'")
+printf '   ovs %5.2f s %6d KB (target <= 2 s)\n' "$it" "$im"
