@@ -36,7 +36,10 @@
 //! nothing changes. A commit that changes nothing (only checks, delete-trees
 //! of nothing) leaves the file alone. There are no batch limits beyond the
 //! value size: the caller holds the batch, the rewrite one old value at a
-//! time. What this cannot guarantee: durability on a file system that does not
+//! time. A scan reads one open file, so it is a snapshot, and holds one
+//! value at a time; like every read it goes on to the end line, so damage
+//! anywhere in the file ends it with an error after the entries before it.
+//! What this cannot guarantee: durability on a file system that does not
 //! honour fsync and rename, or a writer's progress while another holds the
 //! lock past the timeout.
 //!
@@ -58,7 +61,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::de::IoRead;
 
 use super::batch::{self, Op};
-use super::{root_is_not_a_key, Capabilities, Committed, Entries, Key, Revision, Store, StoreError, Versioned};
+use super::{
+    root_is_not_a_key, Capabilities, Committed, Entries, Entry, Key, Revision, Scan, Store, StoreError, Versioned,
+};
 
 const DATA_FILE: &str = "ovs-config.jsonl";
 const LOCK_FILE: &str = "ovs-config.lock";
@@ -349,18 +354,20 @@ impl Output {
 
 /// Which values a [`Reader`] keeps. Every other value is skipped as it
 /// streams past, unbuffered, so a read holds only the values it returns.
-#[derive(Clone, Copy)]
 enum Keep<'a> {
     None,
     Key(&'a str),
+    /// Keys that start with this (a prefix's `dir_prefix`).
+    Below(String),
     All,
 }
 
 impl Keep<'_> {
-    fn wants(self, key: &str) -> bool {
+    fn wants(&self, key: &str) -> bool {
         match self {
             Keep::None => false,
-            Keep::Key(wanted) => wanted == key,
+            Keep::Key(wanted) => *wanted == key,
+            Keep::Below(start) => key.starts_with(start.as_str()),
             Keep::All => true,
         }
     }
@@ -416,7 +423,7 @@ impl Iterator for Reader<'_> {
         if self.done {
             return None;
         }
-        let line = Line { progress: &mut self.progress, keep: self.keep }.deserialize(&mut self.de);
+        let line = Line { progress: &mut self.progress, keep: &self.keep }.deserialize(&mut self.de);
         let end = match line {
             Ok(Some(record)) => return Some(Ok(record)),
             Ok(None) => match self.de.end() {
@@ -444,7 +451,7 @@ enum Field {
 /// value is kept or skipped knowing its key.
 struct Line<'a> {
     progress: &'a mut Progress,
-    keep: Keep<'a>,
+    keep: &'a Keep<'a>,
 }
 
 const LINE_SHAPE: &str = r#"{"k":KEY,"r":REVISION,"v":TEXT or "b":BASE64} in that order, or {"end":COUNT}"#;
@@ -553,6 +560,19 @@ impl Store for DirStore {
         let records = self.reader(Keep::None)?.into_iter().flatten();
         Ok(Box::new(records.filter_map(move |record| match record {
             Ok(record) => record.key.starts_with(&below).then_some(Ok(record.key)),
+            Err(e) => Some(Err(e)),
+        })))
+    }
+
+    fn scan(&self, prefix: &Key) -> Result<Scan<'_>, StoreError> {
+        // One open file is one version of the store, whatever writers rename
+        // over it meanwhile: the scan is a snapshot.
+        let records = self.reader(Keep::Below(prefix.dir_prefix()))?.into_iter().flatten();
+        Ok(Box::new(records.filter_map(|record| match record {
+            Ok(Record { key, revision, value: Some(value) }) => {
+                Some(Ok(Entry { key, value, revision: Revision(revision) }))
+            }
+            Ok(_) => None,
             Err(e) => Some(Err(e)),
         })))
     }
