@@ -1,5 +1,6 @@
 //! 100,000 keys in the directory store stay usable: every command works and
-//! listings are complete and ordered. (Speed is measured by bench/, not here.)
+//! listings are complete and ordered, and one commit writes them all. (Speed
+//! is measured by bench/, not here.)
 
 mod util;
 
@@ -36,4 +37,28 @@ fn a_hundred_thousand_keys() {
     env.config(&["delete", "-r", "--yes", "/bench/03"]).assert().success();
     let out = env.config(&["list", "-r"]).assert().success().get_output().stdout.clone();
     assert_eq!(out.iter().filter(|b| **b == b'\n').count(), KEYS - 10_000);
+}
+
+#[test]
+fn a_hundred_thousand_keys_in_one_commit_are_one_rewrite() {
+    use ovs_config::store::{dir::DirStore, Key, Precondition, Store, Write};
+    let env = util::Env::new();
+    big_store(&env);
+    let store = DirStore::open(&env.store_dir(), std::time::Duration::from_secs(5));
+    // Every existing key rewritten under a guard, and as many new ones.
+    let mut writes: Vec<Write> = store
+        .scan(&Key::parse("/bench").unwrap())
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            Write::put(&Key::parse(&e.key).unwrap(), b"new", Precondition::Revision(e.revision))
+        })
+        .collect();
+    writes
+        .extend((0..KEYS).map(|i| Write::put(&Key::parse(&format!("/new/{i}")).unwrap(), b"v", Precondition::Absent)));
+    let done = store.commit(&writes).unwrap();
+    assert_eq!(done.revision.0, KEYS as u64 + 1, "one rewrite, one revision");
+    let scanned: Vec<_> = store.scan(&Key::root()).unwrap().collect::<Result<_, _>>().unwrap();
+    assert_eq!(scanned.len(), 2 * KEYS);
+    assert!(scanned.iter().all(|e| e.revision == done.revision));
 }

@@ -1,11 +1,16 @@
 //! What only the directory store does: its file format checks, its memory
-//! bound with big values, its temp files, its lock file and its debug logs.
+//! bound with big values, its temp files, its lock file, its debug logs and
+//! how a batch streams through the file.
 
 mod util;
 
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
+use std::time::Duration;
+
+use ovs_config::store::dir::DirStore;
+use ovs_config::store::{Key, Precondition, Store, StoreError, Write as StoreWrite};
 
 use predicates::prelude::*;
 use predicates::str::contains;
@@ -183,4 +188,77 @@ fn verbose_logs_name_the_store_file() {
     env.ovs().args(["-v", "config", "get", "/k"]).assert().success().stderr(contains(file.as_str()));
     // Without -v the store stays quiet.
     env.config(&["get", "/k"]).assert().success().stderr(predicate::str::is_empty());
+}
+
+fn store(env: &Env) -> DirStore {
+    DirStore::open(&env.store_dir(), Duration::from_secs(5))
+}
+
+fn key(text: &str) -> Key {
+    Key::parse(text).unwrap()
+}
+
+#[test]
+fn a_batch_deletes_subtrees_around_the_keys_that_sort_inside_them() {
+    // In the sorted file /a-x and /a.b lie between /a and /a/1.
+    let env = Env::new();
+    let s = store(&env);
+    for k in ["/a", "/a.b", "/a/1", "/a/2/3", "/b", "/c/1", "/ca"] {
+        s.put(&key(k), b"v", Precondition::Any).unwrap();
+    }
+    let guard = s.get(&key("/a.b")).unwrap().revision;
+    let done = s
+        .commit(&[
+            StoreWrite::delete_tree(&key("/c")),
+            StoreWrite::put(&key("/a-x"), b"new", Precondition::Absent),
+            StoreWrite::delete_tree(&key("/a")),
+            StoreWrite::check(&key("/a.b"), Precondition::Revision(guard)),
+            StoreWrite::put(&key("/b"), b"changed", Precondition::Any),
+        ])
+        .unwrap();
+    assert_eq!(done.deleted, 4);
+    let keys: Vec<String> = s.keys(&Key::root()).unwrap().collect::<Result<_, _>>().unwrap();
+    assert_eq!(keys, ["/a-x", "/a.b", "/b", "/ca"]);
+    assert_eq!(s.get(&key("/a.b")).unwrap().revision, guard);
+}
+
+#[test]
+fn a_refused_or_idle_batch_leaves_the_file_as_it_was() {
+    use std::os::unix::fs::MetadataExt;
+    let env = Env::new();
+    let s = store(&env);
+    for k in ["/a", "/b", "/z"] {
+        s.put(&key(k), b"v", Precondition::Any).unwrap();
+    }
+    let before = std::fs::read(data_file(&env)).unwrap();
+    let inode = std::fs::metadata(data_file(&env)).unwrap().ino();
+    let names = || {
+        let mut names: Vec<String> = std::fs::read_dir(env.store_dir())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        names.sort();
+        names
+    };
+    // The failing write is the last in key order: the new file was nearly whole.
+    let err = s
+        .commit(&[
+            StoreWrite::put(&key("/z"), b"x", Precondition::Absent),
+            StoreWrite::put(&key("/a"), b"x", Precondition::Any),
+            StoreWrite::delete(&key("/b"), Precondition::Any),
+        ])
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Conflict { ref key, .. } if key.as_str() == "/z"), "{err}");
+    assert_eq!(names(), ["ovs-config.jsonl", "ovs-config.lock"], "a temp file was left");
+    // Checks that hold and a delete-tree of nothing change nothing: no rewrite.
+    let revision = s.get(&key("/z")).unwrap().revision;
+    let done = s
+        .commit(&[
+            StoreWrite::check(&key("/z"), Precondition::Revision(revision)),
+            StoreWrite::delete_tree(&key("/nothing")),
+        ])
+        .unwrap();
+    assert_eq!((done.revision, done.deleted), (revision, 0));
+    assert_eq!(std::fs::read(data_file(&env)).unwrap(), before);
+    assert_eq!(std::fs::metadata(data_file(&env)).unwrap().ino(), inode, "the file was rewritten");
 }

@@ -14,18 +14,40 @@
 //! open file is always one complete version. Every read goes on to the end
 //! line, skipping the values it does not return without buffering them, so
 //! a damaged file is never read as fine and memory does not grow with the
-//! values in the file. Writers take an exclusive lock
-//! on `ovs-config.lock` (bounded by the timeout), stream the old file into a
-//! temp file in the same directory while applying the change, fsync it,
-//! rename it over the old one and fsync the directory: a crash leaves either
-//! the old or the new file, never a mix. Every write rewrites the file, which
-//! keeps memory constant but costs O(store size) per write; fine for
-//! configuration, not for a high write rate.
+//! values in the file. A commit takes an exclusive lock on
+//! `ovs-config.lock` (bounded by the timeout), streams the old file into a
+//! temp file in the same directory while applying its writes, fsyncs it,
+//! renames it over the old one and fsyncs the directory: a crash leaves
+//! either the old or the new file, never a mix. Every commit rewrites the
+//! file once, whatever its size, which keeps memory constant but costs
+//! O(store size) per commit; fine for configuration (one commit of many keys
+//! costs one rewrite), not for a high rate of small commits.
+//!
+//! A batch is sorted by key and merged with the old records as they stream
+//! past: each write's precondition is checked against its key's record, or
+//! against absence where the stream passes the key's place without it
+//! (first the precondition, then whether a delete finds its key: a guarded
+//! delete of a missing key is a conflict, an unguarded one not found); a
+//! put's record is written there at the one new store revision every put of
+//! the commit gets; a deleted record is left out, and so is every record
+//! below a delete-tree (found by its ancestors, since a subtree is not one
+//! run of the file: `/a-x` sorts between `/a` and `/a/1`). The first write
+//! that fails, in key order, ends the commit and the temp file is dropped:
+//! nothing changes. A commit that changes nothing (only checks, delete-trees
+//! of nothing) leaves the file alone. There are no batch limits beyond the
+//! value size: the caller holds the batch, the rewrite one old value at a
+//! time. A scan reads one open file, so it is a snapshot, and holds one
+//! value at a time; like every read it goes on to the end line, so damage
+//! anywhere in the file ends it with an error after the entries before it.
+//! What this cannot guarantee: durability on a file system that does not
+//! honour fsync and rename, or a writer's progress while another holds the
+//! lock past the timeout.
 //!
 //! A missing file is an empty store. A file that does not parse, is out of
 //! order, has a record above the header's revision, or lacks its end line or
 //! has the wrong count there is reported as corrupt, never read as empty.
 
+use std::collections::HashSet;
 use std::fmt;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufReader, BufWriter, Write};
@@ -38,7 +60,10 @@ use serde::de::{self, DeserializeSeed, Error as _, IgnoredAny, MapAccess, Visito
 use serde::{Deserialize, Serialize};
 use serde_json::de::IoRead;
 
-use super::{root_is_not_a_key, Capabilities, Entries, Key, Precondition, Revision, Store, StoreError, Versioned};
+use super::batch::{self, Op};
+use super::{
+    root_is_not_a_key, Capabilities, Committed, Entries, Entry, Key, Revision, Scan, Store, StoreError, Versioned,
+};
 
 const DATA_FILE: &str = "ovs-config.jsonl";
 const LOCK_FILE: &str = "ovs-config.lock";
@@ -80,26 +105,57 @@ struct Trailer {
     end: u64,
 }
 
-/// One change, applied while the old file streams into the new one.
-enum Mutation<'a> {
-    Put { key: &'a Key, value: &'a [u8], cond: Precondition },
-    Delete { key: &'a Key, cond: Precondition },
-    DeleteTree { prefix: &'a Key },
+/// A commit's writes in key order, as the old file streams past them.
+struct Batch<'a> {
+    /// Every write, sorted by key (keys are unique: `batch::check`).
+    sorted: Vec<&'a batch::Write>,
+    /// The delete-trees' keys, to find the records below them. A subtree is
+    /// not one run of the sorted file (`/foo-x` sorts between `/foo` and
+    /// `/foo/a`), so each record looks its ancestors up here.
+    trees: HashSet<&'a str>,
 }
 
-impl Mutation<'_> {
-    /// What the change comes to where its key (or subtree) is absent: whether
-    /// there is anything to write, or why it is refused.
-    fn when_absent(&self) -> Result<bool, StoreError> {
-        match self {
-            Mutation::Put { key, cond, .. } if !cond.holds(None) => {
-                Err(StoreError::precondition_failed(key, *cond, None))
-            }
-            Mutation::Put { .. } => Ok(true),
-            Mutation::Delete { key, .. } => Err(StoreError::NotFound { key: (*key).clone() }),
-            Mutation::DeleteTree { .. } => Ok(false),
-        }
+impl<'a> Batch<'a> {
+    fn new(writes: &'a [batch::Write]) -> Batch<'a> {
+        let mut sorted: Vec<&batch::Write> = writes.iter().collect();
+        sorted.sort_unstable_by(|a, b| a.key.cmp(&b.key));
+        let trees = writes.iter().filter(|w| w.op == Op::DeleteTree).map(|w| w.key.as_str()).collect();
+        Batch { sorted, trees }
     }
+
+    /// Whether `key` lies strictly below one of the batch's delete-trees.
+    fn below_a_tree(&self, key: &str) -> bool {
+        !self.trees.is_empty()
+            && key.match_indices('/').any(|(i, _)| self.trees.contains(if i == 0 { "/" } else { &key[..i] }))
+    }
+
+    /// Whether the batch would put anything in an empty store, or why it is
+    /// refused there.
+    fn puts_when_all_absent(&self) -> Result<bool, StoreError> {
+        self.sorted.iter().try_fold(false, |puts, w| Ok(matches!(outcome(w, None)?, Outcome::Put(_)) || puts))
+    }
+}
+
+/// What one write does to its key.
+enum Outcome<'v> {
+    Put(&'v [u8]),
+    Removed,
+    /// The key stays as it is (or missing).
+    Unchanged,
+}
+
+/// What `w` comes to where its key is at `current` (None: missing): its
+/// precondition first, then whether there is anything to delete.
+fn outcome(w: &batch::Write, current: Option<Revision>) -> Result<Outcome<'_>, StoreError> {
+    if !w.cond.holds(current) {
+        return Err(StoreError::precondition_failed(&w.key, w.cond, current));
+    }
+    Ok(match (&w.op, current) {
+        (Op::Put(value), _) => Outcome::Put(value),
+        (Op::Delete, None) => return Err(StoreError::NotFound { key: w.key.clone() }),
+        (Op::Delete | Op::DeleteTree, Some(_)) => Outcome::Removed,
+        (Op::Check, _) | (Op::DeleteTree, None) => Outcome::Unchanged,
+    })
 }
 
 impl DirStore {
@@ -192,14 +248,16 @@ impl DirStore {
         Ok(())
     }
 
-    /// Apply `change` under the write lock; returns the new store revision
-    /// and how many keys the change touched. Nothing is written when the
-    /// change touches nothing or its precondition fails.
-    fn rewrite(&self, change: Mutation<'_>) -> Result<(Revision, u64), StoreError> {
-        // Without a data file the whole store is absent: a change refused or
+    /// Apply a batch under the write lock in one rewrite of the file: each
+    /// precondition is checked as the old records stream past (or against
+    /// absence where its key is not found), and the new file replaces the
+    /// old one only if every one holds. Nothing is written when one fails or
+    /// when the batch changes nothing.
+    fn rewrite(&self, batch: &Batch<'_>) -> Result<Committed, StoreError> {
+        // Without a data file the whole store is absent: a batch refused or
         // with nothing to do there must not create the directory or the lock.
-        if matches!(self.dir.join(DATA_FILE).try_exists(), Ok(false)) && !change.when_absent()? {
-            return Ok((Revision(0), 0));
+        if matches!(self.dir.join(DATA_FILE).try_exists(), Ok(false)) && !batch.puts_when_all_absent()? {
+            return Ok(Committed { revision: Revision(0), deleted: 0 });
         }
         fs::DirBuilder::new()
             .recursive(true)
@@ -209,58 +267,55 @@ impl DirStore {
         let _lock = self.lock()?;
         self.remove_stale_temp_files()?;
         let old = self.reader(Keep::All)?;
-        let revision = old.as_ref().map_or(0, |r| r.progress.revision) + 1;
+        let current = old.as_ref().map_or(0, |r| r.progress.revision);
+        let revision = current + 1;
         let write_err = |e: io::Error| self.io_error("cannot write", &self.dir, e);
 
         let tmp = tempfile::Builder::new().prefix(TEMP_PREFIX).tempfile_in(&self.dir).map_err(write_err)?;
         let mut out = Output { out: BufWriter::new(tmp), count: 0 };
         out.line(&Header { format: FORMAT.into(), version: VERSION, revision }).map_err(write_err)?;
 
-        // A Put's precondition is checked where its key is (or would be) in
-        // the sorted stream, and the new record is emitted right there.
-        let mut put_pending = matches!(change, Mutation::Put { .. });
-        let mut place_put = |out: &mut Output, current: Option<Revision>| -> Result<(), StoreError> {
-            if let (true, Mutation::Put { key, value, cond }) = (std::mem::take(&mut put_pending), &change) {
-                if !cond.holds(current) {
-                    return Err(StoreError::precondition_failed(key, *cond, current));
+        let (mut puts, mut deleted) = (0u64, 0u64);
+        // One key of the new file, in key order: `old` is its record (None:
+        // missing) and `w` the batch's write to it, if any.
+        let mut step = |out: &mut Output, key: &str, w: Option<&batch::Write>, old: Option<(u64, &[u8])>| {
+            let outcome = match w {
+                Some(w) => outcome(w, old.map(|(r, _)| Revision(r)))?,
+                None if batch.below_a_tree(key) => Outcome::Removed,
+                None => Outcome::Unchanged,
+            };
+            match (outcome, old) {
+                (Outcome::Put(value), _) => {
+                    puts += 1;
+                    out.record(key, revision, value)
                 }
-                out.record(key.as_str(), revision, value).map_err(write_err)?;
+                (Outcome::Removed, _) => {
+                    deleted += 1;
+                    Ok(())
+                }
+                (Outcome::Unchanged, Some((r, value))) => out.record(key, r, value),
+                (Outcome::Unchanged, None) => Ok(()),
             }
-            Ok(())
+            .map_err(write_err)
         };
 
-        let mut touched = 0u64;
+        let mut writes = batch.sorted.iter().copied().peekable();
         for record in old.into_iter().flatten() {
-            let Record { key: k, revision: r, value } = record?;
-            let current = Some(Revision(r));
-            let keep = match &change {
-                Mutation::Put { key, .. } => {
-                    if k.as_str() >= key.as_str() {
-                        place_put(&mut out, current.filter(|_| k == key.as_str()))?;
-                    }
-                    k != key.as_str()
-                }
-                Mutation::Delete { key, cond } if k == key.as_str() => {
-                    if !cond.holds(current) {
-                        return Err(StoreError::precondition_failed(key, *cond, current));
-                    }
-                    false
-                }
-                Mutation::Delete { .. } => true,
-                Mutation::DeleteTree { prefix } => !prefix.contains(&k),
-            };
-            if keep {
-                out.record(&k, r, &value.expect("Keep::All keeps every value")).map_err(write_err)?;
-            } else {
-                touched += 1;
+            let Record { key, revision: r, value } = record?;
+            let value = value.expect("Keep::All keeps every value");
+            // Writes that sort before this record find their key missing.
+            while let Some(w) = writes.next_if(|w| w.key.as_str() < key.as_str()) {
+                step(&mut out, w.key.as_str(), Some(w), None)?;
             }
+            let w = writes.next_if(|w| w.key.as_str() == key);
+            step(&mut out, &key, w, Some((r, &value)))?;
         }
-        place_put(&mut out, None)?;
-        match &change {
-            Mutation::Put { .. } => touched += 1,
-            // Nothing matched: a delete is refused, a tree delete has nothing to do.
-            _ if touched == 0 && !change.when_absent()? => return Ok((Revision(revision - 1), 0)),
-            _ => {}
+        for w in writes {
+            step(&mut out, w.key.as_str(), Some(w), None)?;
+        }
+        if puts == 0 && deleted == 0 {
+            tracing::debug!(revision = current, "the batch changes nothing; the data file stays");
+            return Ok(Committed { revision: Revision(current), deleted });
         }
         let end = out.count;
         out.line(&Trailer { end }).map_err(write_err)?;
@@ -270,8 +325,8 @@ impl DirStore {
         let data = self.dir.join(DATA_FILE);
         tmp.persist(&data).map_err(|e| write_err(e.error))?;
         File::open(&self.dir).and_then(|d| d.sync_all()).map_err(write_err)?;
-        tracing::debug!(file = %data.display(), revision, "wrote the data file");
-        Ok((Revision(revision), touched))
+        tracing::debug!(file = %data.display(), revision, puts, deleted, "wrote the data file");
+        Ok(Committed { revision: Revision(revision), deleted })
     }
 }
 
@@ -299,18 +354,20 @@ impl Output {
 
 /// Which values a [`Reader`] keeps. Every other value is skipped as it
 /// streams past, unbuffered, so a read holds only the values it returns.
-#[derive(Clone, Copy)]
 enum Keep<'a> {
     None,
     Key(&'a str),
+    /// Keys that start with this (a prefix's `dir_prefix`).
+    Below(String),
     All,
 }
 
 impl Keep<'_> {
-    fn wants(self, key: &str) -> bool {
+    fn wants(&self, key: &str) -> bool {
         match self {
             Keep::None => false,
-            Keep::Key(wanted) => wanted == key,
+            Keep::Key(wanted) => *wanted == key,
+            Keep::Below(start) => key.starts_with(start.as_str()),
             Keep::All => true,
         }
     }
@@ -366,7 +423,7 @@ impl Iterator for Reader<'_> {
         if self.done {
             return None;
         }
-        let line = Line { progress: &mut self.progress, keep: self.keep }.deserialize(&mut self.de);
+        let line = Line { progress: &mut self.progress, keep: &self.keep }.deserialize(&mut self.de);
         let end = match line {
             Ok(Some(record)) => return Some(Ok(record)),
             Ok(None) => match self.de.end() {
@@ -394,7 +451,7 @@ enum Field {
 /// value is kept or skipped knowing its key.
 struct Line<'a> {
     progress: &'a mut Progress,
-    keep: Keep<'a>,
+    keep: &'a Keep<'a>,
 }
 
 const LINE_SHAPE: &str = r#"{"k":KEY,"r":REVISION,"v":TEXT or "b":BASE64} in that order, or {"end":COUNT}"#;
@@ -492,18 +549,9 @@ impl Store for DirStore {
         found.ok_or_else(|| StoreError::NotFound { key: key.clone() })
     }
 
-    fn put(&self, key: &Key, value: &[u8], cond: Precondition) -> Result<Revision, StoreError> {
-        root_is_not_a_key(key)?;
-        Ok(self.rewrite(Mutation::Put { key, value, cond })?.0)
-    }
-
-    fn delete(&self, key: &Key, cond: Precondition) -> Result<(), StoreError> {
-        root_is_not_a_key(key)?;
-        self.rewrite(Mutation::Delete { key, cond }).map(|_| ())
-    }
-
-    fn delete_tree(&self, prefix: &Key) -> Result<u64, StoreError> {
-        Ok(self.rewrite(Mutation::DeleteTree { prefix })?.1)
+    fn commit(&self, writes: &[batch::Write]) -> Result<Committed, StoreError> {
+        batch::check(&self.describe, &self.capabilities(), writes)?;
+        self.rewrite(&Batch::new(writes))
     }
 
     fn keys(&self, prefix: &Key) -> Result<Entries<'_>, StoreError> {
@@ -512,6 +560,19 @@ impl Store for DirStore {
         let records = self.reader(Keep::None)?.into_iter().flatten();
         Ok(Box::new(records.filter_map(move |record| match record {
             Ok(record) => record.key.starts_with(&below).then_some(Ok(record.key)),
+            Err(e) => Some(Err(e)),
+        })))
+    }
+
+    fn scan(&self, prefix: &Key) -> Result<Scan<'_>, StoreError> {
+        // One open file is one version of the store, whatever writers rename
+        // over it meanwhile: the scan is a snapshot.
+        let records = self.reader(Keep::Below(prefix.dir_prefix()))?.into_iter().flatten();
+        Ok(Box::new(records.filter_map(|record| match record {
+            Ok(Record { key, revision, value: Some(value) }) => {
+                Some(Ok(Entry { key, value, revision: Revision(revision) }))
+            }
+            Ok(_) => None,
             Err(e) => Some(Err(e)),
         })))
     }
