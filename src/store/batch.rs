@@ -96,12 +96,21 @@ pub fn check(store: &str, caps: &Capabilities, writes: &[Write]) -> Result<(), S
             return refuse(format!("{} is written twice in one batch", pair[0]));
         }
     }
-    for tree in writes.iter().filter(|w| w.op == Op::DeleteTree) {
-        if let Some(inner) = writes.iter().find(|w| w.key != tree.key && tree.key.contains(w.key.as_str())) {
-            return refuse(format!(
-                "{} is written in the same batch that deletes {} and everything below it",
-                inner.key, tree.key
-            ));
+    // A write inside a subtree the batch deletes: look up each write's
+    // ancestors among the delete-trees (not every pair: batches are large).
+    let trees: std::collections::HashSet<&str> =
+        writes.iter().filter(|w| w.op == Op::DeleteTree).map(|w| w.key.as_str()).collect();
+    if !trees.is_empty() {
+        for w in writes {
+            let path = w.key.as_str();
+            let inside =
+                path.match_indices('/').map(|(i, _)| if i == 0 { "/" } else { &path[..i] }).find(|a| trees.contains(a));
+            if let Some(tree) = inside.filter(|t| *t != path) {
+                return refuse(format!(
+                    "{} is written in the same batch that deletes {tree} and everything below it",
+                    w.key
+                ));
+            }
         }
     }
     if let Some(limit) = caps.max_batch_ops {

@@ -97,11 +97,11 @@ pub enum StoreError {
     /// before any I/O).
     #[error("{store}: {message}")]
     BadOption { store: String, message: String },
-    /// A value over the store's limit, refused before it is sent (or
-    /// recognised in the server's answer).
     /// A batch over the store's atomic limits, refused whole.
     #[error("{store}: a batch of {what} is over this store's limit of {limit} for one atomic commit; nothing was written (--chunked applies it in guarded chunks)")]
     BatchTooLarge { store: String, what: String, limit: String },
+    /// A value over the store's limit, refused before it is sent (or
+    /// recognised in the server's answer).
     #[error("{store}: {} is over this store's limit of {limit} bytes{}; nothing was written",
         size.map_or("the request".to_string(), |n| format!("a value of {n} bytes")),
         hint.map(|h| format!(" ({h})")).unwrap_or_default())]
