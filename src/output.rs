@@ -128,6 +128,11 @@ impl Printer {
         Ok(out.flush()?)
     }
 
+    /// Whether -q asked for results and errors only.
+    pub fn is_quiet(&self) -> bool {
+        self.quiet
+    }
+
     /// Whether plain output goes to a terminal (colour, escapes).
     pub fn to_terminal(&self) -> bool {
         self.to_terminal

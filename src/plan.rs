@@ -159,8 +159,14 @@ pub enum Chunking {
 }
 
 /// Commit `changes` as one atomic commit, or in chunks that each fit the
-/// store's limits, rolled back if one fails.
-pub fn apply(store: &dyn Store, changes: &[Change], chunking: Chunking) -> anyhow::Result<Applied> {
+/// store's limits, rolled back if one fails. `progress` hears of each chunk
+/// committed (done, of how many).
+pub fn apply(
+    store: &dyn Store,
+    changes: &[Change],
+    chunking: Chunking,
+    progress: &dyn Fn(usize, usize),
+) -> anyhow::Result<Applied> {
     let writes: Vec<Write> = changes.iter().map(Change::write).collect();
     let Chunking::AtMost(most) = chunking else {
         let Committed { revision, .. } = store.commit(&writes)?;
@@ -168,11 +174,13 @@ pub fn apply(store: &dyn Store, changes: &[Change], chunking: Chunking) -> anyho
     };
     let mut done: Vec<(&[Change], Revision)> = Vec::new();
     let mut revision = Revision(0);
-    for range in chunks(store, &writes, most) {
+    let ranges = chunks(store, &writes, most);
+    for range in &ranges {
         match store.commit(&writes[range.clone()]) {
             Ok(committed) => {
                 revision = committed.revision;
-                done.push((&changes[range], committed.revision));
+                done.push((&changes[range.clone()], committed.revision));
+                progress(done.len(), ranges.len());
             }
             Err(cause) => {
                 let applied = done.len();

@@ -58,7 +58,19 @@ fn commit(ctx: &Ctx, plan: &Plan, chunked: bool, output: Format) -> Result<()> {
         return report(ctx, output, plan, None);
     }
     let chunking = if chunked { plan::Chunking::AtMost(usize::MAX) } else { plan::Chunking::Off };
-    let applied = plan::apply(ctx.store, &plan.changes, chunking)?;
+    // Drawn only on a terminal (indicatif hides itself otherwise), and only
+    // for a chunked commit, the one that can take long.
+    let bar = indicatif::ProgressBar::hidden();
+    let progress = |done: usize, of: usize| {
+        if bar.is_hidden() && of > 1 && !ctx.out.is_quiet() {
+            bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+        }
+        bar.set_length(of as u64);
+        bar.set_position(done as u64);
+    };
+    let applied = plan::apply(ctx.store, &plan.changes, chunking, &progress);
+    bar.finish_and_clear();
+    let applied = applied?;
     let chunks = if applied.chunks > 1 { format!(" in {} atomic chunks", applied.chunks) } else { String::new() };
     ctx.out.note(format!("written{chunks} at revision {}: {}", applied.revision, documents::summary(plan)));
     report(ctx, output, plan, Some(applied.revision.0))

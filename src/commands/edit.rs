@@ -138,7 +138,7 @@ impl Subject for Tree {
         if plan.changes.is_empty() {
             return Ok(format!("{}: no change; nothing written", self.prefix));
         }
-        let applied = plan::apply(ctx.store, &plan.changes, plan::Chunking::Off)?;
+        let applied = plan::apply(ctx.store, &plan.changes, plan::Chunking::Off, &|_, _| {})?;
         Ok(format!("{} written at revision {}: {}", self.prefix, applied.revision, documents::summary(&plan)))
     }
 }

@@ -462,7 +462,7 @@ pub fn a_plan_never_loses_a_concurrent_write(s: &dyn Store) {
     let plan = Plan::compute(s.scan(&key("/p")).unwrap(), &doc, true).unwrap();
     assert_eq!(plan.changes.len(), 4, "{plan:?}");
     put(s, "/p/b", b"theirs");
-    let err = plan::apply(s, &plan.changes, Chunking::Off).unwrap_err();
+    let err = plan::apply(s, &plan.changes, Chunking::Off, &|_, _| {}).unwrap_err();
     assert!(
         matches!(err.downcast_ref::<StoreError>(), Some(StoreError::Conflict { key, .. }) if key.as_str() == "/p/b"),
         "{err:#}"
@@ -473,7 +473,7 @@ pub fn a_plan_never_loses_a_concurrent_write(s: &dyn Store) {
     );
     // Planned again, it goes through.
     let plan = Plan::compute(s.scan(&key("/p")).unwrap(), &doc, true).unwrap();
-    plan::apply(s, &plan.changes, Chunking::Off).unwrap();
+    plan::apply(s, &plan.changes, Chunking::Off, &|_, _| {}).unwrap();
     assert_eq!(
         all(s, "/p"),
         [("/p/a".into(), b"A".to_vec()), ("/p/b".into(), b"B".to_vec()), ("/p/d".into(), b"D".to_vec())]
@@ -491,7 +491,7 @@ pub fn a_chunked_apply_that_meets_a_conflict_is_rolled_back(s: &dyn Store) {
     let pairs: Vec<(&str, &str)> = new.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let plan = Plan::compute(s.scan(&key("/r")).unwrap(), &document("/r", &pairs), false).unwrap();
     put(s, "/r/k07", b"theirs");
-    let err = plan::apply(s, &plan.changes, Chunking::AtMost(3)).unwrap_err();
+    let err = plan::apply(s, &plan.changes, Chunking::AtMost(3), &|_, _| {}).unwrap_err();
     let rolled = err.downcast_ref::<RolledBack>().unwrap_or_else(|| panic!("{err:#}"));
     assert!(matches!(rolled.cause, StoreError::Conflict { .. }), "{err:#}");
     assert_eq!(rolled.applied, 2);
