@@ -14,6 +14,12 @@
 //! a batch whose recursive deletes need more than 128 operations) is
 //! reported as a batch too large, never as a transport error.
 //!
+//! A scan (see `listing.rs`) reads pages of keys and values, every page at
+//! the revision of the first, so it is one snapshot; pages are sized in
+//! bytes, so memory stays flat whatever the values weigh. A scan that runs
+//! longer than the server keeps old revisions (auto-compaction) fails rather
+//! than mix two points in time.
+//!
 //! etcd-client balances over the endpoints it is given but does not fail
 //! over, so this backend talks to one endpoint at a time, in the order of
 //! the URL, and moves to the next when one is unreachable or has no leader.
@@ -33,7 +39,7 @@ use etcd_client::{Certificate, Client, ConnectOptions, Error as EtcdError, Ident
 use tonic::Code;
 
 use super::{
-    root_is_not_a_key, Capabilities, ClusterUrl, Committed, Entries, Key, Options, Revision, Store, StoreError,
+    root_is_not_a_key, Capabilities, ClusterUrl, Committed, Entries, Key, Options, Revision, Scan, Store, StoreError,
     Versioned, Write,
 };
 
@@ -261,6 +267,10 @@ impl Store for EtcdStore {
 
     fn commit(&self, writes: &[Write]) -> Result<Committed, StoreError> {
         commit::commit(self, writes)
+    }
+
+    fn scan(&self, prefix: &Key) -> Result<Scan<'_>, StoreError> {
+        Ok(listing::scan(self, prefix))
     }
 
     fn keys(&self, prefix: &Key) -> Result<Entries<'_>, StoreError> {
