@@ -18,7 +18,8 @@
 //! the revision of the first, so it is one snapshot; pages are sized in
 //! bytes, so memory stays flat whatever the values weigh. A scan that runs
 //! longer than the server keeps old revisions (auto-compaction) fails rather
-//! than mix two points in time.
+//! than mix two points in time, and so does one that fails over, mid-scan,
+//! to a member that has not yet applied the scan's revision.
 //!
 //! etcd-client balances over the endpoints it is given but does not fail
 //! over, so this backend talks to one endpoint at a time, in the order of
