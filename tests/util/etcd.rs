@@ -56,15 +56,20 @@ pub fn shared() -> Option<&'static EtcdCluster> {
 impl EtcdCluster {
     /// Start an `n`-member cluster and wait until it answers.
     pub fn start(n: usize) -> Option<EtcdCluster> {
-        Self::start_with(n, false)
+        Self::start_with(n, false, &[])
     }
 
     /// One member serving only mutual TLS, with a test CA and certificates.
     pub fn start_tls() -> Option<EtcdCluster> {
-        Self::start_with(1, true)
+        Self::start_with(1, true, &[])
     }
 
-    fn start_with(n: usize, tls: bool) -> Option<EtcdCluster> {
+    /// One member started with `flags` besides the harness's own.
+    pub fn start_with_flags(flags: &[&str]) -> Option<EtcdCluster> {
+        Self::start_with(1, false, flags)
+    }
+
+    fn start_with(n: usize, tls: bool, flags: &[&str]) -> Option<EtcdCluster> {
         if !require("etcd") || (tls && !require("openssl")) {
             return None;
         }
@@ -104,6 +109,7 @@ impl EtcdCluster {
                     .args(["--initial-advertise-peer-urls", &format!("http://127.0.0.1:{peer}")])
                     .args(["--initial-cluster", &initial, "--initial-cluster-state", "new"])
                     .args(["--heartbeat-interval", "50", "--election-timeout", "500"])
+                    .args(flags)
                     .stdout(Stdio::null())
                     .stderr(log)
                     .spawn()

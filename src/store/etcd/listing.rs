@@ -1,5 +1,5 @@
-//! Listings in pages, all read at the revision of the first page, so a
-//! listing is one consistent snapshot and memory holds one page at a time.
+//! Listings and scans in pages, all read at the revision of the first page,
+//! so each is one consistent snapshot and memory holds one page at a time.
 //!
 //! etcd 3.4 walks every key in a range's `[start, end)` on each request,
 //! however small the limit (it counts them), so the cost of a request grows
@@ -12,18 +12,33 @@
 //!   double in reach ("galloping"), so finding the next child walks little
 //!   more than what lies between. While it meets only leaves it reads plain
 //!   pages that double in size.
+//! - `scan` carries values, which weigh anything up to the server's request
+//!   limit, so its pages are sized in bytes: each page asks for as many keys
+//!   as the last page's average entry suggests fit in `SCAN_PAGE_BYTES`, and
+//!   a page whose answer comes back much larger than that (big values after
+//!   small ones) is refused while its length is read, before it is held in
+//!   memory, and asked again with fewer keys.
 
 use std::collections::VecDeque;
 
-use etcd_client::GetOptions;
+use etcd_client::{Error as EtcdError, GetOptions, KeyValue};
+use tonic::Code;
 
 use super::EtcdStore;
-use crate::store::{Entries, Key, StoreError};
+use crate::store::{Entries, Entry, Key, Revision, Scan, StoreError};
 
 const KEYS_PAGE: i64 = 50_000;
 /// A full page of long keys exceeds tonic's 4 MiB default response limit.
 const MAX_RESPONSE: usize = 256 << 20;
 const CHILDREN_FIRST_PAGE: i64 = 16;
+/// What a scan's page aims to hold, counting `ENTRY_OVERHEAD` per entry.
+const SCAN_PAGE_BYTES: usize = 4 << 20;
+/// Roughly what an entry costs in memory beyond its key and value bytes.
+const ENTRY_OVERHEAD: usize = 64;
+const SCAN_FIRST_PAGE: i64 = 256;
+/// A scan's page answered with more than this is asked again with fewer
+/// keys (a single entry may take up to `MAX_RESPONSE`).
+const SCAN_MAX_RESPONSE: usize = 4 * SCAN_PAGE_BYTES;
 
 /// The first key after every key that starts with `prefix`.
 pub(super) fn prefix_end(prefix: &[u8]) -> Vec<u8> {
@@ -59,22 +74,38 @@ impl Pages<'_> {
 
     /// Up to `limit` keys in `[from, upper)`, and whether more follow there.
     fn fetch_below(&mut self, from: Vec<u8>, upper: Vec<u8>, limit: i64) -> Result<(Vec<Vec<u8>>, bool), StoreError> {
-        let mut options = GetOptions::new().with_range(upper).with_keys_only().with_limit(limit);
+        let options = GetOptions::new().with_range(upper).with_keys_only();
+        let (kvs, more) = self.range(&from, options, limit, MAX_RESPONSE)?.map_err(|e| self.store.backend_error(e))?;
+        Ok((kvs.into_iter().map(|kv| kv.into_key_value().0).collect(), more))
+    }
+
+    /// Up to `limit` entries from `from`, pinned at the listing's revision,
+    /// and whether more follow; the server's refusal comes back as it came.
+    fn range(
+        &mut self,
+        from: &[u8],
+        options: GetOptions,
+        limit: i64,
+        max_response: usize,
+    ) -> Result<Result<(Vec<KeyValue>, bool), EtcdError>, StoreError> {
+        let mut options = options.with_limit(limit);
         if self.revision > 0 {
             // The first page was linearizable and pinned the revision; the
             // rest read that revision, which needs no round of consensus.
             options = options.with_revision(self.revision).with_serializable();
         }
-        let mut resp = self.store.run(|c| {
-            let (from, options) = (from.clone(), options.clone());
-            async move { c.kv_client().max_decoding_message_size(MAX_RESPONSE).get(from, Some(options)).await }
+        let resp = self.store.attempt(|c| {
+            let (from, options) = (from.to_vec(), options.clone());
+            async move { c.kv_client().max_decoding_message_size(max_response).get(from, Some(options)).await }
         })?;
-        if self.revision == 0 {
-            self.revision = resp.header().map_or(0, |h| h.revision());
-        }
-        let more = resp.more();
-        tracing::debug!(from = %String::from_utf8_lossy(&from), limit, returned = resp.kvs().len(), more, "etcd range");
-        Ok((resp.take_kvs().into_iter().map(|kv| kv.into_key_value().0).collect(), more))
+        Ok(resp.map(|mut resp| {
+            if self.revision == 0 {
+                self.revision = resp.header().map_or(0, |h| h.revision());
+            }
+            let more = resp.more();
+            tracing::debug!(from = %String::from_utf8_lossy(from), limit, returned = resp.kvs().len(), more, "etcd range");
+            (resp.take_kvs(), more)
+        }))
     }
 
     /// The first keys at or after `from` (up to `limit`), looked for in
@@ -121,6 +152,45 @@ pub(super) fn keys<'s>(store: &'s EtcdStore, prefix: &Key) -> Entries<'s> {
             Err(e) => return Some(Err(e)),
         }
     }))
+}
+
+pub(super) fn scan<'s>(store: &'s EtcdStore, prefix: &Key) -> Scan<'s> {
+    let start = store.below(prefix);
+    let mut pages = Pages { store, end: prefix_end(&start), revision: 0 };
+    let mut cursor = Some(start);
+    let mut limit = SCAN_FIRST_PAGE;
+    let mut buffer: VecDeque<KeyValue> = VecDeque::new();
+    Box::new(std::iter::from_fn(move || loop {
+        if let Some(kv) = buffer.pop_front() {
+            let revision = Revision(kv.mod_revision().max(0) as u64);
+            let (key, value) = kv.into_key_value();
+            return Some(Ok(Entry { key: store.ovs_key(&key), value, revision }));
+        }
+        let from = cursor.take()?;
+        let options = GetOptions::new().with_range(pages.end.clone());
+        let cap = if limit == 1 { MAX_RESPONSE } else { SCAN_MAX_RESPONSE };
+        match pages.range(&from, options, limit, cap) {
+            Ok(Ok((kvs, more))) => {
+                if more {
+                    cursor = kvs.last().map(|kv| successor(kv.key()));
+                }
+                let bytes: usize = kvs.iter().map(|kv| kv.key().len() + kv.value().len() + ENTRY_OVERHEAD).sum();
+                limit = (SCAN_PAGE_BYTES * kvs.len() / bytes.max(1)).max(1) as i64;
+                buffer.extend(kvs);
+            }
+            Ok(Err(e)) if response_too_large(&e) && limit > 1 => {
+                limit = (limit / 8).max(1);
+                cursor = Some(from);
+            }
+            Ok(Err(e)) => return Some(Err(store.backend_error(e))),
+            Err(e) => return Some(Err(e)),
+        }
+    }))
+}
+
+/// The answer was longer than the client was told to take.
+fn response_too_large(e: &EtcdError) -> bool {
+    matches!(e, EtcdError::GRpcStatus(s) if s.code() == Code::OutOfRange && s.message().contains("decoded message length too large"))
 }
 
 pub(super) fn children<'s>(store: &'s EtcdStore, prefix: &Key) -> Entries<'s> {

@@ -2,33 +2,46 @@
 //! any), so `etcdctl get /ovs/framework/memcache` and
 //! `ovs config get /ovs/framework/memcache` read the same thing.
 //!
-//! Revisions are etcd's mod_revision. `--if-revision` compares mod_revision,
-//! `--if-absent` compares create_revision with 0, and both run as one
-//! transaction whose failure branch reads the key, so a conflict can say what
-//! the key is at now. A recursive delete is one transaction (the key itself
-//! and the range below it). Reads are linearizable.
+//! Revisions are etcd's mod_revision. Reads are linearizable.
+//!
+//! A commit is one etcd transaction (see `commit.rs`): a compare for every
+//! precondition, the puts and deletes in its success branch, and a failure
+//! branch that reads every compared key so the error names the first write
+//! whose condition failed. A recursive delete is two operations: the key
+//! itself and the range below `key/`. etcd's own limits, `--max-txn-ops`
+//! (128) and `--max-request-bytes` (1.5 MiB), are declared as the batch
+//! limits; a server that refuses a transaction anyway (set up with less, or
+//! a batch whose recursive deletes need more than 128 operations) is
+//! reported as a batch too large, never as a transport error.
+//!
+//! A scan (see `listing.rs`) reads pages of keys and values, every page at
+//! the revision of the first, so it is one snapshot; pages are sized in
+//! bytes, so memory stays flat whatever the values weigh. A scan that runs
+//! longer than the server keeps old revisions (auto-compaction) fails rather
+//! than mix two points in time, and so does one that fails over, mid-scan,
+//! to a member that has not yet applied the scan's revision.
 //!
 //! etcd-client balances over the endpoints it is given but does not fail
 //! over, so this backend talks to one endpoint at a time, in the order of
 //! the URL, and moves to the next when one is unreachable or has no leader.
-//! A write that reached a member that then died is retried on the next one;
-//! for a conditional write that can report a conflict with its own write.
+//! A commit that reached a member that then died is retried on the next
+//! one; if the first attempt had landed, a guarded commit reports a conflict
+//! with its own write (and a delete, that its key is not found) although it
+//! was applied, and a recursive delete counts only what the retry found.
 
+mod commit;
 mod listing;
 
 use std::future::Future;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use etcd_client::{
-    Certificate, Client, Compare, CompareOp, ConnectOptions, DeleteOptions, Error as EtcdError, Identity, TlsOptions,
-    Txn, TxnOp, TxnOpResponse, TxnResponse,
-};
+use etcd_client::{Certificate, Client, ConnectOptions, Error as EtcdError, Identity, TlsOptions};
 use tonic::Code;
 
 use super::{
-    root_is_not_a_key, Capabilities, ClusterUrl, Entries, Key, Options, Precondition, Revision, Store, StoreError,
-    Versioned,
+    root_is_not_a_key, Capabilities, ClusterUrl, Committed, Entries, Key, Options, Revision, Scan, Store, StoreError,
+    Versioned, Write,
 };
 
 /// etcd's default `--max-request-bytes`: a put carries key, value and a few
@@ -114,6 +127,17 @@ impl EtcdStore {
         F: Fn(Client) -> Fut,
         Fut: Future<Output = Result<T, EtcdError>>,
     {
+        self.attempt(op)?.map_err(|e| self.backend_error(e))
+    }
+
+    /// [`Self::run`], handing back the server's refusal as it came (the
+    /// outer error: no endpoint answered), for callers that tell refusals
+    /// apart themselves.
+    fn attempt<T, F, Fut>(&self, op: F) -> Result<Result<T, EtcdError>, StoreError>
+    where
+        F: Fn(Client) -> Fut,
+        Fut: Future<Output = Result<T, EtcdError>>,
+    {
         let deadline = Instant::now() + self.timeout;
         let n = self.urls.len();
         let start = self.current().as_ref().map_or(0, |(i, _)| *i);
@@ -128,11 +152,11 @@ impl EtcdStore {
                 })
                 .await;
                 match outcome {
-                    Ok(Ok(value)) => return Ok(value),
+                    Ok(Ok(value)) => return Ok(Ok(value)),
                     Ok(Err(e)) if unavailable(&e) => {
                         last_error = format!("{}: {}", self.urls[index], short_message(&e))
                     }
-                    Ok(Err(e)) => return Err(self.backend_error(e)),
+                    Ok(Err(e)) => return Ok(Err(e)),
                     Err(_) => last_error = format!("{}: no answer within {share:?}", self.urls[index]),
                 }
                 self.current().take();
@@ -162,25 +186,6 @@ impl EtcdStore {
         *self.current() = Some((index, client.clone()));
         Ok(client)
     }
-
-    /// A transaction on one key: `then` if `cond` holds, else read the key
-    /// so the conflict can say where it is now.
-    fn conditional(&self, key: &Key, cond: Precondition, then: TxnOp) -> Result<TxnResponse, StoreError> {
-        let k = self.etcd_key(key);
-        let compare = match cond {
-            Precondition::Any => None,
-            Precondition::Absent => Some(Compare::create_revision(k.clone(), CompareOp::Equal, 0)),
-            Precondition::Revision(Revision(rev)) => {
-                Some(Compare::mod_revision(k.clone(), CompareOp::Equal, i64::try_from(rev).unwrap_or(i64::MAX)))
-            }
-        };
-        let txn =
-            Txn::new().when(compare.into_iter().collect::<Vec<_>>()).and_then([then]).or_else([TxnOp::get(k, None)]);
-        self.run(|mut c| {
-            let txn = txn.clone();
-            async move { c.txn(txn).await }
-        })
-    }
 }
 
 /// Errors that mean "try another member": it is down, or cut off from the
@@ -191,6 +196,12 @@ fn unavailable(e: &EtcdError) -> bool {
         EtcdError::GRpcStatus(s) => matches!(s.code(), Code::Unavailable | Code::DeadlineExceeded | Code::Cancelled),
         _ => false,
     }
+}
+
+/// The server refused a transaction for holding more operations than its
+/// `--max-txn-ops`.
+fn too_many_ops(e: &EtcdError) -> bool {
+    matches!(e, EtcdError::GRpcStatus(s) if s.message().contains("too many operations in txn request"))
 }
 
 /// The server refused the request's size, or gRPC its message size.
@@ -227,18 +238,6 @@ fn tls_options(options: &Options) -> Result<TlsOptions, String> {
     Ok(tls)
 }
 
-fn header_revision(header: Option<&etcd_client::ResponseHeader>) -> Revision {
-    Revision(header.map_or(0, |h| h.revision()).max(0) as u64)
-}
-
-/// The revision the failure branch of [`EtcdStore::conditional`] read.
-fn current_revision(resp: &TxnResponse) -> Option<Revision> {
-    resp.op_responses().into_iter().find_map(|op| match op {
-        TxnOpResponse::Get(get) => get.kvs().first().map(|kv| Revision(kv.mod_revision() as u64)),
-        _ => None,
-    })
-}
-
 impl Store for EtcdStore {
     fn describe(&self) -> &str {
         &self.describe
@@ -267,46 +266,12 @@ impl Store for EtcdStore {
         Ok(Versioned { value: kv.into_key_value().1, revision })
     }
 
-    fn put(&self, key: &Key, value: &[u8], cond: Precondition) -> Result<Revision, StoreError> {
-        root_is_not_a_key(key)?;
-        let resp = self.conditional(key, cond, TxnOp::put(self.etcd_key(key), value, None))?;
-        if !resp.succeeded() {
-            return Err(StoreError::precondition_failed(key, cond, current_revision(&resp)));
-        }
-        Ok(header_revision(resp.header()))
+    fn commit(&self, writes: &[Write]) -> Result<Committed, StoreError> {
+        commit::commit(self, writes)
     }
 
-    fn delete(&self, key: &Key, cond: Precondition) -> Result<(), StoreError> {
-        root_is_not_a_key(key)?;
-        let resp = self.conditional(key, cond, TxnOp::delete(self.etcd_key(key), None))?;
-        let deleted = resp.op_responses().iter().any(|op| matches!(op, TxnOpResponse::Delete(d) if d.deleted() > 0));
-        match (resp.succeeded(), current_revision(&resp)) {
-            (true, _) if deleted => Ok(()),
-            (true, _) | (false, None) => Err(StoreError::NotFound { key: key.clone() }),
-            (false, current) => Err(StoreError::precondition_failed(key, cond, current)),
-        }
-    }
-
-    fn delete_tree(&self, prefix: &Key) -> Result<u64, StoreError> {
-        let below = self.below(prefix);
-        let mut ops =
-            vec![TxnOp::delete(below.clone(), Some(DeleteOptions::new().with_range(listing::prefix_end(&below))))];
-        if !prefix.is_root() {
-            ops.push(TxnOp::delete(self.etcd_key(prefix), None));
-        }
-        let txn = Txn::new().and_then(ops);
-        let resp = self.run(|mut c| {
-            let txn = txn.clone();
-            async move { c.txn(txn).await }
-        })?;
-        Ok(resp
-            .op_responses()
-            .iter()
-            .map(|op| match op {
-                TxnOpResponse::Delete(d) => d.deleted().max(0) as u64,
-                _ => 0,
-            })
-            .sum())
+    fn scan(&self, prefix: &Key) -> Result<Scan<'_>, StoreError> {
+        Ok(listing::scan(self, prefix))
     }
 
     fn keys(&self, prefix: &Key) -> Result<Entries<'_>, StoreError> {
