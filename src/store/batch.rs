@@ -68,7 +68,9 @@ pub struct Committed {
 /// The checks every backend makes before it sends a batch, so that nothing
 /// is written: the root holds no value, a delete-tree takes no condition, no
 /// key is written twice or inside a subtree the same batch deletes (etcd
-/// refuses those too), and the batch fits the store's declared limits.
+/// refuses those too), and the batch fits the store's declared limits. (The
+/// size of each value is the commands' to check, with the operator's
+/// `--max-value-size` in mind: `check_value_size`.)
 pub fn check(store: &str, caps: &Capabilities, writes: &[Write]) -> Result<(), StoreError> {
     let refuse = |message: String| Err(StoreError::BadOption { store: store.to_string(), message });
     let mut keys: Vec<&Key> = Vec::with_capacity(writes.len());
@@ -77,16 +79,6 @@ pub fn check(store: &str, caps: &Capabilities, writes: &[Write]) -> Result<(), S
             (Op::DeleteTree, Precondition::Any) => {}
             (Op::DeleteTree, _) => return refuse(format!("a recursive delete of {} takes no precondition", w.key)),
             (_, _) => super::root_is_not_a_key(&w.key)?,
-        }
-        if let Op::Put(value) = &w.op {
-            if value.len() as u64 > caps.max_value_bytes {
-                return Err(StoreError::TooLarge {
-                    store: store.to_string(),
-                    size: Some(value.len() as u64),
-                    limit: caps.max_value_bytes,
-                    hint: caps.max_value_hint,
-                });
-            }
         }
         keys.push(&w.key);
     }
@@ -122,7 +114,9 @@ pub fn check(store: &str, caps: &Capabilities, writes: &[Write]) -> Result<(), S
             });
         }
     }
-    if let Some(limit) = caps.max_batch_bytes {
+    // One write's size is its value's, checked against the value limit (which
+    // the operator may raise); the byte limit is for batches.
+    if let Some(limit) = caps.max_batch_bytes.filter(|_| writes.len() > 1) {
         let bytes: u64 = writes.iter().map(Write::size).sum();
         if bytes > limit {
             return Err(StoreError::BatchTooLarge {
@@ -158,8 +152,10 @@ mod tests {
         assert!(matches!(check("s", &caps(), &inside), Err(StoreError::BadOption { .. })));
         let many: Vec<Write> = (0..4).map(|i| Write::put(&key(&format!("/k{i}")), b"v", any)).collect();
         assert!(matches!(check("s", &caps(), &many), Err(StoreError::BatchTooLarge { .. })));
-        let big = [Write::put(&key("/big"), &[b'x'; 200], any)];
+        let big = [Write::put(&key("/b1"), &[b'x'; 60], any), Write::put(&key("/b2"), &[b'x'; 60], any)];
         assert!(matches!(check("s", &caps(), &big), Err(StoreError::BatchTooLarge { .. })));
+        // One write is held to the value limit, not the batch limit.
+        check("s", &caps(), &[Write::put(&key("/one"), &[b'x'; 200], any)]).unwrap();
         let root = [Write::put(&Key::root(), b"x", any)];
         assert!(matches!(check("s", &caps(), &root), Err(StoreError::InvalidKey(_))));
         let guarded_tree = [Write { cond: Precondition::Absent, ..Write::delete_tree(&key("/t")) }];
