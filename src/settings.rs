@@ -22,7 +22,7 @@ impl Settings {
         use std::io::IsTerminal;
         let store = match &global.store {
             Some(url) => StoreUrl::parse(url)?,
-            None => StoreUrl::Dir(default_data_dir()?),
+            None => StoreUrl::parse(&format!("dir://{}", default_data_dir()?.display()))?,
         };
         let tls = TlsFiles { ca: global.cacert.clone(), cert: global.cert.clone(), key: global.client_key.clone() };
         tls.check().map_err(UsageError)?;
@@ -44,11 +44,11 @@ impl Settings {
 /// The user from --user or the URL; the password from $OVS_CONFIG_PASSWORD
 /// or --password-file, so it never shows in `ps` or shell history.
 fn credentials(global: &Global, store: &StoreUrl) -> Result<Option<Credentials>, anyhow::Error> {
-    let url_user = match store {
-        StoreUrl::Etcd(url) | StoreUrl::ZooKeeper(url) => url.user().map(String::from),
-        // A local store has no login; an $OVS_CONFIG_USER meant for a cluster must not break it.
-        StoreUrl::Dir(_) => return Ok(None),
-    };
+    if !store.backend().logs_in {
+        // An $OVS_CONFIG_USER meant for a cluster must not break a local store.
+        return Ok(None);
+    }
+    let url_user = store.user().map(String::from);
     let Some(user) = global.user.clone().or(url_user) else {
         return Ok(None);
     };

@@ -36,9 +36,13 @@ fn bad_keys_and_urls_are_usage_errors() {
 }
 
 #[test]
-fn stores_lists_the_directory_store() {
+fn stores_lists_every_backend_with_its_capabilities() {
     let env = Env::new();
-    env.config(&["stores"]).assert().success().stdout(contains("dir:///"));
+    let out = env.config(&["stores"]).assert().success().get_output().stdout.clone();
+    let text = String::from_utf8(out).unwrap();
+    for expect in ["dir:///", "etcd[s]://", "zk://", "atomic batches of at most 128 operations", "scans read key by key"] {
+        assert!(text.contains(expect), "{expect:?} missing from:\n{text}");
+    }
 }
 
 #[test]

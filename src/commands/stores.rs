@@ -1,9 +1,35 @@
 use anyhow::Result;
 
 use crate::output::{Format, Printer};
-use crate::store::SUPPORTED;
+use crate::store::registry::BACKENDS;
+use crate::store::Capabilities;
 
 pub fn run(out: &Printer) -> Result<()> {
-    let lines = SUPPORTED.iter().map(|kind| Ok(format!("{:<6} {:<48} {}", kind.scheme, kind.form, kind.about)));
-    out.entries(Format::Plain, Box::new(lines))
+    let lines = BACKENDS.iter().flat_map(|b| {
+        [format!("{:<6} {:<50} {}", b.schemes[0], b.form, b.about), format!("       {}", capabilities(&b.capabilities))]
+    });
+    out.entries(Format::Plain, Box::new(lines.map(Ok)))
+}
+
+/// `values of at most N bytes; atomic batches of any size; snapshot scans; no history; no watch`.
+fn capabilities(caps: &Capabilities) -> String {
+    let batches = match (caps.atomic_batch, caps.max_batch_ops, caps.max_batch_bytes) {
+        (false, _, _) => "no atomic batches".to_string(),
+        (true, None, None) => "atomic batches of any size".to_string(),
+        (true, ops, bytes) => {
+            let limits: Vec<String> = [ops.map(|n| format!("{n} operations")), bytes.map(|b| format!("{} bytes", b))]
+                .into_iter()
+                .flatten()
+                .collect();
+            format!("atomic batches of at most {}", limits.join(" and "))
+        }
+    };
+    let yes_no = |on: bool, what: &str| if on { what.to_string() } else { format!("no {what}") };
+    format!(
+        "values of at most {} bytes; {batches}; {}; {}; {}",
+        caps.max_value_bytes,
+        if caps.snapshot_scan { "snapshot scans" } else { "scans read key by key" },
+        yes_no(caps.history, "history"),
+        yes_no(caps.watch, "watch"),
+    )
 }

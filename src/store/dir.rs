@@ -61,8 +61,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::de::IoRead;
 
 use super::batch::{self, Op};
+use super::registry::Backend;
 use super::{
-    root_is_not_a_key, Capabilities, Committed, Entries, Entry, Key, Revision, Scan, Store, StoreError, Versioned,
+    root_is_not_a_key, Capabilities, Committed, Entries, Entry, Key, Revision, Scan, Store, StoreError, UrlInfo,
+    Versioned,
 };
 
 const DATA_FILE: &str = "ovs-config.jsonl";
@@ -524,16 +526,32 @@ impl<'de> Visitor<'de> for Line<'_> {
     }
 }
 
+/// The directory store in the registry.
+pub const BACKEND: Backend = Backend {
+    schemes: &["dir"],
+    form: "dir:///absolute/path",
+    about: "embedded directory store (the default): one flat file, atomic rewrites, file lock",
+    capabilities: Capabilities {
+        max_value_hint: Some("ovs's own bound for the directory store; --max-value-size overrides it"),
+        ..Capabilities::unlimited(MAX_VALUE_BYTES)
+    },
+    logs_in: false,
+    check: |_, rest| {
+        if !rest.starts_with('/') {
+            return Err("a dir store needs an absolute path: dir:///path".into());
+        }
+        Ok(UrlInfo { user: None, display: format!("dir://{rest}") })
+    },
+    open: |url, options| Ok(Box::new(DirStore::open(Path::new(url.rest()), options.timeout))),
+};
+
 impl Store for DirStore {
     fn describe(&self) -> &str {
         &self.describe
     }
 
     fn capabilities(&self) -> Capabilities {
-        Capabilities {
-            max_value_hint: Some("ovs's own bound for the directory store; --max-value-size overrides it"),
-            ..Capabilities::unlimited(MAX_VALUE_BYTES)
-        }
+        BACKEND.capabilities
     }
 
     fn get(&self, key: &Key) -> Result<Versioned, StoreError> {

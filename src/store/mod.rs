@@ -7,6 +7,7 @@ mod children;
 pub mod dir;
 pub mod etcd;
 mod key;
+pub mod registry;
 mod runtime;
 mod tls;
 mod url;
@@ -15,7 +16,7 @@ pub mod zookeeper;
 pub use batch::{Committed, Op, Write};
 pub use key::{is_invisible, Key, KeyError};
 pub use tls::TlsFiles;
-pub use url::{masked, ClusterUrl, StoreKind, StoreUrl, UrlError, SUPPORTED};
+pub use url::{masked, parse_cluster, ClusterUrl, StoreUrl, UrlError, UrlInfo};
 
 use std::time::Duration;
 
@@ -249,11 +250,7 @@ impl std::fmt::Debug for Credentials {
 
 /// Open the store a URL names.
 pub fn open(url: &StoreUrl, options: &Options) -> Result<Box<dyn Store>, StoreError> {
-    match url {
-        StoreUrl::Dir(path) => Ok(Box::new(dir::DirStore::open(path, options.timeout))),
-        StoreUrl::Etcd(etcd) => Ok(Box::new(etcd::EtcdStore::open(etcd, options)?)),
-        StoreUrl::ZooKeeper(zk) => Ok(Box::new(zookeeper::ZkStore::open(zk, options)?)),
-    }
+    (url.backend().open)(url, options)
 }
 
 /// Refuse, before any I/O, a value over the store's limit (or over

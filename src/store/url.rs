@@ -1,24 +1,34 @@
-//! Store URLs: `dir:///path`, `etcd://h1:2379,h2:2379[/root]`, `etcds://...`,
-//! `zk://h1:2181,h2:2181[/chroot]`.
+//! Store URLs: `SCHEME://...`, where the scheme picks a backend from the
+//! registry and the backend checks the rest (`dir:///path`,
+//! `etcd://h1:2379,h2:2379[/root]`, `zk://h1:2181[/chroot]`, ...).
 //! Credentials never live here: a user name may, a password may not.
 
-use std::path::PathBuf;
-
+use super::registry::{self, Backend};
 use super::Key;
 
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum StoreUrl {
-    Dir(PathBuf),
-    Etcd(ClusterUrl),
-    ZooKeeper(ClusterUrl),
+/// A URL whose backend accepted it.
+#[derive(Clone, Debug)]
+pub struct StoreUrl {
+    backend: &'static Backend,
+    scheme: String,
+    rest: String,
+    info: UrlInfo,
 }
 
-/// `SCHEME://[user@]host:port[,host:port...][/root]`, for etcd and ZooKeeper.
+/// What a backend tells of a URL it accepts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UrlInfo {
+    /// The user the URL names (`user@`), for stores that log in.
+    pub user: Option<String>,
+    /// How messages name the store: no user name, never a secret.
+    pub display: String,
+}
+
+/// `SCHEME://[user@]host:port[,host:port...][/root]`, for cluster stores.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ClusterUrl {
     /// `host:port`, in the order given: the first live one is used.
     pub endpoints: Vec<String>,
-    pub tls: bool,
     pub user: Option<String>,
     /// Every key lives below this prefix (etcd) or chroot (ZooKeeper); `/` for none.
     pub root: Key,
@@ -31,35 +41,6 @@ pub struct UrlError {
     pub reason: String,
 }
 
-/// A store kind this build knows, for `ovs config stores`.
-pub struct StoreKind {
-    pub scheme: &'static str,
-    pub form: &'static str,
-    pub about: &'static str,
-}
-
-pub const SUPPORTED: &[StoreKind] = &[
-    StoreKind {
-        scheme: "dir",
-        form: "dir:///absolute/path",
-        about: "embedded directory store (the default): one flat file, atomic rewrites, file lock",
-    },
-    StoreKind {
-        scheme: "etcd",
-        form: "etcd://[user@]host:port[,host:port...][/root]",
-        about: "etcd v3: revisions are mod_revision, conditions and batches are transactions",
-    },
-    StoreKind { scheme: "etcds", form: "etcds://host:port[,...][/root]", about: "etcd v3 over TLS (see --cacert)" },
-    StoreKind {
-        scheme: "zk",
-        form: "zk://[user@]host:port[,host:port...][/chroot]",
-        about: "ZooKeeper: revisions are the znode's mzxid, writes are version-checked, batches are multi",
-    },
-];
-
-/// Kinds the design names that this build does not include yet.
-const PLANNED: &[&str] = &["consul", "sqlite"];
-
 impl StoreUrl {
     pub fn parse(text: &str) -> Result<StoreUrl, UrlError> {
         let err = |reason: String| UrlError { url: masked(text), reason };
@@ -70,20 +51,27 @@ impl StoreUrl {
         let (scheme, rest) = text
             .split_once("://")
             .ok_or_else(|| err("expected SCHEME://..., e.g. dir:///var/lib/ovs-config".into()))?;
-        match scheme {
-            "dir" => {
-                if !rest.starts_with('/') {
-                    return Err(err("a dir store needs an absolute path: dir:///path".into()));
-                }
-                Ok(StoreUrl::Dir(PathBuf::from(rest)))
-            }
-            "etcd" | "etcds" => parse_cluster(rest, scheme == "etcds", 2379).map(StoreUrl::Etcd).map_err(err),
-            "zk" => parse_cluster(rest, false, 2181).map(StoreUrl::ZooKeeper).map_err(err),
-            s if PLANNED.contains(&s) => {
-                Err(err(format!("store kind {s:?} is not supported by this build (see `ovs config stores`)")))
-            }
-            s => Err(err(format!("unknown store kind {s:?} (see `ovs config stores`)"))),
-        }
+        let backend = registry::for_scheme(scheme).map_err(err)?;
+        let info = (backend.check)(scheme, rest).map_err(err)?;
+        Ok(StoreUrl { backend, scheme: scheme.to_string(), rest: rest.to_string(), info })
+    }
+
+    pub fn backend(&self) -> &'static Backend {
+        self.backend
+    }
+
+    pub fn scheme(&self) -> &str {
+        &self.scheme
+    }
+
+    /// What follows `SCHEME://`, as given.
+    pub fn rest(&self) -> &str {
+        &self.rest
+    }
+
+    /// The user the URL names, if any.
+    pub fn user(&self) -> Option<&str> {
+        self.info.user.as_deref()
     }
 }
 
@@ -93,6 +81,10 @@ impl StoreUrl {
 /// by the RFC but not in what the user meant).
 pub fn masked(text: &str) -> String {
     let Some((scheme, rest)) = text.split_once("://") else { return text.to_string() };
+    if rest.starts_with('/') {
+        // No authority (dir:///path): an @ or : is part of the path.
+        return text.to_string();
+    }
     let Some((userinfo, after)) = rest.rsplit_once('@') else { return text.to_string() };
     match userinfo.split_once(':') {
         Some((user, _)) if !user.contains('/') => format!("{scheme}://{user}:***@{after}"),
@@ -101,7 +93,9 @@ pub fn masked(text: &str) -> String {
     }
 }
 
-fn parse_cluster(rest: &str, tls: bool, default_port: u16) -> Result<ClusterUrl, String> {
+/// `[user@]host[:port][,host[:port]...][/root]`, the part after `SCHEME://`
+/// of every cluster store's URL.
+pub fn parse_cluster(rest: &str, default_port: u16) -> Result<ClusterUrl, String> {
     let (authority, root) = match rest.find('/') {
         Some(i) => (&rest[..i], &rest[i..]),
         None => (rest, "/"),
@@ -116,7 +110,7 @@ fn parse_cluster(rest: &str, tls: bool, default_port: u16) -> Result<ClusterUrl,
     }
     let endpoints = hosts.split(',').map(|h| endpoint(h, default_port)).collect::<Result<Vec<_>, _>>()?;
     let root = Key::parse(root).map_err(|e| format!("bad root: {}", e.reason))?;
-    Ok(ClusterUrl { endpoints, tls, user, root })
+    Ok(ClusterUrl { endpoints, user, root })
 }
 
 /// `host[:port]` or `[v6]`/`[v6]:port`, as `host:port` for the client.
@@ -154,23 +148,20 @@ fn endpoint(text: &str, default_port: u16) -> Result<String, String> {
 impl std::fmt::Display for StoreUrl {
     /// The URL for messages: no user name, never a secret.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            StoreUrl::Dir(path) => write!(f, "dir://{}", path.display()),
-            StoreUrl::Etcd(url) => url.fmt_with(f, if url.tls { "etcds" } else { "etcd" }),
-            StoreUrl::ZooKeeper(url) => url.fmt_with(f, "zk"),
-        }
+        f.write_str(&self.info.display)
     }
 }
 
 impl ClusterUrl {
-    fn fmt_with(&self, f: &mut std::fmt::Formatter<'_>, scheme: &str) -> std::fmt::Result {
+    /// How messages name the store: `SCHEME://endpoints[/root]`, no user.
+    pub fn describe(&self, scheme: &str) -> String {
         let root = if self.root.is_root() { "" } else { self.root.as_str() };
-        write!(f, "{scheme}://{}{root}", self.endpoints.join(","))
+        format!("{scheme}://{}{root}", self.endpoints.join(","))
     }
 
-    /// The user named in the URL, if any.
-    pub fn user(&self) -> Option<&str> {
-        self.user.as_deref()
+    /// What a cluster store tells of its URL.
+    pub fn info(&self, scheme: &str) -> UrlInfo {
+        UrlInfo { user: self.user.clone(), display: self.describe(scheme) }
     }
 }
 
@@ -180,27 +171,21 @@ mod tests {
 
     #[test]
     fn parses_dir() {
-        assert_eq!(StoreUrl::parse("dir:///var/x").unwrap(), StoreUrl::Dir("/var/x".into()));
+        let url = StoreUrl::parse("dir:///var/x").unwrap();
+        assert_eq!((url.scheme(), url.rest(), url.to_string().as_str()), ("dir", "/var/x", "dir:///var/x"));
     }
 
     #[test]
-    fn parses_etcd() {
-        let StoreUrl::Etcd(url) = StoreUrl::parse("etcds://admin@h1:2379,h2,10.0.0.3:32379/ovs/root").unwrap() else {
-            panic!()
-        };
+    fn parses_clusters() {
+        let url = parse_cluster("admin@h1:2379,h2,10.0.0.3:32379/ovs/root", 2379).unwrap();
         assert_eq!(url.endpoints, ["h1:2379", "h2:2379", "10.0.0.3:32379"]);
-        assert!(url.tls);
         assert_eq!(url.user.as_deref(), Some("admin"));
         assert_eq!(url.root.as_str(), "/ovs/root");
-        let plain = StoreUrl::parse("etcd://127.0.0.1:2379").unwrap();
-        assert_eq!(plain.to_string(), "etcd://127.0.0.1:2379");
-    }
-
-    #[test]
-    fn parses_zookeeper() {
-        let StoreUrl::ZooKeeper(url) = StoreUrl::parse("zk://h1,h2:2182/flocker").unwrap() else { panic!() };
-        assert_eq!(url.endpoints, ["h1:2181", "h2:2182"]);
-        assert_eq!(url.root.as_str(), "/flocker");
+        let etcds = StoreUrl::parse("etcds://admin@h1:2379/ovs/root").unwrap();
+        assert_eq!((etcds.user(), etcds.to_string().as_str()), (Some("admin"), "etcds://h1:2379/ovs/root"));
+        let zk = parse_cluster("h1,h2:2182/flocker", 2181).unwrap();
+        assert_eq!(zk.endpoints, ["h1:2181", "h2:2182"]);
+        assert_eq!(StoreUrl::parse("zk://h1/flocker").unwrap().to_string(), "zk://h1:2181/flocker");
     }
 
     #[test]
@@ -237,7 +222,7 @@ mod tests {
 
     #[test]
     fn ipv6_in_brackets() {
-        let StoreUrl::Etcd(url) = StoreUrl::parse("etcd://[::1]:2379,[fe80::1]").unwrap() else { panic!() };
+        let url = parse_cluster("[::1]:2379,[fe80::1]", 2379).unwrap();
         assert_eq!(url.endpoints, ["[::1]:2379", "[fe80::1]:2379"]);
     }
 
@@ -256,5 +241,6 @@ mod tests {
         }
         assert_eq!(masked("etcd://root:pw@h:1/a"), "etcd://root:***@h:1/a");
         assert_eq!(masked("etcd://root@h:1"), "etcd://root@h:1");
+        assert_eq!(StoreUrl::parse("dir:///home/a:b@c/x").unwrap().rest(), "/home/a:b@c/x");
     }
 }

@@ -39,9 +39,10 @@ use std::time::{Duration, Instant};
 use etcd_client::{Certificate, Client, ConnectOptions, Error as EtcdError, Identity, TlsOptions};
 use tonic::Code;
 
+use super::registry::Backend;
 use super::{
-    root_is_not_a_key, Capabilities, ClusterUrl, Committed, Entries, Key, Options, Revision, Scan, Store, StoreError,
-    Versioned, Write,
+    parse_cluster, root_is_not_a_key, Capabilities, ClusterUrl, Committed, Entries, Key, Options, Revision, Scan,
+    Store, StoreError, Versioned, Write,
 };
 
 /// etcd's default `--max-request-bytes`: a put carries key, value and a few
@@ -63,11 +64,12 @@ pub struct EtcdStore {
 }
 
 impl EtcdStore {
-    pub fn open(url: &ClusterUrl, options: &Options) -> Result<EtcdStore, StoreError> {
-        let describe = super::StoreUrl::Etcd(url.clone()).to_string();
+    /// `etcds` asks for TLS, and so does any TLS file.
+    pub fn open(url: &ClusterUrl, etcds: bool, options: &Options) -> Result<EtcdStore, StoreError> {
+        let describe = url.describe(if etcds { "etcds" } else { "etcd" });
         let backend = |message: String| StoreError::Backend { store: describe.clone(), message };
         let rt = super::runtime::shared().map_err(backend)?;
-        let tls = url.tls || options.tls.any();
+        let tls = etcds || options.tls.any();
         let mut connect = ConnectOptions::new();
         if tls {
             connect = connect.with_tls(tls_options(options).map_err(backend)?);
@@ -238,20 +240,34 @@ fn tls_options(options: &Options) -> Result<TlsOptions, String> {
     Ok(tls)
 }
 
+/// etcd in the registry.
+pub const BACKEND: Backend = Backend {
+    schemes: &["etcd", "etcds"],
+    form: "etcd[s]://[user@]host:port[,host:port...][/root]",
+    about: "etcd v3 (etcds: over TLS): revisions are mod_revision, conditions and batches are transactions",
+    capabilities: Capabilities {
+        max_value_bytes: MAX_REQUEST_BYTES - 1024,
+        max_value_hint: Some(RAISE_HINT),
+        // etcd's defaults, --max-txn-ops and --max-request-bytes.
+        max_batch_ops: Some(128),
+        max_batch_bytes: Some(MAX_REQUEST_BYTES - 1024),
+        ..Capabilities::unlimited(0)
+    },
+    logs_in: true,
+    check: |scheme, rest| Ok(parse_cluster(rest, 2379)?.info(scheme)),
+    open: |url, options| {
+        let cluster = parse_cluster(url.rest(), 2379).expect("checked when the URL was parsed");
+        Ok(Box::new(EtcdStore::open(&cluster, url.scheme() == "etcds", options)?))
+    },
+};
+
 impl Store for EtcdStore {
     fn describe(&self) -> &str {
         &self.describe
     }
 
     fn capabilities(&self) -> Capabilities {
-        Capabilities {
-            max_value_bytes: MAX_REQUEST_BYTES - 1024,
-            max_value_hint: Some(RAISE_HINT),
-            // etcd's defaults, --max-txn-ops and --max-request-bytes.
-            max_batch_ops: Some(128),
-            max_batch_bytes: Some(MAX_REQUEST_BYTES - 1024),
-            ..Capabilities::unlimited(0)
-        }
+        BACKEND.capabilities
     }
 
     fn get(&self, key: &Key) -> Result<Versioned, StoreError> {

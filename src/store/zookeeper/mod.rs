@@ -102,7 +102,7 @@ fn inside_zookeeper(path: &str) -> bool {
 
 impl ZkStore {
     pub fn open(url: &ClusterUrl, options: &Options) -> Result<ZkStore, StoreError> {
-        let describe = super::StoreUrl::ZooKeeper(url.clone()).to_string();
+        let describe = url.describe("zk");
         if options.tls.any() {
             // Sending in the clear what was meant to be encrypted is worse than failing.
             return Err(StoreError::Unsupported { store: describe, what: "TLS (--cacert/--cert)".into() });
@@ -351,15 +351,7 @@ impl Store for ZkStore {
     }
 
     fn capabilities(&self) -> Capabilities {
-        Capabilities {
-            max_value_bytes: MAX_REQUEST_BYTES as u64,
-            max_value_hint: Some(RAISE_HINT),
-            // A multi is one request, under the same jute.maxbuffer.
-            max_batch_bytes: Some(MAX_REQUEST_BYTES as u64),
-            // ZooKeeper reads one znode at a time: no point-in-time view.
-            snapshot_scan: false,
-            ..Capabilities::unlimited(0)
-        }
+        BACKEND.capabilities
     }
 
     fn get(&self, key: &Key) -> Result<Versioned, StoreError> {
@@ -484,3 +476,25 @@ impl Store for ZkStore {
         listing::children(self, self.path(prefix)?)
     }
 }
+
+/// ZooKeeper in the registry.
+pub const BACKEND: super::registry::Backend = super::registry::Backend {
+    schemes: &["zk"],
+    form: "zk://[user@]host:port[,host:port...][/chroot]",
+    about: "ZooKeeper: revisions are the znode's mzxid, writes are version-checked, batches are multi",
+    capabilities: Capabilities {
+        max_value_bytes: MAX_REQUEST_BYTES as u64,
+        max_value_hint: Some(RAISE_HINT),
+        // A multi is one request, under the same jute.maxbuffer.
+        max_batch_bytes: Some(MAX_REQUEST_BYTES as u64),
+        // ZooKeeper reads one znode at a time: no point-in-time view.
+        snapshot_scan: false,
+        ..Capabilities::unlimited(0)
+    },
+    logs_in: true,
+    check: |scheme, rest| Ok(super::parse_cluster(rest, 2181)?.info(scheme)),
+    open: |url, options| {
+        let cluster = super::parse_cluster(url.rest(), 2181).expect("checked when the URL was parsed");
+        Ok(Box::new(ZkStore::open(&cluster, options)?))
+    },
+};

@@ -1,0 +1,46 @@
+//! The backends this build has. Each declares, in its own folder, the URL
+//! schemes it claims, how it checks a URL, whether it logs in, what it can
+//! do and how it opens: adding a backend is its folder and one line here.
+
+use super::url::UrlInfo;
+use super::{dir, etcd, zookeeper, Capabilities, Options, Store, StoreError, StoreUrl};
+
+/// One kind of store.
+pub struct Backend {
+    /// The schemes it claims; the first is its name.
+    pub schemes: &'static [&'static str],
+    /// Its URL's shape, for `ovs config stores` and `--help`.
+    pub form: &'static str,
+    pub about: &'static str,
+    /// What it can do; an open store answers the same.
+    pub capabilities: Capabilities,
+    /// Whether it logs in with a user and a password (else these are ignored).
+    pub logs_in: bool,
+    /// Check what follows `SCHEME://` before any I/O.
+    pub check: fn(scheme: &str, rest: &str) -> Result<UrlInfo, String>,
+    pub open: Opener,
+}
+
+/// How a backend opens a store its `check` accepted.
+pub type Opener = fn(url: &StoreUrl, options: &Options) -> Result<Box<dyn Store>, StoreError>;
+
+impl std::fmt::Debug for Backend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.schemes[0])
+    }
+}
+
+pub const BACKENDS: &[&Backend] = &[&dir::BACKEND, &etcd::BACKEND, &zookeeper::BACKEND];
+
+/// Kinds the design names that this build does not include yet.
+const PLANNED: &[&str] = &["consul", "consuls", "sqlite", "mysql", "postgres"];
+
+pub fn for_scheme(scheme: &str) -> Result<&'static Backend, String> {
+    if let Some(backend) = BACKENDS.iter().find(|b| b.schemes.contains(&scheme)) {
+        return Ok(backend);
+    }
+    if PLANNED.contains(&scheme) {
+        return Err(format!("store kind {scheme:?} is not supported by this build (see `ovs config stores`)"));
+    }
+    Err(format!("unknown store kind {scheme:?} (see `ovs config stores`)"))
+}
