@@ -110,10 +110,18 @@ impl<W: io::Write> Writer<W> {
         self.count += 1;
         match self.style {
             Style::Yaml => {
-                let one = std::collections::BTreeMap::from([(relative(&self.prefix, key), ValueView::of(value))]);
-                let text = serde_yaml::to_string(&one).map_err(io::Error::other)?;
-                for line in text.lines() {
-                    write!(self.out, "\n  {line}")?;
+                let rel = relative(&self.prefix, key);
+                match (plain_key(rel), std::str::from_utf8(value).ok().filter(|v| quotable(v))) {
+                    // The common case, written directly: a JSON string is a
+                    // YAML double-quoted scalar, and serde_json is fast.
+                    (true, Some(text)) => write!(self.out, "\n  {rel}: {}", json(text))?,
+                    _ => {
+                        let one = std::collections::BTreeMap::from([(rel, ValueView::of(value))]);
+                        let text = serde_yaml::to_string(&one).map_err(io::Error::other)?;
+                        for line in text.lines() {
+                            write!(self.out, "\n  {line}")?;
+                        }
+                    }
                 }
             }
             Style::Json => {
@@ -144,6 +152,19 @@ impl<W: io::Write> Writer<W> {
         self.out.flush()?;
         Ok(self.out)
     }
+}
+
+/// A key YAML reads back as the same string when written bare.
+fn plain_key(rel: &str) -> bool {
+    rel.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
+        && rel.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '/' | '-'))
+}
+
+/// A value that JSON's quoting writes as a valid YAML double-quoted scalar
+/// of one line: no line breaks (YAML 1.1 also breaks at U+0085, U+2028 and
+/// U+2029) and nothing YAML does not allow raw in a stream (controls, BOM).
+fn quotable(text: &str) -> bool {
+    !text.chars().any(|c| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{FEFF}'))
 }
 
 fn json(text: &str) -> String {
@@ -376,7 +397,13 @@ mod tests {
             (key("/p/number"), b"0123".to_vec()),
             (key("/p/odd: name"), b"true".to_vec()),
             (key("/p/trailing"), b"spaces  \n\n".to_vec()),
+            (key("/p/separators"), "a\u{2028}b\u{2029}c\u{85}d\u{7f}e\u{feff}\t\"q\" \\ 'x' #c: d".as_bytes().to_vec()),
+            (key("/p/true"), b"null".to_vec()),
+            (key("/p/-dash"), b"- item".to_vec()),
+            (key("/p/9"), b"~".to_vec()),
         ];
+        let mut entries = entries;
+        entries.sort();
         Document { prefix: key("/p"), entries }
     }
 
