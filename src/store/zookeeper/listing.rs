@@ -73,7 +73,7 @@ fn children_lists(store: &ZkStore, paths: &[String]) -> Result<Vec<Option<Vec<St
 /// Stats of `paths`, pipelined: every request is sent before the first
 /// answer is awaited. (`exists` checks no ACL: a znode that may not be read
 /// is refused by its children list, above, by name.)
-fn stats(store: &ZkStore, paths: &[String]) -> Result<Vec<Option<zk::Stat>>, StoreError> {
+pub(super) fn stats(store: &ZkStore, paths: &[String]) -> Result<Vec<Option<zk::Stat>>, StoreError> {
     let mut out = Vec::with_capacity(paths.len());
     for chunk in paths.chunks(BATCH) {
         let answers = store.run(|c| async move {
