@@ -25,6 +25,13 @@
 //! 1 MiB), counting the parents it creates or prunes and every znode of a
 //! recursive delete, which is one multi too (children before parents).
 //!
+//! A scan walks like `list -r` and reads the data of 100 keys at a time,
+//! pipelined (`listing.rs`). ZooKeeper has no point-in-time read across
+//! znodes: each value a scan gives is one its key had, with that value's
+//! revision, but keys are read at different moments, so a scan may see one
+//! key before a commit and another after it. Its memory holds one batch of
+//! values.
+//!
 //! One session serves every call of a store, and the shared runtime keeps
 //! up its pings between calls, so it outlives a long pause (an editor left
 //! open). A client is reused only while its session is connected; otherwise
@@ -67,7 +74,7 @@ use tokio::time::Instant;
 use zookeeper_client as zk;
 
 use super::{
-    root_is_not_a_key, Capabilities, ClusterUrl, Committed, Entries, Key, KeyError, Options, Revision, Store,
+    root_is_not_a_key, Capabilities, ClusterUrl, Committed, Entries, Key, KeyError, Options, Revision, Scan, Store,
     StoreError, Versioned, Write,
 };
 
@@ -325,6 +332,10 @@ impl Store for ZkStore {
 
     fn commit(&self, writes: &[Write]) -> Result<Committed, StoreError> {
         commit::commit(self, writes)
+    }
+
+    fn scan(&self, prefix: &Key) -> Result<Scan<'_>, StoreError> {
+        Ok(listing::scan(self, self.path(prefix)?))
     }
 
     fn keys(&self, prefix: &Key) -> Result<Entries<'_>, StoreError> {
