@@ -7,6 +7,7 @@ mod util;
 use std::time::{Duration, Instant};
 
 use assert_cmd::assert::OutputAssertExt;
+use predicates::prelude::PredicateBooleanExt;
 use predicates::str::contains;
 use util::zookeeper::ZkEnsemble;
 use util::Env;
@@ -306,7 +307,10 @@ fn a_subtree_too_large_for_one_multi_is_refused_whole() {
         .assert()
         .success()
         .stdout(predicates::function::function(|s: &str| s.lines().count() == count));
-    env.config(&["delete", "-r", "--yes", "/big"]).assert().code(1).stderr(contains("too many for one atomic multi"));
+    env.config(&["delete", "-r", "--yes", "/big"])
+        .assert()
+        .code(2)
+        .stderr(contains("4201 ZooKeeper operations").and(contains("jute.maxbuffer")));
     // Nothing was deleted.
     let listed = env.config(&["list", "-r", "/big"]).assert().success().get_output().stdout.clone();
     assert_eq!(listed.iter().filter(|b| **b == b'\n').count(), count);

@@ -10,16 +10,19 @@
 //! `keys` walks depth-first in byte order of the full key: a child `name`
 //! sorts as `name` and its subtree as `name/`, which is where `/a/x` falls
 //! among `/a-b` and `/a0`. Memory holds the directories still to expand on
-//! the current path, not the tree.
+//! the current path, not the tree. `scan` takes the same walk and reads the
+//! values of a batch of keys at a time.
 
 use futures::future::join_all;
 use zookeeper_client as zk;
 
-use super::{inside_zookeeper, is_key, ZkStore};
-use crate::store::{Entries, StoreError};
+use super::{inside_zookeeper, is_key, lost, revision, ZkStore};
+use crate::store::{Entries, Entry, Scan, StoreError};
 
 /// Requests in flight at once, and paths per multi-read.
 const BATCH: usize = 1_000;
+/// Values a scan reads at once (and holds in memory).
+const SCAN_BATCH: usize = 100;
 
 fn join(path: &str, name: &str) -> String {
     if path == "/" {
@@ -73,7 +76,7 @@ fn children_lists(store: &ZkStore, paths: &[String]) -> Result<Vec<Option<Vec<St
 /// Stats of `paths`, pipelined: every request is sent before the first
 /// answer is awaited. (`exists` checks no ACL: a znode that may not be read
 /// is refused by its children list, above, by name.)
-fn stats(store: &ZkStore, paths: &[String]) -> Result<Vec<Option<zk::Stat>>, StoreError> {
+pub(super) fn stats(store: &ZkStore, paths: &[String]) -> Result<Vec<Option<zk::Stat>>, StoreError> {
     let mut out = Vec::with_capacity(paths.len());
     for chunk in paths.chunks(BATCH) {
         let answers = store.run(|c| async move {
@@ -160,9 +163,14 @@ fn by_key_order(a: &Item, b: &Item) -> std::cmp::Ordering {
 }
 
 pub(super) fn keys(store: &ZkStore, top: String) -> Entries<'_> {
+    Box::new(key_paths(store, top).map(|path| path.map(|path| store.key_of(&path))))
+}
+
+/// The znode paths of the keys strictly below `top`, in key order.
+fn key_paths(store: &ZkStore, top: String) -> impl Iterator<Item = Result<String, StoreError>> + '_ {
     let mut stack: Vec<Item> = Vec::new();
     let mut start = Some(top);
-    Box::new(std::iter::from_fn(move || loop {
+    std::iter::from_fn(move || loop {
         if let Some(top) = start.take() {
             match children_lists(store, std::slice::from_ref(&top)) {
                 Ok(mut found) => {
@@ -174,7 +182,7 @@ pub(super) fn keys(store: &ZkStore, top: String) -> Entries<'_> {
             }
         }
         match stack.pop()? {
-            Item::Key(path) => return Some(Ok(store.key_of(&path))),
+            Item::Key(path) => return Some(Ok(path)),
             Item::Dir(path, names) => {
                 let paths = child_paths(&path, names);
                 let nodes = match classify(store, &paths) {
@@ -195,7 +203,63 @@ pub(super) fn keys(store: &ZkStore, top: String) -> Entries<'_> {
                 stack.extend(items.into_iter().rev());
             }
         }
+    })
+}
+
+/// The keys below `top` with their values, in key order: walked as `keys`
+/// walks, the data read `SCAN_BATCH` keys at a time (pipelined), so memory
+/// holds one batch of values. A key gone (or become an empty parent) by the
+/// time its data is read is left out.
+pub(super) fn scan(store: &ZkStore, top: String) -> Scan<'_> {
+    let mut paths = key_paths(store, top);
+    let mut ready = std::collections::VecDeque::new();
+    Box::new(std::iter::from_fn(move || loop {
+        if let Some(entry) = ready.pop_front() {
+            return Some(Ok(entry));
+        }
+        let batch = match paths.by_ref().take(SCAN_BATCH).collect::<Result<Vec<_>, _>>() {
+            Ok(batch) if batch.is_empty() => return None,
+            Ok(batch) => batch,
+            Err(e) => return Some(Err(e)),
+        };
+        match values(store, &batch) {
+            Ok(entries) => ready.extend(entries),
+            Err(e) => return Some(Err(e)),
+        }
     }))
+}
+
+/// The entries of the keys at `paths`, their data read pipelined.
+fn values(store: &ZkStore, paths: &[String]) -> Result<Vec<Entry>, StoreError> {
+    let answers = store.run(|c| async move {
+        let pending = paths.iter().map(|p| {
+            let (c, p) = (c.clone(), p.clone());
+            async move { c.get_data(&p).await }
+        });
+        let answers = join_all(pending).await;
+        // A lost connection is no answer: the whole batch is asked again.
+        if let Some(e) = answers.iter().find_map(|a| a.as_ref().err().filter(|e| lost(e))) {
+            return Err(e.clone());
+        }
+        Ok(answers)
+    })?;
+    let mut entries = Vec::with_capacity(paths.len());
+    for (path, answer) in paths.iter().zip(answers) {
+        match answer {
+            Ok((value, stat)) if is_key(&stat) => {
+                entries.push(Entry { key: store.key_of(path), value, revision: revision(&stat) })
+            }
+            Ok(_) | Err(zk::Error::NoNode) => {}
+            Err(zk::Error::NoAuth) => {
+                return Err(StoreError::Backend {
+                    store: store.describe.clone(),
+                    message: format!("access denied reading {}", store.key_of(path)),
+                })
+            }
+            Err(e) => return Err(store.error(e)),
+        }
+    }
+    Ok(entries)
 }
 
 /// Every znode at and below `top`, breadth first (parents before children),

@@ -14,10 +14,23 @@
 //!
 //! Revisions are the znode's `mzxid`, the transaction id of its last change,
 //! which no later znode at that path can share: a key deleted and created
-//! again never matches an old revision. A conditional write reads the stat,
-//! compares `mzxid`, and writes with ZooKeeper's version check on the
-//! `version` it read, so a change in between fails the write (BadVersion)
-//! and it is looked at again.
+//! again never matches an old revision.
+//!
+//! Every write is a commit, and a commit is one multi (`commit.rs`): the
+//! stats it needs are read first, each precondition is compared with the
+//! `mzxid` read, and the multi's operations carry the versions read, so a
+//! change in between fails the multi (BadVersion, NodeExists, NoNode,
+//! NotEmpty) and the commit is looked at again. It all fits one request or
+//! is refused before anything is sent (ZooKeeper's default jute.maxbuffer,
+//! 1 MiB), counting the parents it creates or prunes and every znode of a
+//! recursive delete, which is one multi too (children before parents).
+//!
+//! A scan walks like `list -r` and reads the data of 100 keys at a time,
+//! pipelined (`listing.rs`). ZooKeeper has no point-in-time read across
+//! znodes: each value a scan gives is one its key had, with that value's
+//! revision, but keys are read at different moments, so a scan may see one
+//! key before a commit and another after it. Its memory holds one batch of
+//! values.
 //!
 //! One session serves every call of a store, and the shared runtime keeps
 //! up its pings between calls, so it outlives a long pause (an editor left
@@ -31,12 +44,13 @@
 //! whichever server takes a session, after a pause that doubles from 50 ms
 //! to 1 s, until the timeout (which each request has in full) is spent; only
 //! then does it fail, naming the servers (exit 6). Sending again is safe for
-//! reads and for every write ovs makes: a version-checked write or a create
-//! cannot apply twice, and an unconditional write only writes the same bytes
-//! again. But a write whose first attempt landed just before the connection
-//! dropped meets its own change the second time: a conditional write then
-//! reports a conflict with itself, and a delete says the key is not found;
-//! read the key to see which.
+//! reads and for every write ovs makes: a multi is applied whole or not at
+//! all, its version-checked writes and creates cannot apply twice, and an
+//! unconditional write only writes the same bytes again. But a commit whose
+//! first attempt landed just before the connection dropped meets its own
+//! change the second time: read again, a conditional write then reports a
+//! conflict with itself, and a delete says the key is not found; read the
+//! key to see which.
 //!
 //! Not guaranteed: reads come from the server the session is on, which may
 //! trail the leader by a moment (ZooKeeper's own rule), and a new session
@@ -45,12 +59,11 @@
 //! ensemble's history: servers started again with empty data dirs count
 //! transaction ids from the start.
 //!
-//! Recursive delete is one multi (children before parents), refused with a
-//! clear error when the subtree does not fit in one request. `/zookeeper`,
-//! ZooKeeper's own tree (quotas, the ensemble's config), is never listed or
-//! written: a key whose znode path, chroot included, falls inside it is a
-//! usage error, and so is a chroot inside it.
+//! `/zookeeper`, ZooKeeper's own tree (quotas, the ensemble's config), is
+//! never listed or written: a key whose znode path, chroot included, falls
+//! inside it is a usage error, and so is a chroot inside it.
 
+mod commit;
 mod listing;
 
 use std::future::Future;
@@ -61,16 +74,14 @@ use tokio::time::Instant;
 use zookeeper_client as zk;
 
 use super::{
-    root_is_not_a_key, Capabilities, ClusterUrl, Entries, Key, KeyError, Options, Precondition, Revision, Store,
-    StoreError, Versioned,
+    root_is_not_a_key, Capabilities, ClusterUrl, Committed, Entries, Key, KeyError, Options, Revision, Scan, Store,
+    StoreError, Versioned, Write,
 };
 
 /// ZooKeeper's default jute.maxbuffer is 1 MiB per request (a larger one
 /// makes the server drop the connection); keep a margin for headers.
 const MAX_REQUEST_BYTES: usize = 1_000_000;
 const RAISE_HINT: &str = "ZooKeeper's default jute.maxbuffer of 1 MiB per request; servers started with a larger -Djute.maxbuffer take more: pass --max-value-size";
-/// How often a write looks again when the znode changed under it.
-const WRITE_ATTEMPTS: usize = 8;
 /// The pause before trying again after a lost connection, doubling up to
 /// the longest.
 const FIRST_PAUSE: Duration = Duration::from_millis(50);
@@ -265,60 +276,6 @@ impl ZkStore {
         let acls = if self.auth.is_some() { zk::Acls::creator_all() } else { zk::Acls::anyone_all() };
         zk::CreateMode::Persistent.with_acls(acls)
     }
-
-    fn stat(&self, path: &str) -> Result<Option<zk::Stat>, StoreError> {
-        self.run(|c| async move { c.check_stat(path).await })
-    }
-
-    /// A multi that deletes `ops` paths (with their expected versions) and
-    /// then every ancestor of `top` left empty and childless by it.
-    fn delete_and_prune(
-        &self,
-        ops: Vec<(String, Option<i32>)>,
-        top: &str,
-    ) -> Result<Result<(), zk::Error>, StoreError> {
-        let mut all = ops;
-        let mut path = top.to_string();
-        // Up to, not including, the ZooKeeper root: a chroot that ovs created
-        // as a parent goes too when it is left empty.
-        while let Some(i) = path.rfind('/').filter(|i| *i > 0) {
-            path.truncate(i);
-            match self.stat(&path)? {
-                Some(stat) if stat.data_length == 0 && stat.num_children == 1 => {
-                    all.push((path.clone(), Some(stat.version)))
-                }
-                _ => break,
-            }
-        }
-        let all = &all;
-        self.call(|c| async move {
-            let mut multi = c.new_multi_writer();
-            for (path, version) in all {
-                multi.add_delete(path, *version)?;
-            }
-            multi.commit().await.map(|_| ()).map_err(zk::Error::from)
-        })
-    }
-}
-
-/// Create `path`, and its missing parents (empty, so not keys) if need be.
-async fn create_with_parents(
-    c: &zk::Client,
-    path: &str,
-    value: &[u8],
-    options: &zk::CreateOptions<'_>,
-) -> Result<zk::Stat, zk::Error> {
-    let created = match c.create(path, value, options).await {
-        Err(zk::Error::NoNode) => {
-            let parent = &path[..path.rfind('/').unwrap_or(0)];
-            match c.mkdir(parent, options).await {
-                Ok(()) | Err(zk::Error::NodeExists) => c.create(path, value, options).await,
-                Err(e) => Err(e),
-            }
-        }
-        other => other,
-    };
-    created.map(|(stat, _)| stat)
 }
 
 /// The connection or the session is gone, the server is busy, or no server
@@ -338,11 +295,6 @@ fn lost(e: &zk::Error) -> bool {
             | E::Throttled
             | E::Custom(_)
     )
-}
-
-/// The znode changed between reading its stat and writing: look again.
-fn retryable(e: &zk::Error) -> bool {
-    matches!(e, zk::Error::BadVersion | zk::Error::NoNode | zk::Error::NodeExists | zk::Error::NotEmpty)
 }
 
 impl Store for ZkStore {
@@ -370,102 +322,12 @@ impl Store for ZkStore {
         }
     }
 
-    fn put(&self, key: &Key, value: &[u8], cond: Precondition) -> Result<Revision, StoreError> {
-        root_is_not_a_key(key)?;
-        let path = self.path(key)?;
-        for _ in 0..WRITE_ATTEMPTS {
-            // An unconditional write reads nothing first: it tries the update
-            // and creates the znode when there is none.
-            let expected = match cond {
-                Precondition::Any => None,
-                _ => {
-                    let stat = self.stat(&path)?;
-                    let current = stat.as_ref().filter(|s| is_key(s)).map(revision);
-                    if !cond.holds(current) {
-                        return Err(StoreError::precondition_failed(key, cond, current));
-                    }
-                    Some(stat.map(|s| s.version))
-                }
-            };
-            let (path, options) = (&path, &self.create_options());
-            let written = self.call(|c| async move {
-                match expected {
-                    None => match c.set_data(path, value, None).await {
-                        Err(zk::Error::NoNode) => create_with_parents(&c, path, value, options).await,
-                        other => other,
-                    },
-                    Some(Some(version)) => c.set_data(path, value, Some(version)).await,
-                    Some(None) => create_with_parents(&c, path, value, options).await,
-                }
-            })?;
-            match written {
-                Ok(stat) => return Ok(revision(&stat)),
-                Err(e) if retryable(&e) => continue, // changed under us: look again
-                Err(e) => return Err(self.error(e)),
-            }
-        }
-        Err(StoreError::Conflict { key: key.clone(), detail: "it kept changing while being written".into() })
+    fn commit(&self, writes: &[Write]) -> Result<Committed, StoreError> {
+        commit::commit(self, writes)
     }
 
-    fn delete(&self, key: &Key, cond: Precondition) -> Result<(), StoreError> {
-        root_is_not_a_key(key)?;
-        let path = self.path(key)?;
-        for _ in 0..WRITE_ATTEMPTS {
-            let stat = match self.stat(&path)? {
-                Some(stat) if is_key(&stat) => stat,
-                _ => return Err(StoreError::NotFound { key: key.clone() }),
-            };
-            if !cond.holds(Some(revision(&stat))) {
-                return Err(StoreError::precondition_failed(key, cond, Some(revision(&stat))));
-            }
-            let outcome = if stat.num_children > 0 {
-                // Keys below stay: the znode goes back to being a parent.
-                let path = &path;
-                self.call(|c| async move { c.set_data(path, &[], Some(stat.version)).await.map(|_| ()) })?
-            } else {
-                self.delete_and_prune(vec![(path.clone(), Some(stat.version))], &path)?
-            };
-            match outcome {
-                Ok(()) => return Ok(()),
-                Err(e) if retryable(&e) => continue,
-                Err(e) => return Err(self.error(e)),
-            }
-        }
-        Err(StoreError::Conflict { key: key.clone(), detail: "it kept changing while being deleted".into() })
-    }
-
-    fn delete_tree(&self, prefix: &Key) -> Result<u64, StoreError> {
-        let top = self.path(prefix)?;
-        for _ in 0..WRITE_ATTEMPTS {
-            let nodes = listing::subtree(self, &top)?;
-            let keys = nodes.iter().filter(|(_, is_key)| *is_key).count() as u64;
-            if nodes.is_empty() {
-                return Ok(0);
-            }
-            // Breadth first, reversed: every child is deleted before its parent.
-            let mut ops: Vec<(String, Option<i32>)> = nodes.into_iter().rev().map(|(path, _)| (path, None)).collect();
-            ops.retain(|(path, _)| path != "/"); // ZooKeeper's root stays
-            let bytes: usize = ops.iter().map(|(p, _)| p.len() + 16).sum();
-            if bytes > MAX_REQUEST_BYTES {
-                return Err(StoreError::Backend {
-                    store: self.describe.clone(),
-                    message: format!(
-                        "{prefix} holds {} znodes, too many for one atomic multi (~{bytes} bytes > {MAX_REQUEST_BYTES}); \
-                         nothing was deleted: delete smaller subtrees first",
-                        ops.len()
-                    ),
-                });
-            }
-            match self.delete_and_prune(ops, &top)? {
-                Ok(()) => return Ok(keys),
-                Err(e) if retryable(&e) => continue,
-                Err(e) => return Err(self.error(e)),
-            }
-        }
-        Err(StoreError::Conflict {
-            key: prefix.clone(),
-            detail: "the subtree kept changing while being deleted".into(),
-        })
+    fn scan(&self, prefix: &Key) -> Result<Scan<'_>, StoreError> {
+        Ok(listing::scan(self, self.path(prefix)?))
     }
 
     fn keys(&self, prefix: &Key) -> Result<Entries<'_>, StoreError> {
