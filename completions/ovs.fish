@@ -38,26 +38,30 @@ complete -c ovs -n "__fish_ovs_needs_command" -s h -l help -d 'Print help (see m
 complete -c ovs -n "__fish_ovs_needs_command" -s V -l version -d 'Print version'
 complete -c ovs -n "__fish_ovs_needs_command" -f -a "config" -d 'Read and write configuration keys'
 complete -c ovs -n "__fish_ovs_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c ovs -n "__fish_ovs_using_subcommand config; and not __fish_seen_subcommand_from list list-recursive get set edit delete validate stores help" -l store -d 'Store URL: dir:///path, etcd://host:port[,host:port...][/root] (etcds:// for TLS), zk://host:port[,host:port...][/chroot] [default: dir://$XDG_DATA_HOME/ovs-config]' -r
-complete -c ovs -n "__fish_ovs_using_subcommand config; and not __fish_seen_subcommand_from list list-recursive get set edit delete validate stores help" -l timeout -d 'Seconds to wait for the store (write lock, connection, request)' -r
-complete -c ovs -n "__fish_ovs_using_subcommand config; and not __fish_seen_subcommand_from list list-recursive get set edit delete validate stores help" -l user -d 'User for etcd authentication or ZooKeeper digest auth (or user@ in the URL); the password comes from $OVS_CONFIG_PASSWORD or --password-file, never from the command line' -r
-complete -c ovs -n "__fish_ovs_using_subcommand config; and not __fish_seen_subcommand_from list list-recursive get set edit delete validate stores help" -l password-file -d 'Read the password from the first line of PATH' -r -F
-complete -c ovs -n "__fish_ovs_using_subcommand config; and not __fish_seen_subcommand_from list list-recursive get set edit delete validate stores help" -l cacert -d 'CA certificate (PEM) to verify the store\'s TLS certificate; implies TLS' -r -F
-complete -c ovs -n "__fish_ovs_using_subcommand config; and not __fish_seen_subcommand_from list list-recursive get set edit delete validate stores help" -l cert -d 'Client certificate (PEM) for mutual TLS; needs --key' -r -F
-complete -c ovs -n "__fish_ovs_using_subcommand config; and not __fish_seen_subcommand_from list list-recursive get set edit delete validate stores help" -l key -d 'Client private key (PEM) for mutual TLS; needs --cert' -r -F
-complete -c ovs -n "__fish_ovs_using_subcommand config; and not __fish_seen_subcommand_from list list-recursive get set edit delete validate stores help" -l max-value-size -d 'Largest value to write, in bytes, for a server set up to take more (or less) than the store\'s default limit (see `ovs config stores`)' -r
-complete -c ovs -n "__fish_ovs_using_subcommand config; and not __fish_seen_subcommand_from list list-recursive get set edit delete validate stores help" -s v -l verbose -d 'Log more to stderr (-v: what ovs does, -vv: also its libraries)'
-complete -c ovs -n "__fish_ovs_using_subcommand config; and not __fish_seen_subcommand_from list list-recursive get set edit delete validate stores help" -s q -l quiet -d 'Print only results and errors, no progress notes'
-complete -c ovs -n "__fish_ovs_using_subcommand config; and not __fish_seen_subcommand_from list list-recursive get set edit delete validate stores help" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c ovs -n "__fish_ovs_using_subcommand config; and not __fish_seen_subcommand_from list list-recursive get set edit delete validate stores help" -f -a "list" -d 'List the children of PREFIX (a child with keys below it ends in /), or with -r every key below it'
-complete -c ovs -n "__fish_ovs_using_subcommand config; and not __fish_seen_subcommand_from list list-recursive get set edit delete validate stores help" -f -a "list-recursive" -d 'List every key below PREFIX, full path (same as list -r)'
-complete -c ovs -n "__fish_ovs_using_subcommand config; and not __fish_seen_subcommand_from list list-recursive get set edit delete validate stores help" -f -a "get" -d 'Print the value of KEY, byte for byte (escaped on a terminal)'
-complete -c ovs -n "__fish_ovs_using_subcommand config; and not __fish_seen_subcommand_from list list-recursive get set edit delete validate stores help" -f -a "set" -d 'Validate and write a value from an argument, a file or stdin'
-complete -c ovs -n "__fish_ovs_using_subcommand config; and not __fish_seen_subcommand_from list list-recursive get set edit delete validate stores help" -f -a "edit" -d 'Edit KEY in $VISUAL or $EDITOR; validate; write only if nobody changed it meanwhile'
-complete -c ovs -n "__fish_ovs_using_subcommand config; and not __fish_seen_subcommand_from list list-recursive get set edit delete validate stores help" -f -a "delete" -d 'Delete KEY, or with -r KEY and every key below it'
-complete -c ovs -n "__fish_ovs_using_subcommand config; and not __fish_seen_subcommand_from list list-recursive get set edit delete validate stores help" -f -a "validate" -d 'Run the validators on a value (or on the stored one) without writing'
-complete -c ovs -n "__fish_ovs_using_subcommand config; and not __fish_seen_subcommand_from list list-recursive get set edit delete validate stores help" -f -a "stores" -d 'List the store kinds this build supports, with their URL form'
-complete -c ovs -n "__fish_ovs_using_subcommand config; and not __fish_seen_subcommand_from list list-recursive get set edit delete validate stores help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and not __fish_seen_subcommand_from list list-recursive get set edit delete validate export import diff apply stores help" -l store -d 'Store URL: dir:///path, etcd://host:port[,host:port...][/root] (etcds:// for TLS), zk://host:port[,host:port...][/chroot] [default: dir://$XDG_DATA_HOME/ovs-config]' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and not __fish_seen_subcommand_from list list-recursive get set edit delete validate export import diff apply stores help" -l timeout -d 'Seconds to wait for the store (write lock, connection, request)' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and not __fish_seen_subcommand_from list list-recursive get set edit delete validate export import diff apply stores help" -l user -d 'User for etcd authentication or ZooKeeper digest auth (or user@ in the URL); the password comes from $OVS_CONFIG_PASSWORD or --password-file, never from the command line' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and not __fish_seen_subcommand_from list list-recursive get set edit delete validate export import diff apply stores help" -l password-file -d 'Read the password from the first line of PATH' -r -F
+complete -c ovs -n "__fish_ovs_using_subcommand config; and not __fish_seen_subcommand_from list list-recursive get set edit delete validate export import diff apply stores help" -l cacert -d 'CA certificate (PEM) to verify the store\'s TLS certificate; implies TLS' -r -F
+complete -c ovs -n "__fish_ovs_using_subcommand config; and not __fish_seen_subcommand_from list list-recursive get set edit delete validate export import diff apply stores help" -l cert -d 'Client certificate (PEM) for mutual TLS; needs --key' -r -F
+complete -c ovs -n "__fish_ovs_using_subcommand config; and not __fish_seen_subcommand_from list list-recursive get set edit delete validate export import diff apply stores help" -l key -d 'Client private key (PEM) for mutual TLS; needs --cert' -r -F
+complete -c ovs -n "__fish_ovs_using_subcommand config; and not __fish_seen_subcommand_from list list-recursive get set edit delete validate export import diff apply stores help" -l max-value-size -d 'Largest value to write, in bytes, for a server set up to take more (or less) than the store\'s default limit (see `ovs config stores`)' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and not __fish_seen_subcommand_from list list-recursive get set edit delete validate export import diff apply stores help" -s v -l verbose -d 'Log more to stderr (-v: what ovs does, -vv: also its libraries)'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and not __fish_seen_subcommand_from list list-recursive get set edit delete validate export import diff apply stores help" -s q -l quiet -d 'Print only results and errors, no progress notes'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and not __fish_seen_subcommand_from list list-recursive get set edit delete validate export import diff apply stores help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and not __fish_seen_subcommand_from list list-recursive get set edit delete validate export import diff apply stores help" -f -a "list" -d 'List the children of PREFIX (a child with keys below it ends in /), or with -r every key below it'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and not __fish_seen_subcommand_from list list-recursive get set edit delete validate export import diff apply stores help" -f -a "list-recursive" -d 'List every key below PREFIX, full path (same as list -r)'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and not __fish_seen_subcommand_from list list-recursive get set edit delete validate export import diff apply stores help" -f -a "get" -d 'Print the value of KEY, byte for byte (escaped on a terminal)'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and not __fish_seen_subcommand_from list list-recursive get set edit delete validate export import diff apply stores help" -f -a "set" -d 'Validate and write a value from an argument, a file or stdin'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and not __fish_seen_subcommand_from list list-recursive get set edit delete validate export import diff apply stores help" -f -a "edit" -d 'Edit KEY in $VISUAL or $EDITOR; validate; write only if nobody changed it meanwhile'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and not __fish_seen_subcommand_from list list-recursive get set edit delete validate export import diff apply stores help" -f -a "delete" -d 'Delete KEY, or with -r KEY and every key below it'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and not __fish_seen_subcommand_from list list-recursive get set edit delete validate export import diff apply stores help" -f -a "validate" -d 'Run the validators on a value (or on the stored one) without writing'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and not __fish_seen_subcommand_from list list-recursive get set edit delete validate export import diff apply stores help" -f -a "export" -d 'Write every key below PREFIX, with its value, as one document (streamed)'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and not __fish_seen_subcommand_from list list-recursive get set edit delete validate export import diff apply stores help" -f -a "import" -d 'Write every key of a document, creating or overwriting (never deleting), in one atomic commit'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and not __fish_seen_subcommand_from list list-recursive get set edit delete validate export import diff apply stores help" -f -a "diff" -d 'Show what applying a document would add, change and (with --prune) remove'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and not __fish_seen_subcommand_from list list-recursive get set edit delete validate export import diff apply stores help" -f -a "apply" -d 'Make the store hold a document: show the plan, ask, then commit it guarded and atomically'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and not __fish_seen_subcommand_from list list-recursive get set edit delete validate export import diff apply stores help" -f -a "stores" -d 'List the store kinds this build supports, with their URL form'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and not __fish_seen_subcommand_from list list-recursive get set edit delete validate export import diff apply stores help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from list" -s o -l output -r -f -a "plain\t''
 json\t''
 yaml\t''"
@@ -103,6 +107,9 @@ complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcomma
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from get" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from set" -s f -l file -d 'Read the value from PATH' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from set" -l if-revision -d 'Write only if KEY is still at revision REV (from get -o json)' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from set" -s o -l output -d 'plain: a note on stderr; json: {"key", "revision"} on stdout' -r -f -a "plain\t''
+json\t''
+yaml\t''"
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from set" -l store -d 'Store URL: dir:///path, etcd://host:port[,host:port...][/root] (etcds:// for TLS), zk://host:port[,host:port...][/chroot] [default: dir://$XDG_DATA_HOME/ovs-config]' -r
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from set" -l timeout -d 'Seconds to wait for the store (write lock, connection, request)' -r
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from set" -l user -d 'User for etcd authentication or ZooKeeper digest auth (or user@ in the URL); the password comes from $OVS_CONFIG_PASSWORD or --password-file, never from the command line' -r
@@ -124,10 +131,14 @@ complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcomma
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from edit" -l cert -d 'Client certificate (PEM) for mutual TLS; needs --key' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from edit" -l key -d 'Client private key (PEM) for mutual TLS; needs --cert' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from edit" -l max-value-size -d 'Largest value to write, in bytes, for a server set up to take more (or less) than the store\'s default limit (see `ovs config stores`)' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from edit" -s r -l recursive -d 'Edit KEY and every key below it as one document; on save, apply the difference as `apply --prune` would'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from edit" -s v -l verbose -d 'Log more to stderr (-v: what ovs does, -vv: also its libraries)'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from edit" -s q -l quiet -d 'Print only results and errors, no progress notes'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from edit" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from delete" -l if-revision -d 'Delete only if KEY is still at revision REV' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from delete" -s o -l output -d 'plain: a note on stderr; json: {"key", "deleted"} on stdout' -r -f -a "plain\t''
+json\t''
+yaml\t''"
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from delete" -l store -d 'Store URL: dir:///path, etcd://host:port[,host:port...][/root] (etcds:// for TLS), zk://host:port[,host:port...][/chroot] [default: dir://$XDG_DATA_HOME/ovs-config]' -r
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from delete" -l timeout -d 'Seconds to wait for the store (write lock, connection, request)' -r
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from delete" -l user -d 'User for etcd authentication or ZooKeeper digest auth (or user@ in the URL); the password comes from $OVS_CONFIG_PASSWORD or --password-file, never from the command line' -r
@@ -153,6 +164,79 @@ complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcomma
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from validate" -s v -l verbose -d 'Log more to stderr (-v: what ovs does, -vv: also its libraries)'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from validate" -s q -l quiet -d 'Print only results and errors, no progress notes'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from validate" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from export" -s o -l output -d 'yaml or json (ovs format); consul format is always JSON' -r -f -a "yaml\t''
+json\t''"
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from export" -l format -d 'ovs: ovs\'s own document; consul: `consul kv export`\'s JSON array' -r -f -a "ovs\t'ovs-config\'s own (YAML, or JSON with -o json)'
+consul\t'`consul kv export`\'s JSON array'"
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from export" -l store -d 'Store URL: dir:///path, etcd://host:port[,host:port...][/root] (etcds:// for TLS), zk://host:port[,host:port...][/chroot] [default: dir://$XDG_DATA_HOME/ovs-config]' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from export" -l timeout -d 'Seconds to wait for the store (write lock, connection, request)' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from export" -l user -d 'User for etcd authentication or ZooKeeper digest auth (or user@ in the URL); the password comes from $OVS_CONFIG_PASSWORD or --password-file, never from the command line' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from export" -l password-file -d 'Read the password from the first line of PATH' -r -F
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from export" -l cacert -d 'CA certificate (PEM) to verify the store\'s TLS certificate; implies TLS' -r -F
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from export" -l cert -d 'Client certificate (PEM) for mutual TLS; needs --key' -r -F
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from export" -l key -d 'Client private key (PEM) for mutual TLS; needs --cert' -r -F
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from export" -l max-value-size -d 'Largest value to write, in bytes, for a server set up to take more (or less) than the store\'s default limit (see `ovs config stores`)' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from export" -s v -l verbose -d 'Log more to stderr (-v: what ovs does, -vv: also its libraries)'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from export" -s q -l quiet -d 'Print only results and errors, no progress notes'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from export" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from import" -l format -d 'ovs: ovs\'s own document (YAML or JSON); consul: `consul kv export`\'s JSON array' -r -f -a "ovs\t'ovs-config\'s own (YAML, or JSON with -o json)'
+consul\t'`consul kv export`\'s JSON array'"
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from import" -l prefix -d 'Place the document\'s keys below PREFIX instead of its own prefix' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from import" -s o -l output -d 'plain: a note on stderr; json: what was written, on stdout' -r -f -a "plain\t''
+json\t''
+yaml\t''"
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from import" -l store -d 'Store URL: dir:///path, etcd://host:port[,host:port...][/root] (etcds:// for TLS), zk://host:port[,host:port...][/chroot] [default: dir://$XDG_DATA_HOME/ovs-config]' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from import" -l timeout -d 'Seconds to wait for the store (write lock, connection, request)' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from import" -l user -d 'User for etcd authentication or ZooKeeper digest auth (or user@ in the URL); the password comes from $OVS_CONFIG_PASSWORD or --password-file, never from the command line' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from import" -l password-file -d 'Read the password from the first line of PATH' -r -F
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from import" -l cacert -d 'CA certificate (PEM) to verify the store\'s TLS certificate; implies TLS' -r -F
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from import" -l cert -d 'Client certificate (PEM) for mutual TLS; needs --key' -r -F
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from import" -l key -d 'Client private key (PEM) for mutual TLS; needs --cert' -r -F
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from import" -l max-value-size -d 'Largest value to write, in bytes, for a server set up to take more (or less) than the store\'s default limit (see `ovs config stores`)' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from import" -l dry-run -d 'Validate and plan, report, write nothing'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from import" -l chunked -d 'Over the store\'s atomic limits, apply in guarded chunks, rolled back if one fails'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from import" -s v -l verbose -d 'Log more to stderr (-v: what ovs does, -vv: also its libraries)'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from import" -s q -l quiet -d 'Print only results and errors, no progress notes'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from import" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from diff" -l format -d 'ovs: ovs\'s own document (YAML or JSON); consul: `consul kv export`\'s JSON array' -r -f -a "ovs\t'ovs-config\'s own (YAML, or JSON with -o json)'
+consul\t'`consul kv export`\'s JSON array'"
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from diff" -l prefix -d 'Place the document\'s keys below PREFIX instead of its own prefix' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from diff" -s o -l output -r -f -a "plain\t''
+json\t''
+yaml\t''"
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from diff" -l store -d 'Store URL: dir:///path, etcd://host:port[,host:port...][/root] (etcds:// for TLS), zk://host:port[,host:port...][/chroot] [default: dir://$XDG_DATA_HOME/ovs-config]' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from diff" -l timeout -d 'Seconds to wait for the store (write lock, connection, request)' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from diff" -l user -d 'User for etcd authentication or ZooKeeper digest auth (or user@ in the URL); the password comes from $OVS_CONFIG_PASSWORD or --password-file, never from the command line' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from diff" -l password-file -d 'Read the password from the first line of PATH' -r -F
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from diff" -l cacert -d 'CA certificate (PEM) to verify the store\'s TLS certificate; implies TLS' -r -F
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from diff" -l cert -d 'Client certificate (PEM) for mutual TLS; needs --key' -r -F
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from diff" -l key -d 'Client private key (PEM) for mutual TLS; needs --cert' -r -F
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from diff" -l max-value-size -d 'Largest value to write, in bytes, for a server set up to take more (or less) than the store\'s default limit (see `ovs config stores`)' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from diff" -l prune -d 'Also show keys below the document\'s prefix that it does not hold, as removed'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from diff" -l exit-code -d 'Exit 7 when something would change (0 when nothing would)'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from diff" -s v -l verbose -d 'Log more to stderr (-v: what ovs does, -vv: also its libraries)'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from diff" -s q -l quiet -d 'Print only results and errors, no progress notes'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from diff" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from apply" -l format -d 'ovs: ovs\'s own document (YAML or JSON); consul: `consul kv export`\'s JSON array' -r -f -a "ovs\t'ovs-config\'s own (YAML, or JSON with -o json)'
+consul\t'`consul kv export`\'s JSON array'"
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from apply" -l prefix -d 'Place the document\'s keys below PREFIX instead of its own prefix' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from apply" -s o -l output -d 'plain: the plan and a note on stderr; json: the plan and outcome, on stdout' -r -f -a "plain\t''
+json\t''
+yaml\t''"
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from apply" -l store -d 'Store URL: dir:///path, etcd://host:port[,host:port...][/root] (etcds:// for TLS), zk://host:port[,host:port...][/chroot] [default: dir://$XDG_DATA_HOME/ovs-config]' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from apply" -l timeout -d 'Seconds to wait for the store (write lock, connection, request)' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from apply" -l user -d 'User for etcd authentication or ZooKeeper digest auth (or user@ in the URL); the password comes from $OVS_CONFIG_PASSWORD or --password-file, never from the command line' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from apply" -l password-file -d 'Read the password from the first line of PATH' -r -F
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from apply" -l cacert -d 'CA certificate (PEM) to verify the store\'s TLS certificate; implies TLS' -r -F
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from apply" -l cert -d 'Client certificate (PEM) for mutual TLS; needs --key' -r -F
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from apply" -l key -d 'Client private key (PEM) for mutual TLS; needs --cert' -r -F
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from apply" -l max-value-size -d 'Largest value to write, in bytes, for a server set up to take more (or less) than the store\'s default limit (see `ovs config stores`)' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from apply" -l prune -d 'Also remove keys below the document\'s prefix that it does not hold'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from apply" -s y -l yes -d 'Do not ask (required when stdin is not a terminal)'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from apply" -l chunked -d 'Over the store\'s atomic limits, apply in guarded chunks, rolled back if one fails'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from apply" -s v -l verbose -d 'Log more to stderr (-v: what ovs does, -vv: also its libraries)'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from apply" -s q -l quiet -d 'Print only results and errors, no progress notes'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from apply" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from stores" -l store -d 'Store URL: dir:///path, etcd://host:port[,host:port...][/root] (etcds:// for TLS), zk://host:port[,host:port...][/chroot] [default: dir://$XDG_DATA_HOME/ovs-config]' -r
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from stores" -l timeout -d 'Seconds to wait for the store (write lock, connection, request)' -r
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from stores" -l user -d 'User for etcd authentication or ZooKeeper digest auth (or user@ in the URL); the password comes from $OVS_CONFIG_PASSWORD or --password-file, never from the command line' -r
@@ -171,6 +255,10 @@ complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcomma
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "edit" -d 'Edit KEY in $VISUAL or $EDITOR; validate; write only if nobody changed it meanwhile'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "delete" -d 'Delete KEY, or with -r KEY and every key below it'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "validate" -d 'Run the validators on a value (or on the stored one) without writing'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "export" -d 'Write every key below PREFIX, with its value, as one document (streamed)'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "import" -d 'Write every key of a document, creating or overwriting (never deleting), in one atomic commit'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "diff" -d 'Show what applying a document would add, change and (with --prune) remove'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "apply" -d 'Make the store hold a document: show the plan, ask, then commit it guarded and atomically'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "stores" -d 'List the store kinds this build supports, with their URL form'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c ovs -n "__fish_ovs_using_subcommand help; and not __fish_seen_subcommand_from config help" -f -a "config" -d 'Read and write configuration keys'
@@ -182,4 +270,8 @@ complete -c ovs -n "__fish_ovs_using_subcommand help; and __fish_seen_subcommand
 complete -c ovs -n "__fish_ovs_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "edit" -d 'Edit KEY in $VISUAL or $EDITOR; validate; write only if nobody changed it meanwhile'
 complete -c ovs -n "__fish_ovs_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "delete" -d 'Delete KEY, or with -r KEY and every key below it'
 complete -c ovs -n "__fish_ovs_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "validate" -d 'Run the validators on a value (or on the stored one) without writing'
+complete -c ovs -n "__fish_ovs_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "export" -d 'Write every key below PREFIX, with its value, as one document (streamed)'
+complete -c ovs -n "__fish_ovs_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "import" -d 'Write every key of a document, creating or overwriting (never deleting), in one atomic commit'
+complete -c ovs -n "__fish_ovs_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "diff" -d 'Show what applying a document would add, change and (with --prune) remove'
+complete -c ovs -n "__fish_ovs_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "apply" -d 'Make the store hold a document: show the plan, ask, then commit it guarded and atomically'
 complete -c ovs -n "__fish_ovs_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "stores" -d 'List the store kinds this build supports, with their URL form'

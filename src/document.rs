@@ -312,7 +312,13 @@ impl Document {
         let err = |message: String| DocumentError { source_name: source_name.to_string(), message };
         let (prefix, entries): (Key, Vec<(String, Vec<u8>)>) = match format {
             Format::Ovs => {
-                let parsed: Parsed = serde_yaml::from_str(text).map_err(|e| err(e.to_string()))?;
+                // JSON is YAML too, but serde_yaml refuses characters in JSON
+                // strings that YAML does not allow raw (DEL, C1 controls).
+                let parsed: Parsed = if text.trim_start().starts_with('{') {
+                    serde_json::from_str(text).map_err(|e| err(e.to_string()))?
+                } else {
+                    serde_yaml::from_str(text).map_err(|e| err(e.to_string()))?
+                };
                 if parsed.version != VERSION {
                     return Err(err(format!(
                         "ovs-config: {} is not a version this ovs reads (it reads {VERSION})",

@@ -219,7 +219,7 @@ fn chunks(store: &dyn Store, writes: &[Write], most: usize) -> Vec<std::ops::Ran
     let mut out = Vec::new();
     let (mut start, mut bytes) = (0, 0u64);
     for (i, write) in writes.iter().enumerate() {
-        let size = write.size();
+        let size = write.cost(&caps);
         if i > start && (i - start >= max_ops || bytes + size > max_bytes) {
             out.push(start..i);
             (start, bytes) = (i, 0);

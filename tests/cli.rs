@@ -40,7 +40,9 @@ fn stores_lists_every_backend_with_its_capabilities() {
     let env = Env::new();
     let out = env.config(&["stores"]).assert().success().get_output().stdout.clone();
     let text = String::from_utf8(out).unwrap();
-    for expect in ["dir:///", "etcd[s]://", "zk://", "atomic batches of at most 128 operations", "scans read key by key"] {
+    for expect in
+        ["dir:///", "etcd[s]://", "zk://", "atomic batches of at most 128 operations", "scans read key by key"]
+    {
         assert!(text.contains(expect), "{expect:?} missing from:\n{text}");
     }
 }

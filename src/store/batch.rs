@@ -45,13 +45,15 @@ impl Write {
         Write { key: key.clone(), op: Op::Check, cond }
     }
 
-    /// Bytes this write puts on the wire, roughly: its key and value.
-    pub fn size(&self) -> u64 {
+    /// Bytes this write costs a batch on the wire, erring high: its value,
+    /// its key up to three times (a compare or check, the write, and the read
+    /// that explains a failure) and the store's framing per operation.
+    pub fn cost(&self, caps: &Capabilities) -> u64 {
         let value = match &self.op {
-            Op::Put(value) => value.len(),
+            Op::Put(value) => value.len() as u64,
             _ => 0,
         };
-        (self.key.as_str().len() + value) as u64
+        value + 3 * self.key.as_str().len() as u64 + caps.batch_op_bytes
     }
 }
 
@@ -117,7 +119,7 @@ pub fn check(store: &str, caps: &Capabilities, writes: &[Write]) -> Result<(), S
     // One write's size is its value's, checked against the value limit (which
     // the operator may raise); the byte limit is for batches.
     if let Some(limit) = caps.max_batch_bytes.filter(|_| writes.len() > 1) {
-        let bytes: u64 = writes.iter().map(Write::size).sum();
+        let bytes: u64 = writes.iter().map(|w| w.cost(caps)).sum();
         if bytes > limit {
             return Err(StoreError::BatchTooLarge {
                 store: store.to_string(),

@@ -138,8 +138,12 @@ pub struct Capabilities {
     pub atomic_batch: bool,
     /// The most writes one commit may hold (None: no limit).
     pub max_batch_ops: Option<usize>,
-    /// The most bytes (keys and values) one commit may carry (None: no limit).
+    /// The most bytes one commit may carry, as `Write::cost` counts them
+    /// (None: no limit).
     pub max_batch_bytes: Option<u64>,
+    /// What each write of a batch costs besides its key and value (framing,
+    /// parents created on the way), for `Write::cost`.
+    pub batch_op_bytes: u64,
     /// Whether `scan` reads one point in time (else: each value is one its
     /// key had, but keys may be read at different moments).
     pub snapshot_scan: bool,
@@ -158,6 +162,7 @@ impl Capabilities {
             atomic_batch: true,
             max_batch_ops: None,
             max_batch_bytes: None,
+            batch_op_bytes: 0,
             snapshot_scan: true,
             history: false,
             watch: false,

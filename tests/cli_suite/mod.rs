@@ -538,7 +538,7 @@ pub fn edit_r_applies_the_difference(env: &Env) {
     // Change a, drop b, add d.
     let editor = env.editor(
         "tree.sh",
-        r#"sed -i -e "s/^  a: '1'/  a: changed/" -e '/^  b: /d' "$1"; printf '  d: added\n' >> "$1""#,
+        r#"sed -i -e 's/^  a: "1"/  a: changed/' -e '/^  b: /d' "$1"; printf '  d: added\n' >> "$1""#,
     );
     env.config(&["edit", "-r", "/t"]).env("EDITOR", editor).assert().success();
     env.config(&["list", "-r", "/"]).assert().success().stdout("/t/a\n/t/d\n/t/sub/c\n/tx\n");

@@ -120,7 +120,8 @@ fn refused(store: &EtcdStore, e: EtcdError, writes: &[Write], ops: usize) -> Sto
         );
     }
     if too_large(&e) && writes.len() > 1 {
-        let bytes: u64 = writes.iter().map(Write::size).sum();
+        let caps = store.capabilities();
+        let bytes: u64 = writes.iter().map(|w| w.cost(&caps)).sum();
         return too_large_batch(
             format!("{bytes} bytes"),
             format!("--max-request-bytes ({MAX_REQUEST_BYTES} bytes by default)"),

@@ -251,6 +251,8 @@ pub const BACKEND: Backend = Backend {
         // etcd's defaults, --max-txn-ops and --max-request-bytes.
         max_batch_ops: Some(128),
         max_batch_bytes: Some(MAX_REQUEST_BYTES - 1024),
+        // Protobuf framing of a compare, a request and a failure read.
+        batch_op_bytes: 32,
         ..Capabilities::unlimited(0)
     },
     logs_in: true,

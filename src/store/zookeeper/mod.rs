@@ -349,6 +349,9 @@ pub const BACKEND: super::registry::Backend = super::registry::Backend {
         max_value_hint: Some(RAISE_HINT),
         // A multi is one request, under the same jute.maxbuffer.
         max_batch_bytes: Some(MAX_REQUEST_BYTES as u64),
+        // About 48 bytes an operation, and room for a chroot and a parent
+        // created on the way (commit.rs counts exactly before sending).
+        batch_op_bytes: 200,
         // ZooKeeper reads one znode at a time: no point-in-time view.
         snapshot_scan: false,
         ..Capabilities::unlimited(0)
