@@ -24,16 +24,22 @@ impl Key {
         if text.is_empty() {
             return Err(err("a key cannot be empty"));
         }
-        if text.chars().any(char::is_control) {
-            return Err(err("control characters are not allowed"));
-        }
-        if text.chars().any(is_invisible) {
-            // Two keys that print alike must not be two keys.
-            return Err(err("bidirectional controls and zero-width characters are not allowed"));
-        }
-        if text.chars().any(|c| ('\u{E000}'..='\u{F8FF}').contains(&c) || c >= '\u{FFF0}') {
-            // ZooKeeper refuses these in znode paths; a key must work on every store.
-            return Err(err("private-use, special and non-BMP characters (e.g. emoji) are not allowed"));
+        // One pass over the characters: every key of a large document or
+        // listing goes through here.
+        if !text.is_ascii() || text.bytes().any(|b| b.is_ascii_control()) {
+            for c in text.chars() {
+                if c.is_control() {
+                    return Err(err("control characters are not allowed"));
+                }
+                if is_invisible(c) {
+                    // Two keys that print alike must not be two keys.
+                    return Err(err("bidirectional controls and zero-width characters are not allowed"));
+                }
+                if ('\u{E000}'..='\u{F8FF}').contains(&c) || c >= '\u{FFF0}' {
+                    // ZooKeeper refuses these in znode paths; a key must work on every store.
+                    return Err(err("private-use, special and non-BMP characters (e.g. emoji) are not allowed"));
+                }
+            }
         }
         if text == "/" {
             return Ok(Key::root());
@@ -46,6 +52,9 @@ impl Key {
                 "." | ".." => return Err(err("\".\" and \"..\" segments are not allowed")),
                 _ => {}
             }
+        }
+        if body.len() + 1 == text.len() && text.starts_with('/') {
+            return Ok(Key(text.to_string()));
         }
         Ok(Key(format!("/{body}")))
     }
