@@ -15,21 +15,10 @@ KEYS=${KEYS:-100000}
 RUNS=${RUNS:-5}
 
 . bench/lib.sh
-need etcd etcd-server; need etcdctl etcd-client
 build_ovs
 WORK=$(mktemp -d)
-CP=$(port); PP=$(port)
-etcd --name bench --data-dir "$WORK/data" --max-txn-ops 10000 \
-  --listen-client-urls "http://127.0.0.1:$CP" --advertise-client-urls "http://127.0.0.1:$CP" \
-  --listen-peer-urls "http://127.0.0.1:$PP" --initial-advertise-peer-urls "http://127.0.0.1:$PP" \
-  --initial-cluster "bench=http://127.0.0.1:$PP" >"$WORK/etcd.log" 2>&1 &
-ETCD_PID=$!
-trap 'kill $ETCD_PID 2>/dev/null; wait $ETCD_PID 2>/dev/null; rm -rf "$WORK"' EXIT
-
-export ETCDCTL_API=3
-EP="127.0.0.1:$CP"
+start_etcd --max-txn-ops 10000
 export OVS_CONFIG_STORE="etcd://$EP"
-for _ in $(seq 100); do etcdctl --endpoints "$EP" endpoint health >/dev/null 2>&1 && break; sleep 0.1; done
 
 echo "loading $KEYS keys (10 children x $((KEYS / 10)))..."
 per_child=$((KEYS / 10))

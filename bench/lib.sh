@@ -28,3 +28,20 @@ build_ovs() {
   cargo build --release -q
   OVS=$PWD/target/release/ovs
 }
+
+# A one-member etcd on free loopback ports with its data in $WORK, stopped
+# and removed when the script exits; extra flags go to etcd. Sets EP
+# (host:port) and exports ETCDCTL_API=3.
+start_etcd() {
+  need etcd etcd-server; need etcdctl etcd-client
+  local cp pp; cp=$(port); pp=$(port)
+  etcd --name bench --data-dir "$WORK/data" "$@" \
+    --listen-client-urls "http://127.0.0.1:$cp" --advertise-client-urls "http://127.0.0.1:$cp" \
+    --listen-peer-urls "http://127.0.0.1:$pp" --initial-advertise-peer-urls "http://127.0.0.1:$pp" \
+    --initial-cluster "bench=http://127.0.0.1:$pp" >"$WORK/etcd.log" 2>&1 &
+  ETCD_PID=$!
+  trap 'kill $ETCD_PID 2>/dev/null; wait $ETCD_PID 2>/dev/null; rm -rf "$WORK"' EXIT
+  export ETCDCTL_API=3
+  EP="127.0.0.1:$cp"
+  for _ in $(seq 100); do etcdctl --endpoints "$EP" endpoint health >/dev/null 2>&1 && break; sleep 0.1; done
+}
