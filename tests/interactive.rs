@@ -148,3 +148,24 @@ fn logs_are_coloured_on_a_terminal_unless_no_color_is_set() {
     assert!(before.contains("DEBUG") && !before.contains("\x1b["), "colour despite NO_COLOR: {before:?}");
     assert_eq!(exit_code(&mut ovs), 6);
 }
+
+#[test]
+fn apply_shows_the_plan_and_asks_first_on_a_terminal() {
+    let env = Env::new();
+    env.set("/a/k", "old");
+    let doc = env.path().join("doc.yaml");
+    std::fs::write(&doc, "ovs-config: 1\nprefix: /a\nkeys:\n  k: new\n  n: added\n").unwrap();
+    let doc = doc.to_str().unwrap();
+    let mut ovs = on_terminal(&env, &["apply", doc], None);
+    ovs.exp_string("~ /a/k").unwrap();
+    ovs.exp_string("Apply: 1 to add, 1 to change, 0 to remove, 0 unchanged?").unwrap();
+    answer(&mut ovs, "n");
+    assert_eq!(exit_code(&mut ovs), 1);
+    assert_eq!(env.get("/a/k"), b"old");
+    let mut ovs = on_terminal(&env, &["apply", doc], None);
+    ovs.exp_string("Apply:").unwrap();
+    answer(&mut ovs, "y");
+    assert_eq!(exit_code(&mut ovs), 0);
+    assert_eq!(env.get("/a/k"), b"new");
+    assert_eq!(env.get("/a/n"), b"added");
+}
