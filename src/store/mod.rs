@@ -4,6 +4,7 @@
 
 pub mod batch;
 mod children;
+pub mod consul;
 pub mod dir;
 pub mod etcd;
 mod key;
