@@ -34,6 +34,28 @@ fn rooted() -> (Box<dyn store::Store>, String) {
     (open(&format!("{}{root}", shared().url())), format!("{}/", &root[1..]))
 }
 
+/// Guards that can never hold fail the commit, naming the key, and write
+/// nothing: a delete that wants its key absent, a revision Consul never
+/// gives (no key is at index 0, and a `cas` with 0 would mean "absent").
+#[test]
+fn guards_that_cannot_hold_fail_without_writing() {
+    let (s, _) = rooted();
+    s.put(&key("/here"), b"v", Precondition::Any).unwrap();
+    let with_delete = |k: &str, cond| {
+        s.commit(&[Write::put(&key("/side"), b"x", Precondition::Any), Write::delete(&key(k), cond)]).unwrap_err()
+    };
+    assert!(matches!(with_delete("/here", Precondition::Absent), StoreError::Conflict { .. }));
+    assert!(matches!(with_delete("/gone", Precondition::Absent), StoreError::NotFound { .. }));
+    let zero = Precondition::Revision(ovs_config::store::Revision(0));
+    assert!(matches!(with_delete("/gone", zero), StoreError::Conflict { .. }));
+    for k in ["/new", "/here"] {
+        let err = s.put(&key(k), b"w", zero).unwrap_err();
+        assert!(matches!(err, StoreError::Conflict { .. }), "{err}");
+    }
+    let left: Vec<String> = s.keys(&ovs_config::store::Key::root()).unwrap().collect::<Result<_, _>>().unwrap();
+    assert_eq!(left, ["/here"]);
+}
+
 #[test]
 fn a_scan_that_meets_a_write_before_it_gives_anything_starts_again_unseen() {
     let (store, consul) = rooted();
@@ -125,4 +147,16 @@ fn the_fake_agent_answers_blocking_queries() {
         assert_eq!((status, body.as_str()), (200, r#"["w/k","w/other"]"#));
         assert!(index(&headers) > at);
     });
+}
+
+/// Not a test: serves a fake agent until stdin closes, for bench/consul.sh
+/// (`cargo test --release --test conformance_consul -- --ignored --exact
+/// fake_agent_for_benchmarks --nocapture`), having printed its URL.
+#[test]
+#[ignore]
+fn fake_agent_for_benchmarks() {
+    let fake = FakeConsul::start();
+    println!("FAKE-CONSUL {}", fake.url());
+    std::io::stdout().flush().unwrap();
+    let _ = std::io::stdin().read_to_end(&mut Vec::new());
 }

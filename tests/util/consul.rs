@@ -147,7 +147,8 @@ impl FakeConsul {
     }
 
     fn serve(state: Arc<State>) -> FakeConsul {
-        let server = Arc::new(tiny_http::Server::http("127.0.0.1:0").expect("start the fake Consul"));
+        let server =
+            Arc::new(tiny_http::Server::from_listener(no_delay_listener(), None).expect("start the fake Consul"));
         let addr = server.server_addr().to_ip().expect("an IP address");
         let leaderless = Arc::new(AtomicBool::new(false));
         let accept = {
@@ -230,6 +231,29 @@ impl Drop for FakeConsul {
             let _ = accept.join();
         }
     }
+}
+
+/// A listener whose connections send at once (TCP_NODELAY, which Linux
+/// passes on to accepted sockets), as Consul's do: tiny_http writes a
+/// response's headers and body apart, and with Nagle's algorithm a client
+/// that reuses its connection would wait out its delayed ACK (40 ms) on
+/// every request.
+fn no_delay_listener() -> std::net::TcpListener {
+    use std::os::fd::AsRawFd;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a port for the fake Consul");
+    let on: libc::c_int = 1;
+    // SAFETY: setsockopt on a socket we own, with a valid pointer and length.
+    let done = unsafe {
+        libc::setsockopt(
+            listener.as_raw_fd(),
+            libc::IPPROTO_TCP,
+            libc::TCP_NODELAY,
+            (&on as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    assert_eq!(done, 0, "TCP_NODELAY: {}", std::io::Error::last_os_error());
+    listener
 }
 
 /// A TLS front for an agent, as Consul's HTTPS port would be: it

@@ -332,11 +332,12 @@ fn go_bool(text: &str) -> Option<bool> {
     }
 }
 
-/// The HTTP client: HTTP/1.1, no proxy (as for the other stores), and for
-/// TLS the CA and client certificate from the flags, else from Consul's
+/// The HTTP client: HTTP/1.1, no proxy (as for the other stores), no
+/// redirects (they would carry the token's header elsewhere), and for TLS
+/// the CA and client certificate from the flags, else from Consul's
 /// variables (checked as the flags are), else the system's roots.
 fn client(options: &Options, env: &Environment, tls: bool) -> Result<reqwest::Client, String> {
-    let builder = reqwest::Client::builder().use_rustls_tls().no_proxy();
+    let builder = reqwest::Client::builder().use_rustls_tls().no_proxy().redirect(reqwest::redirect::Policy::none());
     if !tls {
         // Plain HTTP: no need to load the system's certificates.
         return builder.tls_built_in_root_certs(false).build().map_err(|e| cause(&e));
