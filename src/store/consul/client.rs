@@ -126,6 +126,11 @@ impl Http {
         })
     }
 
+    /// The agent that answered last.
+    pub(super) fn agent(&self) -> String {
+        self.agents[self.current.load(Ordering::Relaxed)].clone()
+    }
+
     /// The rest of an opened answer, read whole (within the timeout).
     pub(super) fn finish(&self, opened: Opened) -> Result<Answer, StoreError> {
         let body = self.rt.block_on(async { tokio::time::timeout(self.timeout, opened.response.bytes()).await });
@@ -134,7 +139,7 @@ impl Http {
             Ok(Err(e)) => {
                 return Err(StoreError::Unreachable {
                     store: self.describe.clone(),
-                    endpoint: "the agent".into(),
+                    endpoint: self.agent(),
                     reason: cause(&e),
                 })
             }

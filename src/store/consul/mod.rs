@@ -55,6 +55,18 @@
 //! forwarding it is sent again to the next agent; a guarded write may then
 //! report a conflict with itself (as on etcd).
 //!
+//! **Consul's environment**, read as its CLI reads it (see `client.rs`):
+//! the ACL token from `$CONSUL_HTTP_TOKEN_FILE`, else `$CONSUL_HTTP_TOKEN`,
+//! goes only in the `X-Consul-Token` header — never in a URL, a message or
+//! a log line, and redirects are not followed. HTTPS is `consuls://`, any
+//! TLS flag (as for etcd), `$CONSUL_HTTP_SSL=true`, or an `https://`
+//! `$CONSUL_HTTP_ADDR`; its files come from the flags, else
+//! `$CONSUL_CACERT`, `$CONSUL_CLIENT_CERT`, `$CONSUL_CLIENT_KEY` (which, as
+//! in Consul's CLI, do not turn HTTPS on by themselves);
+//! `$CONSUL_HTTP_SSL_VERIFY=false` skips checking the server. A URL with no
+//! host (`consul://`, `consul:///root`) names the agent
+//! `$CONSUL_HTTP_ADDR` names, else 127.0.0.1:8500.
+//!
 //! **Not guaranteed:** reads are Consul's default consistency (answered by
 //! the leader, without a quorum round), and recent Consul releases refuse
 //! some keys on the `/v1/kv` endpoint (leading or trailing spaces): such a

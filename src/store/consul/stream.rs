@@ -37,8 +37,7 @@ impl Iterator for Strings {
 pub(super) fn strings(http: &Http, response: Response) -> Result<Strings, StoreError> {
     let (tx, rx) = sync_channel(AHEAD);
     let body = Body { rt: http.rt, response, chunk: Bytes::new(), timeout: http.timeout };
-    let store = http.describe.clone();
-    let timeout = http.timeout;
+    let (store, agent, timeout) = (http.describe.clone(), http.agent(), http.timeout);
     std::thread::Builder::new()
         .name("ovs-consul-keys".into())
         .spawn(move || {
@@ -56,7 +55,7 @@ pub(super) fn strings(http: &Http, response: Response) -> Result<Strings, StoreE
                         }
                         Some(_) => StoreError::Unreachable {
                             store,
-                            endpoint: "the agent".into(),
+                            endpoint: agent,
                             reason: format!("a key listing was cut short: {e}"),
                         },
                         None => StoreError::Backend { store, message: format!("a key listing that is not JSON: {e}") },
