@@ -23,19 +23,8 @@ WORK=$(mktemp -d)
 start_etcd
 export OVS_CONFIG_STORE="etcd://$EP"
 
-# An ovs document of N keys below PREFIX, 10 children of N/10 keys.
-doc() {
-  python3 -c "
-import sys
-n, prefix = int(sys.argv[1]), sys.argv[2]
-out = [f'ovs-config: 1', f'prefix: {prefix}', 'keys:']
-out += [f'  {i * 10 // n:02d}/{i:06d}: value-{i}' for i in range(n)]
-print('\n'.join(out))" "$1" "$2"
-}
 doc 10000 /ten >"$WORK/ten.yaml"
 doc 100000 /bench >"$WORK/bench.yaml"
-
-secs() { awk "BEGIN{printf \"%.2f\", ($2 - $1) / 1e9}"; }
 
 echo "1. import 10,000 keys into etcd with --chunked (default limits)"
 t0=$(now); "$OVS" -q config import --chunked "$WORK/ten.yaml"; t1=$(now)

@@ -5,6 +5,9 @@ port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); 
 
 now() { date +%s%N; }
 
+# Seconds between two `now`s.
+secs() { awk "BEGIN{printf \"%.2f\", ($2 - $1) / 1e9}"; }
+
 # Microseconds for REPS runs of a command.
 loop() { local t0; t0=$(now); for _ in $(seq "$REPS"); do "$@" >/dev/null; done; echo "$(( ($(now) - t0) / 1000 ))"; }
 
@@ -16,6 +19,16 @@ best() {
     if [ -z "$best_t" ] || awk "BEGIN{exit !($t < $best_t)}"; then best_t=$t; best_m=$m; fi
   done
   echo "$best_t $best_m"
+}
+
+# An ovs document of N keys below PREFIX, 10 children of N/10 keys.
+doc() {
+  python3 -c "
+import sys
+n, prefix = int(sys.argv[1]), sys.argv[2]
+out = [f'ovs-config: 1', f'prefix: {prefix}', 'keys:']
+out += [f'  {i * 10 // n:02d}/{i:06d}: value-{i}' for i in range(n)]
+print('\\n'.join(out))" "$1" "$2"
 }
 
 ratio() { awk "BEGIN{printf \"%.2f\", $1 / $2}"; }

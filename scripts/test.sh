@@ -11,6 +11,8 @@ as_root apt-get update -q
 # protoc builds etcd-client; etcd, etcdctl and ZooKeeper are real servers for the backend
 # tests; openssl makes the test certificates for TLS.
 as_root apt-get install -y -q --no-install-recommends protobuf-compiler etcd-server etcd-client zookeeper openssl
+# Consul is in no package registry this project reaches: its store is tested
+# against the in-repo fake agent (tests/util/consul.rs), nothing to install.
 command -v python3 >/dev/null || as_root apt-get install -y -q --no-install-recommends python3 python3-pip
 
 # Real Celery judges the schedule validator (tests/celery_agreement.rs).

@@ -103,7 +103,8 @@ pub struct Cli {
 #[derive(Debug, Args)]
 pub struct Global {
     /// Store URL: dir:///path, etcd://host:port[,host:port...][/root] (etcds:// for TLS),
-    /// zk://host:port[,host:port...][/chroot] [default: dir://$XDG_DATA_HOME/ovs-config]
+    /// zk://host:port[,host:port...][/chroot], consul://host:port[,host:port...][/root] (consuls:// for
+    /// HTTPS; consul:// alone: $CONSUL_HTTP_ADDR) [default: dir://$XDG_DATA_HOME/ovs-config]
     #[arg(long, env = "OVS_CONFIG_STORE", global = true, value_name = "URL")]
     pub store: Option<String>,
     /// Seconds to wait for the store (write lock, connection, request)

@@ -214,16 +214,18 @@ fn roll_back(store: &dyn Store, done: &[(&[Change], Revision)]) -> Vec<Key> {
 /// batch limits.
 fn chunks(store: &dyn Store, writes: &[Write], most: usize) -> Vec<std::ops::Range<usize>> {
     let caps = store.capabilities();
-    let max_ops = caps.max_batch_ops.unwrap_or(usize::MAX).min(most).max(1);
+    let max_ops = caps.max_batch_ops.unwrap_or(usize::MAX);
     let max_bytes = caps.max_batch_bytes.unwrap_or(u64::MAX);
+    let most = most.max(1);
     let mut out = Vec::new();
-    let (mut start, mut bytes) = (0, 0u64);
+    let (mut start, mut ops, mut bytes) = (0, 0, 0u64);
     for (i, write) in writes.iter().enumerate() {
-        let size = write.cost(&caps);
-        if i > start && (i - start >= max_ops || bytes + size > max_bytes) {
+        let (n, size) = (write.ops(&caps), write.cost(&caps));
+        if i > start && (i - start >= most || ops + n > max_ops || bytes + size > max_bytes) {
             out.push(start..i);
-            (start, bytes) = (i, 0);
+            (start, ops, bytes) = (i, 0, 0);
         }
+        ops += n;
         bytes += size;
     }
     if start < writes.len() {

@@ -22,7 +22,7 @@ fn bad_keys_and_urls_are_usage_errors() {
         "etcd://h:notaport",
         "etcd://u:pw@h:1",
         "zk://h:x",
-        "consul://127.0.0.1:8500",
+        "consul://admin@127.0.0.1:8500",
     ] {
         env.ovs().args(["--store", url, "config", "list"]).assert().code(2).stderr(contains("store URL"));
     }

@@ -17,10 +17,11 @@ fn capabilities(caps: &Capabilities) -> String {
         (false, _, _) => "no atomic batches".to_string(),
         (true, None, None) => "atomic batches of any size".to_string(),
         (true, ops, bytes) => {
-            let limits: Vec<String> = [ops.map(|n| format!("{n} operations")), bytes.map(|b| format!("{} bytes", b))]
-                .into_iter()
-                .flatten()
-                .collect();
+            let ops = ops.map(|n| match caps.delete_ops {
+                1 => format!("{n} operations"),
+                d => format!("{n} operations (a delete counts {d})"),
+            });
+            let limits: Vec<String> = [ops, bytes.map(|b| format!("{} bytes", b))].into_iter().flatten().collect();
             format!("atomic batches of at most {}", limits.join(" and "))
         }
     };

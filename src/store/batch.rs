@@ -55,6 +55,14 @@ impl Write {
         };
         value + 3 * self.key.as_str().len() as u64 + caps.batch_op_bytes
     }
+
+    /// Operations this write counts against the store's `max_batch_ops`.
+    pub fn ops(&self, caps: &Capabilities) -> usize {
+        match self.op {
+            Op::Delete | Op::DeleteTree => caps.delete_ops,
+            Op::Put(_) | Op::Check => 1,
+        }
+    }
 }
 
 /// What a commit did.
@@ -108,10 +116,15 @@ pub fn check(store: &str, caps: &Capabilities, writes: &[Write]) -> Result<(), S
         }
     }
     if let Some(limit) = caps.max_batch_ops {
-        if writes.len() > limit {
+        let ops: usize = writes.iter().map(|w| w.ops(caps)).sum();
+        if ops > limit {
+            let what = match ops == writes.len() {
+                true => format!("{ops} operations"),
+                false => format!("{} writes ({ops} operations: a delete counts {})", writes.len(), caps.delete_ops),
+            };
             return Err(StoreError::BatchTooLarge {
                 store: store.to_string(),
-                what: format!("{} operations", writes.len()),
+                what,
                 limit: format!("{limit} operations"),
             });
         }
@@ -162,5 +175,15 @@ mod tests {
         assert!(matches!(check("s", &caps(), &root), Err(StoreError::InvalidKey(_))));
         let guarded_tree = [Write { cond: Precondition::Absent, ..Write::delete_tree(&key("/t")) }];
         assert!(matches!(check("s", &caps(), &guarded_tree), Err(StoreError::BadOption { .. })));
+    }
+
+    #[test]
+    fn deletes_count_as_the_store_says() {
+        let caps = Capabilities { delete_ops: 2, ..caps() };
+        let any = Precondition::Any;
+        check("s", &caps, &[Write::put(&key("/a"), b"1", any), Write::delete(&key("/b"), any)]).unwrap();
+        let two_deletes = [Write::delete(&key("/a"), any), Write::delete_tree(&key("/b"))];
+        let err = check("s", &caps, &two_deletes).unwrap_err();
+        assert!(err.to_string().contains("2 writes (4 operations"), "{err}");
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod batch;
 mod children;
+pub mod consul;
 pub mod dir;
 pub mod etcd;
 mod key;
@@ -136,8 +137,12 @@ pub struct Capabilities {
     pub max_value_hint: Option<&'static str>,
     /// Whether `commit` applies a batch all or nothing.
     pub atomic_batch: bool,
-    /// The most writes one commit may hold (None: no limit).
+    /// The most operations one commit may hold (None: no limit); a write
+    /// is one operation, or `delete_ops` for a delete.
     pub max_batch_ops: Option<usize>,
+    /// What a delete or recursive delete counts against `max_batch_ops`
+    /// (a store that checks a key before it deletes it needs two).
+    pub delete_ops: usize,
     /// The most bytes one commit may carry, as `Write::cost` counts them
     /// (None: no limit).
     pub max_batch_bytes: Option<u64>,
@@ -161,6 +166,7 @@ impl Capabilities {
             max_value_hint: None,
             atomic_batch: true,
             max_batch_ops: None,
+            delete_ops: 1,
             max_batch_bytes: None,
             batch_op_bytes: 0,
             snapshot_scan: true,

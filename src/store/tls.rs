@@ -22,15 +22,22 @@ impl TlsFiles {
 
     /// Every given file is readable PEM holding what its flag needs.
     pub fn check(&self) -> Result<(), String> {
-        for (flag, path) in [("--cacert", &self.ca), ("--cert", &self.cert)] {
+        self.check_as(["--cacert", "--cert", "--key"])
+    }
+
+    /// [`Self::check`], naming the files by where they came from (a flag,
+    /// or an environment variable such as `CONSUL_CACERT`): CA, cert, key.
+    pub fn check_as(&self, names: [&str; 3]) -> Result<(), String> {
+        let [ca, cert, key] = names;
+        for (name, path) in [(ca, &self.ca), (cert, &self.cert)] {
             if let Some(path) = path {
-                check_certificates(flag, path)?;
+                check_certificates(name, path)?;
             }
         }
         if let Some(path) = &self.key {
-            let bytes = read(path).map_err(|e| format!("--key {}: {e}", path.display()))?;
+            let bytes = read(path).map_err(|e| format!("{key} {}: {e}", path.display()))?;
             PrivateKeyDer::from_pem_slice(&bytes)
-                .map_err(|e| format!("--key {}: no PEM private key in it ({e})", path.display()))?;
+                .map_err(|e| format!("{key} {}: no PEM private key in it ({e})", path.display()))?;
         }
         Ok(())
     }

@@ -202,7 +202,7 @@ mod tests {
             "etcd://h:1/a//b",
             "etcd://h:99999",
             "zk://",
-            "consul://h:8500",
+            "consul://u@h:8500",
             "etcd://:2379",
             "etcd://[::1",
             "etcd://::1",

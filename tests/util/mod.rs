@@ -3,6 +3,7 @@
 
 #![allow(dead_code)] // each test binary uses a different part of it
 
+pub mod consul;
 pub mod etcd;
 pub mod process;
 pub mod zookeeper;
