@@ -17,10 +17,9 @@ SAMPLE=${SAMPLE:-300}
 . bench/lib.sh
 build_ovs
 WORK=$(mktemp -d)
-cargo test --release -q --test conformance_consul --no-run
+cargo build --release -q --example fake-consul
 mkfifo "$WORK/hold"
-cargo test --release -q --test conformance_consul -- --ignored --exact fake_agent_for_benchmarks --nocapture \
-  <"$WORK/hold" >"$WORK/fake.log" 2>&1 &
+target/release/examples/fake-consul <"$WORK/hold" >"$WORK/fake.log" 2>&1 &
 FAKE_PID=$!
 exec 3>"$WORK/hold" # the fake serves until this closes
 trap 'exec 3>&-; wait $FAKE_PID 2>/dev/null; rm -rf "$WORK"' EXIT

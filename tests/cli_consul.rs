@@ -14,20 +14,10 @@ use predicates::str::contains;
 use util::consul::{Access, Config, FakeConsul, Limits, TlsFront};
 use util::Env;
 
-/// The agent this binary shares. The CLI suite writes a 900 KiB value
-/// (`a_closed_pipe_is_not_an_error`), over what a default Consul takes
-/// (512 KiB per transaction, in base64), so this agent is set up as an
-/// operator would for such values — `kv_max_value_size` and
-/// `txn_max_req_len` raised — and ovs is told so, as the operator would,
-/// with `$OVS_CONFIG_MAX_VALUE_SIZE`. Everything else is Consul's defaults.
+/// The agent this binary shares, with Consul's default limits.
 fn agent() -> &'static FakeConsul {
     static AGENT: OnceLock<FakeConsul> = OnceLock::new();
-    AGENT.get_or_init(|| {
-        // Before any `ovs` is started: every one inherits it.
-        std::env::set_var("OVS_CONFIG_MAX_VALUE_SIZE", (1 << 20).to_string());
-        let limits = Limits { kv_max_value_size: 1 << 20, txn_max_req_len: 2 << 20, ..Limits::default() };
-        FakeConsul::start_with(Config { limits, acl: None })
-    })
+    AGENT.get_or_init(|| FakeConsul::start_with(Config { limits: Limits::default(), acl: None }))
 }
 
 /// A fresh root on the agent this binary shares.

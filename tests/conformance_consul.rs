@@ -148,15 +148,3 @@ fn the_fake_agent_answers_blocking_queries() {
         assert!(index(&headers) > at);
     });
 }
-
-/// Not a test: serves a fake agent until stdin closes, for bench/consul.sh
-/// (`cargo test --release --test conformance_consul -- --ignored --exact
-/// fake_agent_for_benchmarks --nocapture`), having printed its URL.
-#[test]
-#[ignore]
-fn fake_agent_for_benchmarks() {
-    let fake = FakeConsul::start();
-    println!("FAKE-CONSUL {}", fake.url());
-    std::io::stdout().flush().unwrap();
-    let _ = std::io::stdin().read_to_end(&mut Vec::new());
-}
