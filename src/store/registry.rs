@@ -3,7 +3,7 @@
 //! do and how it opens: adding a backend is its folder and one line here.
 
 use super::url::UrlInfo;
-use super::{dir, etcd, zookeeper, Capabilities, Options, Store, StoreError, StoreUrl};
+use super::{dir, etcd, sql, zookeeper, Capabilities, Options, Store, StoreError, StoreUrl};
 
 /// One kind of store.
 pub struct Backend {
@@ -30,10 +30,11 @@ impl std::fmt::Debug for Backend {
     }
 }
 
-pub const BACKENDS: &[&Backend] = &[&dir::BACKEND, &etcd::BACKEND, &zookeeper::BACKEND];
+pub const BACKENDS: &[&Backend] =
+    &[&dir::BACKEND, &etcd::BACKEND, &zookeeper::BACKEND, &sql::SQLITE, &sql::MYSQL, &sql::POSTGRES];
 
 /// Kinds the design names that this build does not include yet.
-const PLANNED: &[&str] = &["consul", "consuls", "sqlite", "mysql", "postgres"];
+const PLANNED: &[&str] = &["consul", "consuls"];
 
 pub fn for_scheme(scheme: &str) -> Result<&'static Backend, String> {
     if let Some(backend) = BACKENDS.iter().find(|b| b.schemes.contains(&scheme)) {
