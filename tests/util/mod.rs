@@ -5,6 +5,7 @@
 
 pub mod etcd;
 pub mod process;
+pub mod sql;
 pub mod zookeeper;
 
 use std::path::{Path, PathBuf};
