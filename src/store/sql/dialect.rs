@@ -4,6 +4,9 @@
 //! what. Every statement the store runs is built here, from the table name
 //! the URL checked (lowercase letters, digits and `_` only).
 
+/// The shape query's row that tells a MySQL table's storage engine.
+pub(super) const ENGINE_ROW: &str = "(engine)";
+
 /// One of the engines this backend speaks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Engine {
@@ -136,31 +139,52 @@ impl Engine {
         }
     }
 
-    /// The tables as ovs creates them, if missing: keys and values as bytes
-    /// (BLOB, VARBINARY, BYTEA compare byte by byte: no collation folds or
-    /// reorders them), and a one-row counter. Then the counter's row, if
-    /// missing, from the largest revision in the table (0 for a new table),
-    /// so that a counter lost and made again never goes back.
+    /// The tables as ovs creates them, each if missing: a one-row counter
+    /// and its row first, the table last, so that whoever finds the table
+    /// finds its counter ready (MySQL commits each statement on its own).
+    /// Keys and values are bytes (BLOB, VARBINARY, BYTEA compare byte by
+    /// byte: no collation folds or reorders them).
     pub(super) fn create(self, s: &Statements) -> Vec<String> {
         let (t, c) = (self.quote(&s.table), self.quote(&s.counter));
         let (k, v, r) = (self.quote("key"), self.quote("value"), self.quote("revision"));
-        let seed = format!("SELECT 1, COALESCE(MAX({r}), 0) FROM {t}");
-        match self {
-            Engine::Sqlite => vec![
-                format!("CREATE TABLE IF NOT EXISTS {t} ({k} BLOB NOT NULL PRIMARY KEY, {v} BLOB NOT NULL, {r} INTEGER NOT NULL) WITHOUT ROWID"),
+        let (counter, seed, table) = match self {
+            Engine::Sqlite => (
                 format!("CREATE TABLE IF NOT EXISTS {c} (id INTEGER NOT NULL PRIMARY KEY, {r} INTEGER NOT NULL)"),
-                format!("INSERT OR IGNORE INTO {c} (id, {r}) {seed}"),
-            ],
-            Engine::MySql => vec![
-                format!("CREATE TABLE IF NOT EXISTS {t} ({k} VARBINARY(3072) NOT NULL PRIMARY KEY, {v} LONGBLOB NOT NULL, {r} BIGINT NOT NULL) ENGINE=InnoDB"),
+                format!("INSERT OR IGNORE INTO {c} (id, {r}) VALUES (1, 0)"),
+                format!(
+                    "CREATE TABLE IF NOT EXISTS {t} ({k} BLOB NOT NULL PRIMARY KEY, {v} BLOB NOT NULL, \
+                     {r} INTEGER NOT NULL) WITHOUT ROWID"
+                ),
+            ),
+            Engine::MySql => (
                 format!("CREATE TABLE IF NOT EXISTS {c} (id INT NOT NULL PRIMARY KEY, {r} BIGINT NOT NULL) ENGINE=InnoDB"),
-                format!("INSERT IGNORE INTO {c} (id, {r}) {seed}"),
-            ],
-            Engine::Postgres => vec![
-                format!("CREATE TABLE IF NOT EXISTS {t} ({k} BYTEA NOT NULL PRIMARY KEY, {v} BYTEA NOT NULL, {r} BIGINT NOT NULL)"),
+                format!("INSERT IGNORE INTO {c} (id, {r}) VALUES (1, 0)"),
+                format!(
+                    "CREATE TABLE IF NOT EXISTS {t} ({k} VARBINARY(3072) NOT NULL PRIMARY KEY, \
+                     {v} LONGBLOB NOT NULL, {r} BIGINT NOT NULL) ENGINE=InnoDB"
+                ),
+            ),
+            Engine::Postgres => (
                 format!("CREATE TABLE IF NOT EXISTS {c} (id INTEGER NOT NULL PRIMARY KEY, {r} BIGINT NOT NULL)"),
-                format!("INSERT INTO {c} (id, {r}) {seed} ON CONFLICT DO NOTHING"),
-            ],
+                format!("INSERT INTO {c} (id, {r}) VALUES (1, 0) ON CONFLICT DO NOTHING"),
+                format!("CREATE TABLE IF NOT EXISTS {t} ({k} BYTEA NOT NULL PRIMARY KEY, {v} BYTEA NOT NULL, {r} BIGINT NOT NULL)"),
+            ),
+        };
+        vec![counter, seed, table]
+    }
+
+    /// What begins the making of the tables: a transaction (SQLite and
+    /// PostgreSQL make tables transactionally), which on PostgreSQL first
+    /// takes a lock of this table's name, as two sessions making the same
+    /// table at once can otherwise fail. None for MySQL, whose statements
+    /// each commit.
+    pub(super) fn begin_create(self, s: &Statements) -> Vec<String> {
+        match self {
+            Engine::Sqlite => vec!["BEGIN IMMEDIATE".into()],
+            Engine::MySql => vec![],
+            Engine::Postgres => {
+                vec!["BEGIN".into(), format!("SELECT pg_advisory_xact_lock(hashtext('ovs-config {}'))", s.table)]
+            }
         }
     }
 
@@ -179,7 +203,7 @@ impl Engine {
             vec![("key", key, "PRI"), ("value", value, ""), ("revision", big, "")]
         };
         if self == Engine::MySql {
-            want.push(("(engine)", "innodb", ""));
+            want.push((ENGINE_ROW, "innodb", ""));
         }
         want
     }
@@ -226,11 +250,12 @@ impl Statements {
                  UNION ALL SELECT ?2, name, type, CASE WHEN pk > 0 THEN 'PRI' ELSE '' END FROM pragma_table_info(?2)"
                     .to_string()
             }
-            Engine::MySql => "SELECT table_name, column_name, column_type, column_key FROM information_schema.columns \
+            Engine::MySql => format!(
+                "SELECT table_name, column_name, column_type, column_key FROM information_schema.columns \
                  WHERE table_schema = DATABASE() AND table_name IN (?, ?) \
-                 UNION ALL SELECT table_name, '(engine)', engine, '' FROM information_schema.tables \
+                 UNION ALL SELECT table_name, '{ENGINE_ROW}', engine, '' FROM information_schema.tables \
                  WHERE table_schema = DATABASE() AND table_name IN (?, ?)"
-                .to_string(),
+            ),
             Engine::Postgres => "SELECT c.relname::text, a.attname::text, format_type(a.atttypid, a.atttypmod), \
                  CASE WHEN EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisprimary \
                  AND a.attnum = ANY(i.indkey)) THEN 'PRI' ELSE '' END \

@@ -9,11 +9,11 @@
 //! BYTEA: compared byte by byte on every engine, so no collation folds or
 //! reorders keys, and listings sort as on every other store) and
 //! `revision`. `<table>_rev` holds one row, the store-wide revision counter.
-//! Both are created on the first commit that puts something (a counter
-//! table found missing is made again, from the table's largest revision);
-//! until then the store reads as empty. Tables that exist in another shape
-//! (other columns or types, another primary key, a MySQL table not on
-//! InnoDB) are an error before anything is read or written.
+//! Both are created on the first commit that puts something (the counter
+//! first, so that whoever sees the table sees its counter); until then the
+//! store reads as empty. Tables that exist in another shape (other columns
+//! or types, another primary key, a MySQL table not on InnoDB, a table
+//! without its counter) are an error before anything is read or written.
 //!
 //! Revisions: a commit locks the counter row first (`SELECT ... FOR
 //! UPDATE`; SQLite's `BEGIN IMMEDIATE` takes the database's write lock), so
@@ -52,7 +52,7 @@ use std::time::{Duration, Instant};
 use sqlx::mysql::{MySqlConnectOptions, MySqlDatabaseError, MySqlSslMode};
 use sqlx::postgres::{PgConnectOptions, PgSslMode};
 
-use dialect::{Engine, Meaning, Statements};
+use dialect::{Engine, Meaning, Statements, ENGINE_ROW};
 use session::{Connector, Kind, Param, Session};
 
 use super::registry::Backend;
@@ -226,7 +226,7 @@ impl SqlStore {
                 let user = match (&options.credentials, user) {
                     (Some(creds), _) => creds.user.clone(),
                     (None, Some(user)) => user,
-                    (None, None) => whoami::username()
+                    (None, None) => whoami::fallible::username()
                         .map_err(|e| backend(format!("no user named and no login name to use ({e})")))?,
                 };
                 let password = options.credentials.as_ref().map(|c| c.password.as_str());
@@ -386,11 +386,9 @@ impl SqlStore {
             return Ok(true);
         }
         let (mut data, mut counter) = self.shape(conn)?;
-        let wrong = |t: &Table| matches!(t, Table::Wrong(_));
-        if create && !wrong(&data) && !wrong(&counter) && (data == Table::Missing || counter == Table::Missing) {
-            let made = self.engine().create(&self.sql).iter().try_for_each(|s| conn.run(s));
-            // Another writer may be making them at the same moment
-            // (PostgreSQL's CREATE TABLE IF NOT EXISTS can then fail): look again.
+        if create && data == Table::Missing && !matches!(counter, Table::Wrong(_)) {
+            let made = self.make(conn);
+            // Another writer may have made them meanwhile: look again.
             (data, counter) = self.shape(conn)?;
             if let Err(e) = made {
                 if (&data, &counter) != (&Table::Right, &Table::Right) {
@@ -398,9 +396,9 @@ impl SqlStore {
                 }
             }
         }
-        for table in [data.clone(), counter.clone()] {
+        for table in [&data, &counter] {
             if let Table::Wrong(reason) = table {
-                return Err(self.wrong_shape(reason));
+                return Err(self.wrong_shape(reason.clone()));
             }
         }
         if (&data, &counter) == (&Table::Right, &Table::Right) {
@@ -409,6 +407,25 @@ impl SqlStore {
             return Err(self.wrong_shape("it was made, yet is not there".into()));
         }
         Ok(data == Table::Right)
+    }
+
+    /// Make the missing tables, as one transaction where the engine can.
+    fn make(&self, conn: &mut Conn<'_>) -> Result<(), StoreError> {
+        let begin = self.engine().begin_create(&self.sql);
+        let made = (|| {
+            if !begin.is_empty() {
+                conn.begin(&begin)?;
+            }
+            self.engine().create(&self.sql).iter().try_for_each(|s| conn.run(s))?;
+            if !begin.is_empty() {
+                conn.commit()?;
+            }
+            Ok(())
+        })();
+        if made.is_err() {
+            conn.roll_back();
+        }
+        made
     }
 
     fn wrong_shape(&self, reason: String) -> StoreError {
@@ -432,7 +449,13 @@ impl SqlStore {
             found.push(std::array::from_fn(|i| String::from_utf8_lossy(&row.bytes(i)).into_owned()));
             true
         })?;
-        Ok((judge(self.engine(), table, false, &found), judge(self.engine(), counter, true, &found)))
+        let (data, count) = (judge(self.engine(), table, false, &found), judge(self.engine(), counter, true, &found));
+        if (&data, &count) == (&Table::Right, &Table::Missing) {
+            // ovs makes the counter first: this table is another's, or lost its counter (which
+            // made again from 0 could give a key an old revision back).
+            return Ok((Table::Wrong(format!("it has no revision counter table {counter}")), count));
+        }
+        Ok((data, count))
     }
 
     fn key_bytes<'k>(&self, key: &'k Key) -> &'k [u8] {
@@ -463,7 +486,8 @@ fn judge(engine: Engine, name: &str, counter: bool, found: &[[String; 4]]) -> Ta
             (row[1].clone(), ty, row[3].clone())
         })
         .collect();
-    if have.is_empty() {
+    // MySQL may list a table being made before its columns.
+    if have.iter().all(|(column, _, _)| column == ENGINE_ROW) {
         return Table::Missing;
     }
     have.sort();
@@ -533,9 +557,9 @@ impl Conn<'_> {
         self.check(outcome)
     }
 
-    fn begin(&mut self, statements: &[&str]) -> Result<(), StoreError> {
+    fn begin<S: AsRef<str>>(&mut self, statements: &[S]) -> Result<(), StoreError> {
         self.in_transaction = true;
-        statements.iter().try_for_each(|s| self.run(s))
+        statements.iter().try_for_each(|s| self.run(s.as_ref()))
     }
 
     fn commit(&mut self) -> Result<(), StoreError> {
@@ -544,10 +568,10 @@ impl Conn<'_> {
         Ok(())
     }
 
-    /// Undo the transaction; if even that fails, the connection is closed
-    /// when dropped, which undoes it too.
+    /// Undo the transaction, if one is open; if even that fails, the
+    /// connection is closed when dropped, which undoes it too.
     fn roll_back(&mut self) {
-        if self.run("ROLLBACK").is_ok() {
+        if self.in_transaction && self.run("ROLLBACK").is_ok() {
             self.in_transaction = false;
         }
     }
@@ -677,14 +701,14 @@ mod tests {
             row("t", "key", "varbinary(3072)", "PRI"),
             row("t", "value", "longblob", ""),
             row("t", "revision", "bigint(20)", ""),
-            row("t", "(engine)", "InnoDB", ""),
+            row("t", ENGINE_ROW, "InnoDB", ""),
             row("t_rev", "id", "int(11)", "PRI"),
             row("t_rev", "revision", "bigint(20)", ""),
-            row("t_rev", "(engine)", "InnoDB", ""),
+            row("t_rev", ENGINE_ROW, "InnoDB", ""),
         ];
         assert_eq!(judge(Engine::MySql, "t_rev", true, &mysql), Table::Right);
         let mut myisam = mysql.clone();
-        myisam[3] = row("t", "(engine)", "MyISAM", "");
+        myisam[3] = row("t", ENGINE_ROW, "MyISAM", "");
         assert!(matches!(judge(Engine::MySql, "t", false, &myisam), Table::Wrong(_)));
     }
 }

@@ -18,7 +18,7 @@ use sqlx::encode::Encode;
 use sqlx::mysql::{MySqlConnectOptions, MySqlQueryResult};
 use sqlx::postgres::{PgConnectOptions, PgQueryResult};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteQueryResult};
-use sqlx::{AssertSqlSafe, ColumnIndex, ConnectOptions, Connection, Executor, IntoArguments, Row as _, Type};
+use sqlx::{ColumnIndex, ConnectOptions, Connection, Executor, IntoArguments, Row as _, Type};
 
 type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
@@ -112,13 +112,13 @@ impl Affected for PgQueryResult {
 }
 
 fn bind<'q, DB: Database>(
-    mut query: sqlx::query::Query<'q, DB, DB::Arguments>,
-    params: &[Param<'_>],
-) -> sqlx::query::Query<'q, DB, DB::Arguments>
+    mut query: sqlx::query::Query<'q, DB, DB::Arguments<'q>>,
+    params: &'q [Param<'q>],
+) -> sqlx::query::Query<'q, DB, DB::Arguments<'q>>
 where
-    for<'a> &'a [u8]: Encode<'a, DB> + Type<DB>,
-    for<'a> &'a str: Encode<'a, DB> + Type<DB>,
-    for<'a> i64: Encode<'a, DB> + Type<DB>,
+    &'q [u8]: Encode<'q, DB> + Type<DB>,
+    &'q str: Encode<'q, DB> + Type<DB>,
+    i64: Encode<'q, DB> + Type<DB>,
 {
     for p in params {
         query = match *p {
@@ -138,17 +138,18 @@ where
     for<'a> &'a str: Encode<'a, C::Database> + Type<C::Database>,
     for<'a> i64: Encode<'a, C::Database> + Type<C::Database> + Decode<'a, C::Database>,
     for<'a> Vec<u8>: Decode<'a, C::Database>,
-    <C::Database as Database>::Arguments: IntoArguments<C::Database>,
+    for<'a> <C::Database as Database>::Arguments<'a>: IntoArguments<'a, C::Database>,
     <C::Database as Database>::QueryResult: Affected,
     usize: ColumnIndex<<C::Database as Database>::Row>,
 {
     fn run<'a>(&'a mut self, sql: &'a str) -> BoxFuture<'a, Result<(), sqlx::Error>> {
-        Box::pin(async move { sqlx::raw_sql(AssertSqlSafe(sql)).execute(self).await.map(|_| ()) })
+        // A bare string goes unprepared, as a simple query.
+        Box::pin(async move { Executor::execute(self, sql).await.map(|_| ()) })
     }
 
     fn execute<'a>(&'a mut self, sql: &'a str, params: &'a [Param<'a>]) -> BoxFuture<'a, Result<u64, sqlx::Error>> {
         Box::pin(async move {
-            let query = bind(sqlx::query::<C::Database>(AssertSqlSafe(sql)), params);
+            let query = bind(sqlx::query::<C::Database>(sql), params);
             Ok(query.execute(self).await?.affected())
         })
     }
@@ -161,7 +162,7 @@ where
         each: &'a mut (dyn FnMut(Row) -> bool + Send),
     ) -> BoxFuture<'a, Result<(), sqlx::Error>> {
         Box::pin(async move {
-            let query = bind(sqlx::query::<C::Database>(AssertSqlSafe(sql)), params);
+            let query = bind(sqlx::query::<C::Database>(sql), params);
             let mut rows = query.fetch(self);
             while let Some(row) = rows.try_next().await? {
                 let mut cells = Vec::with_capacity(kinds.len());
