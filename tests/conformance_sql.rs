@@ -40,7 +40,7 @@ macro_rules! engine {
         conformance_suite!(store);
 
         engine!(@each $db; first_writers_all_make_the_tables_and_none_fails,
-            a_commit_that_changes_nothing_leaves_the_counter);
+            a_commit_that_changes_nothing_leaves_the_counter, scan_pages_hold_a_few_megabytes_of_large_values);
     };
 }
 
@@ -85,4 +85,24 @@ fn a_commit_that_changes_nothing_leaves_the_counter(db: &Db) {
         s.commit(&[Write::check(&key("/k"), Precondition::Revision(rev)), Write::delete_tree(&key("/none"))]).unwrap();
     assert_eq!((done.revision, done.deleted), (rev, 0));
     assert_eq!(s.put(&key("/k"), b"w", Precondition::Any).unwrap(), Revision(rev.0 + 1));
+}
+
+/// Large values after small ones: a scan's page stops taking rows once it
+/// holds a few megabytes, and the next page starts after the last row
+/// taken; every entry comes, in order, with its value and revision.
+fn scan_pages_hold_a_few_megabytes_of_large_values(db: &Db) {
+    let s = open(&db.url);
+    let small: Vec<Write> =
+        (0..300).map(|i| Write::put(&key(&format!("/v/a{i:03}")), b"small", Precondition::Any)).collect();
+    s.commit(&small).unwrap();
+    // 40 values of 400 kB: the page after the small ones, sized for them, would hold 16 MB.
+    let big = |i: usize| vec![b'a' + (i % 26) as u8; 400_000];
+    let writes: Vec<Write> =
+        (0..40).map(|i| Write::put(&key(&format!("/v/b{i:03}")), &big(i), Precondition::Any)).collect();
+    let done = s.commit(&writes).unwrap();
+    let scanned: Vec<store::Entry> = s.scan(&key("/v")).unwrap().collect::<Result<_, _>>().unwrap();
+    assert_eq!(scanned.len(), 340);
+    assert!(scanned.windows(2).all(|w| w[0].key < w[1].key));
+    assert!(scanned[..300].iter().all(|e| e.value == b"small"));
+    assert!(scanned[300..].iter().enumerate().all(|(i, e)| e.value == big(i) && e.revision == done.revision));
 }

@@ -37,9 +37,9 @@ pub(super) fn commit(store: &SqlStore, writes: &[Write]) -> Result<Committed, St
             return Err(StoreError::BadOption {
                 store: store.describe().to_string(),
                 message: format!(
-                    "the key {} is {} bytes long; {} keys take at most {limit}",
-                    w.key,
+                    "a key of {} bytes ({}...) is longer than {} keys may be ({limit} bytes); nothing was written",
                     w.key.as_str().len(),
+                    w.key.as_str().chars().take(40).collect::<String>(),
                     engine.name()
                 ),
             });

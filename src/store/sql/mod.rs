@@ -213,12 +213,7 @@ impl SqlStore {
         let rt = super::runtime::shared().map_err(backend)?;
         let (connector, endpoint, file) = match target.place {
             Place::File(path) => {
-                if options.tls.any() || options.credentials.is_some() {
-                    return Err(StoreError::BadOption {
-                        store: describe,
-                        message: "an SQLite file takes no TLS files and no login".into(),
-                    });
-                }
+                // Like the directory store, a file ignores TLS files meant for servers.
                 (Connector::Sqlite(session::sqlite(&path, options.timeout)), path.display().to_string(), Some(path))
             }
             Place::Server { host, port, user, database } => {
