@@ -24,9 +24,9 @@ function __fish_ovs_using_subcommand
     contains -- $cmd[1] $argv
 end
 
-complete -c ovs -n "__fish_ovs_needs_command" -l store -d 'Store URL: dir:///path, etcd://host:port[,host:port...][/root] (etcds:// for TLS), zk://host:port[,host:port...][/chroot] [default: dir://$XDG_DATA_HOME/ovs-config]' -r
+complete -c ovs -n "__fish_ovs_needs_command" -l store -d 'Store URL: dir:///path, etcd://host:port[,host:port...][/root] (etcds:// for TLS), zk://host:port[,host:port...][/chroot], sqlite:///path/file.db, mysql://[user@]host:port/db, postgres://[user@]host:port/db (SQL: ?table=NAME) [default: dir://$XDG_DATA_HOME/ovs-config]' -r
 complete -c ovs -n "__fish_ovs_needs_command" -l timeout -d 'Seconds to wait for the store (write lock, connection, request)' -r
-complete -c ovs -n "__fish_ovs_needs_command" -l user -d 'User for etcd authentication or ZooKeeper digest auth (or user@ in the URL); the password comes from $OVS_CONFIG_PASSWORD or --password-file, never from the command line' -r
+complete -c ovs -n "__fish_ovs_needs_command" -l user -d 'User for etcd authentication, ZooKeeper digest auth or a MySQL/PostgreSQL login (or user@ in the URL); the password comes from $OVS_CONFIG_PASSWORD or --password-file, never from the command line' -r
 complete -c ovs -n "__fish_ovs_needs_command" -l password-file -d 'Read the password from the first line of PATH' -r -F
 complete -c ovs -n "__fish_ovs_needs_command" -l cacert -d 'CA certificate (PEM) to verify the store\'s TLS certificate; implies TLS' -r -F
 complete -c ovs -n "__fish_ovs_needs_command" -l cert -d 'Client certificate (PEM) for mutual TLS; needs --key' -r -F
@@ -38,9 +38,9 @@ complete -c ovs -n "__fish_ovs_needs_command" -s h -l help -d 'Print help (see m
 complete -c ovs -n "__fish_ovs_needs_command" -s V -l version -d 'Print version'
 complete -c ovs -n "__fish_ovs_needs_command" -f -a "config" -d 'Read and write configuration keys'
 complete -c ovs -n "__fish_ovs_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c ovs -n "__fish_ovs_using_subcommand config; and not __fish_seen_subcommand_from list list-recursive get set edit delete validate export import diff apply stores help" -l store -d 'Store URL: dir:///path, etcd://host:port[,host:port...][/root] (etcds:// for TLS), zk://host:port[,host:port...][/chroot] [default: dir://$XDG_DATA_HOME/ovs-config]' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and not __fish_seen_subcommand_from list list-recursive get set edit delete validate export import diff apply stores help" -l store -d 'Store URL: dir:///path, etcd://host:port[,host:port...][/root] (etcds:// for TLS), zk://host:port[,host:port...][/chroot], sqlite:///path/file.db, mysql://[user@]host:port/db, postgres://[user@]host:port/db (SQL: ?table=NAME) [default: dir://$XDG_DATA_HOME/ovs-config]' -r
 complete -c ovs -n "__fish_ovs_using_subcommand config; and not __fish_seen_subcommand_from list list-recursive get set edit delete validate export import diff apply stores help" -l timeout -d 'Seconds to wait for the store (write lock, connection, request)' -r
-complete -c ovs -n "__fish_ovs_using_subcommand config; and not __fish_seen_subcommand_from list list-recursive get set edit delete validate export import diff apply stores help" -l user -d 'User for etcd authentication or ZooKeeper digest auth (or user@ in the URL); the password comes from $OVS_CONFIG_PASSWORD or --password-file, never from the command line' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and not __fish_seen_subcommand_from list list-recursive get set edit delete validate export import diff apply stores help" -l user -d 'User for etcd authentication, ZooKeeper digest auth or a MySQL/PostgreSQL login (or user@ in the URL); the password comes from $OVS_CONFIG_PASSWORD or --password-file, never from the command line' -r
 complete -c ovs -n "__fish_ovs_using_subcommand config; and not __fish_seen_subcommand_from list list-recursive get set edit delete validate export import diff apply stores help" -l password-file -d 'Read the password from the first line of PATH' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and not __fish_seen_subcommand_from list list-recursive get set edit delete validate export import diff apply stores help" -l cacert -d 'CA certificate (PEM) to verify the store\'s TLS certificate; implies TLS' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and not __fish_seen_subcommand_from list list-recursive get set edit delete validate export import diff apply stores help" -l cert -d 'Client certificate (PEM) for mutual TLS; needs --key' -r -F
@@ -65,9 +65,9 @@ complete -c ovs -n "__fish_ovs_using_subcommand config; and not __fish_seen_subc
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from list" -s o -l output -r -f -a "plain\t''
 json\t''
 yaml\t''"
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from list" -l store -d 'Store URL: dir:///path, etcd://host:port[,host:port...][/root] (etcds:// for TLS), zk://host:port[,host:port...][/chroot] [default: dir://$XDG_DATA_HOME/ovs-config]' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from list" -l store -d 'Store URL: dir:///path, etcd://host:port[,host:port...][/root] (etcds:// for TLS), zk://host:port[,host:port...][/chroot], sqlite:///path/file.db, mysql://[user@]host:port/db, postgres://[user@]host:port/db (SQL: ?table=NAME) [default: dir://$XDG_DATA_HOME/ovs-config]' -r
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from list" -l timeout -d 'Seconds to wait for the store (write lock, connection, request)' -r
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from list" -l user -d 'User for etcd authentication or ZooKeeper digest auth (or user@ in the URL); the password comes from $OVS_CONFIG_PASSWORD or --password-file, never from the command line' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from list" -l user -d 'User for etcd authentication, ZooKeeper digest auth or a MySQL/PostgreSQL login (or user@ in the URL); the password comes from $OVS_CONFIG_PASSWORD or --password-file, never from the command line' -r
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from list" -l password-file -d 'Read the password from the first line of PATH' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from list" -l cacert -d 'CA certificate (PEM) to verify the store\'s TLS certificate; implies TLS' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from list" -l cert -d 'Client certificate (PEM) for mutual TLS; needs --key' -r -F
@@ -80,9 +80,9 @@ complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcomma
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from list-recursive" -s o -l output -r -f -a "plain\t''
 json\t''
 yaml\t''"
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from list-recursive" -l store -d 'Store URL: dir:///path, etcd://host:port[,host:port...][/root] (etcds:// for TLS), zk://host:port[,host:port...][/chroot] [default: dir://$XDG_DATA_HOME/ovs-config]' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from list-recursive" -l store -d 'Store URL: dir:///path, etcd://host:port[,host:port...][/root] (etcds:// for TLS), zk://host:port[,host:port...][/chroot], sqlite:///path/file.db, mysql://[user@]host:port/db, postgres://[user@]host:port/db (SQL: ?table=NAME) [default: dir://$XDG_DATA_HOME/ovs-config]' -r
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from list-recursive" -l timeout -d 'Seconds to wait for the store (write lock, connection, request)' -r
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from list-recursive" -l user -d 'User for etcd authentication or ZooKeeper digest auth (or user@ in the URL); the password comes from $OVS_CONFIG_PASSWORD or --password-file, never from the command line' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from list-recursive" -l user -d 'User for etcd authentication, ZooKeeper digest auth or a MySQL/PostgreSQL login (or user@ in the URL); the password comes from $OVS_CONFIG_PASSWORD or --password-file, never from the command line' -r
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from list-recursive" -l password-file -d 'Read the password from the first line of PATH' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from list-recursive" -l cacert -d 'CA certificate (PEM) to verify the store\'s TLS certificate; implies TLS' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from list-recursive" -l cert -d 'Client certificate (PEM) for mutual TLS; needs --key' -r -F
@@ -94,9 +94,9 @@ complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcomma
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from get" -s o -l output -d 'plain: the value as stored; json/yaml: key, value (or value_base64) and revision' -r -f -a "plain\t''
 json\t''
 yaml\t''"
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from get" -l store -d 'Store URL: dir:///path, etcd://host:port[,host:port...][/root] (etcds:// for TLS), zk://host:port[,host:port...][/chroot] [default: dir://$XDG_DATA_HOME/ovs-config]' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from get" -l store -d 'Store URL: dir:///path, etcd://host:port[,host:port...][/root] (etcds:// for TLS), zk://host:port[,host:port...][/chroot], sqlite:///path/file.db, mysql://[user@]host:port/db, postgres://[user@]host:port/db (SQL: ?table=NAME) [default: dir://$XDG_DATA_HOME/ovs-config]' -r
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from get" -l timeout -d 'Seconds to wait for the store (write lock, connection, request)' -r
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from get" -l user -d 'User for etcd authentication or ZooKeeper digest auth (or user@ in the URL); the password comes from $OVS_CONFIG_PASSWORD or --password-file, never from the command line' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from get" -l user -d 'User for etcd authentication, ZooKeeper digest auth or a MySQL/PostgreSQL login (or user@ in the URL); the password comes from $OVS_CONFIG_PASSWORD or --password-file, never from the command line' -r
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from get" -l password-file -d 'Read the password from the first line of PATH' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from get" -l cacert -d 'CA certificate (PEM) to verify the store\'s TLS certificate; implies TLS' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from get" -l cert -d 'Client certificate (PEM) for mutual TLS; needs --key' -r -F
@@ -110,9 +110,9 @@ complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcomma
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from set" -s o -l output -d 'plain: a note on stderr; json: {"key", "revision"} on stdout' -r -f -a "plain\t''
 json\t''
 yaml\t''"
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from set" -l store -d 'Store URL: dir:///path, etcd://host:port[,host:port...][/root] (etcds:// for TLS), zk://host:port[,host:port...][/chroot] [default: dir://$XDG_DATA_HOME/ovs-config]' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from set" -l store -d 'Store URL: dir:///path, etcd://host:port[,host:port...][/root] (etcds:// for TLS), zk://host:port[,host:port...][/chroot], sqlite:///path/file.db, mysql://[user@]host:port/db, postgres://[user@]host:port/db (SQL: ?table=NAME) [default: dir://$XDG_DATA_HOME/ovs-config]' -r
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from set" -l timeout -d 'Seconds to wait for the store (write lock, connection, request)' -r
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from set" -l user -d 'User for etcd authentication or ZooKeeper digest auth (or user@ in the URL); the password comes from $OVS_CONFIG_PASSWORD or --password-file, never from the command line' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from set" -l user -d 'User for etcd authentication, ZooKeeper digest auth or a MySQL/PostgreSQL login (or user@ in the URL); the password comes from $OVS_CONFIG_PASSWORD or --password-file, never from the command line' -r
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from set" -l password-file -d 'Read the password from the first line of PATH' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from set" -l cacert -d 'CA certificate (PEM) to verify the store\'s TLS certificate; implies TLS' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from set" -l cert -d 'Client certificate (PEM) for mutual TLS; needs --key' -r -F
@@ -123,9 +123,9 @@ complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcomma
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from set" -s v -l verbose -d 'Log more to stderr (-v: what ovs does, -vv: also its libraries)'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from set" -s q -l quiet -d 'Print only results and errors, no progress notes'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from set" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from edit" -l store -d 'Store URL: dir:///path, etcd://host:port[,host:port...][/root] (etcds:// for TLS), zk://host:port[,host:port...][/chroot] [default: dir://$XDG_DATA_HOME/ovs-config]' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from edit" -l store -d 'Store URL: dir:///path, etcd://host:port[,host:port...][/root] (etcds:// for TLS), zk://host:port[,host:port...][/chroot], sqlite:///path/file.db, mysql://[user@]host:port/db, postgres://[user@]host:port/db (SQL: ?table=NAME) [default: dir://$XDG_DATA_HOME/ovs-config]' -r
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from edit" -l timeout -d 'Seconds to wait for the store (write lock, connection, request)' -r
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from edit" -l user -d 'User for etcd authentication or ZooKeeper digest auth (or user@ in the URL); the password comes from $OVS_CONFIG_PASSWORD or --password-file, never from the command line' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from edit" -l user -d 'User for etcd authentication, ZooKeeper digest auth or a MySQL/PostgreSQL login (or user@ in the URL); the password comes from $OVS_CONFIG_PASSWORD or --password-file, never from the command line' -r
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from edit" -l password-file -d 'Read the password from the first line of PATH' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from edit" -l cacert -d 'CA certificate (PEM) to verify the store\'s TLS certificate; implies TLS' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from edit" -l cert -d 'Client certificate (PEM) for mutual TLS; needs --key' -r -F
@@ -139,9 +139,9 @@ complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcomma
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from delete" -s o -l output -d 'plain: a note on stderr; json: {"key", "deleted"} on stdout' -r -f -a "plain\t''
 json\t''
 yaml\t''"
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from delete" -l store -d 'Store URL: dir:///path, etcd://host:port[,host:port...][/root] (etcds:// for TLS), zk://host:port[,host:port...][/chroot] [default: dir://$XDG_DATA_HOME/ovs-config]' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from delete" -l store -d 'Store URL: dir:///path, etcd://host:port[,host:port...][/root] (etcds:// for TLS), zk://host:port[,host:port...][/chroot], sqlite:///path/file.db, mysql://[user@]host:port/db, postgres://[user@]host:port/db (SQL: ?table=NAME) [default: dir://$XDG_DATA_HOME/ovs-config]' -r
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from delete" -l timeout -d 'Seconds to wait for the store (write lock, connection, request)' -r
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from delete" -l user -d 'User for etcd authentication or ZooKeeper digest auth (or user@ in the URL); the password comes from $OVS_CONFIG_PASSWORD or --password-file, never from the command line' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from delete" -l user -d 'User for etcd authentication, ZooKeeper digest auth or a MySQL/PostgreSQL login (or user@ in the URL); the password comes from $OVS_CONFIG_PASSWORD or --password-file, never from the command line' -r
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from delete" -l password-file -d 'Read the password from the first line of PATH' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from delete" -l cacert -d 'CA certificate (PEM) to verify the store\'s TLS certificate; implies TLS' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from delete" -l cert -d 'Client certificate (PEM) for mutual TLS; needs --key' -r -F
@@ -153,9 +153,9 @@ complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcomma
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from delete" -s q -l quiet -d 'Print only results and errors, no progress notes'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from delete" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from validate" -s f -l file -d 'Read the value from PATH' -r -F
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from validate" -l store -d 'Store URL: dir:///path, etcd://host:port[,host:port...][/root] (etcds:// for TLS), zk://host:port[,host:port...][/chroot] [default: dir://$XDG_DATA_HOME/ovs-config]' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from validate" -l store -d 'Store URL: dir:///path, etcd://host:port[,host:port...][/root] (etcds:// for TLS), zk://host:port[,host:port...][/chroot], sqlite:///path/file.db, mysql://[user@]host:port/db, postgres://[user@]host:port/db (SQL: ?table=NAME) [default: dir://$XDG_DATA_HOME/ovs-config]' -r
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from validate" -l timeout -d 'Seconds to wait for the store (write lock, connection, request)' -r
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from validate" -l user -d 'User for etcd authentication or ZooKeeper digest auth (or user@ in the URL); the password comes from $OVS_CONFIG_PASSWORD or --password-file, never from the command line' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from validate" -l user -d 'User for etcd authentication, ZooKeeper digest auth or a MySQL/PostgreSQL login (or user@ in the URL); the password comes from $OVS_CONFIG_PASSWORD or --password-file, never from the command line' -r
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from validate" -l password-file -d 'Read the password from the first line of PATH' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from validate" -l cacert -d 'CA certificate (PEM) to verify the store\'s TLS certificate; implies TLS' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from validate" -l cert -d 'Client certificate (PEM) for mutual TLS; needs --key' -r -F
@@ -168,9 +168,9 @@ complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcomma
 json\t''"
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from export" -l format -d 'ovs: ovs\'s own document; consul: `consul kv export`\'s JSON array' -r -f -a "ovs\t'ovs-config\'s own (YAML, or JSON with -o json)'
 consul\t'`consul kv export`\'s JSON array'"
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from export" -l store -d 'Store URL: dir:///path, etcd://host:port[,host:port...][/root] (etcds:// for TLS), zk://host:port[,host:port...][/chroot] [default: dir://$XDG_DATA_HOME/ovs-config]' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from export" -l store -d 'Store URL: dir:///path, etcd://host:port[,host:port...][/root] (etcds:// for TLS), zk://host:port[,host:port...][/chroot], sqlite:///path/file.db, mysql://[user@]host:port/db, postgres://[user@]host:port/db (SQL: ?table=NAME) [default: dir://$XDG_DATA_HOME/ovs-config]' -r
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from export" -l timeout -d 'Seconds to wait for the store (write lock, connection, request)' -r
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from export" -l user -d 'User for etcd authentication or ZooKeeper digest auth (or user@ in the URL); the password comes from $OVS_CONFIG_PASSWORD or --password-file, never from the command line' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from export" -l user -d 'User for etcd authentication, ZooKeeper digest auth or a MySQL/PostgreSQL login (or user@ in the URL); the password comes from $OVS_CONFIG_PASSWORD or --password-file, never from the command line' -r
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from export" -l password-file -d 'Read the password from the first line of PATH' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from export" -l cacert -d 'CA certificate (PEM) to verify the store\'s TLS certificate; implies TLS' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from export" -l cert -d 'Client certificate (PEM) for mutual TLS; needs --key' -r -F
@@ -185,9 +185,9 @@ complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcomma
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from import" -s o -l output -d 'plain: a note on stderr; json: what was written, on stdout' -r -f -a "plain\t''
 json\t''
 yaml\t''"
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from import" -l store -d 'Store URL: dir:///path, etcd://host:port[,host:port...][/root] (etcds:// for TLS), zk://host:port[,host:port...][/chroot] [default: dir://$XDG_DATA_HOME/ovs-config]' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from import" -l store -d 'Store URL: dir:///path, etcd://host:port[,host:port...][/root] (etcds:// for TLS), zk://host:port[,host:port...][/chroot], sqlite:///path/file.db, mysql://[user@]host:port/db, postgres://[user@]host:port/db (SQL: ?table=NAME) [default: dir://$XDG_DATA_HOME/ovs-config]' -r
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from import" -l timeout -d 'Seconds to wait for the store (write lock, connection, request)' -r
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from import" -l user -d 'User for etcd authentication or ZooKeeper digest auth (or user@ in the URL); the password comes from $OVS_CONFIG_PASSWORD or --password-file, never from the command line' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from import" -l user -d 'User for etcd authentication, ZooKeeper digest auth or a MySQL/PostgreSQL login (or user@ in the URL); the password comes from $OVS_CONFIG_PASSWORD or --password-file, never from the command line' -r
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from import" -l password-file -d 'Read the password from the first line of PATH' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from import" -l cacert -d 'CA certificate (PEM) to verify the store\'s TLS certificate; implies TLS' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from import" -l cert -d 'Client certificate (PEM) for mutual TLS; needs --key' -r -F
@@ -204,9 +204,9 @@ complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcomma
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from diff" -s o -l output -r -f -a "plain\t''
 json\t''
 yaml\t''"
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from diff" -l store -d 'Store URL: dir:///path, etcd://host:port[,host:port...][/root] (etcds:// for TLS), zk://host:port[,host:port...][/chroot] [default: dir://$XDG_DATA_HOME/ovs-config]' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from diff" -l store -d 'Store URL: dir:///path, etcd://host:port[,host:port...][/root] (etcds:// for TLS), zk://host:port[,host:port...][/chroot], sqlite:///path/file.db, mysql://[user@]host:port/db, postgres://[user@]host:port/db (SQL: ?table=NAME) [default: dir://$XDG_DATA_HOME/ovs-config]' -r
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from diff" -l timeout -d 'Seconds to wait for the store (write lock, connection, request)' -r
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from diff" -l user -d 'User for etcd authentication or ZooKeeper digest auth (or user@ in the URL); the password comes from $OVS_CONFIG_PASSWORD or --password-file, never from the command line' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from diff" -l user -d 'User for etcd authentication, ZooKeeper digest auth or a MySQL/PostgreSQL login (or user@ in the URL); the password comes from $OVS_CONFIG_PASSWORD or --password-file, never from the command line' -r
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from diff" -l password-file -d 'Read the password from the first line of PATH' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from diff" -l cacert -d 'CA certificate (PEM) to verify the store\'s TLS certificate; implies TLS' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from diff" -l cert -d 'Client certificate (PEM) for mutual TLS; needs --key' -r -F
@@ -223,9 +223,9 @@ complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcomma
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from apply" -s o -l output -d 'plain: the plan and a note on stderr; json: the plan and outcome, on stdout' -r -f -a "plain\t''
 json\t''
 yaml\t''"
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from apply" -l store -d 'Store URL: dir:///path, etcd://host:port[,host:port...][/root] (etcds:// for TLS), zk://host:port[,host:port...][/chroot] [default: dir://$XDG_DATA_HOME/ovs-config]' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from apply" -l store -d 'Store URL: dir:///path, etcd://host:port[,host:port...][/root] (etcds:// for TLS), zk://host:port[,host:port...][/chroot], sqlite:///path/file.db, mysql://[user@]host:port/db, postgres://[user@]host:port/db (SQL: ?table=NAME) [default: dir://$XDG_DATA_HOME/ovs-config]' -r
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from apply" -l timeout -d 'Seconds to wait for the store (write lock, connection, request)' -r
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from apply" -l user -d 'User for etcd authentication or ZooKeeper digest auth (or user@ in the URL); the password comes from $OVS_CONFIG_PASSWORD or --password-file, never from the command line' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from apply" -l user -d 'User for etcd authentication, ZooKeeper digest auth or a MySQL/PostgreSQL login (or user@ in the URL); the password comes from $OVS_CONFIG_PASSWORD or --password-file, never from the command line' -r
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from apply" -l password-file -d 'Read the password from the first line of PATH' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from apply" -l cacert -d 'CA certificate (PEM) to verify the store\'s TLS certificate; implies TLS' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from apply" -l cert -d 'Client certificate (PEM) for mutual TLS; needs --key' -r -F
@@ -237,9 +237,9 @@ complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcomma
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from apply" -s v -l verbose -d 'Log more to stderr (-v: what ovs does, -vv: also its libraries)'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from apply" -s q -l quiet -d 'Print only results and errors, no progress notes'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from apply" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from stores" -l store -d 'Store URL: dir:///path, etcd://host:port[,host:port...][/root] (etcds:// for TLS), zk://host:port[,host:port...][/chroot] [default: dir://$XDG_DATA_HOME/ovs-config]' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from stores" -l store -d 'Store URL: dir:///path, etcd://host:port[,host:port...][/root] (etcds:// for TLS), zk://host:port[,host:port...][/chroot], sqlite:///path/file.db, mysql://[user@]host:port/db, postgres://[user@]host:port/db (SQL: ?table=NAME) [default: dir://$XDG_DATA_HOME/ovs-config]' -r
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from stores" -l timeout -d 'Seconds to wait for the store (write lock, connection, request)' -r
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from stores" -l user -d 'User for etcd authentication or ZooKeeper digest auth (or user@ in the URL); the password comes from $OVS_CONFIG_PASSWORD or --password-file, never from the command line' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from stores" -l user -d 'User for etcd authentication, ZooKeeper digest auth or a MySQL/PostgreSQL login (or user@ in the URL); the password comes from $OVS_CONFIG_PASSWORD or --password-file, never from the command line' -r
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from stores" -l password-file -d 'Read the password from the first line of PATH' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from stores" -l cacert -d 'CA certificate (PEM) to verify the store\'s TLS certificate; implies TLS' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from stores" -l cert -d 'Client certificate (PEM) for mutual TLS; needs --key' -r -F
