@@ -49,8 +49,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use sqlx::mysql::{MySqlConnectOptions, MySqlDatabaseError, MySqlSslMode};
-use sqlx::postgres::{PgConnectOptions, PgSslMode};
+use sqlx::mysql::MySqlDatabaseError;
 
 use dialect::{Engine, Meaning, Statements, ENGINE_ROW};
 use session::{Connector, Kind, Param, Session};
@@ -225,44 +224,10 @@ impl SqlStore {
                         .map_err(|e| backend(format!("no user named and no login name to use ({e})")))?,
                 };
                 let password = options.credentials.as_ref().map(|c| c.password.as_str());
-                let tls = &options.tls;
-                let connector = if engine == Engine::MySql {
-                    let mut o = MySqlConnectOptions::new().host(&host).port(port).username(&user).database(&database);
-                    if let Some(password) = password {
-                        o = o.password(password);
-                    }
-                    if tls.any() {
-                        o = o.ssl_mode(MySqlSslMode::VerifyIdentity);
-                    }
-                    if let Some(ca) = &tls.ca {
-                        o = o.ssl_ca(ca);
-                    }
-                    if let (Some(cert), Some(key)) = (&tls.cert, &tls.key) {
-                        o = o.ssl_client_cert(cert).ssl_client_key(key);
-                    }
-                    Connector::MySql(o)
-                } else {
-                    let mut o = PgConnectOptions::new_without_pgpass()
-                        .host(&host)
-                        .port(port)
-                        .username(&user)
-                        .database(&database)
-                        .application_name("ovs");
-                    if let Some(password) = password {
-                        o = o.password(password);
-                    }
-                    if tls.any() {
-                        o = o.ssl_mode(PgSslMode::VerifyFull);
-                    }
-                    if let Some(ca) = &tls.ca {
-                        o = o.ssl_root_cert(ca);
-                    }
-                    if let (Some(cert), Some(key)) = (&tls.cert, &tls.key) {
-                        o = o.ssl_client_cert(cert).ssl_client_key(key);
-                    }
-                    Connector::Postgres(o)
-                };
-                (connector, format!("{host}:{port}"), None)
+                let login = session::Login { user: &user, password, database: &database };
+                let connector = session::server(engine, &host, port, login, &options.tls);
+                let endpoint = if host.contains(':') { format!("[{host}]:{port}") } else { format!("{host}:{port}") };
+                (connector, endpoint, None)
             }
         };
         Ok(SqlStore {
@@ -304,15 +269,15 @@ impl SqlStore {
 
     fn error(&self, e: sqlx::Error) -> StoreError {
         let store = self.describe.clone();
+        let tls_failed = |reason: String| StoreError::Backend {
+            store: self.describe.clone(),
+            message: format!("TLS with {} failed: {reason}", self.endpoint),
+        };
         let db = match e {
             // The TLS layer reports a refused handshake (an untrusted
             // certificate, say) as invalid data: the server was reached.
-            sqlx::Error::Io(e) if e.kind() == std::io::ErrorKind::InvalidData => {
-                return StoreError::Backend { store, message: format!("TLS with {} failed: {e}", self.endpoint) }
-            }
-            sqlx::Error::Tls(e) => {
-                return StoreError::Backend { store, message: format!("TLS with {} failed: {e}", self.endpoint) }
-            }
+            sqlx::Error::Io(e) if e.kind() == std::io::ErrorKind::InvalidData => return tls_failed(e.to_string()),
+            sqlx::Error::Tls(e) => return tls_failed(e.to_string()),
             sqlx::Error::Io(e) => {
                 return StoreError::Unreachable { store, endpoint: self.endpoint.clone(), reason: e.to_string() }
             }

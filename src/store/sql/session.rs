@@ -12,11 +12,14 @@ use std::pin::Pin;
 use std::time::Duration;
 
 use futures::TryStreamExt;
+
+use super::dialect::Engine;
+use crate::store::TlsFiles;
 use sqlx::database::Database;
 use sqlx::decode::Decode;
 use sqlx::encode::Encode;
-use sqlx::mysql::{MySqlConnectOptions, MySqlQueryResult};
-use sqlx::postgres::{PgConnectOptions, PgQueryResult};
+use sqlx::mysql::{MySqlConnectOptions, MySqlQueryResult, MySqlSslMode};
+use sqlx::postgres::{PgConnectOptions, PgQueryResult, PgSslMode};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteQueryResult};
 use sqlx::{ColumnIndex, ConnectOptions, Connection, Executor, IntoArguments, Row as _, Type};
 
@@ -53,7 +56,7 @@ impl Row {
     pub(super) fn bytes(&mut self, i: usize) -> Vec<u8> {
         match &mut self.0[i] {
             Cell::Bytes(b) => std::mem::take(b),
-            Cell::Int(n) => n.to_string().into_bytes(),
+            Cell::Int(_) => unreachable!("column {i} was read as a number"),
         }
     }
 
@@ -213,4 +216,55 @@ pub(super) fn sqlite(path: &std::path::Path, timeout: Duration) -> SqliteConnect
         .create_if_missing(true)
         .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
         .busy_timeout(timeout)
+}
+
+/// Who logs in to a server, and to which database.
+pub(super) struct Login<'a> {
+    pub user: &'a str,
+    pub password: Option<&'a str>,
+    pub database: &'a str,
+}
+
+/// A MySQL or PostgreSQL server's options. Without TLS files, TLS is used
+/// when the server offers it, unverified (as mysql and psql do by
+/// default); any TLS file requires TLS and a server certificate that the CA
+/// (else the system's roots) vouches for, for this host name.
+pub(super) fn server(engine: Engine, host: &str, port: u16, login: Login<'_>, tls: &TlsFiles) -> Connector {
+    let client = tls.cert.as_ref().zip(tls.key.as_ref());
+    if engine == Engine::MySql {
+        let mut o = MySqlConnectOptions::new().host(host).port(port).username(login.user).database(login.database);
+        if let Some(password) = login.password {
+            o = o.password(password);
+        }
+        if tls.any() {
+            o = o.ssl_mode(MySqlSslMode::VerifyIdentity);
+        }
+        if let Some(ca) = &tls.ca {
+            o = o.ssl_ca(ca);
+        }
+        if let Some((cert, key)) = client {
+            o = o.ssl_client_cert(cert).ssl_client_key(key);
+        }
+        return Connector::MySql(o);
+    }
+    // Explicit settings win over libpq's PG* environment, which sqlx reads.
+    let mut o = PgConnectOptions::new_without_pgpass()
+        .host(host)
+        .port(port)
+        .username(login.user)
+        .database(login.database)
+        .application_name("ovs");
+    if let Some(password) = login.password {
+        o = o.password(password);
+    }
+    if tls.any() {
+        o = o.ssl_mode(PgSslMode::VerifyFull);
+    }
+    if let Some(ca) = &tls.ca {
+        o = o.ssl_root_cert(ca);
+    }
+    if let Some((cert, key)) = client {
+        o = o.ssl_client_cert(cert).ssl_client_key(key);
+    }
+    Connector::Postgres(o)
 }
