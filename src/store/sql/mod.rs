@@ -30,14 +30,20 @@
 //! page; `children` seeks past each subtree it finds instead of reading it
 //! (see `listing.rs`).
 //!
-//! What it cannot guarantee: that other programs writing the table keep
-//! these rules (they must lock the counter row and advance it); keys longer
-//! than the key column takes (3072 bytes on MySQL; 2600 on PostgreSQL,
-//! below its b-tree entry limit), which are refused before any I/O; values
-//! over MySQL's `max_allowed_packet`, which the server refuses; SQLite on a
-//! network file system (WAL needs shared memory). Each call is bounded by
-//! the timeout, connecting included; a connection that fails or times out
-//! is closed and the server rolls back whatever it had begun.
+//! Connections: the user is `--user` or the URL's, else the login name (as
+//! mysql and psql do); the password comes from `Options.credentials`. TLS
+//! is used when the server offers it, unverified, unless a TLS file is
+//! given: then it is required, and the server's certificate and host name
+//! are verified. Each call is bounded by the timeout, connecting included;
+//! a connection that fails or times out is closed, and the server rolls
+//! back whatever it had begun.
+//!
+//! What it cannot do or guarantee: that other programs writing the table
+//! keep these rules (they must lock the counter row and advance it); keys
+//! longer than the key column takes (3072 bytes on MySQL; 2600 on
+//! PostgreSQL, below its b-tree entry limit), which are refused before any
+//! I/O; values over MySQL's `max_allowed_packet`, which the server refuses;
+//! SQLite on a network file system (WAL needs shared memory).
 
 mod commit;
 mod dialect;
