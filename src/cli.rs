@@ -104,14 +104,16 @@ pub struct Cli {
 pub struct Global {
     /// Store URL: dir:///path, etcd://host:port[,host:port...][/root] (etcds:// for TLS),
     /// zk://host:port[,host:port...][/chroot], consul://host:port[,host:port...][/root] (consuls:// for
-    /// HTTPS; consul:// alone: $CONSUL_HTTP_ADDR) [default: dir://$XDG_DATA_HOME/ovs-config]
+    /// HTTPS; consul:// alone: $CONSUL_HTTP_ADDR), sqlite:///path/file.db, mysql://[user@]host:port/db,
+    /// postgres://[user@]host:port/db (SQL: ?table=NAME) [default: dir://$XDG_DATA_HOME/ovs-config]
     #[arg(long, env = "OVS_CONFIG_STORE", global = true, value_name = "URL")]
     pub store: Option<String>,
     /// Seconds to wait for the store (write lock, connection, request)
     #[arg(long, global = true, default_value = "5", value_name = "SECONDS", value_parser = parse_timeout)]
     pub timeout: Duration,
-    /// User for etcd authentication or ZooKeeper digest auth (or user@ in the URL); the password
-    /// comes from $OVS_CONFIG_PASSWORD or --password-file, never from the command line
+    /// User for etcd authentication, ZooKeeper digest auth or a MySQL/PostgreSQL login (or user@
+    /// in the URL); the password comes from $OVS_CONFIG_PASSWORD or --password-file, never from
+    /// the command line
     #[arg(long, env = "OVS_CONFIG_USER", global = true, value_name = "NAME")]
     pub user: Option<String>,
     /// Read the password from the first line of PATH

@@ -1,10 +1,11 @@
 //! A document exported from each store and imported into each other store
 //! exports again byte for byte, binary values included: directory → etcd →
-//! ZooKeeper → directory. Real servers, shared by this binary, each test
-//! below a root of its own.
+//! ZooKeeper → SQLite → MariaDB → PostgreSQL → directory. Real servers,
+//! shared by this binary, each test below a root (or on a table) of its own.
 
 mod util;
 
+use util::sql::Db;
 use util::Env;
 
 /// Values of every awkward kind.
@@ -32,7 +33,16 @@ fn export(env: &Env, output: &str) -> Vec<u8> {
 #[test]
 fn every_store_exports_what_another_store_exported() {
     let (Some(etcd), Some(zk)) = (util::etcd::shared(), util::zookeeper::shared()) else { return };
-    let stores = [Env::new(), Env::below_unique_root(&etcd.url()), Env::below_unique_root(&zk.url()), Env::new()];
+    let (Some(sqlite), Some(mariadb), Some(postgres)) = (Db::sqlite(), Db::mariadb(), Db::postgres()) else { return };
+    let stores = [
+        Env::new(),
+        Env::below_unique_root(&etcd.url()),
+        Env::below_unique_root(&zk.url()),
+        sqlite.env(),
+        mariadb.env(),
+        postgres.env(),
+        Env::new(),
+    ];
     fill(&stores[0]);
     for output in ["yaml", "json"] {
         let original = export(&stores[0], output);

@@ -6,7 +6,10 @@ use crate::store::Capabilities;
 
 pub fn run(out: &Printer) -> Result<()> {
     let lines = BACKENDS.iter().flat_map(|b| {
-        [format!("{:<6} {:<50} {}", b.schemes[0], b.form, b.about), format!("       {}", capabilities(&b.capabilities))]
+        [
+            format!("{:<8} {:<50} {}", b.schemes[0], b.form, b.about),
+            format!("         {}", capabilities(&b.capabilities)),
+        ]
     });
     out.entries(Format::Plain, Box::new(lines.map(Ok)))
 }

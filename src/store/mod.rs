@@ -10,6 +10,7 @@ pub mod etcd;
 mod key;
 pub mod registry;
 mod runtime;
+pub mod sql;
 mod tls;
 mod url;
 pub mod zookeeper;

@@ -3,7 +3,7 @@
 //! do and how it opens: adding a backend is its folder and one line here.
 
 use super::url::UrlInfo;
-use super::{consul, dir, etcd, zookeeper, Capabilities, Options, Store, StoreError, StoreUrl};
+use super::{consul, dir, etcd, sql, zookeeper, Capabilities, Options, Store, StoreError, StoreUrl};
 
 /// One kind of store.
 pub struct Backend {
@@ -30,17 +30,12 @@ impl std::fmt::Debug for Backend {
     }
 }
 
-pub const BACKENDS: &[&Backend] = &[&dir::BACKEND, &etcd::BACKEND, &zookeeper::BACKEND, &consul::BACKEND];
-
-/// Kinds the design names that this build does not include yet.
-const PLANNED: &[&str] = &["sqlite", "mysql", "postgres"];
+pub const BACKENDS: &[&Backend] =
+    &[&dir::BACKEND, &etcd::BACKEND, &zookeeper::BACKEND, &consul::BACKEND, &sql::SQLITE, &sql::MYSQL, &sql::POSTGRES];
 
 pub fn for_scheme(scheme: &str) -> Result<&'static Backend, String> {
     if let Some(backend) = BACKENDS.iter().find(|b| b.schemes.contains(&scheme)) {
         return Ok(backend);
-    }
-    if PLANNED.contains(&scheme) {
-        return Err(format!("store kind {scheme:?} is not supported by this build (see `ovs config stores`)"));
     }
     Err(format!("unknown store kind {scheme:?} (see `ovs config stores`)"))
 }

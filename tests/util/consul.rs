@@ -195,8 +195,8 @@ impl FakeConsul {
         self.state.changed.notify_all();
     }
 
-    /// Write `key` just after the next `?keys` listing has been made, as
-    /// another client could at that moment.
+    /// Write `key` just after the next `?keys` listing of a prefix of it has
+    /// been made, as another client could at that moment.
     pub fn write_after_next_listing(&self, key: &str, value: &[u8]) {
         *self.state.after_listing.lock().unwrap() = Some((key.to_string(), value.to_vec()));
     }
@@ -691,10 +691,12 @@ impl State {
             reply.headers.push(("X-Consul-Results-Filtered-By-ACLs", "true".into()));
         }
         if query.has("keys") {
-            if let Some((key, value)) = self.after_listing.lock().unwrap().take() {
+            // Only the listing that covers the key: tests share the agent.
+            let mut hook = self.after_listing.lock().unwrap();
+            if let Some((written, value)) = hook.take_if(|(written, _)| written.starts_with(key)) {
                 kv.raft += 1;
                 let idx = kv.raft;
-                Tx::new(&mut kv, idx).set(&key, value, 0);
+                Tx::new(&mut kv, idx).set(&written, value, 0);
                 self.changed.notify_all();
             }
         }
