@@ -112,6 +112,19 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// Every endpoint of a cluster failed: a timeout when the time is spent,
+    /// else unreachable, naming them all and the last reason.
+    pub(crate) fn no_endpoint(store: &str, timeout: Duration, spent: bool, endpoints: &[String], last: String) -> Self {
+        if spent {
+            return StoreError::Timeout { store: store.to_string(), after: timeout, during: format!("(last: {last})") };
+        }
+        StoreError::Unreachable {
+            store: store.to_string(),
+            endpoint: format!("any of {}", endpoints.join(", ")),
+            reason: last,
+        }
+    }
+
     /// The conflict a failed precondition reports, worded the same way for
     /// every backend.
     pub fn precondition_failed(key: &Key, wanted: Precondition, current: Option<Revision>) -> Self {

@@ -203,18 +203,8 @@ impl Http {
                     Err(_) => last_error = format!("{agent}: no answer within {share:?}"),
                 }
             }
-            if Instant::now() >= deadline {
-                return Err(StoreError::Timeout {
-                    store: self.describe.clone(),
-                    after: self.timeout,
-                    during: format!("(last: {last_error})"),
-                });
-            }
-            Err(StoreError::Unreachable {
-                store: self.describe.clone(),
-                endpoint: format!("any of {}", self.agents.join(", ")),
-                reason: last_error,
-            })
+            let spent = Instant::now() >= deadline;
+            Err(StoreError::no_endpoint(&self.describe, self.timeout, spent, &self.agents, last_error))
         })
     }
 

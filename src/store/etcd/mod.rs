@@ -163,18 +163,8 @@ impl EtcdStore {
                 }
                 self.current().take();
             }
-            if Instant::now() >= deadline {
-                return Err(StoreError::Timeout {
-                    store: self.describe.clone(),
-                    after: self.timeout,
-                    during: format!("(last: {last_error})"),
-                });
-            }
-            Err(StoreError::Unreachable {
-                store: self.describe.clone(),
-                endpoint: format!("any of {}", self.urls.join(", ")),
-                reason: last_error,
-            })
+            let spent = Instant::now() >= deadline;
+            Err(StoreError::no_endpoint(&self.describe, self.timeout, spent, &self.urls, last_error))
         })
     }
 
