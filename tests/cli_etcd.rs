@@ -103,27 +103,7 @@ fn password_authentication_keeps_the_password_secret() {
     }
     let with_user = format!("etcd://root@{}", etcd.endpoints());
     let env = Env::with_store(with_user, Box::new(etcd));
-    env.config(&["set", "/auth/k", "v"]).env("OVS_CONFIG_PASSWORD", "s3cret-pw").assert().success();
-    let pw_file = env.path().join("pw");
-    std::fs::write(&pw_file, "s3cret-pw\n").unwrap();
-    env.config(&["get", "/auth/k"]).arg("--password-file").arg(&pw_file).assert().success().stdout("v");
-    // Wrong password: refused, and neither password is ever echoed.
-    let out = env
-        .config(&["-vv", "get", "/auth/k"])
-        .env("OVS_CONFIG_PASSWORD", "wrong-pw")
-        .assert()
-        .code(1)
-        .get_output()
-        .clone();
-    let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(all.contains("authentication failed") || all.contains("access denied"), "{all}");
-    assert!(!all.contains("wrong-pw") && !all.contains("s3cret-pw"), "{all}");
-    // A user without any password source is a usage error, before any I/O.
-    env.config(&["get", "/auth/k"])
-        .env_remove("OVS_CONFIG_PASSWORD")
-        .assert()
-        .code(2)
-        .stderr(contains("OVS_CONFIG_PASSWORD"));
+    cli_suite::a_password_login_keeps_the_password_secret(&env, "s3cret-pw");
     // Without credentials, etcd refuses.
     let anonymous = format!("etcd://{}", cluster(&env).endpoints());
     env.config(&["get", "/auth/k"]).args(["--store", &anonymous]).assert().code(1);

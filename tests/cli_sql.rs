@@ -122,25 +122,7 @@ fn the_engines_own_client_reads_what_ovs_wrote(db: Db) {
 
 fn a_password_login_keeps_the_password_secret(db: Db) {
     let env = Env::with_store(db.url_as("secure"), Box::new(db));
-    env.config(&["set", "/auth/k", "v"]).env("OVS_CONFIG_PASSWORD", PASSWORD).assert().success();
-    let pw_file = env.path().join("pw");
-    std::fs::write(&pw_file, format!("{PASSWORD}\n")).unwrap();
-    env.config(&["get", "/auth/k"]).arg("--password-file").arg(&pw_file).assert().success().stdout("v");
-    let out = env
-        .config(&["-vv", "get", "/auth/k"])
-        .env("OVS_CONFIG_PASSWORD", "wrong-pw")
-        .assert()
-        .code(1)
-        .get_output()
-        .clone();
-    let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(all.contains("access denied"), "{all}");
-    assert!(!all.contains("wrong-pw") && !all.contains(PASSWORD), "{all}");
-    env.config(&["get", "/auth/k"])
-        .env_remove("OVS_CONFIG_PASSWORD")
-        .assert()
-        .code(2)
-        .stderr(contains("OVS_CONFIG_PASSWORD"));
+    cli_suite::a_password_login_keeps_the_password_secret(&env, PASSWORD);
 }
 
 fn an_unreachable_server_exits_6_naming_it(db: Db) {

@@ -202,6 +202,33 @@ pub fn every_command_once(env: &Env) {
     env.config(&["list", "-r", "/f"]).assert().success().stdout("");
 }
 
+/// A store that logs in with `password`: it works from $OVS_CONFIG_PASSWORD
+/// and from --password-file; a wrong password is refused (exit 1, naming
+/// neither password, even at -vv); no password source at all is a usage
+/// error. The etcd and relational tests run it on their servers.
+#[allow(dead_code)] // each test binary includes this module; only those stores log in with a password
+pub fn a_password_login_keeps_the_password_secret(env: &Env, password: &str) {
+    env.config(&["set", "/auth/k", "v"]).env("OVS_CONFIG_PASSWORD", password).assert().success();
+    let pw_file = env.path().join("pw");
+    std::fs::write(&pw_file, format!("{password}\n")).unwrap();
+    env.config(&["get", "/auth/k"]).arg("--password-file").arg(&pw_file).assert().success().stdout("v");
+    let out = env
+        .config(&["-vv", "get", "/auth/k"])
+        .env("OVS_CONFIG_PASSWORD", "wrong-pw")
+        .assert()
+        .code(1)
+        .get_output()
+        .clone();
+    let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(all.contains("authentication failed") || all.contains("access denied"), "{all}");
+    assert!(!all.contains("wrong-pw") && !all.contains(password), "{all}");
+    env.config(&["get", "/auth/k"])
+        .env_remove("OVS_CONFIG_PASSWORD")
+        .assert()
+        .code(2)
+        .stderr(contains("OVS_CONFIG_PASSWORD"));
+}
+
 const WORKERS: usize = 8;
 const INCREMENTS: u64 = 12;
 
