@@ -26,7 +26,7 @@ fn main() -> ExitCode {
         (_, 1) => "ovs_config=debug",
         _ => "debug",
     };
-    let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let colour = ovs_config::output::colour(std::io::stderr().is_terminal());
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(level)

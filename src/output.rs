@@ -26,6 +26,12 @@ fn push_escaped(out: &mut String, c: char) {
     }
 }
 
+/// Whether to colour what goes to a stream: only to a terminal, and never
+/// when NO_COLOR is set (no-color.org).
+pub fn colour(stream_is_terminal: bool) -> bool {
+    stream_is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
 /// `text` made safe for a terminal and for a one-line message: control
 /// characters, bidirectional controls and zero-width characters become
 /// escapes, so text from a store can neither move the cursor, clear the

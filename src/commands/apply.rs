@@ -34,7 +34,10 @@ pub fn apply(ctx: &Ctx, args: &ApplyArgs) -> Result<()> {
     let doc = documents::read(ctx, &args.source)?;
     let plan = Plan::compute(ctx.store.scan(&doc.prefix)?, &doc, args.prune)?;
     if args.output == Format::Plain && !plan.changes.is_empty() {
-        eprint!("{}", documents::render(&plan, documents::colour_on(ctx.interactive)));
+        eprint!(
+            "{}",
+            documents::render(&plan, crate::output::colour(std::io::IsTerminal::is_terminal(&std::io::stderr())))
+        );
     }
     if !plan.changes.is_empty() && !args.yes {
         if !ctx.interactive {

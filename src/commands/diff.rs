@@ -13,7 +13,7 @@ pub fn run(ctx: &Ctx, args: &DiffArgs) -> Result<()> {
         Format::Json | Format::Yaml => ctx.out.json(&documents::PlanView::of(&plan))?,
         Format::Plain => {
             use std::io::Write;
-            let text = documents::render(&plan, documents::colour_on(ctx.out.to_terminal()));
+            let text = documents::render(&plan, crate::output::colour(ctx.out.to_terminal()));
             std::io::stdout().lock().write_all(text.as_bytes())?;
             ctx.out.note(documents::summary(&plan));
         }

@@ -1,7 +1,7 @@
 //! What `import`, `diff`, `apply` and `edit -r` share: reading a document,
 //! checking every value before anything is written, and showing a plan.
 
-use std::io::{IsTerminal, Read};
+use std::io::Read;
 
 use anyhow::{Context, Result};
 use serde::Serialize;
@@ -110,9 +110,4 @@ fn value_diff(change: &Change, paint: &dyn Fn(&str, &str) -> String) -> String {
         out.push_str(&format!("    {painted}\n"));
     }
     out
-}
-
-/// Colour only for a person at a terminal, and never with NO_COLOR.
-pub fn colour_on(terminal: bool) -> bool {
-    terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stderr().is_terminal()
 }
