@@ -22,7 +22,9 @@ pub mod after_help {
   4  key not found
   5  conflict: the key changed (--if-revision, --if-absent, edit, apply); nothing was written
   6  store unreachable or timed out
-  7  differences found (diff --exit-code)"
+  7  differences found (diff --exit-code, compare)
+With several --store, a write that failed on some stores exits with the most severe code
+among them (1, then 6, 5, 4, 3, 2) and is kept in the outbox for `retry`."
         };
     }
 
@@ -88,6 +90,33 @@ pub mod after_help {
   ovs config validate /ovs/framework/scheduling/celery";
     pub const STORES: &str = "Examples:
   ovs config stores";
+    pub const OUTBOX: &str = "Examples:
+  ovs config outbox
+  ovs config outbox -o json";
+    pub const RETRY: &str = "Examples:
+  ovs config retry
+  ovs --password-file /etc/ovs/password config retry -o json";
+    pub const COPY: &str = "Examples:
+  ovs config copy dir:///var/lib/flocker zk://10.0.0.1:2181/flocker
+  ovs config copy --prefix /ovs --to-prefix /ovs-staging etcd://h1:2379 etcd://h2:2379
+  ovs config copy --overwrite --chunked -o json sqlite:///srv/kv.db etcd://h1:2379";
+    pub const COMPARE: &str = "Examples:
+  ovs config compare etcd://h1:2379 zk://h1:2181 /ovs
+  ovs --store etcd://h1:2379 --store zk://h1:2181 config compare /ovs
+  ovs config compare -o json etcd://h1:2379 consul://h1:8500 || echo drift";
+    pub const MIRROR: &str = "Examples:
+  ovs config mirror etcd://h1:2379 zk://h1:2181 /ovs
+  ovs config mirror --yes --watch etcd://h1:2379 consul://h1:8500 /ovs";
+    pub const WATCH: &str = "Examples:
+  ovs config watch /ovs/framework
+  ovs config watch -o json --count 1 --timeout 30s /ovs/framework/scheduling
+  ovs config watch /ovs/framework/scheduling --exec 'systemctl reload celery-beat'";
+    pub const HISTORY: &str = "Examples:
+  ovs --store etcd://h1:2379 config history /ovs/framework/memcache
+  ovs --store etcd://h1:2379 config history /ovs/framework/memcache --show 41";
+    pub const ROLLBACK: &str = "Examples:
+  ovs --store etcd://h1:2379 config rollback /ovs/framework/scheduling/celery 41
+  ovs --store etcd://h1:2379 config rollback --dry-run /ovs/framework/memcache 12";
 }
 
 #[derive(Debug, Parser)]
@@ -105,12 +134,14 @@ pub struct Global {
     /// Store URL: dir:///path, etcd://host:port[,host:port...][/root] (etcds:// for TLS),
     /// zk://host:port[,host:port...][/chroot], consul://host:port[,host:port...][/root] (consuls:// for
     /// HTTPS; consul:// alone: $CONSUL_HTTP_ADDR), sqlite:///path/file.db, mysql://[user@]host:port/db,
-    /// postgres://[user@]host:port/db (SQL: ?table=NAME) [default: dir://$XDG_DATA_HOME/ovs-config]
-    #[arg(long, env = "OVS_CONFIG_STORE", global = true, value_name = "URL")]
-    pub store: Option<String>,
-    /// Seconds to wait for the store (write lock, connection, request)
-    #[arg(long, global = true, default_value = "5", value_name = "SECONDS", value_parser = parse_timeout)]
-    pub timeout: Duration,
+    /// postgres://[user@]host:port/db (SQL: ?table=NAME) [default: dir://$XDG_DATA_HOME/ovs-config].
+    /// Give it several times to write to every store at once (reads use the first)
+    #[arg(long = "store", env = "OVS_CONFIG_STORE", global = true, value_name = "URL")]
+    pub stores: Vec<String>,
+    /// How long to wait for the store (write lock, connection, request): seconds, or with a unit
+    /// (500ms, 10s, 2m, 1h); for `watch`, also when to stop [default: 5]
+    #[arg(long, global = true, value_name = "DURATION", value_parser = parse_duration)]
+    pub timeout: Option<Duration>,
     /// User for etcd authentication, ZooKeeper digest auth or a MySQL/PostgreSQL login (or user@
     /// in the URL); the password comes from $OVS_CONFIG_PASSWORD or --password-file, never from
     /// the command line
@@ -140,10 +171,22 @@ pub struct Global {
     pub quiet: bool,
 }
 
-fn parse_timeout(text: &str) -> Result<Duration, String> {
-    let secs: f64 = text.parse().map_err(|_| format!("{text:?} is not a number of seconds"))?;
+/// Seconds (`5`, `0.5`) or a number with a unit (`500ms`, `10s`, `2m`, `1h`).
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let split = text.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let scale = match unit {
+        "" | "s" => 1.0,
+        "ms" => 0.001,
+        "m" => 60.0,
+        "h" => 3600.0,
+        _ => return Err(format!("{text:?} is not a duration: seconds, or a number with ms, s, m or h")),
+    };
+    let number: f64 =
+        number.parse().map_err(|_| format!("{text:?} is not a duration: seconds, or a number with ms, s, m or h"))?;
+    let secs = number * scale;
     if !(secs > 0.0 && secs <= 86_400.0) {
-        return Err("must be more than 0 and at most 86400 seconds".into());
+        return Err("must be more than 0 and at most 24 hours".into());
     }
     Ok(Duration::from_secs_f64(secs))
 }
@@ -190,9 +233,145 @@ pub enum ConfigCommand {
     /// Make the store hold a document: show the plan, ask, then commit it guarded and atomically
     #[command(after_long_help = after_help::APPLY)]
     Apply(ApplyArgs),
+    /// List the writes that reached some stores but not others, kept for `retry`
+    #[command(after_long_help = after_help::OUTBOX)]
+    Outbox(OutboxArgs),
+    /// Deliver the outbox's writes where the key is still as it was when the write failed
+    #[command(after_long_help = after_help::RETRY)]
+    Retry(RetryArgs),
+    /// Copy every key below a prefix from one store to another, then read it back and verify
+    #[command(after_long_help = after_help::COPY)]
+    Copy(CopyArgs),
+    /// Show the drift between two stores: keys only in one, and values that differ
+    #[command(after_long_help = after_help::COMPARE)]
+    Compare(CompareArgs),
+    /// Make a store identical to another below a prefix, deletes included (--watch: keep it so)
+    #[command(after_long_help = after_help::MIRROR)]
+    Mirror(MirrorArgs),
+    /// Print each change below PREFIX as it happens (--exec: run a command after each batch)
+    #[command(after_long_help = after_help::WATCH)]
+    Watch(WatchArgs),
+    /// List the past versions of KEY that the store keeps
+    #[command(after_long_help = after_help::HISTORY)]
+    History(HistoryArgs),
+    /// Write the value KEY had at revision REV as a new revision, guarded by the current one
+    #[command(after_long_help = after_help::ROLLBACK)]
+    Rollback(RollbackArgs),
     /// List the store kinds this build supports, with their URL form
     #[command(after_long_help = after_help::STORES)]
     Stores,
+}
+
+#[derive(Debug, Args)]
+pub struct OutboxArgs {
+    #[arg(short, long, value_enum, default_value_t = Format::Plain)]
+    pub output: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct RetryArgs {
+    /// plain: a line per write on stderr; json: what became of each, on stdout
+    #[arg(short, long, value_enum, default_value_t = Format::Plain)]
+    pub output: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct CopyArgs {
+    /// The store to copy from (a store URL)
+    #[arg(value_name = "SRC_URL")]
+    pub source: String,
+    /// The store to copy to (a store URL)
+    #[arg(value_name = "DST_URL")]
+    pub destination: String,
+    /// Copy the keys below PREFIX
+    #[arg(long, value_name = "PREFIX", default_value = "/")]
+    pub prefix: Key,
+    /// Place them below PREFIX in the destination instead [default: --prefix]
+    #[arg(long, value_name = "PREFIX")]
+    pub to_prefix: Option<Key>,
+    /// Overwrite destination keys whose value differs (else: refused, nothing written)
+    #[arg(long)]
+    pub overwrite: bool,
+    /// Over the destination's atomic limits, copy in guarded chunks, rolled back if one fails
+    #[arg(long)]
+    pub chunked: bool,
+    /// plain: counts on stderr; json: the counts and mismatched keys, on stdout
+    #[arg(short, long, value_enum, default_value_t = Format::Plain)]
+    pub output: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// URL_A URL_B [PREFIX], or only [PREFIX] with two --store
+    #[arg(value_name = "ARGS", num_args = 0..=3)]
+    pub args: Vec<String>,
+    #[arg(short, long, value_enum, default_value_t = Format::Plain)]
+    pub output: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct MirrorArgs {
+    /// The store to follow (a store URL)
+    #[arg(value_name = "SRC_URL")]
+    pub source: String,
+    /// The store to make identical to it (a store URL)
+    #[arg(value_name = "DST_URL")]
+    pub destination: String,
+    /// Mirror the keys below PREFIX
+    #[arg(default_value = "/")]
+    pub prefix: Key,
+    /// Do not ask (required when stdin is not a terminal)
+    #[arg(short, long)]
+    pub yes: bool,
+    /// Then keep following the source's changes, resuming after a restart
+    #[arg(long)]
+    pub watch: bool,
+    /// Over the destination's atomic limits, apply in guarded chunks, rolled back if one fails
+    #[arg(long)]
+    pub chunked: bool,
+    #[arg(short, long, value_enum, default_value_t = Format::Plain)]
+    pub output: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// Watch the keys below PREFIX
+    #[arg(default_value = "/")]
+    pub prefix: Key,
+    /// Stop after N changes
+    #[arg(long, value_name = "N")]
+    pub count: Option<u64>,
+    /// Run CMD (with sh -c) after each batch of changes: the changed keys in $OVS_CHANGED_KEYS
+    /// (newline-separated) and as JSON lines on its stdin; never two at once
+    #[arg(long, value_name = "CMD")]
+    pub exec: Option<String>,
+    /// plain: `PUT key revision` / `DELETE key revision`; json: one object per change per line
+    #[arg(short, long, value_enum, default_value_t = Format::Plain)]
+    pub output: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    pub key: Key,
+    /// Print the value KEY had at revision REV
+    #[arg(long, value_name = "REV")]
+    pub show: Option<u64>,
+    #[arg(short, long, value_enum, default_value_t = Format::Plain)]
+    pub output: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct RollbackArgs {
+    pub key: Key,
+    /// The revision whose value to write back (from `history`)
+    #[arg(value_name = "REV")]
+    pub revision: u64,
+    /// Validate and check, report, write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// plain: a note on stderr; json: {"key", "revision"} on stdout
+    #[arg(short, long, value_enum, default_value_t = Format::Plain)]
+    pub output: Format,
 }
 
 #[derive(Debug, Args)]

@@ -22,7 +22,7 @@ struct Outcome<'a> {
 
 pub fn import(ctx: &Ctx, args: &ImportArgs) -> Result<()> {
     let doc = documents::read(ctx, &args.source)?;
-    let plan = Plan::compute(ctx.store.scan(&doc.prefix)?, &doc, false)?;
+    let plan = Plan::compute(ctx.store()?.scan(&doc.prefix)?, &doc, false)?;
     if args.dry_run {
         ctx.out.note(format!("dry run: {}; nothing written", documents::summary(&plan)));
         return report(ctx, args.output, &plan, None);
@@ -32,7 +32,7 @@ pub fn import(ctx: &Ctx, args: &ImportArgs) -> Result<()> {
 
 pub fn apply(ctx: &Ctx, args: &ApplyArgs) -> Result<()> {
     let doc = documents::read(ctx, &args.source)?;
-    let plan = Plan::compute(ctx.store.scan(&doc.prefix)?, &doc, args.prune)?;
+    let plan = Plan::compute(ctx.store()?.scan(&doc.prefix)?, &doc, args.prune)?;
     if args.output == Format::Plain && !plan.changes.is_empty() {
         eprint!(
             "{}",
@@ -71,7 +71,7 @@ fn commit(ctx: &Ctx, plan: &Plan, chunked: bool, output: Format) -> Result<()> {
         bar.set_length(of as u64);
         bar.set_position(done as u64);
     };
-    let applied = plan::apply(ctx.store, &plan.changes, chunking, &progress);
+    let applied = plan::apply(ctx.store()?, &plan.changes, chunking, &progress);
     bar.finish_and_clear();
     let applied = applied?;
     let chunks = if applied.chunks > 1 { format!(" in {} atomic chunks", applied.chunks) } else { String::new() };

@@ -16,7 +16,7 @@ pub fn run(ctx: &Ctx, args: &DeleteArgs) -> Result<()> {
             .into());
         }
         confirm(ctx, args.yes, &format!("Delete {key} and every key below it?"))?;
-        let removed = ctx.store.delete_tree(key)?;
+        let removed = ctx.store()?.delete_tree(key)?;
         if removed == 0 {
             return Err(StoreError::NotFound { key: key.clone() }.into());
         }
@@ -26,7 +26,7 @@ pub fn run(ctx: &Ctx, args: &DeleteArgs) -> Result<()> {
     let key = leaf(key)?;
     let cond = args.if_revision.map_or(Precondition::Any, |rev| Precondition::Revision(Revision(rev)));
     confirm(ctx, args.yes, &format!("Delete {key}?"))?;
-    ctx.store.delete(key, cond)?;
+    ctx.store()?.delete(key, cond)?;
     ctx.out.note(format!("deleted {key}"));
     report(ctx, args, key, 1)
 }

@@ -8,7 +8,7 @@ use crate::plan::Plan;
 
 pub fn run(ctx: &Ctx, args: &DiffArgs) -> Result<()> {
     let doc = documents::read(ctx, &args.source)?;
-    let plan = Plan::compute(ctx.store.scan(&doc.prefix)?, &doc, args.prune)?;
+    let plan = Plan::compute(ctx.store()?.scan(&doc.prefix)?, &doc, args.prune)?;
     match args.output {
         Format::Json | Format::Yaml => ctx.out.json(&documents::PlanView::of(&plan))?,
         Format::Plain => {

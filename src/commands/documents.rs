@@ -10,7 +10,6 @@ use super::Ctx;
 use crate::cli::DocumentSource;
 use crate::document::Document;
 use crate::plan::{Change, Kind, Plan};
-use crate::store;
 
 /// The document `source` names, parsed and checked whole: every key and
 /// value, sizes and validators, all before any write.
@@ -32,7 +31,7 @@ pub fn read(ctx: &Ctx, source: &DocumentSource) -> Result<Document> {
 /// refused key is named, not only the first.
 pub fn check(ctx: &Ctx, doc: &Document) -> Result<()> {
     for (_, value) in &doc.entries {
-        store::check_value_size(ctx.store, value, ctx.max_value_size)?;
+        ctx.check_size(value)?;
     }
     ctx.registry.check_all(doc.entries.iter().map(|(k, v)| (k, v.as_slice())))?;
     Ok(())

@@ -70,7 +70,7 @@ impl Subject for OneKey {
     }
 
     fn read(&mut self, ctx: &Ctx) -> Result<(Vec<u8>, &'static str)> {
-        let value = match ctx.store.get(&self.key) {
+        let value = match ctx.store()?.get(&self.key) {
             Ok(item) => {
                 self.cond = Precondition::Revision(item.revision);
                 item.value
@@ -94,7 +94,7 @@ impl Subject for OneKey {
     }
 
     fn write(&mut self, ctx: &Ctx, text: &[u8]) -> Result<String> {
-        let revision = ctx.store.put(&self.key, text, self.cond)?;
+        let revision = ctx.store()?.put(&self.key, text, self.cond)?;
         Ok(format!("{} written at revision {revision}", self.key))
     }
 }
@@ -114,7 +114,7 @@ impl Subject for Tree {
     }
 
     fn read(&mut self, ctx: &Ctx) -> Result<(Vec<u8>, &'static str)> {
-        self.snapshot = ctx.store.scan(&self.prefix)?.collect::<Result<_, _>>()?;
+        self.snapshot = ctx.store()?.scan(&self.prefix)?.collect::<Result<_, _>>()?;
         let entries = self
             .snapshot
             .iter()
@@ -138,7 +138,7 @@ impl Subject for Tree {
         if plan.changes.is_empty() {
             return Ok(format!("{}: no change; nothing written", self.prefix));
         }
-        let applied = plan::apply(ctx.store, &plan.changes, plan::Chunking::Off, &|_, _| {})?;
+        let applied = plan::apply(ctx.store()?, &plan.changes, plan::Chunking::Off, &|_, _| {})?;
         Ok(format!("{} written at revision {}: {}", self.prefix, applied.revision, documents::summary(&plan)))
     }
 }

@@ -13,6 +13,6 @@ pub fn run(ctx: &Ctx, args: &ExportArgs) -> Result<()> {
         (Format::Ovs, DocOutput::Yaml) => Style::Yaml,
     };
     let out = BufWriter::new(std::io::stdout().lock());
-    document::export(out, &args.prefix, style, ctx.store.scan(&args.prefix)?)?;
+    document::export(out, &args.prefix, style, ctx.store()?.scan(&args.prefix)?)?;
     Ok(())
 }

@@ -7,7 +7,7 @@ use crate::output::Format;
 use crate::store::Key;
 
 pub fn run(ctx: &Ctx, prefix: &Key, recursive: bool, format: Format) -> Result<()> {
-    let entries = if recursive { ctx.store.keys(prefix)? } else { ctx.store.children(prefix)? };
+    let entries = if recursive { ctx.store()?.keys(prefix)? } else { ctx.store()?.children(prefix)? };
     // Another tool may have written keys that ovs cannot address (`/a//b`,
     // a trailing `/`, control characters): they are listed, escaped, and
     // said so once — never silently mixed in with the rest.

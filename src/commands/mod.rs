@@ -19,13 +19,16 @@ use anyhow::Result;
 
 use crate::cli::{Cli, Command, ConfigCommand};
 use crate::output::Printer;
-use crate::settings::Settings;
-use crate::store::{self, Key, Store};
+use crate::settings::{Settings, Target};
+use crate::store::{self, Key, Store, StoreError};
 use crate::validate::{Registry, Rejected};
 
 /// What every command that touches the store gets.
 pub struct Ctx<'a> {
-    pub store: &'a dyn Store,
+    /// The stores named: reads use the first, writes go to all.
+    pub targets: &'a [Target],
+    /// To open the other stores a command names (copy, compare, mirror).
+    pub settings: &'a Settings,
     pub registry: &'a Registry,
     pub out: &'a Printer,
     pub interactive: bool,
@@ -39,10 +42,10 @@ pub fn run(cli: Cli) -> Result<()> {
     if let ConfigCommand::Stores = command {
         return stores::run(&out);
     }
-    let store = store::open(&settings.store, &settings.options)?;
     let registry = Registry::builtin();
     let ctx = Ctx {
-        store: store.as_ref(),
+        targets: &settings.stores,
+        settings: &settings,
         registry: &registry,
         out: &out,
         interactive: settings.interactive,
@@ -60,16 +63,37 @@ pub fn run(cli: Cli) -> Result<()> {
         ConfigCommand::Apply(args) => apply::apply(&ctx, &args),
         ConfigCommand::Delete(args) => delete::run(&ctx, &args),
         ConfigCommand::Validate(args) => validate::run(&ctx, &args),
+        ConfigCommand::Outbox(_)
+        | ConfigCommand::Retry(_)
+        | ConfigCommand::Copy(_)
+        | ConfigCommand::Compare(_)
+        | ConfigCommand::Mirror(_)
+        | ConfigCommand::Watch(_)
+        | ConfigCommand::History(_)
+        | ConfigCommand::Rollback(_) => anyhow::bail!("not built yet"),
         ConfigCommand::Stores => unreachable!("handled before the store is opened"),
     }
 }
 
 impl Ctx<'_> {
+    /// The store reads use: the first one named.
+    pub fn store(&self) -> Result<&dyn Store, StoreError> {
+        self.targets[0].store()
+    }
+
+    /// Refuse, before any I/O, a value over any target store's limit.
+    pub fn check_size(&self, value: &[u8]) -> Result<(), StoreError> {
+        for target in self.targets {
+            store::check_value_size(&target.name(), &target.capabilities(), value, self.max_value_size)?;
+        }
+        Ok(())
+    }
+
     /// What every value passes before it is written: the store's size limit
     /// (first, so a huge value is never parsed), then the validators.
     /// Returns the name of the validator that accepted it, if any.
     pub fn check_value(&self, key: &Key, value: &[u8]) -> Result<Option<&'static str>, anyhow::Error> {
-        store::check_value_size(self.store, value, self.max_value_size)?;
+        self.check_size(value)?;
         Ok(self.registry.check(key, value).map_err(Rejected::of_write)?)
     }
 }

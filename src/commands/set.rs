@@ -17,7 +17,7 @@ pub fn run(ctx: &Ctx, args: &SetArgs) -> Result<()> {
     };
     let checked = ctx.check_value(key, &value)?;
     if args.dry_run {
-        let current = match ctx.store.get(key) {
+        let current = match ctx.store()?.get(key) {
             Ok(item) => Some(item.revision),
             Err(StoreError::NotFound { .. }) => None,
             Err(e) => return Err(e.into()),
@@ -37,7 +37,7 @@ pub fn run(ctx: &Ctx, args: &SetArgs) -> Result<()> {
         ctx.out.note(format!("dry run: {key}: {checked}; would {action} with {size}; nothing written"));
         return Ok(());
     }
-    let revision = ctx.store.put(key, &value, cond)?;
+    let revision = ctx.store()?.put(key, &value, cond)?;
     ctx.out.note(format!("{key} written at revision {revision}"));
     if args.output != Format::Plain {
         ctx.out.json(&serde_json::json!({"key": key.as_str(), "revision": revision.0}))?;

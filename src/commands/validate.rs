@@ -7,11 +7,11 @@ pub fn run(ctx: &Ctx, args: &ValidateArgs) -> Result<()> {
     let key = leaf(&args.key)?;
     let (value, what) = match source::read(&args.source)? {
         Some(value) => (value, "value"),
-        None => (ctx.store.get(key)?.value, "stored value"),
+        None => (ctx.store()?.get(key)?.value, "stored value"),
     };
     // A value too large for the store would be refused anyway, and is not
     // worth parsing.
-    crate::store::check_value_size(ctx.store, &value, ctx.max_value_size)?;
+    ctx.check_size(&value)?;
     match ctx.registry.check(key, &value)? {
         Some(name) => ctx.out.note(format!("{key}: {what} is a valid {name}")),
         None => ctx.out.note(format!("{key}: no validator applies; nothing to check")),

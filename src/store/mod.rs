@@ -13,12 +13,14 @@ mod runtime;
 pub mod sql;
 mod tls;
 mod url;
+pub mod watch;
 pub mod zookeeper;
 
 pub use batch::{Committed, Op, Write};
 pub use key::{is_invisible, Key, KeyError};
 pub use tls::TlsFiles;
 pub use url::{masked, parse_cluster, ClusterUrl, StoreUrl, UrlError, UrlInfo};
+pub use watch::{Event, History, Update, Version, Watcher};
 
 use std::time::Duration;
 
@@ -166,10 +168,13 @@ pub struct Capabilities {
     /// Whether `scan` reads one point in time (else: each value is one its
     /// key had, but keys may be read at different moments).
     pub snapshot_scan: bool,
-    /// Whether past revisions of a key can be read back.
+    /// Whether past revisions of a key can be read back (`Store::history`).
     pub history: bool,
-    /// Whether changes can be followed as they happen.
+    /// Whether changes can be followed as they happen (`Store::watch`).
     pub watch: bool,
+    /// Whether a watch can go on from a position an earlier one reached
+    /// (`Store::watch`'s `after`), replaying what happened meanwhile.
+    pub resume_watch: bool,
 }
 
 impl Capabilities {
@@ -186,6 +191,7 @@ impl Capabilities {
             snapshot_scan: true,
             history: false,
             watch: false,
+            resume_watch: false,
         }
     }
 }
@@ -250,6 +256,23 @@ pub trait Store: Send + Sync {
     fn children(&self, prefix: &Key) -> Result<Entries<'_>, StoreError> {
         Ok(children::from_keys(prefix.clone(), self.keys(prefix)?))
     }
+
+    /// Follow the changes strictly below `prefix`, from now on, or — where
+    /// `resume_watch` says so — from just after `after`, a position an
+    /// earlier watcher reached (a store that cannot resume refuses `after`).
+    /// Where `watch` says so; no change may be missed silently.
+    fn watch(&self, prefix: &Key, after: Option<Revision>) -> Result<Box<dyn Watcher + '_>, StoreError> {
+        let _ = (prefix, after);
+        Err(StoreError::Unsupported { store: self.describe().to_string(), what: "watch".into() })
+    }
+
+    /// The versions of `key` the store still has, oldest first, the current
+    /// one last; `NotFound` when the key does not exist now. Where
+    /// `history` says so.
+    fn history(&self, key: &Key) -> Result<History, StoreError> {
+        let _ = key;
+        Err(StoreError::Unsupported { store: self.describe().to_string(), what: "history".into() })
+    }
 }
 
 /// Options that apply to every backend that can use them.
@@ -281,15 +304,19 @@ pub fn open(url: &StoreUrl, options: &Options) -> Result<Box<dyn Store>, StoreEr
 /// Refuse, before any I/O, a value over the store's limit (or over
 /// `override_limit`, the operator's own figure for a server set up to take
 /// more or less than the default).
-pub fn check_value_size(store: &dyn Store, value: &[u8], override_limit: Option<u64>) -> Result<(), StoreError> {
-    let caps = store.capabilities();
+pub fn check_value_size(
+    store: &str,
+    caps: &Capabilities,
+    value: &[u8],
+    override_limit: Option<u64>,
+) -> Result<(), StoreError> {
     let (limit, hint) = match override_limit {
         Some(limit) => (limit, Some("set by --max-value-size")),
         None => (caps.max_value_bytes, caps.max_value_hint),
     };
     let size = value.len() as u64;
     if size > limit {
-        return Err(StoreError::TooLarge { store: store.describe().to_string(), size: Some(size), limit, hint });
+        return Err(StoreError::TooLarge { store: store.to_string(), size: Some(size), limit, hint });
     }
     Ok(())
 }
