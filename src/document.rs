@@ -244,8 +244,16 @@ fn check_relative(rel: &str, full: &str) -> Result<Key, String> {
     Key::parse(full).map_err(|e| format!("key {rel:?}: {}", e.reason))
 }
 
-/// A value: a string (any YAML scalar, by its text) or `{base64: ...}`.
-struct DocValue(Vec<u8>);
+/// A value: a string (any YAML scalar, by its text) or `{base64: ...}`;
+/// written the same way, so other files (the outbox) can hold values too.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DocValue(pub Vec<u8>);
+
+impl Serialize for DocValue {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        ValueView::of(&self.0).serialize(s)
+    }
+}
 
 impl<'de> Deserialize<'de> for DocValue {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<DocValue, D::Error> {

@@ -39,9 +39,29 @@ pub struct UsageError(pub String);
 #[error("differences found")]
 pub struct Differences;
 
+/// An error whose exit code is already decided: a write to several stores
+/// that failed on some (the most severe of their codes), or a copy of an
+/// error reported twice (once per store, once as the answer).
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct Coded {
+    pub message: String,
+    pub code: Exit,
+}
+
+impl Coded {
+    /// The same message and exit code as `err`.
+    pub fn copy_of(err: &anyhow::Error) -> anyhow::Error {
+        Coded { message: format!("{err:#}"), code: classify(err) }.into()
+    }
+}
+
 /// The exit code for an error: the first cause in its chain that says.
 pub fn classify(err: &anyhow::Error) -> Exit {
     for cause in err.chain() {
+        if let Some(coded) = cause.downcast_ref::<Coded>() {
+            return coded.code;
+        }
         if let Some(e) = cause.downcast_ref::<StoreError>() {
             return match e {
                 StoreError::NotFound { .. } => Exit::NotFound,

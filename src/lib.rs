@@ -7,6 +7,7 @@ pub mod commands;
 pub mod docs;
 pub mod document;
 pub mod exit;
+pub mod outbox;
 pub mod output;
 pub mod plan;
 pub mod settings;

@@ -8,7 +8,7 @@ use std::io::{self, IsTerminal, Write};
 use base64::{engine::general_purpose::STANDARD as B64, Engine};
 use serde::Serialize;
 
-use crate::store::{is_invisible, Entries, Key, Versioned};
+use crate::store::{is_invisible, Entries, Event, Key, Versioned};
 
 fn needs_escape(c: char) -> bool {
     c.is_control() || is_invisible(c) || c == char::REPLACEMENT_CHARACTER
@@ -81,6 +81,32 @@ struct GetView<'a> {
     revision: u64,
 }
 
+/// A watched change for scripts (`watch -o json`, `--exec`'s stdin).
+#[derive(Serialize)]
+pub struct EventView<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    key: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    value: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    value_base64: Option<String>,
+    revision: u64,
+}
+
+impl<'a> EventView<'a> {
+    pub fn of(event: &'a Event) -> EventView<'a> {
+        let text = event.value.as_deref().and_then(|v| std::str::from_utf8(v).ok());
+        EventView {
+            kind: if event.value.is_some() { "PUT" } else { "DELETE" },
+            key: &event.key,
+            value: text,
+            value_base64: event.value.as_ref().filter(|_| text.is_none()).map(|v| B64.encode(v)),
+            revision: event.revision.0,
+        }
+    }
+}
+
 pub struct Printer {
     quiet: bool,
     /// Plain output to a terminal is escaped; to a pipe or file it is exact.
@@ -131,6 +157,18 @@ impl Printer {
     pub fn json(&self, value: &impl Serialize) -> anyhow::Result<()> {
         let mut out = io::stdout().lock();
         writeln!(out, "{}", serde_json::to_string(value)?)?;
+        Ok(out.flush()?)
+    }
+
+    /// One change a watch saw: `PUT key revision` / `DELETE key revision`,
+    /// or with JSON an object on a line, with the value as `get` gives it.
+    pub fn event(&self, format: Format, event: &Event) -> anyhow::Result<()> {
+        let mut out = io::stdout().lock();
+        let kind = if event.value.is_some() { "PUT" } else { "DELETE" };
+        match format {
+            Format::Plain => writeln!(out, "{kind} {} {}", escape(&event.key), event.revision)?,
+            _ => writeln!(out, "{}", serde_json::to_string(&EventView::of(event))?)?,
+        }
         Ok(out.flush()?)
     }
 

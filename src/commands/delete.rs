@@ -1,10 +1,64 @@
 use anyhow::Result;
 
+use super::fanout::{self, Fanned};
 use super::{leaf, Ctx};
 use crate::cli::DeleteArgs;
 use crate::exit::UsageError;
-use crate::output::Format;
-use crate::store::{Key, Precondition, Revision, StoreError};
+use crate::plan::Change;
+use crate::store::{Committed, Entry, Key, Precondition, Revision, Store, StoreError, Write};
+
+/// One key deleted from every store.
+struct Delete<'a> {
+    key: &'a Key,
+    cond: Precondition,
+}
+
+impl Fanned for Delete<'_> {
+    type Seen = Option<Entry>;
+
+    fn read(&self, store: &dyn Store) -> Result<Option<Entry>> {
+        Ok(fanout::current(store, self.key)?)
+    }
+
+    fn changes(&self, seen: &Option<Entry>) -> Vec<Change> {
+        vec![Change { key: self.key.clone(), old: seen.clone(), new: None }]
+    }
+
+    fn commit(&self, store: &dyn Store, _seen: &Option<Entry>) -> Result<Committed> {
+        Ok(store.commit(&[Write::delete(self.key, self.cond)])?)
+    }
+}
+
+/// A subtree deleted from every store.
+struct DeleteTree<'a> {
+    prefix: &'a Key,
+}
+
+impl Fanned for DeleteTree<'_> {
+    /// The keys below the prefix (kept in the outbox for a store that missed it).
+    type Seen = Vec<Entry>;
+
+    fn read(&self, store: &dyn Store) -> Result<Vec<Entry>> {
+        Ok(store.scan(self.prefix)?.collect::<Result<_, _>>()?)
+    }
+
+    fn changes(&self, seen: &Vec<Entry>) -> Vec<Change> {
+        // A key ovs cannot address (another tool's) goes with the tree but
+        // cannot be named in the outbox.
+        seen.iter()
+            .filter_map(|e| Key::parse(&e.key).ok().map(|key| Change { key, old: Some(e.clone()), new: None }))
+            .collect()
+    }
+
+    fn commit(&self, store: &dyn Store, _seen: &Vec<Entry>) -> Result<Committed> {
+        let committed = store.commit(&[Write::delete_tree(self.prefix)])?;
+        // The key itself counts: `delete -r /a` removes /a and what is below it.
+        if committed.deleted == 0 {
+            return Err(StoreError::NotFound { key: self.prefix.clone() }.into());
+        }
+        Ok(committed)
+    }
+}
 
 pub fn run(ctx: &Ctx, args: &DeleteArgs) -> Result<()> {
     let key = &args.key;
@@ -16,27 +70,22 @@ pub fn run(ctx: &Ctx, args: &DeleteArgs) -> Result<()> {
             .into());
         }
         confirm(ctx, args.yes, &format!("Delete {key} and every key below it?"))?;
-        let removed = ctx.store()?.delete_tree(key)?;
-        if removed == 0 {
-            return Err(StoreError::NotFound { key: key.clone() }.into());
-        }
-        ctx.out.note(format!("deleted {removed} key(s) at and below {key}"));
-        return report(ctx, args, key, removed);
+        let tree = DeleteTree { prefix: key };
+        let outcomes = fanout::commit_all(ctx, "delete", &tree, &fanout::read_all(ctx, &tree))?;
+        let note = |c: &Committed| format!("deleted {} key(s) at and below {key}", c.deleted);
+        return fanout::report(ctx, args.output, key, &outcomes, note, |c| json(key, c.deleted));
     }
     let key = leaf(key)?;
     let cond = args.if_revision.map_or(Precondition::Any, |rev| Precondition::Revision(Revision(rev)));
     confirm(ctx, args.yes, &format!("Delete {key}?"))?;
-    ctx.store()?.delete(key, cond)?;
-    ctx.out.note(format!("deleted {key}"));
-    report(ctx, args, key, 1)
+    let delete = Delete { key, cond };
+    let outcomes = fanout::commit_all(ctx, "delete", &delete, &fanout::read_all(ctx, &delete))?;
+    fanout::report(ctx, args.output, key, &outcomes, |_| format!("deleted {key}"), |_| json(key, 1))
 }
 
 /// `-o json`: what was deleted, for scripts.
-fn report(ctx: &Ctx, args: &DeleteArgs, key: &Key, deleted: u64) -> Result<()> {
-    if args.output == Format::Plain {
-        return Ok(());
-    }
-    ctx.out.json(&serde_json::json!({"key": key.as_str(), "deleted": deleted}))
+fn json(key: &Key, deleted: u64) -> serde_json::Value {
+    serde_json::json!({"key": key.as_str(), "deleted": deleted})
 }
 
 /// Ask on a terminal unless --yes; never prompt without one.

@@ -8,10 +8,13 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
+use super::fanout::{self, Fanned, Read};
+use super::set::Put;
 use super::{documents, leaf, Ctx};
 use crate::document::{Document, Format};
-use crate::plan::{self, Plan};
-use crate::store::{Entry, Key, Precondition, StoreError};
+use crate::exit::Coded;
+use crate::plan::Plan;
+use crate::store::{Committed, Entry, Key, Store};
 
 /// The file the user edits; removed only after a successful write or when
 /// nothing changed.
@@ -58,10 +61,11 @@ trait Subject {
     fn write(&mut self, ctx: &Ctx, text: &[u8]) -> Result<String>;
 }
 
-/// One key: written back only if still at the revision read.
+/// One key: written back to each store only if still at the revision read
+/// there before the editor opened.
 struct OneKey {
     key: Key,
-    cond: Precondition,
+    seen: Vec<Read<Option<Entry>>>,
 }
 
 impl Subject for OneKey {
@@ -70,16 +74,10 @@ impl Subject for OneKey {
     }
 
     fn read(&mut self, ctx: &Ctx) -> Result<(Vec<u8>, &'static str)> {
-        let value = match ctx.store()?.get(&self.key) {
-            Ok(item) => {
-                self.cond = Precondition::Revision(item.revision);
-                item.value
-            }
-            Err(StoreError::NotFound { .. }) => {
-                self.cond = Precondition::Absent;
-                Vec::new()
-            }
-            Err(e) => return Err(e.into()),
+        self.seen = fanout::read_all(ctx, &Put { key: &self.key, value: &[], cond: None });
+        let value = match &self.seen[0] {
+            Ok(entry) => entry.as_ref().map(|e| e.value.clone()).unwrap_or_default(),
+            Err(e) => return Err(Coded::copy_of(e)),
         };
         let suffix = match ctx.registry.validator_for(&self.key) {
             Some(validator) => validator.suffix(),
@@ -94,18 +92,61 @@ impl Subject for OneKey {
     }
 
     fn write(&mut self, ctx: &Ctx, text: &[u8]) -> Result<String> {
-        let revision = ctx.store()?.put(&self.key, text, self.cond)?;
-        Ok(format!("{} written at revision {revision}", self.key))
+        let put = Put { key: &self.key, value: text, cond: None };
+        let outcomes = fanout::commit_all(ctx, "edit", &put, &self.seen)?;
+        let key = &self.key;
+        settle(ctx, &outcomes, |c| format!("{key} written at revision {}", c.revision))
     }
 }
 
-/// A subtree as a document: on save, the difference is applied as `apply
-/// --prune` would, guarded by the scan the document was made from, so a
-/// key someone else changed meanwhile is a conflict, never overwritten.
+/// The note for a write to one store, or a line per store and the error if
+/// any failed.
+fn settle(ctx: &Ctx, outcomes: &[fanout::Outcome], note: impl Fn(&Committed) -> String) -> Result<String> {
+    if let [one] = outcomes {
+        return one.result.as_ref().map(note).map_err(Coded::copy_of);
+    }
+    fanout::note_each(ctx, outcomes, &note);
+    fanout::finish(outcomes)?;
+    Ok(format!("written to {} stores", outcomes.len()))
+}
+
+/// A subtree as a document: on save, the difference is applied to each
+/// store as `apply --prune` would, guarded by the scan of it taken before
+/// the editor opened, so a key someone else changed meanwhile is a
+/// conflict, never overwritten.
 struct Tree {
     prefix: Key,
-    snapshot: Vec<Entry>,
+    seen: Vec<Read<Vec<Entry>>>,
     edited: Option<Document>,
+}
+
+/// The subtree as each store holds it, and the edited document to make it.
+struct TreeWrite<'a> {
+    prefix: &'a Key,
+    doc: Option<&'a Document>,
+}
+
+impl TreeWrite<'_> {
+    fn plan(&self, seen: &[Entry]) -> Result<Plan> {
+        let doc = self.doc.expect("planned only once edited");
+        Ok(Plan::compute(seen.iter().cloned().map(Ok), doc, true)?)
+    }
+}
+
+impl Fanned for TreeWrite<'_> {
+    type Seen = Vec<Entry>;
+
+    fn read(&self, store: &dyn Store) -> Result<Vec<Entry>> {
+        Ok(store.scan(self.prefix)?.collect::<Result<_, _>>()?)
+    }
+
+    fn changes(&self, seen: &Vec<Entry>) -> Vec<crate::plan::Change> {
+        self.plan(seen).map(|p| p.changes).unwrap_or_default()
+    }
+
+    fn commit(&self, store: &dyn Store, seen: &Vec<Entry>) -> Result<Committed> {
+        super::apply::commit_plan(store, &self.plan(seen)?, false, true)
+    }
 }
 
 impl Subject for Tree {
@@ -114,9 +155,9 @@ impl Subject for Tree {
     }
 
     fn read(&mut self, ctx: &Ctx) -> Result<(Vec<u8>, &'static str)> {
-        self.snapshot = ctx.store()?.scan(&self.prefix)?.collect::<Result<_, _>>()?;
-        let entries = self
-            .snapshot
+        self.seen = fanout::read_all(ctx, &TreeWrite { prefix: &self.prefix, doc: None });
+        let snapshot = self.seen[0].as_ref().map_err(Coded::copy_of)?;
+        let entries = snapshot
             .iter()
             .filter_map(|e| Key::parse(&e.key).ok().filter(|k| k.as_str() == e.key).map(|k| (k, e.value.clone())))
             .collect();
@@ -133,22 +174,26 @@ impl Subject for Tree {
     }
 
     fn write(&mut self, ctx: &Ctx, _text: &[u8]) -> Result<String> {
-        let doc = self.edited.as_ref().expect("checked before written");
-        let plan = Plan::compute(self.snapshot.iter().cloned().map(Ok), doc, true)?;
-        if plan.changes.is_empty() {
+        let write = TreeWrite { prefix: &self.prefix, doc: self.edited.as_ref() };
+        let first = self.seen[0].as_ref().map_err(Coded::copy_of)?;
+        let plan = write.plan(first)?;
+        if plan.changes.is_empty() && ctx.targets.len() == 1 {
             return Ok(format!("{}: no change; nothing written", self.prefix));
         }
-        let applied = plan::apply(ctx.store()?, &plan.changes, plan::Chunking::Off, &|_, _| {})?;
-        Ok(format!("{} written at revision {}: {}", self.prefix, applied.revision, documents::summary(&plan)))
+        let outcomes = fanout::commit_all(ctx, "edit", &write, &self.seen)?;
+        let prefix = &self.prefix;
+        settle(ctx, &outcomes, |c| {
+            format!("{prefix} written at revision {}: {}", c.revision, documents::summary(&plan))
+        })
     }
 }
 
 pub fn run(ctx: &Ctx, key: &Key, recursive: bool) -> Result<()> {
     check_editor(ctx.interactive)?;
     if recursive {
-        return edit(ctx, Tree { prefix: key.clone(), snapshot: Vec::new(), edited: None });
+        return edit(ctx, Tree { prefix: key.clone(), seen: Vec::new(), edited: None });
     }
-    edit(ctx, OneKey { key: leaf(key)?.clone(), cond: Precondition::Absent })
+    edit(ctx, OneKey { key: leaf(key)?.clone(), seen: Vec::new() })
 }
 
 fn edit(ctx: &Ctx, mut subject: impl Subject) -> Result<()> {

@@ -8,12 +8,16 @@ mod diff;
 mod documents;
 mod edit;
 mod export;
+mod fanout;
 mod get;
 mod list;
+mod mirror;
+mod outbox;
 mod set;
 mod source;
 mod stores;
 mod validate;
+mod watch;
 
 use anyhow::Result;
 
@@ -63,14 +67,13 @@ pub fn run(cli: Cli) -> Result<()> {
         ConfigCommand::Apply(args) => apply::apply(&ctx, &args),
         ConfigCommand::Delete(args) => delete::run(&ctx, &args),
         ConfigCommand::Validate(args) => validate::run(&ctx, &args),
-        ConfigCommand::Outbox(_)
-        | ConfigCommand::Retry(_)
-        | ConfigCommand::Copy(_)
-        | ConfigCommand::Compare(_)
-        | ConfigCommand::Mirror(_)
-        | ConfigCommand::Watch(_)
-        | ConfigCommand::History(_)
-        | ConfigCommand::Rollback(_) => anyhow::bail!("not built yet"),
+        ConfigCommand::Outbox(args) => outbox::list(&ctx, &args),
+        ConfigCommand::Retry(args) => outbox::retry(&ctx, &args),
+        ConfigCommand::Copy(_) | ConfigCommand::Compare(_) | ConfigCommand::History(_) | ConfigCommand::Rollback(_) => {
+            anyhow::bail!("not built yet")
+        }
+        ConfigCommand::Mirror(args) => mirror::run(&ctx, &args),
+        ConfigCommand::Watch(args) => watch::run(&ctx, &args),
         ConfigCommand::Stores => unreachable!("handled before the store is opened"),
     }
 }

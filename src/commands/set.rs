@@ -1,10 +1,42 @@
 use anyhow::Result;
 
+use super::fanout::{self, Fanned};
 use super::{leaf, source, Ctx};
 use crate::cli::SetArgs;
-use crate::exit::UsageError;
-use crate::output::Format;
-use crate::store::{Precondition, Revision, StoreError};
+use crate::exit::{Coded, UsageError};
+use crate::plan::Change;
+use crate::store::{Committed, Entry, Key, Precondition, Revision, Store, StoreError, Write};
+
+/// One value written to every store.
+pub struct Put<'a> {
+    pub key: &'a Key,
+    pub value: &'a [u8],
+    /// The precondition given, or None: guarded by the revision each store
+    /// showed when it was read (edit, rollback).
+    pub cond: Option<Precondition>,
+}
+
+impl Fanned for Put<'_> {
+    type Seen = Option<Entry>;
+
+    fn read(&self, store: &dyn Store) -> Result<Option<Entry>> {
+        Ok(fanout::current(store, self.key)?)
+    }
+
+    fn changes(&self, seen: &Option<Entry>) -> Vec<Change> {
+        vec![Change { key: self.key.clone(), old: seen.clone(), new: Some(self.value.to_vec()) }]
+    }
+
+    fn commit(&self, store: &dyn Store, seen: &Option<Entry>) -> Result<Committed> {
+        let cond = self.cond.unwrap_or_else(|| guard(seen));
+        Ok(store.commit(&[Write::put(self.key, self.value, cond)])?)
+    }
+}
+
+/// The precondition that holds only while a key is as it was seen.
+pub fn guard(seen: &Option<Entry>) -> Precondition {
+    seen.as_ref().map_or(Precondition::Absent, |e| Precondition::Revision(e.revision))
+}
 
 pub fn run(ctx: &Ctx, args: &SetArgs) -> Result<()> {
     let key = leaf(&args.key)?;
@@ -16,11 +48,39 @@ pub fn run(ctx: &Ctx, args: &SetArgs) -> Result<()> {
         (None, false) => Precondition::Any,
     };
     let checked = ctx.check_value(key, &value)?;
+    let put = Put { key, value: &value, cond: Some(cond) };
+    let seen = fanout::read_all(ctx, &put);
     if args.dry_run {
-        let current = match ctx.store()?.get(key) {
-            Ok(item) => Some(item.revision),
-            Err(StoreError::NotFound { .. }) => None,
-            Err(e) => return Err(e.into()),
+        return dry_run(ctx, key, &value, cond, checked, &seen);
+    }
+    let outcomes = fanout::commit_all(ctx, "set", &put, &seen)?;
+    fanout::report(
+        ctx,
+        args.output,
+        key,
+        &outcomes,
+        |c| format!("{key} written at revision {}", c.revision),
+        |c| serde_json::json!({"key": key.as_str(), "revision": c.revision.0}),
+    )
+}
+
+fn dry_run(
+    ctx: &Ctx,
+    key: &Key,
+    value: &[u8],
+    cond: Precondition,
+    checked: Option<&str>,
+    seen: &[fanout::Read<Option<Entry>>],
+) -> Result<()> {
+    let checked = checked.map_or("no validator applies".to_string(), |name| format!("valid {name}"));
+    let size = match value.len() {
+        1 => "1 byte".to_string(),
+        n => format!("{n} bytes"),
+    };
+    for (target, seen) in ctx.targets.iter().zip(seen) {
+        let current = match seen {
+            Ok(entry) => entry.as_ref().map(|e| e.revision),
+            Err(e) => return Err(Coded::copy_of(e)),
         };
         if !cond.holds(current) {
             return Err(StoreError::precondition_failed(key, cond, current).into());
@@ -29,18 +89,8 @@ pub fn run(ctx: &Ctx, args: &SetArgs) -> Result<()> {
             Some(rev) => format!("update it from revision {rev}"),
             None => "create it".to_string(),
         };
-        let checked = checked.map_or("no validator applies".to_string(), |name| format!("valid {name}"));
-        let size = match value.len() {
-            1 => "1 byte".to_string(),
-            n => format!("{n} bytes"),
-        };
-        ctx.out.note(format!("dry run: {key}: {checked}; would {action} with {size}; nothing written"));
-        return Ok(());
-    }
-    let revision = ctx.store()?.put(key, &value, cond)?;
-    ctx.out.note(format!("{key} written at revision {revision}"));
-    if args.output != Format::Plain {
-        ctx.out.json(&serde_json::json!({"key": key.as_str(), "revision": revision.0}))?;
+        let on = if ctx.targets.len() > 1 { format!(" on {}", target.name()) } else { String::new() };
+        ctx.out.note(format!("dry run: {key}: {checked}; would {action}{on} with {size}; nothing written"));
     }
     Ok(())
 }

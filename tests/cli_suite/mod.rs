@@ -10,7 +10,7 @@ use crate::util::{Env, BAD_SCHEDULE, CELERY_KEY, GOOD_SCHEDULE};
 #[macro_export]
 macro_rules! cli_suite {
     ($factory:expr) => {
-        $crate::cli_suite!(@each $factory; every_command_once, no_lost_increments, get_prints_the_value_byte_for_byte, get_missing_key_exits_4_with_one_line, get_json_and_yaml_carry_key_value_and_revision, binary_values_come_as_base64_in_json_and_raw_in_plain, set_reads_stdin_with_dash, set_without_a_value_is_a_usage_error, list_shows_children_and_recursive_keys_sorted, if_absent_creates_once, if_revision_writes_only_at_that_revision, dry_run_validates_and_writes_nothing, celery_schedule_is_validated_on_set, validate_checks_without_writing, delete_one_key, delete_with_stale_revision_is_a_conflict, recursive_delete_needs_yes_off_a_terminal_and_keeps_the_boundary, quiet_silences_notes, a_closed_pipe_is_not_an_error, edit_writes_the_changed_text, visual_wins_over_editor, edit_creates_a_missing_key, unchanged_text_writes_nothing, the_editor_sees_a_json_suffix_for_the_schedule, invalid_text_exits_3_and_keeps_the_text, a_concurrent_write_exits_5_and_keeps_the_text, a_concurrent_create_is_also_a_conflict, a_failing_editor_exits_1_and_keeps_the_text, a_blank_editor_variable_is_a_usage_error, an_emptied_buffer_cancels_the_edit, edit_works_whatever_the_length_of_the_last_segment, a_value_over_the_size_limit_is_refused_before_any_io, export_then_import_elsewhere_is_byte_identical, consul_format_round_trips, import_checks_everything_before_writing_anything, diff_exit_code_tells_no_change_change_and_error, apply_needs_yes_off_a_terminal_then_prunes, writes_report_json_for_scripts, edit_r_applies_the_difference, edit_r_refuses_a_concurrent_change_and_keeps_the_text, edit_r_keeps_the_text_of_a_bad_document);
+        $crate::cli_suite!(@each $factory; every_command_once, no_lost_increments, get_prints_the_value_byte_for_byte, get_missing_key_exits_4_with_one_line, get_json_and_yaml_carry_key_value_and_revision, binary_values_come_as_base64_in_json_and_raw_in_plain, set_reads_stdin_with_dash, set_without_a_value_is_a_usage_error, list_shows_children_and_recursive_keys_sorted, if_absent_creates_once, if_revision_writes_only_at_that_revision, dry_run_validates_and_writes_nothing, celery_schedule_is_validated_on_set, validate_checks_without_writing, delete_one_key, delete_with_stale_revision_is_a_conflict, recursive_delete_needs_yes_off_a_terminal_and_keeps_the_boundary, quiet_silences_notes, a_closed_pipe_is_not_an_error, edit_writes_the_changed_text, visual_wins_over_editor, edit_creates_a_missing_key, unchanged_text_writes_nothing, the_editor_sees_a_json_suffix_for_the_schedule, invalid_text_exits_3_and_keeps_the_text, a_concurrent_write_exits_5_and_keeps_the_text, a_concurrent_create_is_also_a_conflict, a_failing_editor_exits_1_and_keeps_the_text, a_blank_editor_variable_is_a_usage_error, an_emptied_buffer_cancels_the_edit, edit_works_whatever_the_length_of_the_last_segment, a_value_over_the_size_limit_is_refused_before_any_io, export_then_import_elsewhere_is_byte_identical, consul_format_round_trips, import_checks_everything_before_writing_anything, diff_exit_code_tells_no_change_change_and_error, apply_needs_yes_off_a_terminal_then_prunes, writes_report_json_for_scripts, edit_r_applies_the_difference, edit_r_refuses_a_concurrent_change_and_keeps_the_text, edit_r_keeps_the_text_of_a_bad_document, a_fan_out_write_reaches_the_live_stores_and_retry_delivers_the_rest, fan_out_reports_each_store_in_json);
     };
     (@each $factory:expr; $($name:ident),*) => {
         $(
@@ -609,4 +609,147 @@ pub fn edit_r_keeps_the_text_of_a_bad_document(env: &Env) {
         .editor("sched.sh", &format!(r#"printf "  ovs/framework/scheduling/celery: '%s'\n" '{BAD_SCHEDULE}' >> "$1""#));
     env.config(&["edit", "-r", "/"]).env("EDITOR", schedule).assert().code(3);
     env.config(&["list", "-r", "/"]).assert().success().stdout("/t/a\n");
+}
+
+/// A store for the fan-out tests that can be taken down and brought back:
+/// the backend under test behind a proxy when it is a server (down: exit 6),
+/// else a directory store whose path a file blocks (down: exit 1).
+struct Flaky {
+    url: String,
+    proxy: Option<crate::util::proxy::Proxy>,
+    blocker: std::path::PathBuf,
+    code: i32,
+}
+
+impl Flaky {
+    fn new(env: &Env) -> Flaky {
+        let blocker = env.path().join("blocker");
+        let target = env.store_url.find("127.0.0.1:").map(|at| {
+            let rest = &env.store_url[at..];
+            rest[..rest.find(['/', '?', ',']).unwrap_or(rest.len())].to_string()
+        });
+        match target {
+            Some(target) => {
+                let proxy = crate::util::proxy::Proxy::start(&target);
+                Flaky { url: proxy.url_for(&env.store_url).unwrap(), proxy: Some(proxy), blocker, code: 6 }
+            }
+            None => Flaky { url: format!("dir://{}/store", blocker.display()), proxy: None, blocker, code: 1 },
+        }
+    }
+
+    fn set_up(&self, up: bool) {
+        match &self.proxy {
+            Some(proxy) => proxy.set_up(up),
+            // Down: the store's folder is moved away and a file put in its
+            // way; up: the folder is back.
+            None => {
+                let away = self.blocker.with_extension("away");
+                if up {
+                    std::fs::remove_file(&self.blocker).unwrap();
+                    if away.exists() {
+                        std::fs::rename(&away, &self.blocker).unwrap();
+                    }
+                } else {
+                    if self.blocker.exists() {
+                        std::fs::rename(&self.blocker, &away).unwrap();
+                    }
+                    std::fs::write(&self.blocker, "not a directory").unwrap();
+                }
+            }
+        }
+    }
+
+    /// The two healthy stores beside it: two directory stores, or for a
+    /// backend without a server, the env's own store and a directory store.
+    fn healthy(&self, env: &Env) -> [String; 2] {
+        let dir = |name: &str| format!("dir://{}", env.path().join(name).display());
+        match self.proxy {
+            Some(_) => [dir("a"), dir("b")],
+            None => [env.store_url.clone(), dir("a")],
+        }
+    }
+}
+
+/// `ovs --store A --store B --store C config ARGS`, timing out soon.
+fn fan_out(env: &Env, stores: &[&str], args: &[&str]) -> assert_cmd::Command {
+    let mut cmd = env.ovs();
+    for store in stores {
+        cmd.args(["--store", store]);
+    }
+    cmd.args(["--timeout", "2", "config"]).args(args);
+    cmd
+}
+
+fn outbox(env: &Env) -> Vec<serde_json::Value> {
+    let out = env.config(&["outbox", "-o", "json"]).assert().success().get_output().stdout.clone();
+    serde_json::from_slice::<Vec<serde_json::Value>>(&out).unwrap()
+}
+
+pub fn a_fan_out_write_reaches_the_live_stores_and_retry_delivers_the_rest(env: &Env) {
+    let flaky = Flaky::new(env);
+    let [a, b] = flaky.healthy(env);
+    let all = [a.as_str(), b.as_str(), flaky.url.as_str()];
+    flaky.set_up(false);
+    let out = fan_out(env, &all, &["set", "/fan/k", "v1"]).assert().code(flaky.code).get_output().stderr.clone();
+    let err = String::from_utf8(out).unwrap();
+    let down_name =
+        flaky.proxy.as_ref().map_or(flaky.blocker.display().to_string(), |p| format!("127.0.0.1:{}", p.port));
+    assert!(err.lines().last().unwrap().contains(&down_name), "the error names the down store: {err}");
+    for healthy in [&a, &b] {
+        fan_out(env, &[healthy], &["get", "/fan/k"]).assert().success().stdout("v1");
+    }
+    let kept = outbox(env);
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    assert_eq!(kept[0]["writes"][0]["key"], "/fan/k");
+
+    // Still down: retry keeps it, with the store's code.
+    env.config(&["--timeout", "2", "retry"]).assert().code(flaky.code);
+    assert_eq!(outbox(env).len(), 1);
+    flaky.set_up(true);
+    env.config(&["retry"]).assert().success().stderr(contains("1 delivered"));
+    fan_out(env, &[&flaky.url], &["get", "/fan/k"]).assert().success().stdout("v1");
+    assert!(outbox(env).is_empty());
+
+    // A write made there meanwhile by someone else wins: retry reports the
+    // kept one as superseded and does not replay it.
+    flaky.set_up(false);
+    fan_out(env, &all, &["set", "/fan/k", "v2"]).assert().code(flaky.code);
+    flaky.set_up(true);
+    let elsewhere = tempfile::tempdir().unwrap();
+    fan_out(env, &[&flaky.url], &["set", "/fan/k", "theirs"]).env("HOME", elsewhere.path()).assert().success();
+    env.config(&["retry", "-o", "json"]).assert().success().stdout(contains(r#""superseded":["/fan/k"]"#));
+    fan_out(env, &[&flaky.url], &["get", "/fan/k"]).assert().success().stdout("theirs");
+    assert!(outbox(env).is_empty());
+
+    // A later write that lands there makes an older pending one stale.
+    flaky.set_up(false);
+    fan_out(env, &all, &["delete", "/fan/k"]).assert().code(flaky.code);
+    flaky.set_up(true);
+    fan_out(env, &all, &["set", "/fan/k", "v3"]).assert().success().stderr(contains("superseded by this one"));
+    assert!(outbox(env).is_empty());
+    for store in all {
+        fan_out(env, &[store], &["get", "/fan/k"]).assert().success().stdout("v3");
+    }
+}
+
+pub fn fan_out_reports_each_store_in_json(env: &Env) {
+    let other = format!("dir://{}", env.path().join("other").display());
+    let out = fan_out(env, &[&env.store_url, &other], &["set", "-o", "json", "/fan/j", "x"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let report: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let stores = report["stores"].as_array().unwrap();
+    assert_eq!(stores.len(), 2, "{report}");
+    assert!(stores.iter().all(|s| s["written"] == true && s["revision"].as_u64().is_some()), "{report}");
+    // apply and delete fan out too.
+    let doc = env.path().join("doc.yaml");
+    std::fs::write(&doc, "ovs-config: 1\nprefix: /fan\nkeys:\n  j: y\n  n: z\n").unwrap();
+    fan_out(env, &[&env.store_url, &other], &["apply", "--yes", doc.to_str().unwrap()]).assert().success();
+    fan_out(env, &[&other], &["get", "/fan/n"]).assert().success().stdout("z");
+    fan_out(env, &[&env.store_url, &other], &["delete", "-r", "--yes", "/fan"]).assert().success();
+    fan_out(env, &[&other], &["get", "/fan/j"]).assert().code(4);
+    env.config(&["get", "/fan/n"]).assert().code(4);
 }

@@ -1,0 +1,233 @@
+//! `mirror`: make a destination identical to a source below a prefix,
+//! deletes included — planned, shown, asked, and committed guarded by the
+//! destination revisions planned against — and with `--watch` keep it so by
+//! following the source's changes. A source that can resume its watch
+//! (etcd) goes on after a restart from the last revision mirrored, kept in
+//! the user's state folder; any other source is compared again, which
+//! writes only what differs.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+
+use super::{documents, Ctx};
+use crate::cli::MirrorArgs;
+use crate::document::Document;
+use crate::exit::UsageError;
+use crate::output::Format;
+use crate::plan::Plan;
+use crate::store::{Event, Key, Precondition, Revision, Store, StoreError, Update, Write};
+
+/// How often a batch whose guard failed (the destination changed under it)
+/// is read again and retried before the mirror gives up.
+const RETRIES: usize = 5;
+
+pub fn run(ctx: &Ctx, args: &MirrorArgs) -> Result<()> {
+    let source = ctx.settings.target(&args.source)?;
+    let destination = ctx.settings.target(&args.destination)?;
+    if source.name() == destination.name() {
+        return Err(UsageError(format!("{} is both the source and the destination", source.name())).into());
+    }
+    let (src, dst) = (source.store()?, destination.store()?);
+    if !args.watch {
+        return sync(ctx, args, src, dst, true).map(drop);
+    }
+    let state = State::path(&source.name(), &destination.name(), &args.prefix)?;
+    let resume = State::load(&state)?.filter(|_| src.capabilities().resume_watch);
+    // The watch starts before the first comparison so that nothing changed
+    // during it is lost (a change seen twice is written once).
+    let mut watcher = match resume {
+        Some(at) => {
+            ctx.out.note(format!("resuming from {} revision {at}", source.name()));
+            src.watch(&args.prefix, Some(at))?
+        }
+        None => {
+            let watcher = src.watch(&args.prefix, None)?;
+            sync(ctx, args, src, dst, true)?;
+            watcher
+        }
+    };
+    let deadline = ctx.settings.timeout_given.then(|| Instant::now() + ctx.settings.timeout());
+    loop {
+        let wait = match deadline {
+            Some(end) if Instant::now() >= end => return Ok(()),
+            Some(end) => end.saturating_duration_since(Instant::now()).min(Duration::from_secs(1)),
+            None => Duration::from_secs(1),
+        };
+        let Some(update) = watcher.next(wait)? else { continue };
+        let applied = match &update {
+            Update::Resynced { complete: false, compacted, .. } => {
+                ctx.out.warn(format!(
+                    "{}: changes since revision {compacted} are compacted away; comparing the whole prefix again",
+                    source.name()
+                ));
+                sync(ctx, args, src, dst, false)?
+            }
+            _ => follow(ctx, dst, update.events())?,
+        };
+        if let Some(at) = watcher.position() {
+            State::save(&state, at)?;
+        }
+        ctx.out.note(format!("mirrored {applied} change(s) to {}", destination.name()));
+        if args.output != Format::Plain {
+            ctx.out.json(&serde_json::json!({"applied": applied, "position": watcher.position().map(|r| r.0)}))?;
+        }
+    }
+}
+
+/// Plan the destination against the source, show it, ask (the first time),
+/// and commit it guarded; returns how many keys changed.
+fn sync(ctx: &Ctx, args: &MirrorArgs, src: &dyn Store, dst: &dyn Store, ask: bool) -> Result<usize> {
+    let mut entries = Vec::new();
+    let mut skipped = 0;
+    for entry in src.scan(&args.prefix)? {
+        let entry = entry?;
+        match Key::parse(&entry.key).ok().filter(|k| k.as_str() == entry.key) {
+            Some(key) => entries.push((key, entry.value)),
+            None => skipped += 1,
+        }
+    }
+    if skipped > 0 {
+        ctx.out.warn(format!("{skipped} source key(s) ovs cannot address are not mirrored"));
+    }
+    let doc = Document { prefix: args.prefix.clone(), entries };
+    check(ctx, dst, doc.entries.iter().map(|(k, v)| (k, v.as_slice())))?;
+    let plan = Plan::compute(dst.scan(&args.prefix)?, &doc, true)?;
+    if plan.changes.is_empty() {
+        ctx.out.note(format!("{}: already identical ({} keys)", dst.describe(), plan.unchanged));
+        return Ok(0);
+    }
+    if ask {
+        confirm(ctx, args, &plan)?;
+    }
+    let committed = super::apply::commit_plan(dst, &plan, args.chunked, ctx.out.is_quiet())?;
+    ctx.out.note(format!(
+        "{} written at revision {}: {}",
+        dst.describe(),
+        committed.revision,
+        documents::summary(&plan)
+    ));
+    Ok(plan.changes.len())
+}
+
+fn confirm(ctx: &Ctx, args: &MirrorArgs, plan: &Plan) -> Result<()> {
+    if args.output == Format::Plain {
+        let colour = crate::output::colour(std::io::IsTerminal::is_terminal(&std::io::stderr()));
+        eprint!("{}", documents::render(plan, colour));
+    }
+    if args.yes {
+        return Ok(());
+    }
+    if !ctx.interactive {
+        return Err(UsageError(format!(
+            "refusing to mirror ({}) without --yes (stdin is not a terminal); nothing written",
+            documents::summary(plan)
+        ))
+        .into());
+    }
+    let question = format!("Mirror: {}?", documents::summary(plan));
+    if !dialoguer::Confirm::new().with_prompt(question).default(false).interact()? {
+        anyhow::bail!("declined; nothing written");
+    }
+    Ok(())
+}
+
+/// Write a batch of source changes to the destination: each key to its last
+/// state in the batch, guarded by what the destination holds, read again
+/// and retried if it changed meanwhile. Returns how many keys changed.
+fn follow(ctx: &Ctx, dst: &dyn Store, events: &[Event]) -> Result<usize> {
+    let mut last: BTreeMap<Key, Option<&[u8]>> = BTreeMap::new();
+    for event in events {
+        // A key ovs cannot address was reported by the first comparison.
+        if let Ok(key) = Key::parse(&event.key) {
+            last.insert(key, event.value.as_deref());
+        }
+    }
+    check(ctx, dst, last.iter().filter_map(|(k, v)| v.map(|v| (k, v))))?;
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let mut writes = Vec::new();
+        for (key, wanted) in &last {
+            let (now, cond) = match dst.get(key) {
+                Ok(item) => (Some(item.value), Precondition::Revision(item.revision)),
+                Err(StoreError::NotFound { .. }) => (None, Precondition::Absent),
+                Err(e) => return Err(e.into()),
+            };
+            match wanted {
+                Some(value) if now.as_deref() != Some(*value) => writes.push(Write::put(key, value, cond)),
+                None if now.is_some() => writes.push(Write::delete(key, cond)),
+                _ => {}
+            }
+        }
+        if writes.is_empty() {
+            return Ok(0);
+        }
+        match dst.commit(&writes) {
+            Ok(_) => return Ok(writes.len()),
+            Err(StoreError::Conflict { .. }) if attempt < RETRIES => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+/// The destination's size limits, then the validators, for every value.
+fn check<'a>(ctx: &Ctx, dst: &dyn Store, values: impl Iterator<Item = (&'a Key, &'a [u8])> + Clone) -> Result<()> {
+    for (_, value) in values.clone() {
+        crate::store::check_value_size(dst.describe(), &dst.capabilities(), value, ctx.max_value_size)?;
+    }
+    ctx.registry.check_all(values)?;
+    Ok(())
+}
+
+/// Where a mirror has got to, kept between runs of `mirror --watch`.
+#[derive(Clone, Serialize, Deserialize)]
+struct State {
+    source: String,
+    destination: String,
+    prefix: String,
+    position: u64,
+}
+
+impl State {
+    fn path(source: &str, destination: &str, prefix: &Key) -> Result<(PathBuf, State)> {
+        let dir = crate::outbox::dir()?.with_file_name("mirror");
+        let id: String = format!("{source} {destination} {prefix}")
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+            .collect();
+        let state = State {
+            source: source.to_string(),
+            destination: destination.to_string(),
+            prefix: prefix.as_str().to_string(),
+            position: 0,
+        };
+        Ok((dir.join(format!("{id}.json")), state))
+    }
+
+    /// The position a run of this same mirror reached, if any.
+    fn load((path, this): &(PathBuf, State)) -> Result<Option<Revision>> {
+        let text = match std::fs::read(path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+        };
+        let kept: State = serde_json::from_slice(&text)
+            .with_context(|| format!("{} is damaged; remove it to mirror from scratch", path.display()))?;
+        let same =
+            (kept.source == this.source) && (kept.destination == this.destination) && (kept.prefix == this.prefix);
+        Ok(same.then_some(Revision(kept.position)))
+    }
+
+    fn save((path, this): &(PathBuf, State), at: Revision) -> Result<()> {
+        let dir = path.parent().expect("a file in a folder");
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        let mut file = tempfile::NamedTempFile::new_in(dir)?;
+        serde_json::to_writer(&mut file, &State { position: at.0, ..this.clone() })?;
+        file.persist(path).with_context(|| format!("cannot write {}", path.display()))?;
+        Ok(())
+    }
+}
