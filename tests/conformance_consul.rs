@@ -14,10 +14,15 @@ fn open(url: &str) -> Box<dyn store::Store> {
 
 fn consul_store() -> Option<conformance::Fixture> {
     let url = format!("{}{}", util::consul::shared().url(), util::unique_root());
-    Some((open(&url), Box::new(())))
+    Some((open(&url), Box::new(url)))
 }
 
-conformance_suite!(consul_store);
+/// The store at a fixture's URL, opened again.
+fn second(url: &dyn std::any::Any) -> Box<dyn store::Store> {
+    open(url.downcast_ref::<String>().unwrap())
+}
+
+conformance_suite!(consul_store, second);
 
 use std::collections::HashMap;
 use std::io::{Read, Write as _};
