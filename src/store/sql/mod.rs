@@ -31,7 +31,8 @@
 //! (see `listing.rs`).
 //!
 //! Watching polls the counter every 50 ms (`POLL`; one primary-key read on
-//! a pooled connection): every commit that changes anything advances it,
+//! a pooled connection, or a look at the catalog while the tables do not
+//! exist yet): every commit that changes anything advances it,
 //! deletes included (they leave no row to raise a `max(revision)`), and
 //! only such a commit does; when it moves, the watcher scans the prefix and
 //! reports what differs (`Rescan`). A write anywhere in the table moves it,
