@@ -14,10 +14,15 @@ fn open(url: &str) -> Box<dyn store::Store> {
 
 fn consul_store() -> Option<conformance::Fixture> {
     let url = format!("{}{}", util::consul::shared().url(), util::unique_root());
-    Some((open(&url), Box::new(())))
+    Some((open(&url), Box::new(url)))
 }
 
-conformance_suite!(consul_store);
+/// The store at a fixture's URL, opened again.
+fn second(url: &dyn std::any::Any) -> Box<dyn store::Store> {
+    open(url.downcast_ref::<String>().unwrap())
+}
+
+conformance_suite!(consul_store, second);
 
 use std::collections::HashMap;
 use std::io::{Read, Write as _};
@@ -147,4 +152,27 @@ fn the_fake_agent_answers_blocking_queries() {
         assert_eq!((status, body.as_str()), (200, r#"["w/k","w/other"]"#));
         assert!(index(&headers) > at);
     });
+}
+
+/// An idle watch waits in blocking queries on the prefix's key listing,
+/// each sent with the index last seen and a wait, never a poll in a loop:
+/// one query (or two, at a wait's edge) in a second, besides the one that
+/// armed it and the scan's listing.
+#[test]
+fn an_idle_watch_waits_in_blocking_queries() {
+    let fake = FakeConsul::start();
+    fake.put_raw("w/k", b"1");
+    let store = open(&fake.url());
+    let mut watcher = store.watch(&key("/w"), None).unwrap();
+    let armed = fake.requests().len();
+    assert_eq!(watcher.next(Duration::from_secs(1)).unwrap(), None);
+    let requests = fake.requests()[armed..].to_vec();
+    assert!(!requests.is_empty() && requests.len() <= 2, "{requests:?}");
+    let listings = fake.requests().iter().filter(|r| r.starts_with("/v1/kv/w/?keys")).count();
+    assert!(listings >= 2, "arming and the scan list the prefix");
+    assert!(requests.iter().all(|r| r.starts_with("/v1/kv/w/?keys&index=") && r.contains("&wait=")), "{requests:?}");
+    // A write wakes the query at once; the next query waits from the new index.
+    fake.put_raw("w/k", b"2");
+    let update = watcher.next(Duration::from_secs(5)).unwrap().expect("the write should wake the watch");
+    assert_eq!(update.events()[0].value.as_deref(), Some(&b"2"[..]));
 }

@@ -15,10 +15,15 @@ fn open(url: &str) -> Box<dyn store::Store> {
 
 fn etcd_store() -> Option<conformance::Fixture> {
     let url = format!("{}{}", util::etcd::shared()?.url(), util::unique_root());
-    Some((open(&url), Box::new(())))
+    Some((open(&url), Box::new(url)))
 }
 
-conformance_suite!(etcd_store);
+/// The store at a fixture's URL, opened again.
+fn second(url: &dyn std::any::Any) -> Box<dyn store::Store> {
+    open(url.downcast_ref::<String>().unwrap())
+}
+
+conformance_suite!(etcd_store, second);
 
 /// The same suite below a root prefix: keys outside it stay untouched.
 mod rooted {

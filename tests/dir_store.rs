@@ -262,3 +262,27 @@ fn a_refused_or_idle_batch_leaves_the_file_as_it_was() {
     assert_eq!(std::fs::read(data_file(&env)).unwrap(), before);
     assert_eq!(std::fs::metadata(data_file(&env)).unwrap().ino(), inode, "the file was rewritten");
 }
+
+/// A watcher sees what another process writes (`ovs config set`, `delete`),
+/// and a damaged file stops it with the store's corruption error, never an
+/// empty store's deletes.
+#[test]
+fn a_watcher_sees_another_process_and_stops_on_a_damaged_file() {
+    let env = Env::new();
+    env.set("/w/a", "1");
+    let store = DirStore::open(&env.store_dir(), Duration::from_secs(5));
+    let mut watcher = store.watch(&Key::parse("/w").unwrap(), None).unwrap();
+    env.set("/w/b", "2");
+    let update = watcher.next(Duration::from_secs(5)).unwrap().expect("the other process's write");
+    assert_eq!(update.events()[0].key, "/w/b");
+    assert_eq!(update.events()[0].value.as_deref(), Some(&b"2"[..]));
+    env.config(&["delete", "/w/a"]).assert().success();
+    let update = watcher.next(Duration::from_secs(5)).unwrap().expect("the other process's delete");
+    assert_eq!((update.events()[0].key.as_str(), update.events()[0].value.as_ref()), ("/w/a", None));
+    let mut lines = store_lines(&env);
+    lines[0] = lines[0].replace("\"revision\":", "\"revision\":9");
+    lines.pop();
+    write_lines(&env, &lines);
+    let err = watcher.next(Duration::from_secs(5)).unwrap_err();
+    assert!(matches!(err, StoreError::Corrupt { .. }), "{err}");
+}

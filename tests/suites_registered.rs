@@ -4,21 +4,27 @@
 
 use std::path::Path;
 
-/// Names of `pub fn NAME(ARG: TYPE)` in `source` whose only parameter has `ty`.
-fn test_functions(source: &str, ty: &str) -> Vec<String> {
+/// Names of `pub fn NAME(ARG: TYPE, ...)` in `source` with `arity`
+/// parameters, each of type `ty`.
+fn test_functions(source: &str, ty: &str, arity: usize) -> Vec<String> {
     source
         .lines()
         .filter_map(|line| line.trim().strip_prefix("pub fn "))
         .filter_map(|rest| rest.split_once('('))
-        .filter(|(_, params)| params.split_once(')').is_some_and(|(p, _)| p.ends_with(ty) && !p.contains(',')))
+        .filter(|(_, params)| {
+            params.split_once(')').is_some_and(|(p, _)| {
+                let params: Vec<&str> = p.split(',').collect();
+                params.len() == arity && params.iter().all(|p| p.trim().ends_with(ty))
+            })
+        })
         .map(|(name, _)| name.to_string())
         .collect()
 }
 
-/// The names listed in the suite's `@each` macro call.
-fn registered(source: &str) -> Vec<String> {
-    let start = source.find("(@each $factory;").expect("the suite's macro lists its tests after `@each $factory;`");
-    let list = &source[start + "(@each $factory;".len()..];
+/// The names listed in the suite's macro call after `marker`.
+fn registered(source: &str, marker: &str) -> Vec<String> {
+    let start = source.find(marker).unwrap_or_else(|| panic!("the suite's macro lists its tests after `{marker}`"));
+    let list = &source[start + marker.len()..];
     let list = &list[..list.find(')').unwrap()];
     list.split(',').map(|n| n.trim().to_string()).filter(|n| !n.is_empty()).collect()
 }
@@ -26,10 +32,16 @@ fn registered(source: &str) -> Vec<String> {
 #[test]
 fn every_suite_function_is_registered() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests");
-    for (file, ty) in [("conformance/mod.rs", "&dyn Store"), ("cli_suite/mod.rs", "&Env")] {
+    let suites = [
+        ("conformance/mod.rs", "conformance/mod.rs", "(@each $factory;", "&dyn Store", 1, 10),
+        ("conformance/watch.rs", "conformance/mod.rs", "(@watch $factory, $second;", "&dyn Store", 2, 5),
+        ("cli_suite/mod.rs", "cli_suite/mod.rs", "(@each $factory;", "&Env", 1, 10),
+    ];
+    for (file, macro_file, marker, ty, arity, least) in suites {
         let source = std::fs::read_to_string(root.join(file)).unwrap();
-        let (defined, listed) = (test_functions(&source, ty), registered(&source));
-        assert!(defined.len() > 10, "{file}: found only {defined:?}");
+        let macro_source = std::fs::read_to_string(root.join(macro_file)).unwrap();
+        let (defined, listed) = (test_functions(&source, ty, arity), registered(&macro_source, marker));
+        assert!(defined.len() > least, "{file}: found only {defined:?}");
         for name in &defined {
             assert!(listed.contains(name), "{file}: `{name}` is not in the suite's macro, so it never runs");
         }

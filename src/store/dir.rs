@@ -43,6 +43,13 @@
 //! honour fsync and rename, or a writer's progress while another holds the
 //! lock past the timeout.
 //!
+//! Watching polls the data file every 25 ms (`POLL`): its inode and the
+//! header's store revision, one small read. Every commit renames a new file
+//! in at a new revision, so any write, by any process, changes them; the
+//! watcher then scans the prefix and reports what differs (`Rescan`).
+//! Polling rather than file notification works the same on every file
+//! system, network ones included, and costs one open a poll.
+//!
 //! A missing file is an empty store. A file that does not parse, is out of
 //! order, has a record above the header's revision, or lacks its end line or
 //! has the wrong count there is reported as corrupt, never read as empty.
@@ -51,7 +58,7 @@ use std::collections::HashSet;
 use std::fmt;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufReader, BufWriter, Write};
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -62,9 +69,10 @@ use serde_json::de::IoRead;
 
 use super::batch::{self, Op};
 use super::registry::Backend;
+use super::watch::{self, Rescan};
 use super::{
     root_is_not_a_key, Capabilities, Committed, Entries, Entry, Key, Revision, Scan, Store, StoreError, UrlInfo,
-    Versioned,
+    Versioned, Watcher,
 };
 
 const DATA_FILE: &str = "ovs-config.jsonl";
@@ -73,6 +81,9 @@ const LOCK_FILE: &str = "ovs-config.lock";
 const TEMP_PREFIX: &str = ".ovs-config.";
 const FORMAT: &str = "ovs-config-dir";
 const VERSION: u32 = 1;
+/// How often a watcher looks at the data file: well under the latency an
+/// operator notices, for one open and a read of its first line.
+const POLL: Duration = Duration::from_millis(25);
 /// Every write rewrites the file and holds one value at a time, so a bound
 /// on values bounds both time and memory.
 pub const MAX_VALUE_BYTES: u64 = 16 << 20;
@@ -197,6 +208,19 @@ impl DirStore {
         tracing::debug!(file = %reader.path.display(), revision = header.revision, "reading the data file");
         reader.progress.revision = header.revision;
         Ok(Some(reader))
+    }
+
+    /// The data file's inode and header revision (None: no file), which
+    /// every commit changes.
+    fn version(&self) -> Result<Option<(u64, u64)>, StoreError> {
+        let path = self.dir.join(DATA_FILE);
+        let inode = match fs::metadata(&path) {
+            Ok(meta) => meta.ino(),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(self.io_error("cannot read", &path, e)),
+        };
+        // A rename between the two reads only makes this poll differ from the next.
+        Ok(self.reader(Keep::None)?.map(|r| (inode, r.progress.revision)))
     }
 
     fn lock(&self) -> Result<File, StoreError> {
@@ -533,6 +557,7 @@ pub const BACKEND: Backend = Backend {
     about: "embedded directory store (the default): one flat file, atomic rewrites, file lock",
     capabilities: Capabilities {
         max_value_hint: Some("ovs's own bound for the directory store; --max-value-size overrides it"),
+        watch: true,
         ..Capabilities::unlimited(MAX_VALUE_BYTES)
     },
     logs_in: false,
@@ -593,5 +618,11 @@ impl Store for DirStore {
             Ok(_) => None,
             Err(e) => Some(Err(e)),
         })))
+    }
+
+    fn watch(&self, prefix: &Key, after: Option<Revision>) -> Result<Box<dyn Watcher + '_>, StoreError> {
+        watch::refuse_position(self, after)?;
+        let signal = watch::polled(POLL, || self.version())?;
+        Rescan::scanning(self, prefix, signal)
     }
 }

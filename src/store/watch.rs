@@ -4,9 +4,9 @@
 //! find what changed without missing anything.
 
 use std::collections::BTreeMap;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use super::{Entry, Revision, StoreError};
+use super::{Entry, Key, Revision, Store, StoreError};
 
 /// One change below the watched prefix.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -151,13 +151,62 @@ impl<'a> Rescan<'a> {
         let seen = read()?;
         Ok(Rescan { seen, signal: Box::new(signal), read: Box::new(read) })
     }
+
+    /// The watcher of a store that follows `prefix` by its `scan` on each
+    /// `signal` (armed by the caller, before this first scan).
+    pub fn scanning(
+        store: &'a dyn Store,
+        prefix: &Key,
+        signal: impl FnMut(Duration) -> Result<bool, StoreError> + Send + 'a,
+    ) -> Result<Box<dyn Watcher + 'a>, StoreError> {
+        let prefix = prefix.clone();
+        Ok(Box::new(Rescan::start(signal, move || Snapshot::read(store.scan(&prefix)?))?))
+    }
+}
+
+/// A store that cannot replay past changes refuses to watch from a
+/// position (`Store::watch`'s `after`), before any I/O.
+pub fn refuse_position(store: &dyn Store, after: Option<Revision>) -> Result<(), StoreError> {
+    match after {
+        Some(rev) => Err(StoreError::Unsupported {
+            store: store.describe().to_string(),
+            what: format!("watching from a past revision ({rev}): this store keeps no log of changes to replay"),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// The signal of a store that can only be asked how it stands (a file's
+/// revision, a table's counter): `probe` is asked now, which arms the
+/// signal, then every `every` while the signal is waited on, until its
+/// answer differs from the last one.
+pub fn polled<'a, T: PartialEq + Send + 'a>(
+    every: Duration,
+    mut probe: impl FnMut() -> Result<T, StoreError> + Send + 'a,
+) -> Result<impl FnMut(Duration) -> Result<bool, StoreError> + Send + 'a, StoreError> {
+    let mut last = probe()?;
+    Ok(move |wait: Duration| {
+        let deadline = Instant::now() + wait;
+        loop {
+            let now = probe()?;
+            if now != last {
+                last = now;
+                return Ok(true);
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Ok(false);
+            }
+            std::thread::sleep(every.min(left));
+        }
+    })
 }
 
 impl Watcher for Rescan<'_> {
     fn next(&mut self, wait: Duration) -> Result<Option<Update>, StoreError> {
-        let deadline = std::time::Instant::now() + wait;
+        let deadline = Instant::now() + wait;
         loop {
-            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            let left = deadline.saturating_duration_since(Instant::now());
             if !(self.signal)(left)? {
                 return Ok(None);
             }
@@ -193,6 +242,29 @@ mod tests {
         assert_eq!(got, [("/a", None, 1), ("/c", Some(&b"3"[..]), 5), ("/d", Some(&b"4"[..]), 6)]);
         assert_eq!(seen, snap(&[("/b", "2", 2), ("/c", "3", 5), ("/d", "4", 6)]));
         assert!(seen.advance(snap(&[])).iter().all(|e| e.value.is_none()));
+    }
+
+    /// A write that lands while the first read runs is not lost: the
+    /// signal was armed before it.
+    #[test]
+    fn a_write_during_the_first_read_is_reported() {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        let counter = AtomicU64::new(0);
+        let signal = polled(Duration::from_millis(1), || Ok(counter.load(Ordering::SeqCst))).unwrap();
+        let mut reads = 0;
+        let mut rescan = Rescan::start(signal, || {
+            reads += 1;
+            if reads == 1 {
+                // The write lands after the store was read, before the read returns.
+                counter.store(1, Ordering::SeqCst);
+                return Ok(snap(&[]));
+            }
+            Ok(snap(&[("/a", "1", 1)]))
+        })
+        .unwrap();
+        let update = rescan.next(Duration::from_secs(5)).unwrap().expect("the write should be reported");
+        assert_eq!(update.events(), [Event { key: "/a".into(), value: Some(b"1".to_vec()), revision: Revision(1) }]);
+        assert_eq!(rescan.next(Duration::ZERO).unwrap(), None);
     }
 
     #[test]

@@ -1,13 +1,20 @@
 //! The store contract, written once. Every backend's test file calls
-//! `conformance_suite!(factory)`, where the factory returns a fresh, empty
-//! store and a guard that keeps whatever backs it alive, or None when the
-//! server is not installed here (the harness fails instead when CI=true).
+//! `conformance_suite!(factory, second)`, where the factory returns a
+//! fresh, empty store and a guard that keeps whatever backs it alive, or
+//! None when the server is not installed here (the harness fails instead
+//! when CI=true), and `second` opens another handle on that same store from
+//! its guard, as another process would (for the watch suite, `watch.rs`).
+
+pub mod watch;
 
 use ovs_config::document::Document;
 use ovs_config::plan::{self, Chunking, Plan, RolledBack};
 use ovs_config::store::{Entry, Key, Precondition, Revision, Store, StoreError, Write};
 
 pub type Fixture = (Box<dyn Store>, Box<dyn std::any::Any>);
+
+/// Opens a second handle on a fixture's store, from its guard.
+pub type Second = fn(&dyn std::any::Any) -> Box<dyn Store>;
 
 pub fn key(text: &str) -> Key {
     Key::parse(text).unwrap()
@@ -31,7 +38,12 @@ fn value(store: &dyn Store, k: &str) -> Vec<u8> {
 
 #[macro_export]
 macro_rules! conformance_suite {
-    ($factory:expr) => {
+    ($factory:expr, $second:expr) => {
+        $crate::conformance_suite!(@watch $factory, $second;
+            watch_reports_puts_and_deletes_below_its_prefix, watch_ignores_keys_outside_its_prefix,
+            watch_sees_writes_by_another_handle, watch_next_is_none_when_nothing_changed,
+            watch_reports_every_change_of_a_batch, watch_misses_nothing_under_many_quick_writes,
+            watch_from_a_position_needs_resume);
         $crate::conformance_suite!(@each $factory;
             get_missing_is_not_found, put_then_get, overwrite_gets_a_new_revision,
             binary_and_empty_values_round_trip, unicode_keys, recursive_listing_is_sorted,
@@ -53,6 +65,18 @@ macro_rules! conformance_suite {
                 let fixture: Option<conformance::Fixture> = $factory();
                 let Some((store, _guard)) = fixture else { return };
                 conformance::$name(store.as_ref());
+            }
+        )*
+    };
+    (@watch $factory:expr, $second:expr; $($name:ident),*) => {
+        $(
+            #[test]
+            fn $name() {
+                let fixture: Option<conformance::Fixture> = $factory();
+                let Some((store, guard)) = fixture else { return };
+                let second: conformance::Second = $second;
+                let other = second(guard.as_ref());
+                conformance::watch::$name(store.as_ref(), other.as_ref());
             }
         )*
     };

@@ -19,7 +19,7 @@
 //!   below its prefix or of a tombstone below it (never 0);
 //! - blocking queries on KV reads: `?index=N` waits until that index is
 //!   not N any more, at most `?wait=` (Go durations; 5 minutes by default,
-//!   10 at most; no jitter);
+//!   10 at most) and a 16th more, the most jitter Consul adds;
 //! - limits, answered 413 with Consul's messages: operations per
 //!   transaction (128, or 64 as before Consul 1.14), `kv_max_value_size`
 //!   (a value, decoded) and `txn_max_req_len` (a transaction's body), both
@@ -637,7 +637,9 @@ impl State {
         // A blocking query: wait for the index to move past the one given.
         if let Some(min) = query.number("index")?.filter(|n| *n > 0) {
             let wait = query.get("wait").and_then(go_duration).unwrap_or(Duration::from_secs(300));
-            let deadline = Instant::now() + wait.min(Duration::from_secs(600));
+            // Consul adds up to a 16th of the wait to spread wake-ups: all of it here.
+            let wait = wait.min(Duration::from_secs(600));
+            let deadline = Instant::now() + wait + wait / 16;
             while index_of(&kv) <= min {
                 let left = deadline.saturating_duration_since(Instant::now());
                 if left.is_zero() {

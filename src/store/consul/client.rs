@@ -126,6 +126,13 @@ impl Http {
         })
     }
 
+    /// The longest `?wait=` a blocking query may ask for: Consul adds up to
+    /// a 16th to it, and the answer must come within an agent's share of
+    /// the timeout, with room to spare.
+    pub(super) fn longest_wait(&self) -> Duration {
+        self.timeout / self.agents.len() as u32 / 2
+    }
+
     /// The agent that answered last.
     pub(super) fn agent(&self) -> String {
         self.agents[self.current.load(Ordering::Relaxed)].clone()

@@ -47,6 +47,11 @@
 //! again, until `--timeout`; after, it fails with a conflict naming the key
 //! rather than mix two points in time.
 //!
+//! **Watching** is a blocking query on the prefix's key listing, by
+//! Consul's documented rules (see `watch.rs`), then a scan of the prefix
+//! when its index moves. A watch cannot go on from a past index: Consul
+//! keeps no log of changes.
+//!
 //! **Agents.** The URL may name several agents; requests go to one at a
 //! time, in URL order, and move to the next when one cannot be reached,
 //! times out or answers that it has no cluster leader; the one that answered
@@ -77,6 +82,7 @@ mod commit;
 mod listing;
 mod stream;
 mod txn;
+mod watch;
 
 use reqwest::Method;
 use serde::Deserialize;
@@ -85,7 +91,7 @@ use super::registry::Backend;
 use super::url::UrlInfo;
 use super::{
     parse_cluster, root_is_not_a_key, Capabilities, ClusterUrl, Committed, Entries, Key, Options, Revision, Scan,
-    Store, StoreError, Versioned, Write,
+    Store, StoreError, Versioned, Watcher, Write,
 };
 use client::{Call, Http};
 
@@ -119,6 +125,7 @@ pub const BACKEND: Backend = Backend {
         max_batch_bytes: Some(MAX_REQUEST_BYTES / 4 * 3),
         // Up to two operations' JSON, with room for base64's growth.
         batch_op_bytes: 160,
+        watch: true,
         ..Capabilities::unlimited(0)
     },
     logs_in: false,
@@ -305,6 +312,10 @@ impl Store for ConsulStore {
 
     fn scan(&self, prefix: &Key) -> Result<Scan<'_>, StoreError> {
         Ok(listing::scan(self, prefix))
+    }
+
+    fn watch(&self, prefix: &Key, after: Option<Revision>) -> Result<Box<dyn Watcher + '_>, StoreError> {
+        watch::watch(self, prefix, after)
     }
 }
 

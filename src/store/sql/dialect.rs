@@ -41,6 +41,8 @@ pub(super) struct Statements {
     pub scan: String,
     /// The counter, locked until the transaction ends.
     pub lock_counter: String,
+    /// The counter, unlocked: what a watcher polls.
+    pub read_counter: String,
     pub set_counter: String,
     /// A key and everything in `[from, end)` below it.
     pub delete_tree: String,
@@ -273,6 +275,7 @@ impl Statements {
             keys: format!("SELECT {k} FROM {t} WHERE {range} ORDER BY {k} LIMIT {}", p(3)),
             scan: format!("SELECT {k}, {v}, {r} FROM {t} WHERE {range} ORDER BY {k} LIMIT {}", p(3)),
             lock_counter: format!("SELECT {r} FROM {c} WHERE id = 1{lock}"),
+            read_counter: format!("SELECT {r} FROM {c} WHERE id = 1"),
             set_counter: format!("UPDATE {c} SET {r} = {} WHERE id = 1", p(1)),
             delete_tree: format!("DELETE FROM {t} WHERE {k} = {} OR ({k} >= {} AND {k} < {})", p(1), p(2), p(3)),
             delete_range: format!("DELETE FROM {t} WHERE {range}"),

@@ -30,6 +30,14 @@
 //! page; `children` seeks past each subtree it finds instead of reading it
 //! (see `listing.rs`).
 //!
+//! Watching polls the counter every 50 ms (`POLL`; one primary-key read on
+//! a pooled connection, or a look at the catalog while the tables do not
+//! exist yet): every commit that changes anything advances it,
+//! deletes included (they leave no row to raise a `max(revision)`), and
+//! only such a commit does; when it moves, the watcher scans the prefix and
+//! reports what differs (`Rescan`). A write anywhere in the table moves it,
+//! so a busy table costs the watcher a scan of its prefix per change.
+//!
 //! Connections: the user is `--user` or the URL's, else the login name (as
 //! mysql and psql do); the password comes from `Options.credentials`. TLS
 //! is used when the server offers it, unverified, unless a TLS file is
@@ -61,9 +69,10 @@ use dialect::{Engine, Meaning, Statements, ENGINE_ROW};
 use session::{Connector, Kind, Param, Session};
 
 use super::registry::Backend;
+use super::watch::{self, Rescan};
 use super::{
     parse_cluster, root_is_not_a_key, Capabilities, Committed, Entries, Key, Options, Revision, Scan, Store,
-    StoreError, StoreUrl, UrlInfo, Versioned, Write,
+    StoreError, StoreUrl, UrlInfo, Versioned, Watcher, Write,
 };
 
 const DEFAULT_TABLE: &str = "ovs_config";
@@ -71,6 +80,9 @@ const DEFAULT_TABLE: &str = "ovs_config";
 const MAX_TABLE_NAME: usize = 59;
 /// Idle connections kept for the next call (threads sharing one store).
 const MAX_IDLE: usize = 8;
+/// How often a watcher reads the revision counter: a change shows within
+/// this, for a query a server answers from one cached row.
+const POLL: Duration = Duration::from_millis(50);
 
 /// SQLite's SQLITE_MAX_LENGTH (a row: key, value and revision), less room for the key.
 const SQLITE_MAX_VALUE: u64 = 1_000_000_000 - (64 << 10);
@@ -82,7 +94,7 @@ const MYSQL_HINT: &str = "the server's max_allowed_packet, 16 MiB by default on 
      4 MiB on MySQL 5.7); for a server set up otherwise pass --max-value-size";
 
 const fn capabilities(max_value_bytes: u64, max_value_hint: Option<&'static str>) -> Capabilities {
-    Capabilities { max_value_hint, ..Capabilities::unlimited(max_value_bytes) }
+    Capabilities { max_value_hint, watch: true, ..Capabilities::unlimited(max_value_bytes) }
 }
 
 /// SQLite in the registry.
@@ -424,6 +436,17 @@ impl SqlStore {
         Ok((data, count))
     }
 
+    /// The store-wide revision counter now (0 before the tables exist).
+    fn counter(&self) -> Result<i64, StoreError> {
+        let Some(mut conn) = self.tables_conn(false)? else { return Ok(0) };
+        let mut counter = 0;
+        conn.fetch(&self.sql.read_counter, &[], &[Kind::Int], &mut |row| {
+            counter = row.int(0);
+            true
+        })?;
+        Ok(counter)
+    }
+
     fn key_bytes<'k>(&self, key: &'k Key) -> &'k [u8] {
         key.as_str().as_bytes()
     }
@@ -609,6 +632,12 @@ impl Store for SqlStore {
 
     fn children(&self, prefix: &Key) -> Result<Entries<'_>, StoreError> {
         listing::children(self, prefix)
+    }
+
+    fn watch(&self, prefix: &Key, after: Option<Revision>) -> Result<Box<dyn Watcher + '_>, StoreError> {
+        watch::refuse_position(self, after)?;
+        let signal = watch::polled(POLL, || self.counter())?;
+        Rescan::scanning(self, prefix, signal)
     }
 }
 
