@@ -23,6 +23,8 @@ pub fn run(ctx: &Ctx, args: &WatchArgs) -> Result<()> {
     // --timeout given: the whole watch ends then.
     let deadline = ctx.settings.timeout_given.then(|| Instant::now() + ctx.settings.timeout());
     let mut watcher = store.watch(&args.prefix, None)?;
+    // From here on no change is missed: scripts may wait for this line.
+    ctx.out.note(format!("watching {} on {}", args.prefix, store.describe()));
     let mut seen = 0u64;
     loop {
         let wait = match deadline {

@@ -10,7 +10,7 @@ use crate::util::{Env, BAD_SCHEDULE, CELERY_KEY, GOOD_SCHEDULE};
 #[macro_export]
 macro_rules! cli_suite {
     ($factory:expr) => {
-        $crate::cli_suite!(@each $factory; every_command_once, no_lost_increments, get_prints_the_value_byte_for_byte, get_missing_key_exits_4_with_one_line, get_json_and_yaml_carry_key_value_and_revision, binary_values_come_as_base64_in_json_and_raw_in_plain, set_reads_stdin_with_dash, set_without_a_value_is_a_usage_error, list_shows_children_and_recursive_keys_sorted, if_absent_creates_once, if_revision_writes_only_at_that_revision, dry_run_validates_and_writes_nothing, celery_schedule_is_validated_on_set, validate_checks_without_writing, delete_one_key, delete_with_stale_revision_is_a_conflict, recursive_delete_needs_yes_off_a_terminal_and_keeps_the_boundary, quiet_silences_notes, a_closed_pipe_is_not_an_error, edit_writes_the_changed_text, visual_wins_over_editor, edit_creates_a_missing_key, unchanged_text_writes_nothing, the_editor_sees_a_json_suffix_for_the_schedule, invalid_text_exits_3_and_keeps_the_text, a_concurrent_write_exits_5_and_keeps_the_text, a_concurrent_create_is_also_a_conflict, a_failing_editor_exits_1_and_keeps_the_text, a_blank_editor_variable_is_a_usage_error, an_emptied_buffer_cancels_the_edit, edit_works_whatever_the_length_of_the_last_segment, a_value_over_the_size_limit_is_refused_before_any_io, export_then_import_elsewhere_is_byte_identical, consul_format_round_trips, import_checks_everything_before_writing_anything, diff_exit_code_tells_no_change_change_and_error, apply_needs_yes_off_a_terminal_then_prunes, writes_report_json_for_scripts, edit_r_applies_the_difference, edit_r_refuses_a_concurrent_change_and_keeps_the_text, edit_r_keeps_the_text_of_a_bad_document, a_fan_out_write_reaches_the_live_stores_and_retry_delivers_the_rest, fan_out_reports_each_store_in_json);
+        $crate::cli_suite!(@each $factory; every_command_once, no_lost_increments, get_prints_the_value_byte_for_byte, get_missing_key_exits_4_with_one_line, get_json_and_yaml_carry_key_value_and_revision, binary_values_come_as_base64_in_json_and_raw_in_plain, set_reads_stdin_with_dash, set_without_a_value_is_a_usage_error, list_shows_children_and_recursive_keys_sorted, if_absent_creates_once, if_revision_writes_only_at_that_revision, dry_run_validates_and_writes_nothing, celery_schedule_is_validated_on_set, validate_checks_without_writing, delete_one_key, delete_with_stale_revision_is_a_conflict, recursive_delete_needs_yes_off_a_terminal_and_keeps_the_boundary, quiet_silences_notes, a_closed_pipe_is_not_an_error, edit_writes_the_changed_text, visual_wins_over_editor, edit_creates_a_missing_key, unchanged_text_writes_nothing, the_editor_sees_a_json_suffix_for_the_schedule, invalid_text_exits_3_and_keeps_the_text, a_concurrent_write_exits_5_and_keeps_the_text, a_concurrent_create_is_also_a_conflict, a_failing_editor_exits_1_and_keeps_the_text, a_blank_editor_variable_is_a_usage_error, an_emptied_buffer_cancels_the_edit, edit_works_whatever_the_length_of_the_last_segment, a_value_over_the_size_limit_is_refused_before_any_io, export_then_import_elsewhere_is_byte_identical, consul_format_round_trips, import_checks_everything_before_writing_anything, diff_exit_code_tells_no_change_change_and_error, apply_needs_yes_off_a_terminal_then_prunes, writes_report_json_for_scripts, edit_r_applies_the_difference, edit_r_refuses_a_concurrent_change_and_keeps_the_text, edit_r_keeps_the_text_of_a_bad_document, a_fan_out_write_reaches_the_live_stores_and_retry_delivers_the_rest, fan_out_reports_each_store_in_json, watch_prints_each_change_and_runs_exec_once_per_batch, watch_ends_at_its_timeout, mirror_watch_keeps_a_copy_identical_across_restarts);
     };
     (@each $factory:expr; $($name:ident),*) => {
         $(
@@ -752,4 +752,155 @@ pub fn fan_out_reports_each_store_in_json(env: &Env) {
     fan_out(env, &[&env.store_url, &other], &["delete", "-r", "--yes", "/fan"]).assert().success();
     fan_out(env, &[&other], &["get", "/fan/j"]).assert().code(4);
     env.config(&["get", "/fan/n"]).assert().code(4);
+}
+
+/// A running `ovs` whose stdout and stderr are read line by line.
+struct Running {
+    child: std::process::Child,
+    stdout: std::sync::mpsc::Receiver<String>,
+    stderr: std::sync::mpsc::Receiver<String>,
+}
+
+impl Running {
+    fn start(env: &Env, args: &[&str]) -> Running {
+        use std::io::BufRead;
+        use std::process::Stdio;
+        let mut child = env
+            .ovs_process()
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let lines = |stream: Box<dyn std::io::Read + Send>| {
+            let (send, receive) = std::sync::mpsc::channel();
+            std::thread::spawn(move || {
+                for line in std::io::BufReader::new(stream).lines().map_while(Result::ok) {
+                    let _ = send.send(line);
+                }
+            });
+            receive
+        };
+        let stdout = lines(Box::new(child.stdout.take().unwrap()));
+        let stderr = lines(Box::new(child.stderr.take().unwrap()));
+        Running { child, stdout, stderr }
+    }
+
+    /// The next stdout line, within 15 s.
+    fn line(&self) -> String {
+        self.stdout.recv_timeout(std::time::Duration::from_secs(15)).expect("a line on stdout in time")
+    }
+
+    /// Wait for a stderr line containing `text`; the lines seen on the way.
+    fn wait_stderr(&self, text: &str) -> Vec<String> {
+        let mut seen = Vec::new();
+        loop {
+            match self.stderr.recv_timeout(std::time::Duration::from_secs(15)) {
+                Ok(line) if line.contains(text) => return seen,
+                Ok(line) => seen.push(line),
+                Err(_) => panic!("no {text:?} on stderr in time; saw {seen:?}"),
+            }
+        }
+    }
+
+    fn finish(mut self) -> std::process::ExitStatus {
+        let start = std::time::Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(start.elapsed() < std::time::Duration::from_secs(30), "ovs did not end");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn watch_prints_each_change_and_runs_exec_once_per_batch(env: &Env) {
+    let log = env.path().join("exec.log");
+    let handler = format!("{{ printf '%s\\n' \"$OVS_CHANGED_KEYS\"; cat; echo --; }} >> '{}'", log.display());
+    let watch = Running::start(
+        env,
+        &["--timeout", "60", "config", "watch", "-o", "json", "--count", "5", "/w", "--exec", &handler],
+    );
+    watch.wait_stderr("watching /w");
+    let event = |line: String| serde_json::from_str::<serde_json::Value>(&line).unwrap();
+    env.set("/w/a", "1");
+    let first = event(watch.line());
+    assert_eq!(
+        (first["type"].as_str(), first["key"].as_str(), first["value"].as_str()),
+        (Some("PUT"), Some("/w/a"), Some("1"))
+    );
+    assert_eq!(first["revision"].as_u64(), Some(env.revision("/w/a")));
+    env.set("/wx", "outside");
+    env.set("/w/b", "2");
+    assert_eq!(event(watch.line())["key"], "/w/b", "/wx is not below /w");
+    env.config(&["delete", "/w/a"]).assert().success();
+    let deleted = event(watch.line());
+    assert_eq!((deleted["type"].as_str(), deleted["key"].as_str()), (Some("DELETE"), Some("/w/a")));
+    // One commit of two keys is one batch: the handler runs once for both.
+    let doc = env.path().join("two.yaml");
+    std::fs::write(&doc, "ovs-config: 1\nprefix: /w\nkeys:\n  c: '3'\n  d: '4'\n").unwrap();
+    env.config(&["import", doc.to_str().unwrap()]).assert().success();
+    let keys: Vec<String> =
+        [watch.line(), watch.line()].into_iter().map(|l| event(l)["key"].as_str().unwrap().to_string()).collect();
+    assert_eq!(keys, ["/w/c", "/w/d"]);
+    assert!(watch.finish().success(), "--count 5 ends the watch with exit 0");
+    let runs = std::fs::read_to_string(&log).unwrap();
+    let batches: Vec<&str> = runs.split("--\n").filter(|b| !b.is_empty()).collect();
+    // Each run: the keys, then the JSON lines of its stdin.
+    assert_eq!(batches.len(), 4, "one run per batch: {runs}");
+    assert!(batches[3].starts_with("/w/c\n/w/d\n"), "{runs}");
+    assert!(runs.contains(r#"{"type":"PUT","key":"/w/c","value":"3""#), "{runs}");
+}
+
+pub fn watch_ends_at_its_timeout(env: &Env) {
+    // No change in time: --count not reached is a timeout (6); without --count, the planned end (0).
+    env.config(&["--timeout", "1", "watch", "--count", "1", "/quiet"]).assert().code(6).stderr(contains("0 of 1"));
+    env.config(&["--timeout", "500ms", "watch", "/quiet"]).assert().success();
+    env.config(&["watch", "--count", "0", "/quiet"]).assert().code(2);
+}
+
+pub fn mirror_watch_keeps_a_copy_identical_across_restarts(env: &Env) {
+    let copy = format!("dir://{}", env.path().join("mirror").display());
+    env.set("/m/old", "1");
+    env.config(&["mirror", &env.store_url, &copy, "/m"]).assert().code(2).stderr(contains("--yes"));
+    let args = ["--timeout", "60", "config", "mirror", "--yes", "--watch", &env.store_url, &copy, "/m"];
+    for round in 0..2 {
+        let mirror = Running::start(env, &args);
+        if round == 0 {
+            mirror.wait_stderr("written at revision");
+        }
+        // No wait for it: a write before its watch starts is in its first
+        // comparison, one after is followed.
+        env.set(&format!("/m/r{round}"), "x");
+        env.set("/m/old", &format!("changed {round}"));
+        env.config(&["delete", &format!("/m/r{round}")]).assert().success();
+        env.set(&format!("/m/deep/k{round}"), "y");
+        let wanted = env.config(&["export", "/m"]).assert().success().get_output().stdout.clone();
+        let start = std::time::Instant::now();
+        loop {
+            let got = env
+                .ovs()
+                .args(["--store", &copy, "config", "export", "/m"])
+                .assert()
+                .success()
+                .get_output()
+                .stdout
+                .clone();
+            if got == wanted {
+                break;
+            }
+            assert!(start.elapsed() < std::time::Duration::from_secs(15), "the mirror did not converge");
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        drop(mirror);
+    }
 }

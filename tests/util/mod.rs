@@ -66,13 +66,19 @@ impl Env {
 
     /// `ovs` with this env's store, a private HOME and TMPDIR, and no editor.
     pub fn ovs(&self) -> Command {
-        let mut cmd = Command::cargo_bin("ovs").unwrap();
+        Command::from_std(self.ovs_process())
+    }
+
+    /// The same, as a process to spawn and talk to while it runs.
+    pub fn ovs_process(&self) -> std::process::Command {
+        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("ovs"));
         cmd.env("OVS_CONFIG_STORE", &self.store_url)
             .env("HOME", self.path())
             .env("TMPDIR", self.path())
             .env_remove("EDITOR")
             .env_remove("VISUAL")
-            .env_remove("XDG_DATA_HOME");
+            .env_remove("XDG_DATA_HOME")
+            .env_remove("XDG_STATE_HOME");
         cmd
     }
 
