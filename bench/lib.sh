@@ -42,6 +42,33 @@ build_ovs() {
   OVS=$PWD/target/release/ovs
 }
 
+# Run COMMANDS when the script exits, before what was registered earlier.
+ON_EXIT=":"
+on_exit() { ON_EXIT="$1; $ON_EXIT"; trap "$ON_EXIT" EXIT; }
+
+# A standalone ZooKeeper on a free loopback port with its data in $WORK/zk,
+# stopped when the script exits. Sets ZK (host:port) and ZKBIN.
+start_zk() {
+  ZKBIN=/usr/share/zookeeper/bin
+  [ -x $ZKBIN/zkServer.sh ] || apt-get install -y -q zookeeper >/dev/null
+  local cp; cp=$(port)
+  mkdir -p "$WORK/zk"
+  cat >"$WORK/zk/zoo.cfg" <<CFG
+tickTime=500
+initLimit=10
+syncLimit=5
+dataDir=$WORK/zk/data
+clientPort=$cp
+clientPortAddress=127.0.0.1
+admin.enableServer=false
+CFG
+  ZOO_LOG_DIR=$WORK/zk $ZKBIN/zkServer.sh start-foreground "$WORK/zk/zoo.cfg" >"$WORK/zk/zk.log" 2>&1 &
+  ZK_PID=$!
+  on_exit "kill $ZK_PID 2>/dev/null; wait $ZK_PID 2>/dev/null; rm -rf '$WORK'"
+  ZK="127.0.0.1:$cp"
+  for _ in $(seq 100); do "$OVS" --store "zk://$ZK" config list / >/dev/null 2>&1 && break; sleep 0.2; done
+}
+
 # A one-member etcd on free loopback ports with its data in $WORK, stopped
 # and removed when the script exits; extra flags go to etcd. Sets EP
 # (host:port) and exports ETCDCTL_API=3.
@@ -53,7 +80,7 @@ start_etcd() {
     --listen-peer-urls "http://127.0.0.1:$pp" --initial-advertise-peer-urls "http://127.0.0.1:$pp" \
     --initial-cluster "bench=http://127.0.0.1:$pp" >"$WORK/etcd.log" 2>&1 &
   ETCD_PID=$!
-  trap 'kill $ETCD_PID 2>/dev/null; wait $ETCD_PID 2>/dev/null; rm -rf "$WORK"' EXIT
+  on_exit "kill $ETCD_PID 2>/dev/null; wait $ETCD_PID 2>/dev/null; rm -rf '$WORK'"
   export ETCDCTL_API=3
   EP="127.0.0.1:$cp"
   for _ in $(seq 100); do etcdctl --endpoints "$EP" endpoint health >/dev/null 2>&1 && break; sleep 0.1; done
