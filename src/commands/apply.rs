@@ -9,7 +9,7 @@ use super::{documents, Ctx};
 use crate::cli::{ApplyArgs, ImportArgs};
 use crate::exit::UsageError;
 use crate::output::Format;
-use crate::plan::{self, Plan};
+use crate::plan::Plan;
 
 #[derive(Serialize)]
 struct Outcome<'a> {
@@ -60,20 +60,7 @@ fn commit(ctx: &Ctx, plan: &Plan, chunked: bool, output: Format) -> Result<()> {
         ctx.out.note(format!("no changes ({} unchanged); nothing written", plan.unchanged));
         return report(ctx, output, plan, None);
     }
-    let chunking = if chunked { plan::Chunking::AtMost(usize::MAX) } else { plan::Chunking::Off };
-    // Drawn only on a terminal (indicatif hides itself otherwise), and only
-    // for a chunked commit, the one that can take long.
-    let bar = indicatif::ProgressBar::hidden();
-    let progress = |done: usize, of: usize| {
-        if bar.is_hidden() && of > 1 && !ctx.out.is_quiet() {
-            bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
-        }
-        bar.set_length(of as u64);
-        bar.set_position(done as u64);
-    };
-    let applied = plan::apply(ctx.store()?, &plan.changes, chunking, &progress);
-    bar.finish_and_clear();
-    let applied = applied?;
+    let applied = documents::commit(ctx, ctx.store()?, &plan.changes, chunked)?;
     let chunks = if applied.chunks > 1 { format!(" in {} atomic chunks", applied.chunks) } else { String::new() };
     ctx.out.note(format!("written{chunks} at revision {}: {}", applied.revision, documents::summary(plan)));
     report(ctx, output, plan, Some(applied.revision.0))

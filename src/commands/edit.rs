@@ -115,11 +115,7 @@ impl Subject for Tree {
 
     fn read(&mut self, ctx: &Ctx) -> Result<(Vec<u8>, &'static str)> {
         self.snapshot = ctx.store()?.scan(&self.prefix)?.collect::<Result<_, _>>()?;
-        let entries = self
-            .snapshot
-            .iter()
-            .filter_map(|e| Key::parse(&e.key).ok().filter(|k| k.as_str() == e.key).map(|k| (k, e.value.clone())))
-            .collect();
+        let entries = self.snapshot.iter().filter_map(|e| Key::exact(&e.key).map(|k| (k, e.value.clone()))).collect();
         let doc = Document { prefix: self.prefix.clone(), entries };
         Ok((doc.to_yaml().into_bytes(), ".yaml"))
     }

@@ -3,6 +3,8 @@
 //! which backend it has.
 
 mod apply;
+mod compare;
+mod copy;
 mod delete;
 mod diff;
 mod documents;
@@ -63,10 +65,10 @@ pub fn run(cli: Cli) -> Result<()> {
         ConfigCommand::Apply(args) => apply::apply(&ctx, &args),
         ConfigCommand::Delete(args) => delete::run(&ctx, &args),
         ConfigCommand::Validate(args) => validate::run(&ctx, &args),
+        ConfigCommand::Copy(args) => copy::run(&ctx, &args),
+        ConfigCommand::Compare(args) => compare::run(&ctx, &args),
         ConfigCommand::Outbox(_)
         | ConfigCommand::Retry(_)
-        | ConfigCommand::Copy(_)
-        | ConfigCommand::Compare(_)
         | ConfigCommand::Mirror(_)
         | ConfigCommand::Watch(_)
         | ConfigCommand::History(_)
@@ -83,9 +85,26 @@ impl Ctx<'_> {
 
     /// Refuse, before any I/O, a value over any target store's limit.
     pub fn check_size(&self, value: &[u8]) -> Result<(), StoreError> {
-        for target in self.targets {
+        self.check_size_in(self.targets, value)
+    }
+
+    /// Refuse a value over the limit of any of `stores`, those it is bound
+    /// for (the targets, or the destination of a copy).
+    pub fn check_size_in(&self, stores: &[Target], value: &[u8]) -> Result<(), StoreError> {
+        for target in stores {
             store::check_value_size(&target.name(), &target.capabilities(), value, self.max_value_size)?;
         }
+        Ok(())
+    }
+
+    /// What every value of a batch bound for `stores` passes before any is
+    /// written: sizes first (a huge value is never parsed), then every
+    /// validator; every refused key is named, not only the first.
+    pub fn check_entries(&self, stores: &[Target], entries: &[(Key, Vec<u8>)]) -> Result<()> {
+        for (_, value) in entries {
+            self.check_size_in(stores, value)?;
+        }
+        self.registry.check_all(entries.iter().map(|(k, v)| (k, v.as_slice())))?;
         Ok(())
     }
 
