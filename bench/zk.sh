@@ -9,27 +9,13 @@ cd "$(dirname "$0")/.."
 DIRS=${DIRS:-10}
 PER_DIR=${PER_DIR:-1000}
 RUNS=${RUNS:-3}
-ZKBIN=/usr/share/zookeeper/bin
 
 . bench/lib.sh
-[ -x $ZKBIN/zkServer.sh ] || apt-get install -y -q zookeeper >/dev/null
 build_ovs
 WORK=$(mktemp -d)
-CP=$(port)
-cat >"$WORK/zoo.cfg" <<CFG
-tickTime=500
-initLimit=10
-syncLimit=5
-dataDir=$WORK/data
-clientPort=$CP
-clientPortAddress=127.0.0.1
-admin.enableServer=false
-CFG
-ZOO_LOG_DIR=$WORK $ZKBIN/zkServer.sh start-foreground "$WORK/zoo.cfg" >"$WORK/zk.log" 2>&1 &
-ZK_PID=$!
-trap 'kill $ZK_PID 2>/dev/null; wait $ZK_PID 2>/dev/null; rm -rf "$WORK"' EXIT
-export OVS_CONFIG_STORE="zk://127.0.0.1:$CP"
-for _ in $(seq 100); do "$OVS" config list / >/dev/null 2>&1 && break; sleep 0.2; done
+start_zk
+CP=${ZK_EP##*:}
+export OVS_CONFIG_STORE="zk://$ZK_EP"
 
 total=$((DIRS * PER_DIR))
 echo "loading $total znodes ($DIRS directories x $PER_DIR) with one zkCli session..."
