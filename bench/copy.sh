@@ -11,7 +11,8 @@
 #    (the destinations keep etcd's default limits, 128 operations and
 #    1.5 MiB per txn, so ovs needs --chunked; make-mirror puts key by key.
 #    make-mirror never exits: it runs in the background until the
-#    destination's key count, polled with `etcdctl get --count-only`, is KEYS)
+#    destination's key count, polled with `etcdctl get --limit 1 -w json`
+#    (etcdctl 3.4 has no --count-only), reaches KEYS)
 # 2. etcd -> ZooKeeper, KEYS keys: ovs copy --chunked, keys/s
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,7 +30,7 @@ echo "loading $KEYS keys into the source etcd..."
 doc "$KEYS" /bench >"$WORK/bench.yaml"
 "$OVS" -q --store "etcd://$SRC" config import --chunked "$WORK/bench.yaml"
 
-count() { etcdctl --endpoints "$1" get --prefix --count-only -w json /bench/ | python3 -c 'import json,sys; print(json.load(sys.stdin).get("count", 0))'; }
+count() { etcdctl --endpoints "$1" get --prefix --keys-only --limit 1 -w json /bench/ | python3 -c 'import json,sys; print(json.load(sys.stdin).get("count", 0))'; }
 [ "$(count "$SRC")" -eq "$KEYS" ] || { echo "load failed"; exit 1; }
 
 echo
