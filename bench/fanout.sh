@@ -17,7 +17,7 @@ start_etcd
 start_zk
 DIR="dir://$WORK/dir"
 ETCD="etcd://$EP"
-ZOO="zk://$ZK"
+ZOO="zk://$ZK_EP"
 export XDG_STATE_HOME=$WORK/state
 
 set_on() { local args=(); for s in "$@"; do args+=(--store "$s"); done; "$OVS" "${args[@]}" config set /bench/k value; }

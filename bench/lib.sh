@@ -42,46 +42,49 @@ build_ovs() {
   OVS=$PWD/target/release/ovs
 }
 
-# Run COMMANDS when the script exits, before what was registered earlier.
-ON_EXIT=":"
-on_exit() { ON_EXIT="$1; $ON_EXIT"; trap "$ON_EXIT" EXIT; }
+# The servers a script started: stopped, and $WORK removed, when it exits.
+SERVERS=()
+stop_servers() {
+  for pid in "${SERVERS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${SERVERS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  if [ -n "${WORK:-}" ]; then rm -rf "$WORK"; fi
+}
+trap stop_servers EXIT
 
-# A standalone ZooKeeper on a free loopback port with its data in $WORK/zk,
-# stopped when the script exits. Sets ZK (host:port) and ZKBIN.
+# A one-member etcd on free loopback ports with its data in $WORK, stopped
+# when the script exits; extra flags go to etcd. Call it again for another
+# cluster. Sets EP (host:port) and exports ETCDCTL_API=3.
+start_etcd() {
+  need etcd etcd-server; need etcdctl etcd-client
+  local cp pp n=${#SERVERS[@]}; cp=$(port); pp=$(port)
+  etcd --name "bench$n" --data-dir "$WORK/etcd$n" "$@" \
+    --listen-client-urls "http://127.0.0.1:$cp" --advertise-client-urls "http://127.0.0.1:$cp" \
+    --listen-peer-urls "http://127.0.0.1:$pp" --initial-advertise-peer-urls "http://127.0.0.1:$pp" \
+    --initial-cluster "bench$n=http://127.0.0.1:$pp" >"$WORK/etcd$n.log" 2>&1 &
+  SERVERS+=($!)
+  export ETCDCTL_API=3
+  EP="127.0.0.1:$cp"
+  for _ in $(seq 100); do etcdctl --endpoints "$EP" endpoint health >/dev/null 2>&1 && break; sleep 0.1; done
+}
+
+ZKBIN=/usr/share/zookeeper/bin
+
+# A standalone ZooKeeper on a free loopback port with its data in $WORK,
+# stopped when the script exits. Sets ZK_EP (host:port).
 start_zk() {
-  ZKBIN=/usr/share/zookeeper/bin
   [ -x $ZKBIN/zkServer.sh ] || apt-get install -y -q zookeeper >/dev/null
-  local cp; cp=$(port)
-  mkdir -p "$WORK/zk"
-  cat >"$WORK/zk/zoo.cfg" <<CFG
+  local cp n=${#SERVERS[@]}; cp=$(port)
+  cat >"$WORK/zoo$n.cfg" <<CFG
 tickTime=500
 initLimit=10
 syncLimit=5
-dataDir=$WORK/zk/data
+dataDir=$WORK/zk$n
 clientPort=$cp
 clientPortAddress=127.0.0.1
 admin.enableServer=false
 CFG
-  ZOO_LOG_DIR=$WORK/zk $ZKBIN/zkServer.sh start-foreground "$WORK/zk/zoo.cfg" >"$WORK/zk/zk.log" 2>&1 &
-  ZK_PID=$!
-  on_exit "kill $ZK_PID 2>/dev/null; wait $ZK_PID 2>/dev/null; rm -rf '$WORK'"
-  ZK="127.0.0.1:$cp"
-  for _ in $(seq 100); do "$OVS" --store "zk://$ZK" config list / >/dev/null 2>&1 && break; sleep 0.2; done
-}
-
-# A one-member etcd on free loopback ports with its data in $WORK, stopped
-# and removed when the script exits; extra flags go to etcd. Sets EP
-# (host:port) and exports ETCDCTL_API=3.
-start_etcd() {
-  need etcd etcd-server; need etcdctl etcd-client
-  local cp pp; cp=$(port); pp=$(port)
-  etcd --name bench --data-dir "$WORK/data" "$@" \
-    --listen-client-urls "http://127.0.0.1:$cp" --advertise-client-urls "http://127.0.0.1:$cp" \
-    --listen-peer-urls "http://127.0.0.1:$pp" --initial-advertise-peer-urls "http://127.0.0.1:$pp" \
-    --initial-cluster "bench=http://127.0.0.1:$pp" >"$WORK/etcd.log" 2>&1 &
-  ETCD_PID=$!
-  on_exit "kill $ETCD_PID 2>/dev/null; wait $ETCD_PID 2>/dev/null; rm -rf '$WORK'"
-  export ETCDCTL_API=3
-  EP="127.0.0.1:$cp"
-  for _ in $(seq 100); do etcdctl --endpoints "$EP" endpoint health >/dev/null 2>&1 && break; sleep 0.1; done
+  ZOO_LOG_DIR=$WORK $ZKBIN/zkServer.sh start-foreground "$WORK/zoo$n.cfg" >"$WORK/zk$n.log" 2>&1 &
+  SERVERS+=($!)
+  ZK_EP="127.0.0.1:$cp"
+  for _ in $(seq 100); do "$OVS" --store "zk://$ZK_EP" config list / >/dev/null 2>&1 && break; sleep 0.2; done
 }

@@ -14,8 +14,8 @@ RUNS=${RUNS:-3}
 build_ovs
 WORK=$(mktemp -d)
 start_zk
-CP=${ZK#127.0.0.1:}
-export OVS_CONFIG_STORE="zk://$ZK"
+CP=${ZK_EP##*:}
+export OVS_CONFIG_STORE="zk://$ZK_EP"
 
 total=$((DIRS * PER_DIR))
 echo "loading $total znodes ($DIRS directories x $PER_DIR) with one zkCli session..."

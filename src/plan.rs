@@ -93,11 +93,7 @@ impl Plan {
         for entry in current {
             let entry = entry?;
             add_until(&mut plan, &mut wanted, Some(&entry.key));
-            let Ok(key) =
-                Key::parse(&entry.key)
-                    .map_err(drop)
-                    .and_then(|k| if k.as_str() == entry.key { Ok(k) } else { Err(()) })
-            else {
+            let Some(key) = Key::exact(&entry.key) else {
                 plan.skipped.push(entry.key);
                 continue;
             };

@@ -95,3 +95,119 @@ fn a_held_write_lock_times_out_with_exit_6() {
     drop(lock);
     env.set("/a", "2");
 }
+
+/// `ovs config ARGS` on another directory store of `env`'s.
+fn on(env: &Env, store: &str, args: &[&str]) -> assert_cmd::Command {
+    let mut cmd = env.config(args);
+    cmd.args(["--store", &format!("dir://{}", env.path().join(store).display())]);
+    cmd
+}
+
+fn dir_url(env: &Env, store: &str) -> String {
+    format!("dir://{}", env.path().join(store).display())
+}
+
+#[test]
+fn copy_places_keys_below_to_prefix() {
+    let env = Env::new();
+    env.set("/app/a", "1");
+    env.set("/app/b/c", "2");
+    env.set("/apps", "boundary");
+    env.config(&["copy", &env.store_url, &dir_url(&env, "dst"), "--prefix", "/app", "--to-prefix", "/staging/app"])
+        .assert()
+        .success()
+        .stderr(contains("2 copied, 0 identical, 0 skipped, 0 mismatched"));
+    on(&env, "dst", &["list", "-r", "/"]).assert().success().stdout("/staging/app/a\n/staging/app/b/c\n");
+}
+
+#[test]
+fn copy_refuses_a_differing_key_without_overwrite_and_writes_nothing() {
+    let env = Env::new();
+    env.set("/app/a", "new");
+    env.set("/app/b", "added");
+    env.set("/app/c", "same");
+    let dst = dir_url(&env, "dst");
+    on(&env, "dst", &["set", "/app/a", "old"]).assert().success();
+    on(&env, "dst", &["set", "/app/c", "same"]).assert().success();
+    let before = std::fs::read(env.path().join("dst/ovs-config.jsonl")).unwrap();
+    env.config(&["copy", &env.store_url, &dst])
+        .assert()
+        .code(5)
+        .stderr(contains("conflict on /app/a").and(contains("--overwrite")).and(contains("nothing was written")));
+    assert_eq!(std::fs::read(env.path().join("dst/ovs-config.jsonl")).unwrap(), before);
+    env.config(&["copy", &env.store_url, &dst, "--overwrite", "-o", "json"])
+        .assert()
+        .success()
+        .stdout("{\"copied\":2,\"identical\":1,\"skipped\":0,\"mismatched\":0,\"mismatched_keys\":[]}\n");
+    on(&env, "dst", &["get", "/app/a"]).assert().success().stdout("new");
+    on(&env, "dst", &["get", "/app/b"]).assert().success().stdout("added");
+}
+
+#[test]
+fn copy_checks_every_value_against_the_destination_before_writing() {
+    let env = Env::new();
+    // Not checked where it is, but where it is going: below --to-prefix.
+    env.set(&format!("/staged{}", util::CELERY_KEY), util::BAD_SCHEDULE);
+    env.set("/staged/other", "fine");
+    let dst = dir_url(&env, "dst");
+    let copy = ["copy", &env.store_url, &dst, "--prefix", "/staged", "--to-prefix", "/"];
+    env.config(&copy).assert().code(3).stderr(contains("execute_scrub"));
+    env.config(&copy).arg("--max-value-size=3").assert().code(2).stderr(contains(&dst).and(contains("limit of 3")));
+    on(&env, "dst", &["list", "-r", "/"]).assert().success().stdout("");
+}
+
+#[test]
+fn copy_onto_an_overlapping_prefix_of_the_same_store_is_refused() {
+    let env = Env::new();
+    env.set("/app/a", "1");
+    for (from, to) in [("/app", "/app"), ("/app", "/app/copy"), ("/", "/backup"), ("/app/x", "/app")] {
+        env.config(&["copy", &env.store_url, &env.store_url, "--prefix", from, "--to-prefix", to])
+            .assert()
+            .code(2)
+            .stderr(contains("onto itself"));
+    }
+    env.config(&["copy", &env.store_url, &env.store_url, "--prefix", "/app", "--to-prefix", "/apps"])
+        .assert()
+        .success();
+    assert_eq!(env.get("/apps/a"), b"1");
+}
+
+#[test]
+fn copy_and_compare_refuse_bad_urls_and_arguments_without_showing_a_password() {
+    let env = Env::new();
+    let good = env.store_url.clone();
+    for args in [
+        vec!["copy", "etcd://admin:pw-secret@127.0.0.1:1", &good],
+        vec!["copy", &good, "etcd://admin:pw-secret@127.0.0.1:1"],
+        vec!["compare", &good, "etcd://admin:pw-secret@127.0.0.1:1"],
+    ] {
+        let out = env.config(&args).assert().code(2).get_output().stderr.clone();
+        let err = String::from_utf8_lossy(&out);
+        assert!(err.lines().count() == 1 && err.contains("etcd://admin:***@127.0.0.1:1"), "{err}");
+        assert!(!err.contains("pw-secret"), "{err}");
+    }
+    env.config(&["copy", "nope", &good]).assert().code(2).stderr(contains("\"nope\""));
+    env.config(&["compare", &good, "ftp://x"]).assert().code(2).stderr(contains("ftp://x"));
+    env.config(&["compare", &good, &good, "/a//b"]).assert().code(2).stderr(contains("invalid key"));
+    // Two stores exactly: two URLs (and a prefix), or two --store (and a prefix).
+    for args in [&["compare"][..], &["compare", &good], &["compare", "/a"]] {
+        env.config(args).assert().code(2).stderr(contains("two stores"));
+    }
+    let two = ["--store", &good, "--store", &dir_url(&env, "other")];
+    env.ovs().args(two).args(["config", "compare", &good, &good]).assert().code(2).stderr(contains("two stores"));
+    env.ovs().args(two).args(["config", "compare"]).assert().success();
+}
+
+#[test]
+fn compare_names_the_store_it_cannot_reach() {
+    let env = Env::new();
+    env.set("/a", "1");
+    env.config(&["compare", &env.store_url, "etcd://127.0.0.1:1", "--timeout", "1"])
+        .assert()
+        .code(6)
+        .stderr(contains("etcd://127.0.0.1:1"));
+    env.config(&["copy", "etcd://127.0.0.1:1", &env.store_url, "--timeout", "1"])
+        .assert()
+        .code(6)
+        .stderr(contains("etcd://127.0.0.1:1"));
+}

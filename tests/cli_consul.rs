@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+use predicates::prelude::PredicateBooleanExt;
 use predicates::str::contains;
 use util::consul::{Access, Config, FakeConsul, Limits, TlsFront};
 use util::Env;
@@ -353,4 +354,65 @@ fn https_with_consuls_own_tls_variables_or_the_flags() {
         .code(2)
         .stderr(contains("needs its key"));
     env.config(&["get", "/tls/k"]).env("CONSUL_HTTP_SSL_VERIFY", "nope").assert().code(2);
+}
+
+#[test]
+fn copy_over_the_transaction_limit_needs_chunked_then_verifies_clean() {
+    let (fake, env) = own_agent(Config::default());
+    let src = Env::new();
+    let doc: String = (0..300).map(|i| format!("  k{i:03}: v{i}\n")).collect();
+    let file = src.path().join("doc.yaml");
+    std::fs::write(&file, format!("ovs-config: 1\nprefix: /app\nkeys:\n{doc}")).unwrap();
+    src.config(&["import", file.to_str().unwrap()]).assert().success();
+    env.config(&["copy", &src.store_url, &env.store_url])
+        .assert()
+        .code(2)
+        .stderr(contains("--chunked").and(contains("nothing was written")));
+    assert!(fake.keys("").is_empty());
+    env.config(&["copy", &src.store_url, &env.store_url, "--chunked"])
+        .assert()
+        .success()
+        .stderr(contains("300 copied in 3 atomic chunks, 0 identical, 0 skipped, 0 mismatched"));
+    assert_eq!(fake.keys("app/").len(), 300);
+    env.config(&["compare", &src.store_url, &env.store_url]).assert().success();
+}
+
+#[test]
+fn a_destination_value_changed_before_the_read_back_is_a_mismatch() {
+    let (fake, env) = own_agent(Config::default());
+    let src = Env::new();
+    for (key, value) in [("/app/a", "1"), ("/app/b", "2"), ("/app/c", "3")] {
+        src.set(key, value);
+    }
+    // Right after copy's commit lands, the agent holds another value for /app/b.
+    fake.write_after_next_txn("app/b", b"corrupted");
+    let out = env
+        .config(&["copy", &src.store_url, &env.store_url, "-o", "json"])
+        .assert()
+        .code(1)
+        .stdout("{\"copied\":3,\"identical\":0,\"skipped\":0,\"mismatched\":1,\"mismatched_keys\":[\"/app/b\"]}\n")
+        .get_output()
+        .stderr
+        .clone();
+    let err = String::from_utf8_lossy(&out);
+    assert!(err.contains("3 copied, 0 identical, 0 skipped, 1 mismatched"), "{err}");
+    assert!(err.contains("verification failed: 1 key(s)") && err.contains("/app/b"), "{err}");
+    // compare sees the same drift; a copy with --overwrite repairs it.
+    env.config(&["compare", &src.store_url, &env.store_url]).assert().code(7).stdout("-+ /app/b\n");
+    env.config(&["copy", &src.store_url, &env.store_url, "--overwrite"]).assert().success();
+    env.config(&["compare", &src.store_url, &env.store_url]).assert().success();
+}
+
+#[test]
+fn keys_other_tools_wrote_that_ovs_cannot_address_are_skipped_by_copy() {
+    let (fake, env) = own_agent(Config::default());
+    for key in ["app/folder/", "app/a//b", "app/fine"] {
+        fake.put_raw(key, b"v");
+    }
+    let dst = Env::new();
+    let out = env.config(&["copy", &env.store_url, &dst.store_url]).assert().success().get_output().stderr.clone();
+    let err = String::from_utf8_lossy(&out);
+    assert!(err.contains("1 copied, 0 identical, 2 skipped, 0 mismatched"), "{err}");
+    assert!(err.contains("skipped /app/a//b") && err.contains("skipped /app/folder/"), "{err}");
+    dst.config(&["list", "-r", "/"]).assert().success().stdout("/app/fine\n");
 }

@@ -11,7 +11,7 @@ use crate::cli::{ApplyArgs, ImportArgs};
 use crate::document::Document;
 use crate::exit::{Coded, UsageError};
 use crate::output::Format;
-use crate::plan::{self, Change, Kind, Plan};
+use crate::plan::{Change, Kind, Plan};
 use crate::store::{Committed, Revision, Store};
 
 #[derive(Serialize)]
@@ -53,20 +53,7 @@ pub fn commit_plan(store: &dyn Store, plan: &Plan, chunked: bool, quiet: bool) -
     if plan.changes.is_empty() {
         return Ok(Committed { revision: Revision(0), deleted: 0 });
     }
-    let chunking = if chunked { plan::Chunking::AtMost(usize::MAX) } else { plan::Chunking::Off };
-    // Drawn only on a terminal (indicatif hides itself otherwise), and only
-    // for a chunked commit, the one that can take long.
-    let bar = indicatif::ProgressBar::hidden();
-    let progress = |done: usize, of: usize| {
-        if bar.is_hidden() && of > 1 && !quiet {
-            bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
-        }
-        bar.set_length(of as u64);
-        bar.set_position(done as u64);
-    };
-    let applied = plan::apply(store, &plan.changes, chunking, &progress);
-    bar.finish_and_clear();
-    let applied = applied?;
+    let applied = documents::commit(store, &plan.changes, chunked, quiet)?;
     if applied.chunks > 1 {
         tracing::info!(chunks = applied.chunks, "written in atomic chunks");
     }

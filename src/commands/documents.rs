@@ -9,7 +9,8 @@ use serde::Serialize;
 use super::Ctx;
 use crate::cli::DocumentSource;
 use crate::document::Document;
-use crate::plan::{Change, Kind, Plan};
+use crate::plan::{self, Applied, Change, Kind, Plan};
+use crate::store::Store;
 
 /// The document `source` names, parsed and checked whole: every key and
 /// value, sizes and validators, all before any write.
@@ -30,11 +31,26 @@ pub fn read(ctx: &Ctx, source: &DocumentSource) -> Result<Document> {
 /// Sizes first (a huge value is never parsed), then every validator; every
 /// refused key is named, not only the first.
 pub fn check(ctx: &Ctx, doc: &Document) -> Result<()> {
-    for (_, value) in &doc.entries {
-        ctx.check_size(value)?;
-    }
-    ctx.registry.check_all(doc.entries.iter().map(|(k, v)| (k, v.as_slice())))?;
-    Ok(())
+    ctx.check_entries(ctx.targets, &doc.entries)
+}
+
+/// Commit a plan's changes to `store`: one atomic commit, or with `chunked`
+/// guarded chunks rolled back if one fails, drawing a progress bar for them.
+pub fn commit(store: &dyn Store, changes: &[Change], chunked: bool, quiet: bool) -> Result<Applied> {
+    let chunking = if chunked { plan::Chunking::AtMost(usize::MAX) } else { plan::Chunking::Off };
+    // Drawn only on a terminal (indicatif hides itself otherwise), and only
+    // for a chunked commit, the one that can take long.
+    let bar = indicatif::ProgressBar::hidden();
+    let progress = |done: usize, of: usize| {
+        if bar.is_hidden() && of > 1 && !quiet {
+            bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+        }
+        bar.set_length(of as u64);
+        bar.set_position(done as u64);
+    };
+    let applied = plan::apply(store, changes, chunking, &progress);
+    bar.finish_and_clear();
+    applied
 }
 
 /// The plan for scripts: keys by kind.

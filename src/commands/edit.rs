@@ -157,10 +157,7 @@ impl Subject for Tree {
     fn read(&mut self, ctx: &Ctx) -> Result<(Vec<u8>, &'static str)> {
         self.seen = fanout::read_all(ctx, &TreeWrite { prefix: &self.prefix, doc: None });
         let snapshot = self.seen[0].as_ref().map_err(Coded::copy_of)?;
-        let entries = snapshot
-            .iter()
-            .filter_map(|e| Key::parse(&e.key).ok().filter(|k| k.as_str() == e.key).map(|k| (k, e.value.clone())))
-            .collect();
+        let entries = snapshot.iter().filter_map(|e| Key::exact(&e.key).map(|k| (k, e.value.clone()))).collect();
         let doc = Document { prefix: self.prefix.clone(), entries };
         Ok((doc.to_yaml().into_bytes(), ".yaml"))
     }

@@ -3,6 +3,8 @@
 //! which backend it has.
 
 mod apply;
+mod compare;
+mod copy;
 mod delete;
 mod diff;
 mod documents;
@@ -69,11 +71,11 @@ pub fn run(cli: Cli) -> Result<()> {
         ConfigCommand::Validate(args) => validate::run(&ctx, &args),
         ConfigCommand::Outbox(args) => outbox::list(&ctx, &args),
         ConfigCommand::Retry(args) => outbox::retry(&ctx, &args),
-        ConfigCommand::Copy(_) | ConfigCommand::Compare(_) | ConfigCommand::History(_) | ConfigCommand::Rollback(_) => {
-            anyhow::bail!("not built yet")
-        }
+        ConfigCommand::Copy(args) => copy::run(&ctx, &args),
+        ConfigCommand::Compare(args) => compare::run(&ctx, &args),
         ConfigCommand::Mirror(args) => mirror::run(&ctx, &args),
         ConfigCommand::Watch(args) => watch::run(&ctx, &args),
+        ConfigCommand::History(_) | ConfigCommand::Rollback(_) => anyhow::bail!("not built yet"),
         ConfigCommand::Stores => unreachable!("handled before the store is opened"),
     }
 }
@@ -86,9 +88,26 @@ impl Ctx<'_> {
 
     /// Refuse, before any I/O, a value over any target store's limit.
     pub fn check_size(&self, value: &[u8]) -> Result<(), StoreError> {
-        for target in self.targets {
+        self.check_size_in(self.targets, value)
+    }
+
+    /// Refuse a value over the limit of any of `stores`, those it is bound
+    /// for (the targets, or the destination of a copy).
+    pub fn check_size_in(&self, stores: &[Target], value: &[u8]) -> Result<(), StoreError> {
+        for target in stores {
             store::check_value_size(&target.name(), &target.capabilities(), value, self.max_value_size)?;
         }
+        Ok(())
+    }
+
+    /// What every value of a batch bound for `stores` passes before any is
+    /// written: sizes first (a huge value is never parsed), then every
+    /// validator; every refused key is named, not only the first.
+    pub fn check_entries(&self, stores: &[Target], entries: &[(Key, Vec<u8>)]) -> Result<()> {
+        for (_, value) in entries {
+            self.check_size_in(stores, value)?;
+        }
+        self.registry.check_all(entries.iter().map(|(k, v)| (k, v.as_slice())))?;
         Ok(())
     }
 

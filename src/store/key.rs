@@ -59,6 +59,12 @@ impl Key {
         Ok(Key(format!("/{body}")))
     }
 
+    /// The key `text` is, if ovs can address it exactly as written (another
+    /// tool may have stored `/a//b` or `/a/`, which would parse as another key).
+    pub fn exact(text: &str) -> Option<Key> {
+        Key::parse(text).ok().filter(|k| k.0 == text)
+    }
+
     pub fn root() -> Key {
         Key("/".to_string())
     }

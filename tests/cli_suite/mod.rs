@@ -10,7 +10,7 @@ use crate::util::{Env, BAD_SCHEDULE, CELERY_KEY, GOOD_SCHEDULE};
 #[macro_export]
 macro_rules! cli_suite {
     ($factory:expr) => {
-        $crate::cli_suite!(@each $factory; every_command_once, no_lost_increments, get_prints_the_value_byte_for_byte, get_missing_key_exits_4_with_one_line, get_json_and_yaml_carry_key_value_and_revision, binary_values_come_as_base64_in_json_and_raw_in_plain, set_reads_stdin_with_dash, set_without_a_value_is_a_usage_error, list_shows_children_and_recursive_keys_sorted, if_absent_creates_once, if_revision_writes_only_at_that_revision, dry_run_validates_and_writes_nothing, celery_schedule_is_validated_on_set, validate_checks_without_writing, delete_one_key, delete_with_stale_revision_is_a_conflict, recursive_delete_needs_yes_off_a_terminal_and_keeps_the_boundary, quiet_silences_notes, a_closed_pipe_is_not_an_error, edit_writes_the_changed_text, visual_wins_over_editor, edit_creates_a_missing_key, unchanged_text_writes_nothing, the_editor_sees_a_json_suffix_for_the_schedule, invalid_text_exits_3_and_keeps_the_text, a_concurrent_write_exits_5_and_keeps_the_text, a_concurrent_create_is_also_a_conflict, a_failing_editor_exits_1_and_keeps_the_text, a_blank_editor_variable_is_a_usage_error, an_emptied_buffer_cancels_the_edit, edit_works_whatever_the_length_of_the_last_segment, a_value_over_the_size_limit_is_refused_before_any_io, export_then_import_elsewhere_is_byte_identical, consul_format_round_trips, import_checks_everything_before_writing_anything, diff_exit_code_tells_no_change_change_and_error, apply_needs_yes_off_a_terminal_then_prunes, writes_report_json_for_scripts, edit_r_applies_the_difference, edit_r_refuses_a_concurrent_change_and_keeps_the_text, edit_r_keeps_the_text_of_a_bad_document, a_fan_out_write_reaches_the_live_stores_and_retry_delivers_the_rest, fan_out_reports_each_store_in_json, watch_prints_each_change_and_runs_exec_once_per_batch, watch_ends_at_its_timeout, mirror_watch_keeps_a_copy_identical_across_restarts);
+        $crate::cli_suite!(@each $factory; every_command_once, no_lost_increments, get_prints_the_value_byte_for_byte, get_missing_key_exits_4_with_one_line, get_json_and_yaml_carry_key_value_and_revision, binary_values_come_as_base64_in_json_and_raw_in_plain, set_reads_stdin_with_dash, set_without_a_value_is_a_usage_error, list_shows_children_and_recursive_keys_sorted, if_absent_creates_once, if_revision_writes_only_at_that_revision, dry_run_validates_and_writes_nothing, celery_schedule_is_validated_on_set, validate_checks_without_writing, delete_one_key, delete_with_stale_revision_is_a_conflict, recursive_delete_needs_yes_off_a_terminal_and_keeps_the_boundary, quiet_silences_notes, a_closed_pipe_is_not_an_error, edit_writes_the_changed_text, visual_wins_over_editor, edit_creates_a_missing_key, unchanged_text_writes_nothing, the_editor_sees_a_json_suffix_for_the_schedule, invalid_text_exits_3_and_keeps_the_text, a_concurrent_write_exits_5_and_keeps_the_text, a_concurrent_create_is_also_a_conflict, a_failing_editor_exits_1_and_keeps_the_text, a_blank_editor_variable_is_a_usage_error, an_emptied_buffer_cancels_the_edit, edit_works_whatever_the_length_of_the_last_segment, a_value_over_the_size_limit_is_refused_before_any_io, export_then_import_elsewhere_is_byte_identical, consul_format_round_trips, import_checks_everything_before_writing_anything, diff_exit_code_tells_no_change_change_and_error, apply_needs_yes_off_a_terminal_then_prunes, writes_report_json_for_scripts, edit_r_applies_the_difference, edit_r_refuses_a_concurrent_change_and_keeps_the_text, edit_r_keeps_the_text_of_a_bad_document, a_fan_out_write_reaches_the_live_stores_and_retry_delivers_the_rest, fan_out_reports_each_store_in_json, watch_prints_each_change_and_runs_exec_once_per_batch, watch_ends_at_its_timeout, mirror_watch_keeps_a_copy_identical_across_restarts, copy_from_the_dir_store_and_back_verifies_clean, compare_tells_agreement_from_drift);
     };
     (@each $factory:expr; $($name:ident),*) => {
         $(
@@ -903,4 +903,95 @@ pub fn mirror_watch_keeps_a_copy_identical_across_restarts(env: &Env) {
         }
         drop(mirror);
     }
+    env.config(&["compare", &env.store_url, &copy, "/m"]).assert().success();
+}
+
+/// A directory store of its own next to `env`'s store, as a URL.
+fn dir_store(env: &Env, name: &str) -> String {
+    format!("dir://{}", env.path().join(name).display())
+}
+
+pub fn copy_from_the_dir_store_and_back_verifies_clean(env: &Env) {
+    let src = dir_store(env, "src");
+    let on = |url: &str, args: &[&str]| {
+        let mut cmd = env.config(args);
+        cmd.args(["--store", url]);
+        cmd
+    };
+    let bin = env.path().join("bin");
+    std::fs::write(&bin, [0xffu8, 0x00, b'\n']).unwrap();
+    on(&src, &["set", "/app/b", "--file", bin.to_str().unwrap()]).assert().success();
+    on(&src, &["set", "/app/a", "first\n"]).assert().success();
+    on(&src, &["set", "/app/c/d", "deep"]).assert().success();
+    on(&src, &["set", "/app-other", "not below /app"]).assert().success();
+    on(&src, &["set", CELERY_KEY, GOOD_SCHEDULE]).assert().success();
+    env.set("/app/c/kept", "the destination's own");
+
+    env.config(&["copy", &src, &env.store_url, "--prefix", "/app"])
+        .assert()
+        .success()
+        .stderr(contains("3 copied, 0 identical, 0 skipped, 0 mismatched"));
+    assert_eq!(env.get("/app/a"), b"first\n");
+    assert_eq!(env.get("/app/b"), [0xffu8, 0x00, b'\n']);
+    assert_eq!(env.get("/app/c/kept"), b"the destination's own");
+    env.config(&["get", "/app-other"]).assert().code(4);
+    // Again: everything is there already.
+    env.config(&["copy", &src, &env.store_url, "--prefix", "/app", "-o", "json"])
+        .assert()
+        .success()
+        .stdout("{\"copied\":0,\"identical\":3,\"skipped\":0,\"mismatched\":0,\"mismatched_keys\":[]}\n");
+    // The whole store, validated on the way (the schedule is checked).
+    env.config(&["copy", &src, &env.store_url, "--prefix", "/ovs"]).assert().success().stderr(contains("1 copied"));
+    assert_eq!(env.get(CELERY_KEY), GOOD_SCHEDULE.as_bytes());
+
+    // And back, into a fresh directory store below another prefix.
+    let back = dir_store(env, "back");
+    env.config(&["copy", &env.store_url, &back, "--prefix", "/app", "--to-prefix", "/restored"])
+        .assert()
+        .success()
+        .stderr(contains("4 copied, 0 identical, 0 skipped, 0 mismatched"));
+    on(&back, &["get", "/restored/b"]).assert().success().stdout(predicate::eq(&[0xffu8, 0x00, b'\n'][..]));
+    on(&back, &["list", "-r", "/"])
+        .assert()
+        .success()
+        .stdout("/restored/a\n/restored/b\n/restored/c/d\n/restored/c/kept\n");
+}
+
+pub fn compare_tells_agreement_from_drift(env: &Env) {
+    let other = dir_store(env, "other");
+    let set_other = |key: &str, value: &str| {
+        env.config(&["set", key, value]).args(["--store", &other]).assert().success();
+    };
+    for (key, value) in [("/c/same", "1"), ("/c/changed", "a"), ("/c/only-a", "x"), ("/d/outside", "1")] {
+        set_other(key, value);
+    }
+    for (key, value) in [("/c/same", "1"), ("/c/changed", "b"), ("/c/only-b", "y"), ("/cc", "boundary")] {
+        env.set(key, value);
+    }
+    env.config(&["compare", &other, &env.store_url, "/c"])
+        .assert()
+        .code(7)
+        .stdout("-+ /c/changed\n-- /c/only-a\n++ /c/only-b\n")
+        .stderr(contains("1 only in").and(contains("1 different")).and(contains("1 the same")));
+    env.config(&["compare", "-o", "json", &other, &env.store_url, "/c"]).assert().code(7).stdout(
+        "{\"only_in_a\":[\"/c/only-a\"],\"only_in_b\":[\"/c/only-b\"],\"different\":[\"/c/changed\"],\"same\":1}\n",
+    );
+    // The same with two --store.
+    env.ovs()
+        .args(["--store", &env.store_url, "--store", &other, "config", "compare", "c"])
+        .assert()
+        .code(7)
+        .stdout("-+ /c/changed\n++ /c/only-a\n-- /c/only-b\n");
+    // Brought into agreement: exit 0, nothing on stdout.
+    env.config(&["copy", &other, &env.store_url, "--prefix", "/c", "--overwrite"]).assert().success();
+    env.config(&["delete", "/c/only-b"]).assert().success();
+    env.config(&["compare", &other, &env.store_url, "/c"])
+        .assert()
+        .success()
+        .stdout("")
+        .stderr(contains("agree below /c: 3 key(s)"));
+    env.config(&["compare", "-o", "json", &other, &env.store_url, "/c"])
+        .assert()
+        .success()
+        .stdout("{\"only_in_a\":[],\"only_in_b\":[],\"different\":[],\"same\":3}\n");
 }

@@ -107,6 +107,8 @@ struct State {
     seen: Mutex<Vec<String>>,
     /// A write to make just after the next `?keys` listing is answered.
     after_listing: Mutex<Option<(String, Vec<u8>)>>,
+    /// A write to make just after the next transaction that writes.
+    after_txn: Mutex<Option<(String, Vec<u8>)>>,
 }
 
 /// One fake agent: an HTTP server on 127.0.0.1 serving a KV state, which
@@ -137,6 +139,7 @@ impl FakeConsul {
             config,
             seen: Mutex::new(Vec::new()),
             after_listing: Mutex::new(None),
+            after_txn: Mutex::new(None),
         };
         FakeConsul::serve(Arc::new(state))
     }
@@ -199,6 +202,13 @@ impl FakeConsul {
     /// been made, as another client could at that moment.
     pub fn write_after_next_listing(&self, key: &str, value: &[u8]) {
         *self.state.after_listing.lock().unwrap() = Some((key.to_string(), value.to_vec()));
+    }
+
+    /// Write `key` just after the next transaction that writes has been
+    /// applied, before its answer is sent: another client's write at that
+    /// moment, or a value corrupted on its way to disk, as its writer sees it.
+    pub fn write_after_next_txn(&self, key: &str, value: &[u8]) {
+        *self.state.after_txn.lock().unwrap() = Some((key.to_string(), value.to_vec()));
     }
 
     /// Many keys at once, `{prefix}{i:0width$}` for i in 0..n, one index.
@@ -854,6 +864,11 @@ impl State {
         drop(tx);
         if any_write {
             kv.raft = idx;
+            if let Some((written, value)) = self.after_txn.lock().unwrap().take() {
+                kv.raft += 1;
+                let idx = kv.raft;
+                Tx::new(&mut kv, idx).set(&written, value, 0);
+            }
             self.changed.notify_all();
         }
         Reply::json(200, &json!({"Results": results, "Errors": null}))
