@@ -95,3 +95,12 @@ fn a_held_write_lock_times_out_with_exit_6() {
     drop(lock);
     env.set("/a", "2");
 }
+
+#[test]
+fn history_and_rollback_on_a_store_without_history_exit_2() {
+    let env = Env::new();
+    env.set("/k", "v");
+    env.config(&["history", "/k"]).assert().code(2).stderr(contains("keeps no history"));
+    env.config(&["rollback", "/k", "1"]).assert().code(2).stderr(contains("keeps no history"));
+    assert_eq!(env.get("/k"), b"v");
+}

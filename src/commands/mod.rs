@@ -9,7 +9,9 @@ mod documents;
 mod edit;
 mod export;
 mod get;
+mod history;
 mod list;
+mod rollback;
 mod set;
 mod source;
 mod stores;
@@ -68,9 +70,9 @@ pub fn run(cli: Cli) -> Result<()> {
         | ConfigCommand::Copy(_)
         | ConfigCommand::Compare(_)
         | ConfigCommand::Mirror(_)
-        | ConfigCommand::Watch(_)
-        | ConfigCommand::History(_)
-        | ConfigCommand::Rollback(_) => anyhow::bail!("not built yet"),
+        | ConfigCommand::Watch(_) => anyhow::bail!("not built yet"),
+        ConfigCommand::History(args) => history::run(&ctx, &args),
+        ConfigCommand::Rollback(args) => rollback::run(&ctx, &args),
         ConfigCommand::Stores => unreachable!("handled before the store is opened"),
     }
 }
