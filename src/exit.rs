@@ -33,6 +33,12 @@ impl From<Exit> for ExitCode {
 #[error("{0}")]
 pub struct UsageError(pub String);
 
+/// Something named on the command line that the store does not have, other
+/// than a key (a revision a key's history does not hold): exit 4.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct NotFound(pub String);
+
 /// `diff --exit-code` found changes: exit 7, and nothing more to say (the
 /// diff was the output).
 #[derive(Debug, thiserror::Error)]
@@ -81,6 +87,9 @@ pub fn classify(err: &anyhow::Error) -> Exit {
         if cause.is::<Differences>() {
             return Exit::Differs;
         }
+        if cause.is::<NotFound>() {
+            return Exit::NotFound;
+        }
         if cause.is::<UsageError>() || cause.is::<UrlError>() || cause.is::<KeyError>() || cause.is::<DocumentError>() {
             return Exit::Usage;
         }
@@ -123,6 +132,7 @@ mod tests {
             Rejected { key: Key::parse("/a").unwrap(), name: "v", message: "m".into(), refused_write: false };
         assert_eq!(classify(&anyhow::Error::new(rejected)), Exit::Rejected);
         assert_eq!(classify(&anyhow::Error::new(UsageError("u".into()))), Exit::Usage);
+        assert_eq!(classify(&anyhow::Error::new(NotFound("n".into()))), Exit::NotFound);
         assert_eq!(classify(&anyhow::anyhow!("plain")), Exit::Failure);
         assert_eq!(Exit::Unreachable as u8, 6);
     }

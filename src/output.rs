@@ -172,6 +172,16 @@ impl Printer {
         Ok(out.flush()?)
     }
 
+    /// A result as one JSON line, or as a YAML document.
+    pub fn record(&self, format: Format, value: &impl Serialize) -> anyhow::Result<()> {
+        if format != Format::Yaml {
+            return self.json(value);
+        }
+        let mut out = io::stdout().lock();
+        out.write_all(serde_yaml::to_string(value)?.as_bytes())?;
+        Ok(out.flush()?)
+    }
+
     /// Whether -q asked for results and errors only.
     pub fn is_quiet(&self) -> bool {
         self.quiet

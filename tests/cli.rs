@@ -211,3 +211,12 @@ fn compare_names_the_store_it_cannot_reach() {
         .code(6)
         .stderr(contains("etcd://127.0.0.1:1"));
 }
+
+#[test]
+fn history_and_rollback_on_a_store_without_history_exit_2() {
+    let env = Env::new();
+    env.set("/k", "v");
+    env.config(&["history", "/k"]).assert().code(2).stderr(contains("keeps no history"));
+    env.config(&["rollback", "/k", "1"]).assert().code(2).stderr(contains("keeps no history"));
+    assert_eq!(env.get("/k"), b"v");
+}

@@ -170,3 +170,116 @@ fn keys_other_tools_wrote_that_ovs_cannot_address_are_listed_escaped() {
     assert!(err.lines().count() == 1 && err.contains("3 key(s)"), "{err}");
     env.config(&["get", "/odd/fine"]).assert().success().stdout("v");
 }
+
+// history and rollback: etcd keeps a key's past revisions.
+
+/// Write `value` at `key` (below the env's root) with etcdctl, past ovs's validators.
+fn etcdctl_put(env: &Env, key: &str, value: &str) {
+    let out = cluster(env).etcdctl().args(["put", &format!("{}{key}", env.root), value]).output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+}
+
+#[test]
+fn history_lists_versions_oldest_first_and_shows_each() {
+    let Some(env) = etcd_env() else { return };
+    let mut revisions = Vec::new();
+    for value in ["one", "two!", "three"] {
+        env.set("/h", value);
+        revisions.push(env.revision("/h"));
+    }
+    let [r1, r2, r3] = revisions[..] else { unreachable!() };
+    env.config(&["history", "/h"])
+        .assert()
+        .success()
+        .stdout(format!("{r1}  3 bytes\n{r2}  4 bytes\n{r3}  5 bytes  (current)\n"));
+    env.config(&["history", "/h", "--show", &r2.to_string()]).assert().success().stdout("two!");
+    env.config(&["history", "-o", "json", "/h", "--show", &r1.to_string()])
+        .assert()
+        .success()
+        .stdout(format!("{{\"key\":\"/h\",\"value\":\"one\",\"revision\":{r1}}}\n"));
+    let out = env.config(&["history", "-o", "json", "/h"]).assert().success().get_output().stdout.clone();
+    let doc: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(
+        doc,
+        serde_json::json!({"key": "/h", "compacted": null, "versions": [
+            {"revision": r1, "size": 3}, {"revision": r2, "size": 4}, {"revision": r3, "size": 5}]})
+    );
+    env.config(&["history", "/h", "--show", &(r3 + 100).to_string()])
+        .assert()
+        .code(4)
+        .stderr(contains(format!("no version at revision {}", r3 + 100)));
+    env.config(&["history", "/missing"]).assert().code(4);
+}
+
+#[test]
+fn rollback_writes_the_old_value_as_a_new_revision() {
+    let Some(env) = etcd_env() else { return };
+    env.set("/r", "good old");
+    let old = env.revision("/r");
+    env.set("/r", "bad new");
+    let bad = env.revision("/r");
+    env.config(&["rollback", "--dry-run", "/r", &old.to_string()]).assert().success().stdout("");
+    assert_eq!(env.revision("/r"), bad, "a dry run writes nothing");
+    let out =
+        env.config(&["rollback", "-o", "json", "/r", &old.to_string()]).assert().success().get_output().stdout.clone();
+    let doc: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let now = env.revision("/r");
+    assert!(now > bad);
+    assert_eq!(doc, serde_json::json!({"key": "/r", "revision": now, "from": old}));
+    assert_eq!(env.get("/r"), b"good old");
+    env.config(&["rollback", "/r", "1"]).assert().code(4);
+}
+
+#[test]
+fn rollback_to_a_value_the_validator_now_rejects_exits_3() {
+    let Some(env) = etcd_env() else { return };
+    etcdctl_put(&env, util::CELERY_KEY, util::BAD_SCHEDULE);
+    let bad = env.revision(util::CELERY_KEY);
+    env.set(util::CELERY_KEY, util::GOOD_SCHEDULE);
+    let good = env.revision(util::CELERY_KEY);
+    env.config(&["rollback", util::CELERY_KEY, &bad.to_string()]).assert().code(3).stderr(contains("minute"));
+    assert_eq!(env.revision(util::CELERY_KEY), good, "a rejected rollback writes nothing");
+}
+
+/// A write between the rollback's read and its write is a conflict: a
+/// writer keeps writing while rollbacks run (each walks back through many
+/// versions first), until one meets it.
+#[test]
+fn rollback_meeting_a_concurrent_write_exits_5() {
+    let Some(env) = etcd_env() else { return };
+    env.set("/c", "target");
+    let target = env.revision("/c");
+    for i in 0..100 {
+        etcdctl_put(&env, "/c", &format!("version {i}"));
+    }
+    let store = ovs_config::store::open(
+        &ovs_config::store::StoreUrl::parse(&env.store_url).unwrap(),
+        &ovs_config::store::Options { timeout: Duration::from_secs(5), ..Default::default() },
+    )
+    .unwrap();
+    let key = ovs_config::store::Key::parse("/c").unwrap();
+    for _ in 0..20 {
+        let mut rollback = env.config(&["rollback", "/c", &target.to_string()]);
+        let done = std::sync::atomic::AtomicBool::new(false);
+        let code = std::thread::scope(|scope| {
+            scope.spawn(|| {
+                while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                    store.put(&key, b"theirs", ovs_config::store::Precondition::Any).unwrap();
+                    std::thread::sleep(Duration::from_millis(2));
+                }
+            });
+            let out = rollback.output().unwrap();
+            done.store(true, std::sync::atomic::Ordering::Relaxed);
+            out
+        });
+        match code.status.code() {
+            Some(5) => {
+                assert!(String::from_utf8_lossy(&code.stderr).contains("conflict"), "{code:?}");
+                return;
+            }
+            Some(0) => continue,
+            _ => panic!("{code:?}"),
+        }
+    }
+    panic!("no rollback met the concurrent writes");
+}

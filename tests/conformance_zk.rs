@@ -100,3 +100,26 @@ fn a_put_that_only_creates_answers_the_revision_it_created() {
     }
     assert_eq!(s.get(&key("/new/a")).unwrap().value, b"a");
 }
+
+// Watching: the changes below the chroot come as the store's keys, and a
+// watch cannot resume (ZooKeeper keeps no log of changes).
+
+#[test]
+fn a_watch_reports_store_keys_below_the_chroot() {
+    use ovs_config::store::{Event, Update};
+    let Some((s, _guard)) = zk_store() else { return };
+    let mut watcher = s.watch(&key("/w"), None).unwrap();
+    let rev = s.put(&key("/w/a/b"), b"1", Precondition::Any).unwrap();
+    s.put(&key("/wx"), b"outside", Precondition::Any).unwrap();
+    let want = Event { key: "/w/a/b".into(), value: Some(b"1".to_vec()), revision: rev };
+    assert_eq!(watcher.next(std::time::Duration::from_secs(10)).unwrap(), Some(Update::Changes(vec![want])));
+    assert_eq!(watcher.next(std::time::Duration::ZERO).unwrap(), None);
+    assert_eq!(watcher.position(), None);
+}
+
+#[test]
+fn a_watch_cannot_resume_from_a_revision() {
+    let Some((s, _guard)) = zk_store() else { return };
+    let err = s.watch(&key("/w"), Some(Revision(1))).err().unwrap();
+    assert!(matches!(err, StoreError::Unsupported { .. }), "{err}");
+}

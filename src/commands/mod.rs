@@ -12,9 +12,11 @@ mod edit;
 mod export;
 mod fanout;
 mod get;
+mod history;
 mod list;
 mod mirror;
 mod outbox;
+mod rollback;
 mod set;
 mod source;
 mod stores;
@@ -75,7 +77,8 @@ pub fn run(cli: Cli) -> Result<()> {
         ConfigCommand::Compare(args) => compare::run(&ctx, &args),
         ConfigCommand::Mirror(args) => mirror::run(&ctx, &args),
         ConfigCommand::Watch(args) => watch::run(&ctx, &args),
-        ConfigCommand::History(_) | ConfigCommand::Rollback(_) => anyhow::bail!("not built yet"),
+        ConfigCommand::History(args) => history::run(&ctx, &args),
+        ConfigCommand::Rollback(args) => rollback::run(&ctx, &args),
         ConfigCommand::Stores => unreachable!("handled before the store is opened"),
     }
 }

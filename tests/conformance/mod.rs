@@ -11,6 +11,9 @@ use ovs_config::document::Document;
 use ovs_config::plan::{self, Chunking, Plan, RolledBack};
 use ovs_config::store::{Entry, Key, Precondition, Revision, Store, StoreError, Write};
 
+mod history;
+pub use history::*;
+
 pub type Fixture = (Box<dyn Store>, Box<dyn std::any::Any>);
 
 /// Opens a second handle on a fixture's store, from its guard.
@@ -56,7 +59,8 @@ macro_rules! conformance_suite {
             commit_keeps_segment_boundaries, commit_over_the_limits_is_refused_whole,
             concurrent_committers_never_see_half_a_batch, scan_gives_values_and_revisions_in_order,
             scan_streams_many_keys, a_plan_never_loses_a_concurrent_write,
-            a_chunked_apply_that_meets_a_conflict_is_rolled_back);
+            a_chunked_apply_that_meets_a_conflict_is_rolled_back, history_lists_every_version_oldest_first,
+            history_starts_at_the_last_creation);
     };
     (@each $factory:expr; $($name:ident),*) => {
         $(

@@ -25,11 +25,12 @@ use etcd_client::{Error as EtcdError, GetOptions, KeyValue};
 use tonic::Code;
 
 use super::EtcdStore;
+use crate::store::watch::Snapshot;
 use crate::store::{Entries, Entry, Key, Revision, Scan, StoreError};
 
 const KEYS_PAGE: i64 = 50_000;
 /// A full page of long keys exceeds tonic's 4 MiB default response limit.
-const MAX_RESPONSE: usize = 256 << 20;
+pub(super) const MAX_RESPONSE: usize = 256 << 20;
 const CHILDREN_FIRST_PAGE: i64 = 16;
 /// What a scan's page aims to hold, counting `ENTRY_OVERHEAD` per entry.
 const SCAN_PAGE_BYTES: usize = 4 << 20;
@@ -155,8 +156,26 @@ pub(super) fn keys<'s>(store: &'s EtcdStore, prefix: &Key) -> Entries<'s> {
 }
 
 pub(super) fn scan<'s>(store: &'s EtcdStore, prefix: &Key) -> Scan<'s> {
+    scan_at(store, prefix, 0)
+}
+
+/// Everything below `prefix` and the revision it was read at, which a
+/// watch goes on from.
+pub(super) fn snapshot(store: &EtcdStore, prefix: &Key) -> Result<(Snapshot, i64), StoreError> {
+    let below = store.below(prefix);
+    let options = GetOptions::new().with_range(prefix_end(&below)).with_count_only();
+    let resp = store.run(|mut c| {
+        let (below, options) = (below.clone(), options.clone());
+        async move { c.get(below, Some(options)).await }
+    })?;
+    let revision = resp.header().map_or(0, |h| h.revision());
+    Ok((Snapshot::read(scan_at(store, prefix, revision))?, revision))
+}
+
+/// A scan at `revision`, or (0) at the revision of its first page.
+fn scan_at<'s>(store: &'s EtcdStore, prefix: &Key, revision: i64) -> Scan<'s> {
     let start = store.below(prefix);
-    let mut pages = Pages { store, end: prefix_end(&start), revision: 0 };
+    let mut pages = Pages { store, end: prefix_end(&start), revision };
     let mut cursor = Some(start);
     let mut limit = SCAN_FIRST_PAGE;
     let mut buffer: VecDeque<KeyValue> = VecDeque::new();

@@ -21,6 +21,12 @@
 //! than mix two points in time, and so does one that fails over, mid-scan,
 //! to a member that has not yet applied the scan's revision.
 //!
+//! A watch (`watch.rs`) follows etcd's own event log from a revision on,
+//! so it can resume where an earlier one stopped; a key's history
+//! (`history.rs`) is read back from past revisions. Both end where the
+//! server has compacted its log (auto-compaction, `etcdctl compact`):
+//! a watch then reads the prefix again, and a history says what it lost.
+//!
 //! etcd-client balances over the endpoints it is given but does not fail
 //! over, so this backend talks to one endpoint at a time, in the order of
 //! the URL, and moves to the next when one is unreachable or has no leader.
@@ -30,7 +36,9 @@
 //! was applied, and a recursive delete counts only what the retry found.
 
 mod commit;
+mod history;
 mod listing;
+mod watch;
 
 use std::future::Future;
 use std::sync::Mutex;
@@ -41,8 +49,8 @@ use tonic::Code;
 
 use super::registry::Backend;
 use super::{
-    parse_cluster, root_is_not_a_key, Capabilities, ClusterUrl, Committed, Entries, Key, Options, Revision, Scan,
-    Store, StoreError, Versioned, Write,
+    parse_cluster, root_is_not_a_key, Capabilities, ClusterUrl, Committed, Entries, History, Key, Options, Revision,
+    Scan, Store, StoreError, Versioned, Watcher, Write,
 };
 
 /// etcd's default `--max-request-bytes`: a put carries key, value and a few
@@ -243,6 +251,9 @@ pub const BACKEND: Backend = Backend {
         max_batch_bytes: Some(MAX_REQUEST_BYTES - 1024),
         // Protobuf framing of a compare, a request and a failure read.
         batch_op_bytes: 32,
+        history: true,
+        watch: true,
+        resume_watch: true,
         ..Capabilities::unlimited(0)
     },
     logs_in: true,
@@ -288,5 +299,13 @@ impl Store for EtcdStore {
 
     fn children(&self, prefix: &Key) -> Result<Entries<'_>, StoreError> {
         Ok(listing::children(self, prefix))
+    }
+
+    fn watch(&self, prefix: &Key, after: Option<Revision>) -> Result<Box<dyn Watcher + '_>, StoreError> {
+        Ok(Box::new(watch::watch(self, prefix, after)?))
+    }
+
+    fn history(&self, key: &Key) -> Result<History, StoreError> {
+        history::history(self, key)
     }
 }

@@ -35,9 +35,11 @@
 //! One session serves every call of a store, and the shared runtime keeps
 //! up its pings between calls, so it outlives a long pause (an editor left
 //! open). A client is reused only while its session is connected; otherwise
-//! the next call opens a new session. ovs keeps nothing in a session (no
-//! watches, no ephemeral znodes), so nothing is lost, and a write is still
-//! checked against the revision it was read at.
+//! the next call opens a new session. ovs keeps nothing in a session but a
+//! watch (no ephemeral znodes), so nothing is lost, and a write is still
+//! checked against the revision it was read at; a watch is set again on the
+//! new session and re-reads its prefix (`watch.rs`). ZooKeeper keeps no
+//! history of a znode: `history` is not supported.
 //!
 //! A request that finds no server, or loses its connection or session (a
 //! leader election, a server restarted or replaced), is sent again to
@@ -65,6 +67,7 @@
 
 mod commit;
 mod listing;
+mod watch;
 
 use std::future::Future;
 use std::sync::Mutex;
@@ -75,7 +78,7 @@ use zookeeper_client as zk;
 
 use super::{
     root_is_not_a_key, Capabilities, ClusterUrl, Committed, Entries, Key, KeyError, Options, Revision, Scan, Store,
-    StoreError, Versioned, Write,
+    StoreError, Versioned, Watcher, Write,
 };
 
 /// ZooKeeper's default jute.maxbuffer is 1 MiB per request (a larger one
@@ -337,6 +340,10 @@ impl Store for ZkStore {
     fn children(&self, prefix: &Key) -> Result<Entries<'_>, StoreError> {
         listing::children(self, self.path(prefix)?)
     }
+
+    fn watch(&self, prefix: &Key, after: Option<Revision>) -> Result<Box<dyn Watcher + '_>, StoreError> {
+        watch::watch(self, prefix, after)
+    }
 }
 
 /// ZooKeeper in the registry.
@@ -354,6 +361,7 @@ pub const BACKEND: super::registry::Backend = super::registry::Backend {
         batch_op_bytes: 200,
         // ZooKeeper reads one znode at a time: no point-in-time view.
         snapshot_scan: false,
+        watch: true,
         ..Capabilities::unlimited(0)
     },
     logs_in: true,
