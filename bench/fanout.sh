@@ -20,7 +20,7 @@ ETCD="etcd://$EP"
 ZOO="zk://$ZK_EP"
 export XDG_STATE_HOME=$WORK/state
 
-set_on() { local args=(); for s in "$@"; do args+=(--store "$s"); done; "$OVS" "${args[@]}" config set /bench/k value; }
+set_on() { local args=(); for s in "$@"; do args+=(--store "$s"); done; "$OVS" -q "${args[@]}" config set /bench/k value; }
 
 for s in "$DIR" "$ETCD" "$ZOO"; do set_on "$s"; done   # warm up, create the key
 echo "$REPS sets of one key, microseconds per set"
