@@ -32,7 +32,8 @@ stamp() { while IFS= read -r line; do printf '%s %s\n' "${EPOCHREALTIME/./}" "$l
 OVS_PID=$!
 etcdctl --endpoints "$EP" watch --prefix /bench/ > >(stamp "$WORK/etcdctl.out") &
 ETCDCTL_PID=$!
-trap 'kill $OVS_PID $ETCDCTL_PID $ETCD_PID 2>/dev/null; rm -rf "$WORK"' EXIT
+# Stopped with the servers when the script exits.
+SERVERS+=("$OVS_PID" "$ETCDCTL_PID")
 
 sleep 1
 etcdctl --endpoints "$EP" put /bench/ready x >/dev/null
