@@ -88,6 +88,12 @@ among them (1, then 6, 5, 4, 3, 2) and is kept in the outbox for `retry`."
     pub const VALIDATE: &str = "Examples:
   ovs config validate /ovs/framework/scheduling/celery --file schedule.json
   ovs config validate /ovs/framework/scheduling/celery";
+    pub const SCHEDULE: &str = "Examples:
+  ovs config schedule
+  ovs config schedule --count 3 --tz Europe/Brussels
+  ovs config schedule --at 2026-01-01T00:00:00Z -o json
+  ovs config schedule --file schedule.json   # before `set`
+  generate-schedule | ovs config schedule --file -";
     pub const STORES: &str = "Examples:
   ovs config stores";
     pub const OUTBOX: &str = "Examples:
@@ -257,6 +263,9 @@ pub enum ConfigCommand {
     /// Write the value KEY had at revision REV as a new revision, guarded by the current one
     #[command(after_long_help = after_help::ROLLBACK)]
     Rollback(RollbackArgs),
+    /// Show when Celery beat will run each task of a schedule: its next run times, or disabled
+    #[command(after_long_help = after_help::SCHEDULE)]
+    Schedule(ScheduleArgs),
     /// List the store kinds this build supports, with their URL form
     #[command(after_long_help = after_help::STORES)]
     Stores,
@@ -546,4 +555,35 @@ pub struct ValidateArgs {
     /// Without VALUE or --file, the stored value is checked
     #[command(flatten)]
     pub source: ValueSource,
+}
+
+#[derive(Debug, Args)]
+pub struct ScheduleArgs {
+    /// The key holding the Celery schedule
+    #[arg(default_value = crate::validate::CELERY_SCHEDULE_KEY)]
+    pub key: Key,
+    /// Preview the schedule in PATH (- reads stdin) instead of the stored one
+    #[arg(short, long, value_name = "PATH")]
+    pub file: Option<PathBuf>,
+    /// How many run times to show per task
+    #[arg(long, value_name = "N", default_value_t = 5, value_parser = clap::value_parser!(u16).range(1..=1000))]
+    pub count: u16,
+    /// Show the runs after TIME (RFC 3339, e.g. 2026-01-01T00:00:00Z) [default: now]
+    #[arg(long, value_name = "TIME", value_parser = rfc3339)]
+    pub at: Option<chrono::DateTime<chrono::FixedOffset>>,
+    /// The time zone Celery evaluates the crontab in (its `timezone` setting): an IANA name
+    #[arg(long, value_name = "ZONE", default_value = "UTC", value_parser = time_zone)]
+    pub tz: chrono_tz::Tz,
+    /// plain: a block per task; json/yaml: {"TASK": {"enabled", "next": [TIME...]}}
+    #[arg(short, long, value_enum, default_value_t = Format::Plain)]
+    pub output: Format,
+}
+
+fn rfc3339(text: &str) -> Result<chrono::DateTime<chrono::FixedOffset>, String> {
+    chrono::DateTime::parse_from_rfc3339(text)
+        .map_err(|e| format!("{e}: expected an RFC 3339 time such as 2026-01-01T00:00:00Z"))
+}
+
+fn time_zone(text: &str) -> Result<chrono_tz::Tz, String> {
+    text.parse().map_err(|_| "unknown time zone: expected an IANA name such as UTC or Europe/Brussels".to_string())
 }

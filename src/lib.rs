@@ -10,6 +10,7 @@ pub mod exit;
 pub mod outbox;
 pub mod output;
 pub mod plan;
+pub mod schedule;
 pub mod settings;
 pub mod store;
 pub mod validate;

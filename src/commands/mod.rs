@@ -17,6 +17,7 @@ mod list;
 mod mirror;
 mod outbox;
 mod rollback;
+mod schedule;
 mod set;
 mod source;
 mod stores;
@@ -79,6 +80,7 @@ pub fn run(cli: Cli) -> Result<()> {
         ConfigCommand::Watch(args) => watch::run(&ctx, &args),
         ConfigCommand::History(args) => history::run(&ctx, &args),
         ConfigCommand::Rollback(args) => rollback::run(&ctx, &args),
+        ConfigCommand::Schedule(args) => schedule::run(&ctx, &args),
         ConfigCommand::Stores => unreachable!("handled before the store is opened"),
     }
 }

@@ -65,8 +65,9 @@ pub struct Crontab {
     pub month_of_year: Vec<u32>,
 }
 
-/// Parse a whole schedule value; the error names the task, field and text.
-pub fn parse_schedule(value: &[u8]) -> Result<Vec<(String, Option<cron::Schedule>)>, String> {
+/// Parse a whole schedule value: each task with its crontab, or None when
+/// disabled. The error names the task, field and text.
+pub fn parse_schedule(value: &[u8]) -> Result<Vec<(String, Option<Crontab>)>, String> {
     let doc: Value = serde_json::from_slice(value).map_err(|e| format!("not valid JSON: {e}"))?;
     let Value::Object(tasks) = doc else {
         return Err("expected a JSON object of task name to schedule".into());
@@ -77,7 +78,8 @@ pub fn parse_schedule(value: &[u8]) -> Result<Vec<(String, Option<cron::Schedule
             Value::Null => None,
             Value::Object(kwargs) => {
                 let crontab = crontab(&kwargs).map_err(|e| format!("task {task:?}: {e}"))?;
-                Some(to_cron(&crontab).map_err(|e| format!("task {task:?}: {e}"))?)
+                to_cron(&crontab).map_err(|e| format!("task {task:?}: {e}"))?;
+                Some(crontab)
             }
             other => return Err(format!("task {task:?}: expected null or an object of crontab fields, got {other}")),
         };

@@ -7,6 +7,7 @@ pub mod consul;
 pub mod etcd;
 pub mod process;
 pub mod proxy;
+pub mod python;
 pub mod sql;
 pub mod zookeeper;
 
