@@ -724,12 +724,16 @@ _ovs() {
             return 0
             ;;
         ovs__subcmd__config__subcmd__get)
-            opts="-o -v -q -h --output --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help"
+            opts="-o -v -q -h --field --output --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --field)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --output)
                     COMPREPLY=($(compgen -W "plain json yaml" -- "${cur}"))
                     return 0
@@ -1618,7 +1622,7 @@ _ovs() {
             return 0
             ;;
         ovs__subcmd__config__subcmd__set)
-            opts="-f -o -v -q -h --file --if-revision --if-absent --dry-run --output --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help"
+            opts="-f -o -v -q -h --file --if-revision --if-absent --field --string --dry-run --output --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1633,6 +1637,10 @@ _ovs() {
                     return 0
                     ;;
                 --if-revision)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --field)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -100,6 +100,7 @@ complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcomma
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from list-recursive" -s v -l verbose -d 'Log more to stderr (-v: what ovs does, -vv: also its libraries)'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from list-recursive" -s q -l quiet -d 'Print only results and errors, no progress notes'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from list-recursive" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from get" -l field -d 'Print only the field at this JSON Pointer (RFC 6901, e.g. /task/hour) of a JSON or YAML value: a string as its text, anything else as JSON' -r
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from get" -s o -l output -d 'plain: the value as stored; json/yaml: key, value (or value_base64) and revision' -r -f -a "plain\t''
 json\t''
 yaml\t''"
@@ -116,6 +117,7 @@ complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcomma
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from get" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from set" -s f -l file -d 'Read the value from PATH' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from set" -l if-revision -d 'Write only if KEY is still at revision REV (from get -o json)' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from set" -l field -d 'Set only the field at this JSON Pointer (RFC 6901) of KEY\'s JSON or YAML value, to VALUE as JSON; the rest of the value is kept, and the write is guarded by the revision read (retried on a concurrent change, then exit 5)' -r
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from set" -s o -l output -d 'plain: a note on stderr; json: {"key", "revision"} on stdout' -r -f -a "plain\t''
 json\t''
 yaml\t''"
@@ -128,6 +130,7 @@ complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcomma
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from set" -l key -d 'Client private key (PEM) for mutual TLS; needs --cert' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from set" -l max-value-size -d 'Largest value to write, in bytes, for a server set up to take more (or less) than the store\'s default limit (see `ovs config stores`)' -r
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from set" -l if-absent -d 'Create only: fail with exit 5 if KEY exists'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from set" -l string -d 'With --field: VALUE is a string, not JSON'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from set" -l dry-run -d 'Validate and check the precondition, report, write nothing'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from set" -s v -l verbose -d 'Log more to stderr (-v: what ovs does, -vv: also its libraries)'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from set" -s q -l quiet -d 'Print only results and errors, no progress notes'

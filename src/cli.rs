@@ -54,14 +54,17 @@ among them (1, then 6, 5, 4, 3, 2) and is kept in the outbox for `retry`."
   ovs config list-recursive /ovs/framework";
     pub const GET: &str = "Examples:
   ovs config get /ovs/framework/memcache
-  ovs config get -o json /ovs/framework/memcache";
+  ovs config get -o json /ovs/framework/memcache
+  ovs config get /ovs/framework/scheduling/celery --field /ovs.generic.execute_scrub/hour";
     pub const SET: &str = "Examples:
   ovs config set /ovs/framework/memcache 127.0.0.1:11211
   ovs config set /ovs/framework/scheduling/celery --file schedule.json
   generate-schedule | ovs config set /ovs/framework/scheduling/celery -
   ovs config set --if-revision 7 /ovs/framework/memcache 10.0.0.5:11211
   ovs config set --if-absent /ovs/framework/cluster_id abc123
-  ovs config set --dry-run /ovs/framework/scheduling/celery --file schedule.json";
+  ovs config set --dry-run /ovs/framework/scheduling/celery --file schedule.json
+  ovs config set /ovs/framework/scheduling/celery --field /ovs.generic.execute_scrub/hour '\"*/2\"'
+  ovs config set /app/settings.json --field /log/level --string debug";
     pub const EDIT: &str = "Examples:
   ovs config edit /ovs/framework/scheduling/celery
   ovs config edit -r /ovs/vpools/pool1
@@ -407,6 +410,10 @@ pub struct ListRecursiveArgs {
 #[derive(Debug, Args)]
 pub struct GetArgs {
     pub key: Key,
+    /// Print only the field at this JSON Pointer (RFC 6901, e.g. /task/hour) of a JSON or YAML
+    /// value: a string as its text, anything else as JSON
+    #[arg(long, value_name = "POINTER")]
+    pub field: Option<String>,
     /// plain: the value as stored; json/yaml: key, value (or value_base64) and revision
     #[arg(short, long, value_enum, default_value_t = Format::Plain)]
     pub output: Format,
@@ -432,8 +439,16 @@ pub struct SetArgs {
     #[arg(long, value_name = "REV", conflicts_with = "if_absent")]
     pub if_revision: Option<u64>,
     /// Create only: fail with exit 5 if KEY exists
-    #[arg(long)]
+    #[arg(long, conflicts_with = "field")]
     pub if_absent: bool,
+    /// Set only the field at this JSON Pointer (RFC 6901) of KEY's JSON or YAML value, to VALUE
+    /// as JSON; the rest of the value is kept, and the write is guarded by the revision read
+    /// (retried on a concurrent change, then exit 5)
+    #[arg(long, value_name = "POINTER")]
+    pub field: Option<String>,
+    /// With --field: VALUE is a string, not JSON
+    #[arg(long, requires = "field")]
+    pub string: bool,
     /// Validate and check the precondition, report, write nothing
     #[arg(long)]
     pub dry_run: bool,

@@ -172,6 +172,16 @@ impl Printer {
         Ok(out.flush()?)
     }
 
+    /// Text on stdout as it is (escaped on a terminal, as a value is).
+    pub fn text(&self, text: &str) -> anyhow::Result<()> {
+        let mut out = io::stdout().lock();
+        match self.to_terminal {
+            true => out.write_all(escape_value(text.as_bytes()).as_bytes())?,
+            false => out.write_all(text.as_bytes())?,
+        }
+        Ok(out.flush()?)
+    }
+
     /// A result as one JSON line, or as a YAML document.
     pub fn record(&self, format: Format, value: &impl Serialize) -> anyhow::Result<()> {
         if format != Format::Yaml {

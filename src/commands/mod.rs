@@ -11,6 +11,7 @@ mod documents;
 mod edit;
 mod export;
 mod fanout;
+mod field;
 mod get;
 mod history;
 mod list;

@@ -1,6 +1,7 @@
 use anyhow::Result;
 
 use super::fanout::{self, Fanned};
+use super::field::{self, Document};
 use super::{leaf, source, Ctx};
 use crate::cli::SetArgs;
 use crate::exit::{Coded, UsageError};
@@ -38,6 +39,63 @@ pub fn guard(seen: &Option<Entry>) -> Precondition {
     seen.as_ref().map_or(Precondition::Absent, |e| Precondition::Revision(e.revision))
 }
 
+/// How often a field set reads the value again after a concurrent change.
+const FIELD_ATTEMPTS: usize = 5;
+
+/// One field of a JSON or YAML value set in every store: read, edited,
+/// checked whole and written back guarded by the revision read — read again
+/// and retried when another write got there first.
+struct FieldPut<'a> {
+    ctx: &'a Ctx<'a>,
+    key: &'a Key,
+    pointer: &'a str,
+    field: serde_json::Value,
+    /// --if-revision: that revision, and no retry.
+    cond: Option<Precondition>,
+}
+
+impl FieldPut<'_> {
+    /// The whole value with the field set, checked.
+    fn edit(&self, seen: &Option<Entry>) -> Result<Vec<u8>> {
+        let entry = seen.as_ref().ok_or_else(|| StoreError::NotFound { key: self.key.clone() })?;
+        let mut doc = Document::parse(self.key, &entry.value)?;
+        doc.set(self.key, self.pointer, self.field.clone())?;
+        let value = doc.to_bytes()?;
+        self.ctx.check_value(self.key, &value)?;
+        Ok(value)
+    }
+}
+
+impl Fanned for FieldPut<'_> {
+    type Seen = Option<Entry>;
+
+    fn read(&self, store: &dyn Store) -> Result<Option<Entry>> {
+        Ok(fanout::current(store, self.key)?)
+    }
+
+    fn changes(&self, seen: &Option<Entry>) -> Vec<Change> {
+        self.edit(seen)
+            .map(|new| vec![Change { key: self.key.clone(), old: seen.clone(), new: Some(new) }])
+            .unwrap_or_default()
+    }
+
+    fn commit(&self, store: &dyn Store, seen: &Option<Entry>) -> Result<Committed> {
+        let mut seen = seen.clone();
+        for attempt in 1..=FIELD_ATTEMPTS {
+            let value = self.edit(&seen)?;
+            let cond = self.cond.unwrap_or_else(|| guard(&seen));
+            match store.commit(&[Write::put(self.key, &value, cond)]) {
+                Err(StoreError::Conflict { .. }) if self.cond.is_none() && attempt < FIELD_ATTEMPTS => {
+                    tracing::debug!(attempt, "the value changed under the field edit; reading it again");
+                    seen = fanout::current(store, self.key)?;
+                }
+                result => return Ok(result?),
+            }
+        }
+        unreachable!("the last attempt returns")
+    }
+}
+
 pub fn run(ctx: &Ctx, args: &SetArgs) -> Result<()> {
     let key = leaf(&args.key)?;
     let value = source::read(&args.source)?
@@ -47,6 +105,11 @@ pub fn run(ctx: &Ctx, args: &SetArgs) -> Result<()> {
         (None, true) => Precondition::Absent,
         (None, false) => Precondition::Any,
     };
+    if let Some(pointer) = &args.field {
+        let field = field::new_value(&value, args.string)?;
+        let cond = args.if_revision.map(|_| cond);
+        return set_field(ctx, args, FieldPut { ctx, key, pointer, field, cond });
+    }
     let checked = ctx.check_value(key, &value)?;
     let put = Put { key, value: &value, cond: Some(cond) };
     let seen = fanout::read_all(ctx, &put);
@@ -61,6 +124,31 @@ pub fn run(ctx: &Ctx, args: &SetArgs) -> Result<()> {
         &outcomes,
         |c| format!("{key} written at revision {}", c.revision),
         |c| serde_json::json!({"key": key.as_str(), "revision": c.revision.0}),
+    )
+}
+
+fn set_field(ctx: &Ctx, args: &SetArgs, put: FieldPut) -> Result<()> {
+    let seen = fanout::read_all(ctx, &put);
+    if args.dry_run {
+        let first = seen[0].as_ref().map_err(Coded::copy_of)?;
+        let value = put.edit(first)?;
+        ctx.out.note(format!(
+            "dry run: {}: field {} would make it {} bytes, and the value passes its checks; nothing written",
+            put.key,
+            put.pointer,
+            value.len()
+        ));
+        return Ok(());
+    }
+    let outcomes = fanout::commit_all(ctx, "set", &put, &seen)?;
+    let key = put.key;
+    fanout::report(
+        ctx,
+        args.output,
+        key,
+        &outcomes,
+        |c| format!("{key}: field {} written at revision {}", put.pointer, c.revision),
+        |c| serde_json::json!({"key": key.as_str(), "field": put.pointer, "revision": c.revision.0}),
     )
 }
 

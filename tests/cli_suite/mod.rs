@@ -10,7 +10,7 @@ use crate::util::{Env, BAD_SCHEDULE, CELERY_KEY, GOOD_SCHEDULE};
 #[macro_export]
 macro_rules! cli_suite {
     ($factory:expr) => {
-        $crate::cli_suite!(@each $factory; every_command_once, no_lost_increments, get_prints_the_value_byte_for_byte, get_missing_key_exits_4_with_one_line, get_json_and_yaml_carry_key_value_and_revision, binary_values_come_as_base64_in_json_and_raw_in_plain, set_reads_stdin_with_dash, set_without_a_value_is_a_usage_error, list_shows_children_and_recursive_keys_sorted, if_absent_creates_once, if_revision_writes_only_at_that_revision, dry_run_validates_and_writes_nothing, celery_schedule_is_validated_on_set, validate_checks_without_writing, delete_one_key, delete_with_stale_revision_is_a_conflict, recursive_delete_needs_yes_off_a_terminal_and_keeps_the_boundary, quiet_silences_notes, a_closed_pipe_is_not_an_error, edit_writes_the_changed_text, visual_wins_over_editor, edit_creates_a_missing_key, unchanged_text_writes_nothing, the_editor_sees_a_json_suffix_for_the_schedule, invalid_text_exits_3_and_keeps_the_text, a_concurrent_write_exits_5_and_keeps_the_text, a_concurrent_create_is_also_a_conflict, a_failing_editor_exits_1_and_keeps_the_text, a_blank_editor_variable_is_a_usage_error, an_emptied_buffer_cancels_the_edit, edit_works_whatever_the_length_of_the_last_segment, a_value_over_the_size_limit_is_refused_before_any_io, export_then_import_elsewhere_is_byte_identical, consul_format_round_trips, import_checks_everything_before_writing_anything, diff_exit_code_tells_no_change_change_and_error, apply_needs_yes_off_a_terminal_then_prunes, writes_report_json_for_scripts, edit_r_applies_the_difference, edit_r_refuses_a_concurrent_change_and_keeps_the_text, edit_r_keeps_the_text_of_a_bad_document, a_fan_out_write_reaches_the_live_stores_and_retry_delivers_the_rest, fan_out_reports_each_store_in_json, watch_prints_each_change_and_runs_exec_once_per_batch, watch_ends_at_its_timeout, mirror_watch_keeps_a_copy_identical_across_restarts, copy_from_the_dir_store_and_back_verifies_clean, compare_tells_agreement_from_drift);
+        $crate::cli_suite!(@each $factory; every_command_once, no_lost_increments, get_prints_the_value_byte_for_byte, get_missing_key_exits_4_with_one_line, get_json_and_yaml_carry_key_value_and_revision, binary_values_come_as_base64_in_json_and_raw_in_plain, set_reads_stdin_with_dash, set_without_a_value_is_a_usage_error, list_shows_children_and_recursive_keys_sorted, if_absent_creates_once, if_revision_writes_only_at_that_revision, dry_run_validates_and_writes_nothing, celery_schedule_is_validated_on_set, validate_checks_without_writing, delete_one_key, delete_with_stale_revision_is_a_conflict, recursive_delete_needs_yes_off_a_terminal_and_keeps_the_boundary, quiet_silences_notes, a_closed_pipe_is_not_an_error, edit_writes_the_changed_text, visual_wins_over_editor, edit_creates_a_missing_key, unchanged_text_writes_nothing, the_editor_sees_a_json_suffix_for_the_schedule, invalid_text_exits_3_and_keeps_the_text, a_concurrent_write_exits_5_and_keeps_the_text, a_concurrent_create_is_also_a_conflict, a_failing_editor_exits_1_and_keeps_the_text, a_blank_editor_variable_is_a_usage_error, an_emptied_buffer_cancels_the_edit, edit_works_whatever_the_length_of_the_last_segment, a_value_over_the_size_limit_is_refused_before_any_io, export_then_import_elsewhere_is_byte_identical, consul_format_round_trips, import_checks_everything_before_writing_anything, diff_exit_code_tells_no_change_change_and_error, apply_needs_yes_off_a_terminal_then_prunes, writes_report_json_for_scripts, edit_r_applies_the_difference, edit_r_refuses_a_concurrent_change_and_keeps_the_text, edit_r_keeps_the_text_of_a_bad_document, a_fan_out_write_reaches_the_live_stores_and_retry_delivers_the_rest, fan_out_reports_each_store_in_json, watch_prints_each_change_and_runs_exec_once_per_batch, watch_ends_at_its_timeout, mirror_watch_keeps_a_copy_identical_across_restarts, copy_from_the_dir_store_and_back_verifies_clean, compare_tells_agreement_from_drift, field_edits_change_one_field_guarded_by_the_revision, concurrent_field_edits_lose_no_update);
     };
     (@each $factory:expr; $($name:ident),*) => {
         $(
@@ -994,4 +994,79 @@ pub fn compare_tells_agreement_from_drift(env: &Env) {
         .assert()
         .success()
         .stdout("{\"only_in_a\":[],\"only_in_b\":[],\"different\":[],\"same\":3}\n");
+}
+
+pub fn field_edits_change_one_field_guarded_by_the_revision(env: &Env) {
+    env.config(&["set", CELERY_KEY, GOOD_SCHEDULE]).assert().success();
+    let before = env.revision(CELERY_KEY);
+    env.config(&["set", CELERY_KEY, "--field", "/ovs.generic.execute_scrub/hour", r#""*/2""#]).assert().success();
+    let after: serde_json::Value = serde_json::from_slice(&env.get(CELERY_KEY)).unwrap();
+    let mut wanted: serde_json::Value = serde_json::from_str(GOOD_SCHEDULE).unwrap();
+    wanted["ovs.generic.execute_scrub"]["hour"] = "*/2".into();
+    assert_eq!(after, wanted, "only that field changed");
+    assert!(env.revision(CELERY_KEY) > before);
+    env.config(&["get", CELERY_KEY, "--field", "/ovs.generic.execute_scrub/hour"]).assert().success().stdout("*/2");
+    env.config(&["get", CELERY_KEY, "--field", "/ovs.stats_monkey.run_all"]).assert().success().stdout("null\n");
+    env.config(&["get", "-o", "json", CELERY_KEY, "--field", "/ovs.generic.execute_scrub/minute"])
+        .assert()
+        .success()
+        .stdout(contains(r#""field":"/ovs.generic.execute_scrub/minute","value":"0""#));
+    // The whole new value passes the validators: a bad hour is refused, nothing written.
+    let rev = env.revision(CELERY_KEY);
+    env.config(&["set", CELERY_KEY, "--field", "/ovs.generic.execute_scrub/hour", r#""25""#])
+        .assert()
+        .code(3)
+        .stderr(contains("hour"));
+    assert_eq!(env.revision(CELERY_KEY), rev);
+    // A stale --if-revision is a conflict; a missing field or key is 4; text needs --string.
+    env.config(&["set", CELERY_KEY, "--if-revision", "1", "--field", "/x", "null"]).assert().code(5);
+    env.config(&["get", CELERY_KEY, "--field", "/nope/hour"]).assert().code(4).stderr(contains("/nope/hour"));
+    env.config(&["set", CELERY_KEY, "--field", "/nope/hour", "1"]).assert().code(4);
+    env.config(&["set", "/no/such/key", "--field", "/a", "1"]).assert().code(4);
+    env.set("/app/plain", "not structured");
+    env.config(&["get", "/app/plain", "--field", "/a"]).assert().code(2);
+    env.set("/app/cfg.json", r#"{"log": {"level": "info"}, "port": 80}"#);
+    env.config(&["set", "/app/cfg.json", "--field", "/log/level", "debug"])
+        .assert()
+        .code(2)
+        .stderr(contains("--string"));
+    env.config(&["set", "/app/cfg.json", "--field", "/log/level", "--string", "debug"]).assert().success();
+    assert_eq!(env.get("/app/cfg.json"), br#"{"log":{"level":"debug"},"port":80}"#);
+    // YAML stays YAML.
+    env.set("/app/dataset", "dataset:\n  backend: zfs\n  pool: tank\n");
+    env.config(&["set", "/app/dataset", "--field", "/dataset/pool", "--string", "ssd"]).assert().success();
+    assert_eq!(env.get("/app/dataset"), b"dataset:\n  backend: zfs\n  pool: ssd\n");
+}
+
+pub fn concurrent_field_edits_lose_no_update(env: &Env) {
+    env.set("/app/fields", "{}");
+    let runs: Vec<(String, std::process::Child)> = (0..6)
+        .map(|i| {
+            let field = format!("/f{i}");
+            let child = env
+                .ovs_process()
+                .args(["--timeout", "20", "config", "set", "/app/fields", "--field", &field, &i.to_string()])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .unwrap();
+            (field, child)
+        })
+        .collect();
+    let doc = || serde_json::from_slice::<serde_json::Value>(&env.get("/app/fields")).unwrap();
+    let mut written = Vec::new();
+    for (field, mut child) in runs {
+        // A field edit that lost the race five times says so (exit 5); one
+        // that succeeded must be in the value: none is overwritten by another.
+        match child.wait().unwrap().code() {
+            Some(0) => written.push(field),
+            Some(5) => {}
+            other => panic!("{field}: exit {other:?}"),
+        }
+    }
+    let value = doc();
+    assert!(!written.is_empty());
+    for field in written {
+        assert!(value.pointer(&field).is_some(), "{field} was lost: {value}");
+    }
 }
