@@ -141,11 +141,13 @@ impl Conn {
         if answer.ok {
             return Ok(Ok(answer));
         }
-        let Some(error) = answer.error else {
+        let Some(mut error) = answer.error else {
             return failed(self, format!("{} answered {what} with \"ok\": false and no \"error\"", self.name));
         };
+        // A plugin's message that quotes the password is reported without it.
+        error.map_text(|text| redact(text, self.secret.as_deref()));
         match error.into_store_error(store, timeout) {
-            Ok(err) => Ok(Err(self.hide_secret(store, err))),
+            Ok(err) => Ok(Err(err)),
             Err(why) => failed(self, format!("{} answered {what} out of protocol: {why}", self.name)),
         }
     }
@@ -188,16 +190,6 @@ impl Conn {
             true => String::new(),
             false => format!("; its stderr: {}", quote(&last)),
         }
-    }
-
-    /// A plugin's error that quotes the password is reported without it.
-    fn hide_secret(&self, store: &str, err: StoreError) -> StoreError {
-        let Some(secret) = self.secret.as_deref().filter(|s| !s.is_empty()) else { return err };
-        if !format!("{err}").contains(secret) {
-            return err;
-        }
-        let message = redact(&err.to_string(), Some(secret));
-        StoreError::Backend { store: store.to_string(), message: format!("{} said: {message}", self.name) }
     }
 }
 

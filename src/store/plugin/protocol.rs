@@ -184,6 +184,14 @@ pub struct ErrorOut {
 }
 
 impl ErrorOut {
+    /// Pass every text of it through `f`.
+    pub fn map_text(&mut self, f: impl Fn(&str) -> String) {
+        self.message = f(&self.message);
+        for text in [&mut self.key, &mut self.endpoint].into_iter().flatten() {
+            *text = f(text);
+        }
+    }
+
     /// The typed error this names; Err(why) when it is out of protocol (an
     /// unknown kind, a kind without the fields it needs).
     pub fn into_store_error(self, store: &str, timeout: Duration) -> Result<StoreError, String> {
