@@ -138,7 +138,8 @@ pub struct Global {
     /// Store URL: dir:///path, etcd://host:port[,host:port...][/root] (etcds:// for TLS),
     /// zk://host:port[,host:port...][/chroot], consul://host:port[,host:port...][/root] (consuls:// for
     /// HTTPS; consul:// alone: $CONSUL_HTTP_ADDR), sqlite:///path/file.db, mysql://[user@]host:port/db,
-    /// postgres://[user@]host:port/db (SQL: ?table=NAME) [default: dir://$XDG_DATA_HOME/ovs-config].
+    /// postgres://[user@]host:port/db (SQL: ?table=NAME); any other SCHEME://... runs the plugin
+    /// ovs-store-SCHEME from PATH [default: dir://$XDG_DATA_HOME/ovs-config].
     /// Give it several times to write to every store at once (reads use the first)
     #[arg(long = "store", env = "OVS_CONFIG_STORE", global = true, value_name = "URL")]
     pub stores: Vec<String>,

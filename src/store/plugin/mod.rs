@@ -290,3 +290,18 @@ impl Store for PluginStore {
         self.stream(&Request::Scan { prefix: prefix.as_str() }, "scan", entry)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schemes_are_checked_before_path_is_searched() {
+        for bad in ["", "Arakoon", "1kv", "a_b", "a/b", "../x"] {
+            let err = check(bad, "/x").unwrap_err();
+            assert!(err.contains("a scheme is a lower-case letter"), "{bad}: {err}");
+        }
+        let err = check("no-such-kv.x+y", "h:1").unwrap_err();
+        assert!(err.contains("no ovs-store-no-such-kv.x+y on PATH"), "{err}");
+    }
+}
