@@ -123,6 +123,10 @@ among them (1, then 6, 5, 4, 3, 2) and is kept in the outbox for `retry`."
     pub const HISTORY: &str = "Examples:
   ovs --store etcd://h1:2379 config history /ovs/framework/memcache
   ovs --store etcd://h1:2379 config history /ovs/framework/memcache --show 41";
+    pub const CONFORMANCE: &str = "Examples:
+  ovs --store etcd://h1:2379 config conformance
+  ovs --store arakoon://h1:26400/ovs config conformance -o json
+  ovs --store jsonfile:///tmp/conformance.json config conformance --prefix /ovs-check";
     pub const ROLLBACK: &str = "Examples:
   ovs --store etcd://h1:2379 config rollback /ovs/framework/scheduling/celery 41
   ovs --store etcd://h1:2379 config rollback --dry-run /ovs/framework/memcache 12";
@@ -143,7 +147,8 @@ pub struct Global {
     /// Store URL: dir:///path, etcd://host:port[,host:port...][/root] (etcds:// for TLS),
     /// zk://host:port[,host:port...][/chroot], consul://host:port[,host:port...][/root] (consuls:// for
     /// HTTPS; consul:// alone: $CONSUL_HTTP_ADDR), sqlite:///path/file.db, mysql://[user@]host:port/db,
-    /// postgres://[user@]host:port/db (SQL: ?table=NAME) [default: dir://$XDG_DATA_HOME/ovs-config].
+    /// postgres://[user@]host:port/db (SQL: ?table=NAME); any other SCHEME://... runs the plugin
+    /// ovs-store-SCHEME from PATH [default: dir://$XDG_DATA_HOME/ovs-config].
     /// Give it several times to write to every store at once (reads use the first)
     #[arg(long = "store", env = "OVS_CONFIG_STORE", global = true, value_name = "URL")]
     pub stores: Vec<String>,
@@ -272,6 +277,20 @@ pub enum ConfigCommand {
     /// List the store kinds this build supports, with their URL form
     #[command(after_long_help = after_help::STORES)]
     Stores,
+    /// Run the store contract's checks against the store (built-in or plugin) below a fresh prefix
+    #[command(after_long_help = after_help::CONFORMANCE)]
+    Conformance(ConformanceArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ConformanceArgs {
+    /// Run below PREFIX, which must be empty and is deleted afterwards [default: a fresh
+    /// /ovs-conformance-RANDOM]
+    #[arg(long, value_name = "PREFIX")]
+    pub prefix: Option<Key>,
+    /// plain: a line per check (name, pass or FAIL, why); json/yaml: the whole report, on stdout
+    #[arg(short, long, value_enum, default_value_t = Format::Plain)]
+    pub output: Format,
 }
 
 #[derive(Debug, Args)]

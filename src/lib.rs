@@ -4,6 +4,7 @@
 
 pub mod cli;
 pub mod commands;
+pub mod conformance;
 pub mod docs;
 pub mod document;
 pub mod exit;

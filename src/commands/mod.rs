@@ -4,6 +4,7 @@
 
 mod apply;
 mod compare;
+mod conformance;
 mod copy;
 mod delete;
 mod diff;
@@ -82,6 +83,7 @@ pub fn run(cli: Cli) -> Result<()> {
         ConfigCommand::History(args) => history::run(&ctx, &args),
         ConfigCommand::Rollback(args) => rollback::run(&ctx, &args),
         ConfigCommand::Schedule(args) => schedule::run(&ctx, &args),
+        ConfigCommand::Conformance(args) => conformance::run(&ctx, &args),
         ConfigCommand::Stores => unreachable!("handled before the store is opened"),
     }
 }

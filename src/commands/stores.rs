@@ -2,7 +2,7 @@ use anyhow::Result;
 
 use crate::output::{Format, Printer};
 use crate::store::registry::BACKENDS;
-use crate::store::Capabilities;
+use crate::store::{plugin, Capabilities};
 
 pub fn run(out: &Printer) -> Result<()> {
     let lines = BACKENDS.iter().flat_map(|b| {
@@ -11,7 +11,11 @@ pub fn run(out: &Printer) -> Result<()> {
             format!("         {}", capabilities(&b.capabilities)),
         ]
     });
-    out.entries(Format::Plain, Box::new(lines.map(Ok)))
+    let plugins = [
+        format!("{:<8} {:<50} {}", "(plugin)", plugin::BACKEND.form, plugin::BACKEND.about),
+        "         capabilities as the plugin declares them in its hello".to_string(),
+    ];
+    out.entries(Format::Plain, Box::new(lines.chain(plugins).map(Ok)))
 }
 
 /// `values of at most N bytes; atomic batches of any size; snapshot scans; no history; no watch`.

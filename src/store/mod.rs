@@ -8,6 +8,7 @@ pub mod consul;
 pub mod dir;
 pub mod etcd;
 mod key;
+pub mod plugin;
 pub mod registry;
 mod runtime;
 pub mod sql;

@@ -1,9 +1,11 @@
 //! The backends this build has. Each declares, in its own folder, the URL
 //! schemes it claims, how it checks a URL, whether it logs in, what it can
 //! do and how it opens: adding a backend is its folder and one line here.
+//! A scheme none of them claims goes to the plugin backend, which runs
+//! `ovs-store-SCHEME`.
 
 use super::url::UrlInfo;
-use super::{consul, dir, etcd, sql, zookeeper, Capabilities, Options, Store, StoreError, StoreUrl};
+use super::{consul, dir, etcd, plugin, sql, zookeeper, Capabilities, Options, Store, StoreError, StoreUrl};
 
 /// One kind of store.
 pub struct Backend {
@@ -33,9 +35,8 @@ impl std::fmt::Debug for Backend {
 pub const BACKENDS: &[&Backend] =
     &[&dir::BACKEND, &etcd::BACKEND, &zookeeper::BACKEND, &consul::BACKEND, &sql::SQLITE, &sql::MYSQL, &sql::POSTGRES];
 
-pub fn for_scheme(scheme: &str) -> Result<&'static Backend, String> {
-    if let Some(backend) = BACKENDS.iter().find(|b| b.schemes.contains(&scheme)) {
-        return Ok(backend);
-    }
-    Err(format!("unknown store kind {scheme:?} (see `ovs config stores`)"))
+/// The built-in backend that claims `scheme`, else the plugin backend (whose
+/// `check` finds the plugin, or says there is none).
+pub fn for_scheme(scheme: &str) -> &'static Backend {
+    BACKENDS.iter().find(|b| b.schemes.contains(&scheme)).copied().unwrap_or(&plugin::BACKEND)
 }

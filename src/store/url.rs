@@ -51,7 +51,7 @@ impl StoreUrl {
         let (scheme, rest) = text
             .split_once("://")
             .ok_or_else(|| err("expected SCHEME://..., e.g. dir:///var/lib/ovs-config".into()))?;
-        let backend = registry::for_scheme(scheme).map_err(err)?;
+        let backend = registry::for_scheme(scheme);
         let info = (backend.check)(scheme, rest).map_err(err)?;
         Ok(StoreUrl { backend, scheme: scheme.to_string(), rest: rest.to_string(), info })
     }

@@ -9,8 +9,8 @@
 
 use std::time::{Duration, Instant};
 
-use ovs_config::store::watch::Snapshot;
-use ovs_config::store::{Event, Precondition, Revision, Store, StoreError, Watcher, Write};
+use crate::store::watch::Snapshot;
+use crate::store::{Event, Precondition, Revision, Store, StoreError, Watcher, Write};
 
 use super::key;
 

@@ -1,0 +1,307 @@
+//! Stores as plugins: a URL whose scheme no built-in backend claims
+//! (`arakoon://...`) runs the program `ovs-store-SCHEME` from PATH and
+//! speaks `ovs-store-plugin/1` with it, JSON lines over its stdin and stdout
+//! (docs/plugin-protocol.md; `protocol.rs` holds the messages).
+//!
+//! **Processes.** Opening the store starts the plugin and says hello: the
+//! plugin answers with its capabilities and limits, which this store then
+//! declares. A plugin answers one request at a time, so each request takes
+//! an idle plugin from a pool, or starts another one (a listing still being
+//! read, or another thread, holds the first): the store is `Send + Sync`
+//! and a command that reads one listing while it writes never waits on
+//! itself. A plugin must therefore be safe to run as several processes on
+//! one store, as any client of a shared store is. Plugins exit when the
+//! store is dropped (their stdin closes).
+//!
+//! **Keys, revisions, batches** are the plugin's business, by the contract
+//! every built-in store keeps; `put`, `delete` and `delete_tree` go to it as
+//! commits of one write, so a plugin has one write path. Batches are checked
+//! here (`batch::check`, against the declared limits) before they are sent;
+//! values' sizes are the plugin's to refuse (`too_large`).
+//!
+//! **Failures.** Every answer is awaited at most `--timeout` (a streamed
+//! listing: each of its lines); a plugin that does not answer in time is
+//! killed and the request is a timeout (exit 6). One that exits, prints what
+//! is not protocol, or names an unknown error kind is killed and the request
+//! fails (exit 1) with a one-line message quoting the last line of its
+//! stderr; its stderr is logged at `-v`. The password goes only in the
+//! hello, on the plugin's stdin: never in its argv or environment, and never
+//! in a message, even one the plugin wrote.
+//!
+//! **Not in version 1:** history and watch; a plugin store declares neither.
+
+mod process;
+mod protocol;
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use process::Conn;
+use protocol::{Answer, EntryIn, HelloOptions, Request, Tls, WriteOut, VERSION};
+
+use super::registry::Backend;
+use super::{
+    batch, root_is_not_a_key, Capabilities, Committed, Entries, Entry, Key, Options, Revision, Scan, Store, StoreError,
+    StoreUrl, UrlInfo, Versioned, Write,
+};
+
+/// The plugin backend: every scheme the built-in ones do not claim.
+pub const BACKEND: Backend = Backend {
+    schemes: &["plugin"],
+    form: "SCHEME://... (any other scheme)",
+    about: "runs the plugin ovs-store-SCHEME from PATH (docs/plugin-protocol.md)",
+    // What a store not opened yet is held to: nothing; the plugin's hello
+    // declares the real limits, and the plugin refuses what is over them.
+    capabilities: Capabilities { atomic_batch: true, snapshot_scan: false, ..Capabilities::unlimited(u64::MAX) },
+    logs_in: true,
+    check,
+    open: |url, options| Ok(Box::new(PluginStore::open(url, options)?)),
+};
+
+fn program_name(scheme: &str) -> String {
+    format!("ovs-store-{scheme}")
+}
+
+/// The scheme is a URL scheme (RFC 3986, lower case), so the program's name
+/// is a plain file name; the program is on PATH. The rest is the plugin's to
+/// check: a user may come before an `@` of the authority, as in other URLs.
+fn check(scheme: &str, rest: &str) -> Result<UrlInfo, String> {
+    let mut chars = scheme.chars();
+    let valid = chars.next().is_some_and(|c| c.is_ascii_lowercase())
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '+' | '.' | '-'));
+    if !valid {
+        return Err(format!("unknown store kind {scheme:?}: a scheme is a lower-case letter, then [a-z0-9+.-]"));
+    }
+    program(scheme)?;
+    let authority = rest.split('/').next().unwrap_or("");
+    let (user, display) = match authority.rsplit_once('@') {
+        Some((user, host)) if !user.is_empty() => {
+            (Some(user.to_string()), format!("{scheme}://{host}{}", &rest[authority.len()..]))
+        }
+        Some(_) => return Err("empty user name before @".into()),
+        None => (None, format!("{scheme}://{rest}")),
+    };
+    Ok(UrlInfo { user, display })
+}
+
+fn program(scheme: &str) -> Result<PathBuf, String> {
+    let name = program_name(scheme);
+    which::which(&name).map_err(|_| {
+        format!("unknown store kind {scheme:?}: no built-in store and no {name} on PATH (see `ovs config stores`)")
+    })
+}
+
+pub struct PluginStore {
+    describe: String,
+    name: String,
+    program: PathBuf,
+    /// The URL as the plugin gets it in its hello.
+    url: String,
+    options: Options,
+    caps: Capabilities,
+    /// Plugins waiting for a request.
+    idle: Mutex<Vec<Conn>>,
+}
+
+impl PluginStore {
+    fn open(url: &StoreUrl, options: &Options) -> Result<PluginStore, StoreError> {
+        let describe = url.to_string();
+        let program =
+            program(url.scheme()).map_err(|message| StoreError::BadOption { store: describe.clone(), message })?;
+        let mut store = PluginStore {
+            describe,
+            name: program_name(url.scheme()),
+            program,
+            url: format!("{}://{}", url.scheme(), url.rest()),
+            options: options.clone(),
+            caps: BACKEND.capabilities,
+            idle: Mutex::new(Vec::new()),
+        };
+        let (conn, caps) = store.connect()?;
+        store.caps = caps;
+        store.release(conn);
+        Ok(store)
+    }
+
+    /// Start the plugin and say hello: its capabilities.
+    fn connect(&self) -> Result<(Conn, Capabilities), StoreError> {
+        let credentials = self.options.credentials.as_ref();
+        let mut conn = Conn::spawn(&self.program, &self.name, &self.describe, credentials.map(|c| c.password.clone()))?;
+        fn path(p: &Option<PathBuf>) -> Option<std::borrow::Cow<'_, str>> {
+            p.as_deref().map(Path::to_string_lossy)
+        }
+        let (ca, cert, key) = (path(&self.options.tls.ca), path(&self.options.tls.cert), path(&self.options.tls.key));
+        conn.send(&Request::Hello {
+            version: VERSION,
+            url: &self.url,
+            options: HelloOptions {
+                timeout_ms: self.options.timeout.as_millis() as u64,
+                user: credentials.map(|c| c.user.as_str()),
+                password: credentials.map(|c| c.password.as_str()),
+                tls: Tls { ca: ca.as_deref(), cert: cert.as_deref(), key: key.as_deref() },
+            },
+        });
+        let answer = conn.answer(&self.describe, self.options.timeout, "hello")??;
+        if answer.version != Some(VERSION) {
+            let theirs = answer.version.map_or("no version".to_string(), |v| format!("version {v}"));
+            return Err(conn.out_of_protocol(&self.describe, "hello", &format!("it speaks {theirs}, ovs {VERSION}")));
+        }
+        let caps = match answer.capabilities.map(|c| c.into_capabilities()) {
+            Some(Ok(caps)) => caps,
+            Some(Err(why)) => return Err(conn.out_of_protocol(&self.describe, "hello", &why)),
+            None => return Err(conn.out_of_protocol(&self.describe, "hello", "no \"capabilities\"")),
+        };
+        Ok((conn, caps))
+    }
+
+    fn acquire(&self) -> Result<Conn, StoreError> {
+        let idle = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        match idle {
+            Some(conn) => Ok(conn),
+            None => Ok(self.connect()?.0),
+        }
+    }
+
+    fn release(&self, conn: Conn) {
+        if !conn.broken {
+            self.idle.lock().unwrap_or_else(|e| e.into_inner()).push(conn);
+        }
+    }
+
+    /// One request and its one answer, read by `read` (Err: out of protocol).
+    fn call<T>(
+        &self,
+        request: &Request,
+        what: &str,
+        read: impl FnOnce(Answer) -> Result<T, String>,
+    ) -> Result<T, StoreError> {
+        let mut conn = self.acquire()?;
+        conn.send(request);
+        let answer = conn.answer(&self.describe, self.options.timeout, what)?;
+        let result = match answer.map(read) {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(why)) => Err(conn.out_of_protocol(&self.describe, what, &why)),
+            Err(err) => Err(err),
+        };
+        self.release(conn);
+        result
+    }
+
+    /// A streamed listing: an `item` a line, then `end`; an error ends it.
+    fn stream<T: 'static>(
+        &self,
+        request: &Request,
+        what: &'static str,
+        read: fn(serde_json::Value) -> Result<T, String>,
+    ) -> Result<Box<dyn Iterator<Item = Result<T, StoreError>> + '_>, StoreError> {
+        let mut conn = self.acquire()?;
+        conn.send(request);
+        Ok(Box::new(Stream { store: self, conn: Some(conn), what, read }))
+    }
+}
+
+struct Stream<'a, T> {
+    store: &'a PluginStore,
+    /// None once the listing has ended.
+    conn: Option<Conn>,
+    what: &'static str,
+    read: fn(serde_json::Value) -> Result<T, String>,
+}
+
+impl<T> Iterator for Stream<'_, T> {
+    type Item = Result<T, StoreError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let store = self.store;
+        let conn = self.conn.as_mut()?;
+        let item = match conn.answer(&store.describe, store.options.timeout, self.what) {
+            Err(broken) => Err(broken),
+            Ok(Err(reported)) => Err(reported),
+            Ok(Ok(answer)) if answer.end => Ok(None),
+            Ok(Ok(Answer { item: Some(item), .. })) => match (self.read)(item) {
+                Ok(item) => return Some(Ok(item)),
+                Err(why) => Err(conn.out_of_protocol(&store.describe, self.what, &why)),
+            },
+            Ok(Ok(_)) => {
+                Err(conn.out_of_protocol(&store.describe, self.what, "a line with neither \"item\" nor \"end\""))
+            }
+        };
+        // The listing is over: the plugin is free again, unless it broke.
+        store.release(self.conn.take()?);
+        item.transpose()
+    }
+}
+
+impl<T> Drop for Stream<'_, T> {
+    /// A listing dropped half read is read to its end, so that the plugin
+    /// is in step for its next request.
+    fn drop(&mut self) {
+        while self.next().is_some_and(|item| item.is_ok()) {}
+    }
+}
+
+fn string(item: serde_json::Value) -> Result<String, String> {
+    match item {
+        serde_json::Value::String(text) => Ok(text),
+        other => Err(format!("a listing's item is not a string: {}", other)),
+    }
+}
+
+fn entry(item: serde_json::Value) -> Result<Entry, String> {
+    let entry: EntryIn = serde_json::from_value(item).map_err(|e| format!("a scan's item: {e}"))?;
+    Ok(Entry { key: entry.key, value: entry.value.into_bytes()?, revision: Revision(entry.revision) })
+}
+
+impl Store for PluginStore {
+    fn describe(&self) -> &str {
+        &self.describe
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        self.caps
+    }
+
+    fn get(&self, key: &Key) -> Result<Versioned, StoreError> {
+        root_is_not_a_key(key)?;
+        self.call(&Request::Get { key: key.as_str() }, "get", |answer| {
+            let value = answer.value.ok_or("no \"value\"")?.into_bytes()?;
+            Ok(Versioned { value, revision: Revision(answer.revision.ok_or("no \"revision\"")?) })
+        })
+    }
+
+    fn commit(&self, writes: &[Write]) -> Result<Committed, StoreError> {
+        batch::check(&self.describe, &self.caps, writes)?;
+        let request = Request::Commit { writes: writes.iter().map(WriteOut::of).collect() };
+        self.call(&request, "commit", |answer| {
+            let revision = Revision(answer.revision.ok_or("no \"revision\"")?);
+            Ok(Committed { revision, deleted: answer.deleted.unwrap_or(0) })
+        })
+    }
+
+    fn keys(&self, prefix: &Key) -> Result<Entries<'_>, StoreError> {
+        self.stream(&Request::Keys { prefix: prefix.as_str() }, "keys", string)
+    }
+
+    fn children(&self, prefix: &Key) -> Result<Entries<'_>, StoreError> {
+        self.stream(&Request::Children { prefix: prefix.as_str() }, "children", string)
+    }
+
+    fn scan(&self, prefix: &Key) -> Result<Scan<'_>, StoreError> {
+        self.stream(&Request::Scan { prefix: prefix.as_str() }, "scan", entry)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schemes_are_checked_before_path_is_searched() {
+        for bad in ["", "Arakoon", "1kv", "a_b", "a/b", "../x"] {
+            let err = check(bad, "/x").unwrap_err();
+            assert!(err.contains("a scheme is a lower-case letter"), "{bad}: {err}");
+        }
+        let err = check("no-such-kv.x+y", "h:1").unwrap_err();
+        assert!(err.contains("no ovs-store-no-such-kv.x+y on PATH"), "{err}");
+    }
+}

@@ -1,0 +1,203 @@
+//! Stores as plugins: the example plugin (examples/ovs-store-jsonfile)
+//! passes `ovs config conformance`; one that breaks the contract fails it;
+//! plugins that crash, print garbage, hang or answer out of protocol give
+//! one escaped line and the right exit code, and no password shows.
+
+mod util;
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::time::Duration;
+
+use predicates::prelude::PredicateBooleanExt;
+use predicates::str::contains;
+use util::Env;
+
+/// An env whose PATH finds the example plugins and those in its own dir.
+fn plugin_env(url: &str) -> Env {
+    let mut env = Env::new();
+    env.store_url = url.replace("TMP", &env.path().display().to_string());
+    env
+}
+
+fn examples() -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples").display().to_string()
+}
+
+/// `ovs config ARGS` with the env's dir and examples/ first on PATH.
+fn ovs(env: &Env, args: &[&str]) -> assert_cmd::Command {
+    let mut cmd = env.config(args);
+    let path = format!("{}:{}:{}", env.path().display(), examples(), std::env::var("PATH").unwrap_or_default());
+    // A hung plugin must make ovs give up, never the test wait for ever.
+    cmd.env("PATH", path).timeout(Duration::from_secs(60));
+    cmd
+}
+
+/// Write an executable `ovs-store-NAME` into the env's dir.
+fn plugin(env: &Env, name: &str, body: &str) {
+    let path = env.path().join(format!("ovs-store-{name}"));
+    std::fs::write(&path, body).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+fn stderr_of(assert: &assert_cmd::assert::Assert) -> String {
+    String::from_utf8_lossy(&assert.get_output().stderr).into_owned()
+}
+
+/// The error line: one line, escaped (no control character but its newline).
+fn one_line(assert: &assert_cmd::assert::Assert) -> String {
+    let stderr = stderr_of(assert);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(!stderr.trim_end().chars().any(char::is_control), "{stderr:?}");
+    stderr
+}
+
+#[test]
+fn the_example_plugin_passes_conformance() {
+    let env = plugin_env("jsonfile://TMP/store.json");
+    let out = ovs(&env, &["conformance"]).assert().success();
+    let table = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    for check in ovs_config::conformance::CHECKS {
+        assert!(table.lines().any(|l| l.starts_with(check.name) && l.ends_with(" pass")), "{}: {table}", check.name);
+    }
+    let report = ovs(&env, &["conformance", "-o", "json"]).assert().success();
+    let report: serde_json::Value = serde_json::from_slice(&report.get_output().stdout).unwrap();
+    assert_eq!(report["failed"], 0, "{report}");
+    assert_eq!(report["passed"], ovs_config::conformance::CHECKS.len(), "{report}");
+    // Nothing is left behind.
+    ovs(&env, &["list", "-r", "/"]).assert().success().stdout("");
+}
+
+#[test]
+fn a_plugin_that_breaks_the_contract_fails_conformance_and_is_cleaned_up() {
+    let env = plugin_env("sloppy://TMP/store.json");
+    let example = std::fs::read_to_string(Path::new(&examples()).join("ovs-store-jsonfile")).unwrap();
+    let strict = r#"raise Refused("not_found", "no such key", key=key)"#;
+    assert!(example.contains(strict));
+    // Deleting a missing key "succeeds".
+    plugin(&env, "sloppy", &example.replace(strict, "continue"));
+    ovs(&env, &["set", "/outside", "kept"]).assert().success();
+    let out = ovs(&env, &["conformance", "-o", "json"]).assert().code(1);
+    let report: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let failed: Vec<&str> = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["result"] == "fail")
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert!(failed.contains(&"delete_missing_is_not_found"), "{report}");
+    assert!(report["checks"][0]["result"] == "pass", "{report}");
+    let stderr = stderr_of(&out);
+    assert!(stderr.lines().last().unwrap().contains("checks failed"), "{stderr}");
+    let left = ovs(&env, &["list", "-r", "/"]).assert().success();
+    assert_eq!(left.get_output().stdout, b"/outside\n");
+    ovs(&env, &["conformance"]).assert().code(1).stdout(contains("delete_missing_is_not_found").and(contains("FAIL")));
+}
+
+#[test]
+fn conformance_refuses_a_prefix_that_holds_keys() {
+    let env = plugin_env("jsonfile://TMP/store.json");
+    ovs(&env, &["set", "/mine/k", "v"]).assert().success();
+    let out = ovs(&env, &["conformance", "--prefix", "/mine"]).assert().code(2);
+    assert!(one_line(&out).contains("not empty"));
+    ovs(&env, &["get", "/mine/k"]).assert().success().stdout("v");
+}
+
+#[test]
+fn an_unknown_scheme_names_the_plugin_it_looked_for() {
+    let env = plugin_env("arakoon://h1:26400/ovs");
+    let out = ovs(&env, &["get", "/a"]).assert().code(2);
+    assert!(one_line(&out).contains("no built-in store and no ovs-store-arakoon on PATH"));
+    let env = plugin_env("Bad_Scheme://x");
+    ovs(&env, &["get", "/a"]).assert().code(2);
+}
+
+#[test]
+fn a_plugin_that_exits_at_once_fails_with_its_last_words() {
+    let env = plugin_env("quits://x");
+    plugin(&env, "quits", "#!/bin/sh\necho 'starting' >&2\necho 'no cluster at \x1b[31mx' >&2\nexit 3\n");
+    let out = ovs(&env, &["get", "/a"]).assert().code(1);
+    let line = one_line(&out);
+    assert!(line.contains("ovs-store-quits exited") && line.contains("no cluster at \\u{001b}[31mx"), "{line}");
+}
+
+#[test]
+fn a_plugin_that_prints_garbage_fails_with_one_escaped_line() {
+    let env = plugin_env("garbage://x");
+    plugin(&env, "garbage", "#!/bin/sh\nread hello\nprintf 'Welcome!\\033[2J\\n'\nsleep 5\n");
+    let out = ovs(&env, &["get", "/a"]).assert().code(1);
+    let line = one_line(&out);
+    assert!(line.contains("out of protocol") && line.contains("Welcome!\\u{001b}[2J"), "{line}");
+}
+
+#[test]
+fn a_plugin_that_hangs_times_out() {
+    let env = plugin_env("hangs://x");
+    plugin(&env, "hangs", "#!/bin/sh\nread hello\nexec sleep 600\n");
+    let out = ovs(&env, &["--timeout", "1", "get", "/a"]).assert().code(6);
+    assert!(one_line(&out).contains("timed out"));
+    // It answers the hello, then hangs on a request.
+    let python = "#!/usr/bin/env python3\nimport sys, time\nsys.stdin.readline()\n\
+        print('{\"ok\": true, \"version\": 1, \"capabilities\": {\"max_value_bytes\": 100}}', flush=True)\n\
+        sys.stdin.readline()\ntime.sleep(600)\n";
+    plugin(&env, "hangs", python);
+    let out = ovs(&env, &["--timeout", "1", "list", "-r", "/"]).assert().code(6);
+    assert!(one_line(&out).contains("waiting for ovs-store-hangs to answer keys"));
+}
+
+/// A plugin that answers every request with the error kind its URL names,
+/// quoting the password it was given (as a careless plugin might), and
+/// checks that the password is not in its environment.
+const ERRORS: &str = r#"#!/usr/bin/env python3
+import json, os, sys
+hello = json.loads(sys.stdin.readline())
+kind = hello["url"].split("://", 1)[1]
+print(json.dumps({"ok": True, "version": 1, "capabilities": {"max_value_bytes": 1000}}), flush=True)
+print("hello had password " + str(hello["options"]["password"]), file=sys.stderr, flush=True)
+for line in sys.stdin:
+    if "OVS_CONFIG_PASSWORD" in os.environ:
+        kind = "leaked"
+    error = {"kind": kind, "message": "denied for " + str(hello["options"]["password"]), "key": "/a", "limit": 10}
+    print(json.dumps({"ok": False, "error": error}), flush=True)
+"#;
+
+#[test]
+fn plugin_errors_map_to_exit_codes_and_the_password_never_shows() {
+    let cases = [
+        ("not_found", 4),
+        ("conflict", 5),
+        ("unreachable", 6),
+        ("timeout", 6),
+        ("invalid_key", 2),
+        ("bad_option", 2),
+        ("too_large", 2),
+        ("corrupt", 1),
+        ("backend", 1),
+        ("no_such_kind", 1),
+    ];
+    for (kind, code) in cases {
+        let env = plugin_env(&format!("errs://{kind}"));
+        plugin(&env, "errs", ERRORS);
+        for verbose in [false, true] {
+            let mut cmd = ovs(&env, &["set", "/a", "v"]);
+            cmd.env("OVS_CONFIG_USER", "ops").env("OVS_CONFIG_PASSWORD", "S3cretPw");
+            if verbose {
+                cmd.arg("-v");
+            }
+            let out = cmd.assert().code(code);
+            let (stdout, stderr) = (&out.get_output().stdout, stderr_of(&out));
+            assert!(!String::from_utf8_lossy(stdout).contains("S3cretPw"), "{kind}");
+            assert!(!stderr.contains("S3cretPw") && !stderr.contains("leaked"), "{kind}: {stderr}");
+            if verbose {
+                // At -v the plugin's stderr is shown, the password hidden.
+                assert!(stderr.contains("hello had password ***"), "{stderr}");
+            } else {
+                let line = one_line(&out);
+                if kind == "no_such_kind" {
+                    assert!(line.contains("unknown kind \"no_such_kind\""), "{line}");
+                }
+            }
+        }
+    }
+}
