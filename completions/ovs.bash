@@ -67,6 +67,9 @@ _ovs() {
             ovs__subcmd__config,outbox)
                 cmd="ovs__subcmd__config__subcmd__outbox"
                 ;;
+            ovs__subcmd__config,profiles)
+                cmd="ovs__subcmd__config__subcmd__profiles"
+                ;;
             ovs__subcmd__config,retry)
                 cmd="ovs__subcmd__config__subcmd__retry"
                 ;;
@@ -81,6 +84,9 @@ _ovs() {
                 ;;
             ovs__subcmd__config,validate)
                 cmd="ovs__subcmd__config__subcmd__validate"
+                ;;
+            ovs__subcmd__config,validators)
+                cmd="ovs__subcmd__config__subcmd__validators"
                 ;;
             ovs__subcmd__config,watch)
                 cmd="ovs__subcmd__config__subcmd__watch"
@@ -130,6 +136,9 @@ _ovs() {
             ovs__subcmd__config__subcmd__help,outbox)
                 cmd="ovs__subcmd__config__subcmd__help__subcmd__outbox"
                 ;;
+            ovs__subcmd__config__subcmd__help,profiles)
+                cmd="ovs__subcmd__config__subcmd__help__subcmd__profiles"
+                ;;
             ovs__subcmd__config__subcmd__help,retry)
                 cmd="ovs__subcmd__config__subcmd__help__subcmd__retry"
                 ;;
@@ -144,6 +153,9 @@ _ovs() {
                 ;;
             ovs__subcmd__config__subcmd__help,validate)
                 cmd="ovs__subcmd__config__subcmd__help__subcmd__validate"
+                ;;
+            ovs__subcmd__config__subcmd__help,validators)
+                cmd="ovs__subcmd__config__subcmd__help__subcmd__validators"
                 ;;
             ovs__subcmd__config__subcmd__help,watch)
                 cmd="ovs__subcmd__config__subcmd__help__subcmd__watch"
@@ -196,6 +208,9 @@ _ovs() {
             ovs__subcmd__help__subcmd__config,outbox)
                 cmd="ovs__subcmd__help__subcmd__config__subcmd__outbox"
                 ;;
+            ovs__subcmd__help__subcmd__config,profiles)
+                cmd="ovs__subcmd__help__subcmd__config__subcmd__profiles"
+                ;;
             ovs__subcmd__help__subcmd__config,retry)
                 cmd="ovs__subcmd__help__subcmd__config__subcmd__retry"
                 ;;
@@ -211,6 +226,9 @@ _ovs() {
             ovs__subcmd__help__subcmd__config,validate)
                 cmd="ovs__subcmd__help__subcmd__config__subcmd__validate"
                 ;;
+            ovs__subcmd__help__subcmd__config,validators)
+                cmd="ovs__subcmd__help__subcmd__config__subcmd__validators"
+                ;;
             ovs__subcmd__help__subcmd__config,watch)
                 cmd="ovs__subcmd__help__subcmd__config__subcmd__watch"
                 ;;
@@ -221,12 +239,20 @@ _ovs() {
 
     case "${cmd}" in
         ovs)
-            opts="-v -q -h -V --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help --version config help"
+            opts="-v -q -h -V --config --profile --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help --version config help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --store)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -267,12 +293,20 @@ _ovs() {
             return 0
             ;;
         ovs__subcmd__config)
-            opts="-v -q -h --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help list list-recursive get set edit delete validate export import diff apply outbox retry copy compare mirror watch history rollback stores help"
+            opts="-v -q -h --config --profile --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help list list-recursive get set edit delete validate export import diff apply outbox retry copy compare mirror watch history rollback stores profiles validators help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --store)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -313,7 +347,7 @@ _ovs() {
             return 0
             ;;
         ovs__subcmd__config__subcmd__apply)
-            opts="-y -o -v -q -h --format --prefix --prune --yes --chunked --output --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help"
+            opts="-y -o -v -q -h --format --prefix --prune --yes --chunked --output --config --profile --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -333,6 +367,14 @@ _ovs() {
                     ;;
                 -o)
                     COMPREPLY=($(compgen -W "plain json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --store)
@@ -375,7 +417,7 @@ _ovs() {
             return 0
             ;;
         ovs__subcmd__config__subcmd__compare)
-            opts="-o -v -q -h --output --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help"
+            opts="-o -v -q -h --output --config --profile --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -387,6 +429,14 @@ _ovs() {
                     ;;
                 -o)
                     COMPREPLY=($(compgen -W "plain json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --store)
@@ -429,7 +479,7 @@ _ovs() {
             return 0
             ;;
         ovs__subcmd__config__subcmd__copy)
-            opts="-o -v -q -h --prefix --to-prefix --overwrite --chunked --output --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help"
+            opts="-o -v -q -h --prefix --to-prefix --overwrite --chunked --output --config --profile --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -449,6 +499,14 @@ _ovs() {
                     ;;
                 -o)
                     COMPREPLY=($(compgen -W "plain json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --store)
@@ -491,7 +549,7 @@ _ovs() {
             return 0
             ;;
         ovs__subcmd__config__subcmd__delete)
-            opts="-r -y -o -v -q -h --recursive --yes --if-revision --output --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help"
+            opts="-r -y -o -v -q -h --recursive --yes --if-revision --output --config --profile --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -507,6 +565,14 @@ _ovs() {
                     ;;
                 -o)
                     COMPREPLY=($(compgen -W "plain json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --store)
@@ -549,7 +615,7 @@ _ovs() {
             return 0
             ;;
         ovs__subcmd__config__subcmd__diff)
-            opts="-o -v -q -h --format --prefix --prune --exit-code --output --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help"
+            opts="-o -v -q -h --format --prefix --prune --exit-code --output --config --profile --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -569,6 +635,14 @@ _ovs() {
                     ;;
                 -o)
                     COMPREPLY=($(compgen -W "plain json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --store)
@@ -611,12 +685,20 @@ _ovs() {
             return 0
             ;;
         ovs__subcmd__config__subcmd__edit)
-            opts="-r -v -q -h --recursive --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help"
+            opts="-r -v -q -h --recursive --config --profile --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --store)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -657,7 +739,7 @@ _ovs() {
             return 0
             ;;
         ovs__subcmd__config__subcmd__export)
-            opts="-o -v -q -h --output --format --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help"
+            opts="-o -v -q -h --output --format --config --profile --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -673,6 +755,14 @@ _ovs() {
                     ;;
                 --format)
                     COMPREPLY=($(compgen -W "ovs consul" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --store)
@@ -715,7 +805,7 @@ _ovs() {
             return 0
             ;;
         ovs__subcmd__config__subcmd__get)
-            opts="-o -v -q -h --output --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help"
+            opts="-o -v -q -h --output --config --profile --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -727,6 +817,14 @@ _ovs() {
                     ;;
                 -o)
                     COMPREPLY=($(compgen -W "plain json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --store)
@@ -769,7 +867,7 @@ _ovs() {
             return 0
             ;;
         ovs__subcmd__config__subcmd__help)
-            opts="list list-recursive get set edit delete validate export import diff apply outbox retry copy compare mirror watch history rollback stores help"
+            opts="list list-recursive get set edit delete validate export import diff apply outbox retry copy compare mirror watch history rollback stores profiles validators help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -992,6 +1090,20 @@ _ovs() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        ovs__subcmd__config__subcmd__help__subcmd__profiles)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         ovs__subcmd__config__subcmd__help__subcmd__retry)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
@@ -1062,6 +1174,20 @@ _ovs() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        ovs__subcmd__config__subcmd__help__subcmd__validators)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         ovs__subcmd__config__subcmd__help__subcmd__watch)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
@@ -1077,7 +1203,7 @@ _ovs() {
             return 0
             ;;
         ovs__subcmd__config__subcmd__history)
-            opts="-o -v -q -h --show --output --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help"
+            opts="-o -v -q -h --show --output --config --profile --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1093,6 +1219,14 @@ _ovs() {
                     ;;
                 -o)
                     COMPREPLY=($(compgen -W "plain json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --store)
@@ -1135,7 +1269,7 @@ _ovs() {
             return 0
             ;;
         ovs__subcmd__config__subcmd__import)
-            opts="-o -v -q -h --format --prefix --dry-run --chunked --output --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help"
+            opts="-o -v -q -h --format --prefix --dry-run --chunked --output --config --profile --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1155,6 +1289,14 @@ _ovs() {
                     ;;
                 -o)
                     COMPREPLY=($(compgen -W "plain json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --store)
@@ -1197,7 +1339,7 @@ _ovs() {
             return 0
             ;;
         ovs__subcmd__config__subcmd__list)
-            opts="-r -o -v -q -h --recursive --output --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help"
+            opts="-r -o -v -q -h --recursive --output --config --profile --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1209,6 +1351,14 @@ _ovs() {
                     ;;
                 -o)
                     COMPREPLY=($(compgen -W "plain json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --store)
@@ -1251,7 +1401,7 @@ _ovs() {
             return 0
             ;;
         ovs__subcmd__config__subcmd__list__subcmd__recursive)
-            opts="-o -v -q -h --output --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help"
+            opts="-o -v -q -h --output --config --profile --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1263,6 +1413,14 @@ _ovs() {
                     ;;
                 -o)
                     COMPREPLY=($(compgen -W "plain json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --store)
@@ -1305,7 +1463,7 @@ _ovs() {
             return 0
             ;;
         ovs__subcmd__config__subcmd__mirror)
-            opts="-y -o -v -q -h --yes --watch --chunked --output --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help"
+            opts="-y -o -v -q -h --yes --watch --chunked --output --config --profile --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1317,6 +1475,14 @@ _ovs() {
                     ;;
                 -o)
                     COMPREPLY=($(compgen -W "plain json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --store)
@@ -1359,7 +1525,7 @@ _ovs() {
             return 0
             ;;
         ovs__subcmd__config__subcmd__outbox)
-            opts="-o -v -q -h --output --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help"
+            opts="-o -v -q -h --output --config --profile --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1371,6 +1537,76 @@ _ovs() {
                     ;;
                 -o)
                     COMPREPLY=($(compgen -W "plain json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cacert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-value-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ovs__subcmd__config__subcmd__profiles)
+            opts="-o -v -q -h --output --config --profile --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --output)
+                    COMPREPLY=($(compgen -W "plain json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "plain json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --store)
@@ -1413,7 +1649,7 @@ _ovs() {
             return 0
             ;;
         ovs__subcmd__config__subcmd__retry)
-            opts="-o -v -q -h --output --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help"
+            opts="-o -v -q -h --output --config --profile --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1425,6 +1661,14 @@ _ovs() {
                     ;;
                 -o)
                     COMPREPLY=($(compgen -W "plain json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --store)
@@ -1467,7 +1711,7 @@ _ovs() {
             return 0
             ;;
         ovs__subcmd__config__subcmd__rollback)
-            opts="-o -v -q -h --dry-run --output --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help"
+            opts="-o -v -q -h --dry-run --output --config --profile --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1479,6 +1723,14 @@ _ovs() {
                     ;;
                 -o)
                     COMPREPLY=($(compgen -W "plain json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --store)
@@ -1521,7 +1773,7 @@ _ovs() {
             return 0
             ;;
         ovs__subcmd__config__subcmd__set)
-            opts="-f -o -v -q -h --file --if-revision --if-absent --dry-run --output --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help"
+            opts="-f -o -v -q -h --file --if-revision --if-absent --dry-run --output --config --profile --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1545,6 +1797,14 @@ _ovs() {
                     ;;
                 -o)
                     COMPREPLY=($(compgen -W "plain json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --store)
@@ -1587,12 +1847,20 @@ _ovs() {
             return 0
             ;;
         ovs__subcmd__config__subcmd__stores)
-            opts="-v -q -h --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help"
+            opts="-v -q -h --config --profile --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --store)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1633,7 +1901,7 @@ _ovs() {
             return 0
             ;;
         ovs__subcmd__config__subcmd__validate)
-            opts="-f -v -q -h --file --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help"
+            opts="-f -v -q -h --file --config --profile --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1644,6 +1912,76 @@ _ovs() {
                     return 0
                     ;;
                 -f)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cacert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-value-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ovs__subcmd__config__subcmd__validators)
+            opts="-o -v -q -h --output --config --profile --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --output)
+                    COMPREPLY=($(compgen -W "plain json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "plain json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1687,7 +2025,7 @@ _ovs() {
             return 0
             ;;
         ovs__subcmd__config__subcmd__watch)
-            opts="-o -v -q -h --count --exec --output --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help"
+            opts="-o -v -q -h --count --exec --output --config --profile --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1707,6 +2045,14 @@ _ovs() {
                     ;;
                 -o)
                     COMPREPLY=($(compgen -W "plain json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --store)
@@ -1763,7 +2109,7 @@ _ovs() {
             return 0
             ;;
         ovs__subcmd__help__subcmd__config)
-            opts="list list-recursive get set edit delete validate export import diff apply outbox retry copy compare mirror watch history rollback stores"
+            opts="list list-recursive get set edit delete validate export import diff apply outbox retry copy compare mirror watch history rollback stores profiles validators"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1972,6 +2318,20 @@ _ovs() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        ovs__subcmd__help__subcmd__config__subcmd__profiles)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         ovs__subcmd__help__subcmd__config__subcmd__retry)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
@@ -2029,6 +2389,20 @@ _ovs() {
             return 0
             ;;
         ovs__subcmd__help__subcmd__config__subcmd__validate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ovs__subcmd__help__subcmd__config__subcmd__validators)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

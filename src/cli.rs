@@ -17,7 +17,8 @@ pub mod after_help {
             "Exit codes:
   0  ok
   1  failure (I/O error, corrupt store, declined prompt, editor failed)
-  2  usage (bad flag, bad key, bad store URL, bad document, value or batch over the store's limits)
+  2  usage (bad flag, bad key, bad store URL, bad document, bad config file, value or batch over the
+     store's limits)
   3  validation rejected the value; nothing was written
   4  key not found
   5  conflict: the key changed (--if-revision, --if-absent, edit, apply); nothing was written
@@ -150,7 +151,8 @@ pub struct Global {
     /// Store URL: dir:///path, etcd://host:port[,host:port...][/root] (etcds:// for TLS),
     /// zk://host:port[,host:port...][/chroot], consul://host:port[,host:port...][/root] (consuls:// for
     /// HTTPS; consul:// alone: $CONSUL_HTTP_ADDR), sqlite:///path/file.db, mysql://[user@]host:port/db,
-    /// postgres://[user@]host:port/db (SQL: ?table=NAME) [default: dir://$XDG_DATA_HOME/ovs-config].
+    /// postgres://[user@]host:port/db (SQL: ?table=NAME) [default: the profile's stores, else
+    /// dir://$XDG_DATA_HOME/ovs-config].
     /// Give it several times to write to every store at once (reads use the first)
     #[arg(long = "store", env = "OVS_CONFIG_STORE", global = true, value_name = "URL")]
     pub stores: Vec<String>,

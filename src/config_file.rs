@@ -204,8 +204,7 @@ impl ConfigFile {
     /// paths in it are taken from its folder.
     pub fn parse(path: &Path, text: &str) -> Result<ConfigFile, UsageError> {
         // An empty file (or one of comments only) is no document at all.
-        let raw: Option<Raw> =
-            serde_yaml::from_str(text).map_err(|e| UsageError(format!("config file {}: {e}", path.display())))?;
+        let raw: Option<Raw> = serde_yaml::from_str(text).map_err(|e| syntax_error(path, &e))?;
         let raw = raw.unwrap_or_default();
         let dir = path.parent().unwrap_or(Path::new("."));
         let profiles = raw.profiles.into_iter().map(|(name, profile)| (name, profile.relative_to(dir))).collect();
@@ -219,9 +218,9 @@ impl ConfigFile {
         };
         if let Some(name) = &file.default_profile {
             if !file.profiles.contains_key(name) {
-                let line = file.default_line.map_or(String::new(), |n| format!(" at line {n}"));
+                let line = file.default_line.map_or(String::new(), |n| format!(", line {n}"));
                 return Err(UsageError(format!(
-                    "config file {}: default_profile {name:?}{line} is not one of its profiles ({})",
+                    "config file {}{line}: default_profile {name:?} is not one of its profiles ({})",
                     path.display(),
                     file.profile_names()
                 )));
@@ -255,6 +254,18 @@ impl ConfigFile {
             names => names,
         }
     }
+}
+
+/// `config file PATH, line 4: profiles.a: unknown field ...`: the line up
+/// front, even on line 1 (where serde_yaml's own text leaves it out).
+fn syntax_error(path: &Path, e: &serde_yaml::Error) -> UsageError {
+    let text = e.to_string();
+    let Some(at) = e.location() else {
+        return UsageError(format!("config file {}: {text}", path.display()));
+    };
+    let suffix = format!(" at line {} column {}", at.line(), at.column());
+    let message = text.strip_suffix(&suffix).unwrap_or(&text);
+    UsageError(format!("config file {}, line {}: {message}", path.display(), at.line()))
 }
 
 impl Profile {

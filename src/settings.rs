@@ -36,22 +36,7 @@ pub struct Settings {
 impl Settings {
     pub fn resolve(global: &Global) -> Result<Settings, anyhow::Error> {
         use std::io::IsTerminal;
-        let config = ConfigFile::find(global.config.as_deref())?;
-        let (profile_name, profile) = match &config {
-            Some(file) => match file.select(global.profile.as_deref())? {
-                Some((name, profile)) => (Some(name.to_string()), profile.clone()),
-                None => (None, Profile::default()),
-            },
-            None if global.profile.is_some() => {
-                let looked: Vec<String> = ConfigFile::search_path().iter().map(|p| p.display().to_string()).collect();
-                return Err(UsageError(format!(
-                    "--profile (or $OVS_CONFIG_PROFILE) needs a config file: none in {}; name one with --config",
-                    looked.join(", ")
-                ))
-                .into());
-            }
-            None => (None, Profile::default()),
-        };
+        let Chosen { config, name: profile_name, profile } = Chosen::from(global)?;
         let tls = tls_files(global, &profile, profile_name.as_deref())?;
         let mut settings = Settings {
             stores: Vec::new(),
@@ -131,6 +116,35 @@ impl Settings {
             )
             .into()),
         }
+    }
+}
+
+/// The config file and the profile the flags and environment choose,
+/// before anything in the profile is used.
+pub struct Chosen {
+    pub config: Option<ConfigFile>,
+    pub name: Option<String>,
+    pub profile: Profile,
+}
+
+impl Chosen {
+    pub fn from(global: &Global) -> Result<Chosen, UsageError> {
+        let config = ConfigFile::find(global.config.as_deref())?;
+        let (name, profile) = match &config {
+            Some(file) => match file.select(global.profile.as_deref())? {
+                Some((name, profile)) => (Some(name.to_string()), profile.clone()),
+                None => (None, Profile::default()),
+            },
+            None if global.profile.is_some() => {
+                let looked: Vec<String> = ConfigFile::search_path().iter().map(|p| p.display().to_string()).collect();
+                return Err(UsageError(format!(
+                    "--profile (or $OVS_CONFIG_PROFILE) needs a config file: none in {}; name one with --config",
+                    looked.join(", ")
+                )));
+            }
+            None => (None, Profile::default()),
+        };
+        Ok(Chosen { config, name, profile })
     }
 }
 

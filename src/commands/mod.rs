@@ -30,7 +30,7 @@ use anyhow::Result;
 use crate::cli::{Cli, Command, ConfigCommand};
 use crate::exit::UsageError;
 use crate::output::Printer;
-use crate::settings::{Settings, Target};
+use crate::settings::{Chosen, Settings, Target};
 use crate::store::{self, Key, Store, StoreError};
 use crate::validate::{Registry, Rejected};
 
@@ -48,12 +48,14 @@ pub struct Ctx<'a> {
 
 pub fn run(cli: Cli) -> Result<()> {
     let Command::Config(command) = cli.command;
+    if let ConfigCommand::Profiles(args) = &command {
+        // Listed without opening or checking any of the files they name.
+        return profiles::run(&Chosen::from(&cli.global)?, &Printer::new(cli.global.quiet), args);
+    }
     let settings = Settings::resolve(&cli.global)?;
     let out = Printer::new(settings.quiet);
-    match &command {
-        ConfigCommand::Stores => return stores::run(&out),
-        ConfigCommand::Profiles(args) => return profiles::run(&settings, &out, args),
-        _ => {}
+    if let ConfigCommand::Stores = command {
+        return stores::run(&out);
     }
     let registry = match &settings.config {
         Some(file) => Registry::with_declared(&file.validators, &file.path, settings.timeout()).map_err(UsageError)?,

@@ -7,7 +7,7 @@ use serde::Serialize;
 use crate::cli::ProfilesArgs;
 use crate::config_file::Profile;
 use crate::output::{escape, Format, Printer};
-use crate::settings::Settings;
+use crate::settings::Chosen;
 use crate::store::masked;
 
 #[derive(Serialize)]
@@ -26,8 +26,8 @@ struct View<'a> {
     password_file: Option<String>,
 }
 
-pub fn run(settings: &Settings, out: &Printer, args: &ProfilesArgs) -> Result<()> {
-    let Some(file) = &settings.config else {
+pub fn run(chosen: &Chosen, out: &Printer, args: &ProfilesArgs) -> Result<()> {
+    let Some(file) = &chosen.config else {
         if args.output != Format::Plain {
             return out.json(&Vec::<()>::new());
         }
@@ -37,7 +37,7 @@ pub fn run(settings: &Settings, out: &Printer, args: &ProfilesArgs) -> Result<()
     let views: Vec<View> = file
         .profiles
         .iter()
-        .map(|(name, profile)| view(name, profile, file.default_profile.as_deref(), settings.profile.as_deref()))
+        .map(|(name, profile)| view(name, profile, file.default_profile.as_deref(), chosen.name.as_deref()))
         .collect();
     if args.output != Format::Plain {
         return out.json(&views);
