@@ -21,8 +21,6 @@ pub struct ConfigFile {
     pub default_profile: Option<String>,
     pub profiles: BTreeMap<String, Profile>,
     pub validators: Vec<Spec>,
-    /// The line `default_profile:` is on, for the message when it names no profile.
-    default_line: Option<usize>,
 }
 
 #[derive(Default, Deserialize)]
@@ -208,17 +206,17 @@ impl ConfigFile {
         let raw = raw.unwrap_or_default();
         let dir = path.parent().unwrap_or(Path::new("."));
         let profiles = raw.profiles.into_iter().map(|(name, profile)| (name, profile.relative_to(dir))).collect();
-        let default_line = text.lines().position(|l| l.starts_with("default_profile:")).map(|i| i + 1);
         let file = ConfigFile {
             path: path.to_path_buf(),
             default_profile: raw.default_profile,
             profiles,
             validators: raw.validators,
-            default_line,
         };
         if let Some(name) = &file.default_profile {
             if !file.profiles.contains_key(name) {
-                let line = file.default_line.map_or(String::new(), |n| format!(", line {n}"));
+                // serde_yaml gives no position for a value that parsed; the line is found by its key.
+                let line = text.lines().position(|l| l.starts_with("default_profile:"));
+                let line = line.map_or(String::new(), |i| format!(", line {}", i + 1));
                 return Err(UsageError(format!(
                     "config file {}{line}: default_profile {name:?} is not one of its profiles ({})",
                     path.display(),
@@ -227,11 +225,6 @@ impl ConfigFile {
             }
         }
         Ok(file)
-    }
-
-    /// The folder relative paths in the file are taken from.
-    pub fn dir(&self) -> &Path {
-        self.path.parent().unwrap_or(Path::new("."))
     }
 
     /// The profile `name` asks for (--profile, $OVS_CONFIG_PROFILE), else
