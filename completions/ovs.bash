@@ -70,6 +70,9 @@ _ovs() {
             ovs__subcmd__config,outbox)
                 cmd="ovs__subcmd__config__subcmd__outbox"
                 ;;
+            ovs__subcmd__config,profiles)
+                cmd="ovs__subcmd__config__subcmd__profiles"
+                ;;
             ovs__subcmd__config,retry)
                 cmd="ovs__subcmd__config__subcmd__retry"
                 ;;
@@ -87,6 +90,9 @@ _ovs() {
                 ;;
             ovs__subcmd__config,validate)
                 cmd="ovs__subcmd__config__subcmd__validate"
+                ;;
+            ovs__subcmd__config,validators)
+                cmd="ovs__subcmd__config__subcmd__validators"
                 ;;
             ovs__subcmd__config,watch)
                 cmd="ovs__subcmd__config__subcmd__watch"
@@ -139,6 +145,9 @@ _ovs() {
             ovs__subcmd__config__subcmd__help,outbox)
                 cmd="ovs__subcmd__config__subcmd__help__subcmd__outbox"
                 ;;
+            ovs__subcmd__config__subcmd__help,profiles)
+                cmd="ovs__subcmd__config__subcmd__help__subcmd__profiles"
+                ;;
             ovs__subcmd__config__subcmd__help,retry)
                 cmd="ovs__subcmd__config__subcmd__help__subcmd__retry"
                 ;;
@@ -156,6 +165,9 @@ _ovs() {
                 ;;
             ovs__subcmd__config__subcmd__help,validate)
                 cmd="ovs__subcmd__config__subcmd__help__subcmd__validate"
+                ;;
+            ovs__subcmd__config__subcmd__help,validators)
+                cmd="ovs__subcmd__config__subcmd__help__subcmd__validators"
                 ;;
             ovs__subcmd__config__subcmd__help,watch)
                 cmd="ovs__subcmd__config__subcmd__help__subcmd__watch"
@@ -211,6 +223,9 @@ _ovs() {
             ovs__subcmd__help__subcmd__config,outbox)
                 cmd="ovs__subcmd__help__subcmd__config__subcmd__outbox"
                 ;;
+            ovs__subcmd__help__subcmd__config,profiles)
+                cmd="ovs__subcmd__help__subcmd__config__subcmd__profiles"
+                ;;
             ovs__subcmd__help__subcmd__config,retry)
                 cmd="ovs__subcmd__help__subcmd__config__subcmd__retry"
                 ;;
@@ -229,6 +244,9 @@ _ovs() {
             ovs__subcmd__help__subcmd__config,validate)
                 cmd="ovs__subcmd__help__subcmd__config__subcmd__validate"
                 ;;
+            ovs__subcmd__help__subcmd__config,validators)
+                cmd="ovs__subcmd__help__subcmd__config__subcmd__validators"
+                ;;
             ovs__subcmd__help__subcmd__config,watch)
                 cmd="ovs__subcmd__help__subcmd__config__subcmd__watch"
                 ;;
@@ -239,12 +257,20 @@ _ovs() {
 
     case "${cmd}" in
         ovs)
-            opts="-v -q -h -V --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help --version config help"
+            opts="-v -q -h -V --config --profile --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help --version config help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --store)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -285,12 +311,20 @@ _ovs() {
             return 0
             ;;
         ovs__subcmd__config)
-            opts="-v -q -h --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help list list-recursive get set edit delete validate export import diff apply outbox retry copy compare mirror watch history rollback schedule stores conformance help"
+            opts="-v -q -h --config --profile --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help list list-recursive get set edit delete validate export import diff apply outbox retry copy compare mirror watch history rollback schedule stores profiles validators conformance help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --store)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -331,7 +365,7 @@ _ovs() {
             return 0
             ;;
         ovs__subcmd__config__subcmd__apply)
-            opts="-y -o -v -q -h --format --prefix --prune --yes --chunked --output --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help"
+            opts="-y -o -v -q -h --format --prefix --prune --yes --chunked --output --config --profile --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -351,6 +385,14 @@ _ovs() {
                     ;;
                 -o)
                     COMPREPLY=($(compgen -W "plain json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --store)
@@ -393,7 +435,7 @@ _ovs() {
             return 0
             ;;
         ovs__subcmd__config__subcmd__compare)
-            opts="-o -v -q -h --output --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help"
+            opts="-o -v -q -h --output --config --profile --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -405,6 +447,14 @@ _ovs() {
                     ;;
                 -o)
                     COMPREPLY=($(compgen -W "plain json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --store)
@@ -447,7 +497,7 @@ _ovs() {
             return 0
             ;;
         ovs__subcmd__config__subcmd__conformance)
-            opts="-o -v -q -h --prefix --output --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help"
+            opts="-o -v -q -h --prefix --output --config --profile --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -463,6 +513,14 @@ _ovs() {
                     ;;
                 -o)
                     COMPREPLY=($(compgen -W "plain json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --store)
@@ -505,7 +563,7 @@ _ovs() {
             return 0
             ;;
         ovs__subcmd__config__subcmd__copy)
-            opts="-o -v -q -h --prefix --to-prefix --overwrite --chunked --output --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help"
+            opts="-o -v -q -h --prefix --to-prefix --overwrite --chunked --output --config --profile --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -525,6 +583,14 @@ _ovs() {
                     ;;
                 -o)
                     COMPREPLY=($(compgen -W "plain json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --store)
@@ -567,7 +633,7 @@ _ovs() {
             return 0
             ;;
         ovs__subcmd__config__subcmd__delete)
-            opts="-r -y -o -v -q -h --recursive --yes --if-revision --output --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help"
+            opts="-r -y -o -v -q -h --recursive --yes --if-revision --output --config --profile --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -583,6 +649,14 @@ _ovs() {
                     ;;
                 -o)
                     COMPREPLY=($(compgen -W "plain json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --store)
@@ -625,7 +699,7 @@ _ovs() {
             return 0
             ;;
         ovs__subcmd__config__subcmd__diff)
-            opts="-o -v -q -h --format --prefix --prune --exit-code --output --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help"
+            opts="-o -v -q -h --format --prefix --prune --exit-code --output --config --profile --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -645,6 +719,14 @@ _ovs() {
                     ;;
                 -o)
                     COMPREPLY=($(compgen -W "plain json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --store)
@@ -687,12 +769,20 @@ _ovs() {
             return 0
             ;;
         ovs__subcmd__config__subcmd__edit)
-            opts="-r -v -q -h --recursive --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help"
+            opts="-r -v -q -h --recursive --config --profile --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --store)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -733,7 +823,7 @@ _ovs() {
             return 0
             ;;
         ovs__subcmd__config__subcmd__export)
-            opts="-o -v -q -h --output --format --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help"
+            opts="-o -v -q -h --output --format --config --profile --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -749,6 +839,14 @@ _ovs() {
                     ;;
                 --format)
                     COMPREPLY=($(compgen -W "ovs consul" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --store)
@@ -791,7 +889,7 @@ _ovs() {
             return 0
             ;;
         ovs__subcmd__config__subcmd__get)
-            opts="-o -v -q -h --field --output --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help"
+            opts="-o -v -q -h --field --output --config --profile --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -807,6 +905,14 @@ _ovs() {
                     ;;
                 -o)
                     COMPREPLY=($(compgen -W "plain json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --store)
@@ -849,7 +955,7 @@ _ovs() {
             return 0
             ;;
         ovs__subcmd__config__subcmd__help)
-            opts="list list-recursive get set edit delete validate export import diff apply outbox retry copy compare mirror watch history rollback schedule stores conformance help"
+            opts="list list-recursive get set edit delete validate export import diff apply outbox retry copy compare mirror watch history rollback schedule stores profiles validators conformance help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1086,6 +1192,20 @@ _ovs() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        ovs__subcmd__config__subcmd__help__subcmd__profiles)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         ovs__subcmd__config__subcmd__help__subcmd__retry)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
@@ -1170,6 +1290,20 @@ _ovs() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        ovs__subcmd__config__subcmd__help__subcmd__validators)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         ovs__subcmd__config__subcmd__help__subcmd__watch)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
@@ -1185,7 +1319,7 @@ _ovs() {
             return 0
             ;;
         ovs__subcmd__config__subcmd__history)
-            opts="-o -v -q -h --show --output --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help"
+            opts="-o -v -q -h --show --output --config --profile --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1201,6 +1335,14 @@ _ovs() {
                     ;;
                 -o)
                     COMPREPLY=($(compgen -W "plain json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --store)
@@ -1243,7 +1385,7 @@ _ovs() {
             return 0
             ;;
         ovs__subcmd__config__subcmd__import)
-            opts="-o -v -q -h --format --prefix --dry-run --chunked --output --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help"
+            opts="-o -v -q -h --format --prefix --dry-run --chunked --output --config --profile --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1263,6 +1405,14 @@ _ovs() {
                     ;;
                 -o)
                     COMPREPLY=($(compgen -W "plain json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --store)
@@ -1305,7 +1455,7 @@ _ovs() {
             return 0
             ;;
         ovs__subcmd__config__subcmd__list)
-            opts="-r -o -v -q -h --recursive --output --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help"
+            opts="-r -o -v -q -h --recursive --output --config --profile --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1317,6 +1467,14 @@ _ovs() {
                     ;;
                 -o)
                     COMPREPLY=($(compgen -W "plain json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --store)
@@ -1359,7 +1517,7 @@ _ovs() {
             return 0
             ;;
         ovs__subcmd__config__subcmd__list__subcmd__recursive)
-            opts="-o -v -q -h --output --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help"
+            opts="-o -v -q -h --output --config --profile --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1371,6 +1529,14 @@ _ovs() {
                     ;;
                 -o)
                     COMPREPLY=($(compgen -W "plain json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --store)
@@ -1413,7 +1579,7 @@ _ovs() {
             return 0
             ;;
         ovs__subcmd__config__subcmd__mirror)
-            opts="-y -o -v -q -h --yes --watch --chunked --output --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help"
+            opts="-y -o -v -q -h --yes --watch --chunked --output --config --profile --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1425,6 +1591,14 @@ _ovs() {
                     ;;
                 -o)
                     COMPREPLY=($(compgen -W "plain json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --store)
@@ -1467,7 +1641,7 @@ _ovs() {
             return 0
             ;;
         ovs__subcmd__config__subcmd__outbox)
-            opts="-o -v -q -h --output --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help"
+            opts="-o -v -q -h --output --config --profile --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1479,6 +1653,76 @@ _ovs() {
                     ;;
                 -o)
                     COMPREPLY=($(compgen -W "plain json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cacert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-value-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ovs__subcmd__config__subcmd__profiles)
+            opts="-o -v -q -h --output --config --profile --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --output)
+                    COMPREPLY=($(compgen -W "plain json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "plain json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --store)
@@ -1521,7 +1765,7 @@ _ovs() {
             return 0
             ;;
         ovs__subcmd__config__subcmd__retry)
-            opts="-o -v -q -h --output --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help"
+            opts="-o -v -q -h --output --config --profile --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1533,6 +1777,14 @@ _ovs() {
                     ;;
                 -o)
                     COMPREPLY=($(compgen -W "plain json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --store)
@@ -1575,7 +1827,7 @@ _ovs() {
             return 0
             ;;
         ovs__subcmd__config__subcmd__rollback)
-            opts="-o -v -q -h --dry-run --output --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help"
+            opts="-o -v -q -h --dry-run --output --config --profile --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1587,6 +1839,14 @@ _ovs() {
                     ;;
                 -o)
                     COMPREPLY=($(compgen -W "plain json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --store)
@@ -1629,7 +1889,7 @@ _ovs() {
             return 0
             ;;
         ovs__subcmd__config__subcmd__schedule)
-            opts="-f -o -v -q -h --file --count --at --tz --output --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help"
+            opts="-f -o -v -q -h --file --count --at --tz --output --config --profile --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1661,6 +1921,14 @@ _ovs() {
                     ;;
                 -o)
                     COMPREPLY=($(compgen -W "plain json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --store)
@@ -1703,7 +1971,7 @@ _ovs() {
             return 0
             ;;
         ovs__subcmd__config__subcmd__set)
-            opts="-f -o -v -q -h --file --if-revision --if-absent --field --string --dry-run --output --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help"
+            opts="-f -o -v -q -h --file --if-revision --if-absent --field --string --dry-run --output --config --profile --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1731,6 +1999,14 @@ _ovs() {
                     ;;
                 -o)
                     COMPREPLY=($(compgen -W "plain json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --store)
@@ -1773,12 +2049,20 @@ _ovs() {
             return 0
             ;;
         ovs__subcmd__config__subcmd__stores)
-            opts="-v -q -h --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help"
+            opts="-v -q -h --config --profile --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --store)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1819,7 +2103,7 @@ _ovs() {
             return 0
             ;;
         ovs__subcmd__config__subcmd__validate)
-            opts="-f -v -q -h --file --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help"
+            opts="-f -v -q -h --file --config --profile --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1830,6 +2114,76 @@ _ovs() {
                     return 0
                     ;;
                 -f)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cacert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-value-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ovs__subcmd__config__subcmd__validators)
+            opts="-o -v -q -h --output --config --profile --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --output)
+                    COMPREPLY=($(compgen -W "plain json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "plain json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1873,7 +2227,7 @@ _ovs() {
             return 0
             ;;
         ovs__subcmd__config__subcmd__watch)
-            opts="-o -v -q -h --count --exec --output --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help"
+            opts="-o -v -q -h --count --exec --output --config --profile --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1893,6 +2247,14 @@ _ovs() {
                     ;;
                 -o)
                     COMPREPLY=($(compgen -W "plain json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --store)
@@ -1949,7 +2311,7 @@ _ovs() {
             return 0
             ;;
         ovs__subcmd__help__subcmd__config)
-            opts="list list-recursive get set edit delete validate export import diff apply outbox retry copy compare mirror watch history rollback schedule stores conformance"
+            opts="list list-recursive get set edit delete validate export import diff apply outbox retry copy compare mirror watch history rollback schedule stores profiles validators conformance"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2172,6 +2534,20 @@ _ovs() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        ovs__subcmd__help__subcmd__config__subcmd__profiles)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         ovs__subcmd__help__subcmd__config__subcmd__retry)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
@@ -2243,6 +2619,20 @@ _ovs() {
             return 0
             ;;
         ovs__subcmd__help__subcmd__config__subcmd__validate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ovs__subcmd__help__subcmd__config__subcmd__validators)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -17,7 +17,8 @@ pub mod after_help {
             "Exit codes:
   0  ok
   1  failure (I/O error, corrupt store, declined prompt, editor failed)
-  2  usage (bad flag, bad key, bad store URL, bad document, value or batch over the store's limits)
+  2  usage (bad flag, bad key, bad store URL, bad document, bad config file, value or batch over the
+     store's limits)
   3  validation rejected the value; nothing was written
   4  key not found
   5  conflict: the key changed (--if-revision, --if-absent, edit, apply); nothing was written
@@ -99,6 +100,14 @@ among them (1, then 6, 5, 4, 3, 2) and is kept in the outbox for `retry`."
   generate-schedule | ovs config schedule --file -";
     pub const STORES: &str = "Examples:
   ovs config stores";
+    pub const PROFILES: &str = "Examples:
+  ovs config profiles
+  ovs --config /etc/ovs/config.yaml config profiles -o json
+  ovs --profile cluster config list /ovs";
+    pub const VALIDATORS: &str = "Examples:
+  ovs config validators
+  ovs config validators /flocker/node1/dataset
+  ovs config validators -o json /ovs/framework/scheduling/celery";
     pub const OUTBOX: &str = "Examples:
   ovs config outbox
   ovs config outbox -o json";
@@ -144,11 +153,19 @@ pub struct Cli {
 
 #[derive(Debug, Args)]
 pub struct Global {
+    /// The config file (profiles, validators) [default: $XDG_CONFIG_HOME/ovs/config.yaml, else
+    /// ~/.config/ovs/config.yaml, else /etc/ovs/config.yaml, if one exists]
+    #[arg(long, env = "OVS_CONFIG_FILE", global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// The config file's profile to use [default: its default_profile]. A profile fills in only
+    /// what flags and environment leave unset
+    #[arg(long, env = "OVS_CONFIG_PROFILE", global = true, value_name = "NAME")]
+    pub profile: Option<String>,
     /// Store URL: dir:///path, etcd://host:port[,host:port...][/root] (etcds:// for TLS),
     /// zk://host:port[,host:port...][/chroot], consul://host:port[,host:port...][/root] (consuls:// for
     /// HTTPS; consul:// alone: $CONSUL_HTTP_ADDR), sqlite:///path/file.db, mysql://[user@]host:port/db,
     /// postgres://[user@]host:port/db (SQL: ?table=NAME); any other SCHEME://... runs the plugin
-    /// ovs-store-SCHEME from PATH [default: dir://$XDG_DATA_HOME/ovs-config].
+    /// ovs-store-SCHEME from PATH [default: the profile's stores, else dir://$XDG_DATA_HOME/ovs-config].
     /// Give it several times to write to every store at once (reads use the first)
     #[arg(long = "store", env = "OVS_CONFIG_STORE", global = true, value_name = "URL")]
     pub stores: Vec<String>,
@@ -186,7 +203,7 @@ pub struct Global {
 }
 
 /// Seconds (`5`, `0.5`) or a number with a unit (`500ms`, `10s`, `2m`, `1h`).
-fn parse_duration(text: &str) -> Result<Duration, String> {
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let split = text.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(text.len());
     let (number, unit) = text.split_at(split);
     let scale = match unit {
@@ -277,9 +294,29 @@ pub enum ConfigCommand {
     /// List the store kinds this build supports, with their URL form
     #[command(after_long_help = after_help::STORES)]
     Stores,
+    /// List the config file's profiles (never a secret, only where it is read from)
+    #[command(after_long_help = after_help::PROFILES)]
+    Profiles(ProfilesArgs),
+    /// List the validators that apply to KEY, or every one, in the order they run
+    #[command(after_long_help = after_help::VALIDATORS)]
+    Validators(ValidatorsArgs),
     /// Run the store contract's checks against the store (built-in or plugin) below a fresh prefix
     #[command(after_long_help = after_help::CONFORMANCE)]
     Conformance(ConformanceArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ProfilesArgs {
+    #[arg(short, long, value_enum, default_value_t = Format::Plain)]
+    pub output: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct ValidatorsArgs {
+    /// Only the validators whose pattern matches KEY
+    pub key: Option<Key>,
+    #[arg(short, long, value_enum, default_value_t = Format::Plain)]
+    pub output: Format,
 }
 
 #[derive(Debug, Args)]

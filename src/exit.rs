@@ -129,7 +129,7 @@ mod tests {
     #[test]
     fn other_errors_map_to_their_codes() {
         let rejected =
-            Rejected { key: Key::parse("/a").unwrap(), name: "v", message: "m".into(), refused_write: false };
+            Rejected { key: Key::parse("/a").unwrap(), name: "v".into(), message: "m".into(), refused_write: false };
         assert_eq!(classify(&anyhow::Error::new(rejected)), Exit::Rejected);
         assert_eq!(classify(&anyhow::Error::new(UsageError("u".into()))), Exit::Usage);
         assert_eq!(classify(&anyhow::Error::new(NotFound("n".into()))), Exit::NotFound);

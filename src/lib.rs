@@ -4,6 +4,7 @@
 
 pub mod cli;
 pub mod commands;
+pub mod config_file;
 pub mod conformance;
 pub mod docs;
 pub mod document;

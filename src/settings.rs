@@ -1,10 +1,13 @@
-//! Raw global flags resolved, in one step, into what commands use.
+//! Raw global flags resolved, in one step, into what commands use. Each
+//! setting is taken from the first that gives it: a flag, the environment
+//! (clap merges these two), the config file's profile, the built-in default.
 
 use std::path::PathBuf;
 use std::sync::OnceLock;
 use std::time::Duration;
 
 use crate::cli::Global;
+use crate::config_file::{ConfigFile, Profile};
 use crate::exit::UsageError;
 use crate::store::{self, Capabilities, Credentials, Options, Store, StoreError, StoreUrl, TlsFiles};
 
@@ -15,6 +18,12 @@ pub struct Settings {
     base: Options,
     global_user: Option<String>,
     password_file: Option<PathBuf>,
+    /// The profile's, read only when neither --password-file nor $OVS_CONFIG_PASSWORD gives one.
+    profile_password_file: Option<PathBuf>,
+    /// The config file found, if any: its profiles and declared validators.
+    pub config: Option<ConfigFile>,
+    /// The profile in use (--profile, $OVS_CONFIG_PROFILE or the default one).
+    pub profile: Option<String>,
     /// Whether --timeout was given (watch then ends after it).
     pub timeout_given: bool,
     pub quiet: bool,
@@ -27,25 +36,32 @@ pub struct Settings {
 impl Settings {
     pub fn resolve(global: &Global) -> Result<Settings, anyhow::Error> {
         use std::io::IsTerminal;
-        let tls = TlsFiles { ca: global.cacert.clone(), cert: global.cert.clone(), key: global.client_key.clone() };
-        tls.check().map_err(UsageError)?;
+        let Chosen { config, name: profile_name, profile } = Chosen::from(global)?;
+        let tls = tls_files(global, &profile, profile_name.as_deref())?;
         let mut settings = Settings {
             stores: Vec::new(),
-            base: Options { timeout: global.timeout.unwrap_or(DEFAULT_TIMEOUT), credentials: None, tls },
-            global_user: global.user.clone(),
+            base: Options {
+                timeout: global.timeout.or(profile.timeout).unwrap_or(DEFAULT_TIMEOUT),
+                credentials: None,
+                tls,
+            },
+            global_user: global.user.clone().or(profile.user),
             password_file: global.password_file.clone(),
+            profile_password_file: profile.password_file,
+            config,
+            profile: profile_name,
             timeout_given: global.timeout.is_some(),
             quiet: global.quiet,
             max_value_size: global.max_value_size,
             interactive: std::io::stdin().is_terminal() && std::io::stderr().is_terminal(),
         };
         let default;
-        let urls = match global.stores.as_slice() {
-            [] => {
+        let urls = match (global.stores.as_slice(), profile.stores.as_slice()) {
+            ([], []) => {
                 default = format!("dir://{}", default_data_dir()?.display());
                 std::slice::from_ref(&default)
             }
-            urls => urls,
+            ([], urls) | (urls, _) => urls,
         };
         for text in urls {
             let target = settings.target(text)?;
@@ -80,28 +96,89 @@ impl Settings {
         let Some(user) = self.global_user.clone().or(url_user) else {
             return Ok(None);
         };
-        password(self.password_file.as_deref()).map(|password| Some(Credentials { user, password }))
+        self.password().map(|password| Some(Credentials { user, password }))
     }
+
+    /// --password-file, else $OVS_CONFIG_PASSWORD, else the profile's
+    /// password_file: flags, environment, profile.
+    fn password(&self) -> Result<String, anyhow::Error> {
+        if let Some(path) = &self.password_file {
+            return read_password(path, "--password-file");
+        }
+        if let Ok(password) = std::env::var("OVS_CONFIG_PASSWORD") {
+            return Ok(password);
+        }
+        match (&self.profile_password_file, &self.profile) {
+            (Some(path), Some(profile)) => read_password(path, &format!("the password_file of profile {profile}")),
+            _ => Err(UsageError(
+                "a user name needs a password: set $OVS_CONFIG_PASSWORD or --password-file (or a profile's password_file)"
+                    .into(),
+            )
+            .into()),
+        }
+    }
+}
+
+/// The config file and the profile the flags and environment choose,
+/// before anything in the profile is used.
+pub struct Chosen {
+    pub config: Option<ConfigFile>,
+    pub name: Option<String>,
+    pub profile: Profile,
+}
+
+impl Chosen {
+    pub fn from(global: &Global) -> Result<Chosen, UsageError> {
+        let config = ConfigFile::find(global.config.as_deref())?;
+        let (name, profile) = match &config {
+            Some(file) => match file.select(global.profile.as_deref())? {
+                Some((name, profile)) => (Some(name.to_string()), profile.clone()),
+                None => (None, Profile::default()),
+            },
+            None if global.profile.is_some() => {
+                let looked: Vec<String> = ConfigFile::search_path().iter().map(|p| p.display().to_string()).collect();
+                return Err(UsageError(format!(
+                    "--profile (or $OVS_CONFIG_PROFILE) needs a config file: none in {}; name one with --config",
+                    looked.join(", ")
+                )));
+            }
+            None => (None, Profile::default()),
+        };
+        Ok(Chosen { config, name, profile })
+    }
+}
+
+/// The TLS files from flags and environment, else from the profile (the
+/// client certificate and key as a pair), checked before any connection.
+fn tls_files(global: &Global, profile: &Profile, name: Option<&str>) -> Result<TlsFiles, UsageError> {
+    let ca = global.cacert.clone().map(|p| (p, false)).or(profile.cacert.clone().map(|p| (p, true)));
+    // clap makes --cert and --key go together; so does the config file.
+    let pair = match (&global.cert, &global.client_key) {
+        (Some(cert), Some(key)) => Some((cert.clone(), key.clone(), false)),
+        _ => profile.cert.clone().zip(profile.key.clone()).map(|(cert, key)| (cert, key, true)),
+    };
+    let said = |flag: &str, of_profile: bool| match (of_profile, name) {
+        (true, Some(name)) => format!("{} of profile {name}", flag.trim_start_matches('-')),
+        _ => flag.to_string(),
+    };
+    let names = [
+        said("--cacert", ca.as_ref().is_some_and(|c| c.1)),
+        said("--cert", pair.as_ref().is_some_and(|p| p.2)),
+        said("--key", pair.as_ref().is_some_and(|p| p.2)),
+    ];
+    let tls = TlsFiles { ca: ca.map(|c| c.0), cert: pair.as_ref().map(|p| p.0.clone()), key: pair.map(|p| p.1) };
+    tls.check_as([&names[0], &names[1], &names[2]]).map_err(UsageError)?;
+    Ok(tls)
 }
 
 /// --timeout when it is not given.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 
-fn password(file: Option<&std::path::Path>) -> Result<String, anyhow::Error> {
-    let password = match (file, std::env::var("OVS_CONFIG_PASSWORD")) {
-        (Some(path), _) => {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| UsageError(format!("cannot read --password-file {}: {e}", path.display())))?;
-            text.lines().next().unwrap_or("").to_string()
-        }
-        (None, Ok(password)) => password,
-        (None, Err(_)) => {
-            return Err(
-                UsageError("a user name needs a password: set $OVS_CONFIG_PASSWORD or --password-file".into()).into()
-            )
-        }
-    };
-    Ok(password)
+/// The first line of `path`; `what` names it in the message when it cannot be read.
+fn read_password(path: &std::path::Path, what: &str) -> Result<String, anyhow::Error> {
+    let text =
+        std::fs::read_to_string(path).map_err(|e| UsageError(format!("cannot read {what} {}: {e}", path.display())))?;
+    Ok(text.lines().next().unwrap_or("").to_string())
 }
 
 /// One store named on the command line, opened when first used (so that a

@@ -18,19 +18,22 @@ mod history;
 mod list;
 mod mirror;
 mod outbox;
+mod profiles;
 mod rollback;
 mod schedule;
 mod set;
 mod source;
 mod stores;
 mod validate;
+mod validators;
 mod watch;
 
 use anyhow::Result;
 
 use crate::cli::{Cli, Command, ConfigCommand};
+use crate::exit::UsageError;
 use crate::output::Printer;
-use crate::settings::{Settings, Target};
+use crate::settings::{Chosen, Settings, Target};
 use crate::store::{self, Key, Store, StoreError};
 use crate::validate::{Registry, Rejected};
 
@@ -48,12 +51,22 @@ pub struct Ctx<'a> {
 
 pub fn run(cli: Cli) -> Result<()> {
     let Command::Config(command) = cli.command;
+    if let ConfigCommand::Profiles(args) = &command {
+        // Listed without opening or checking any of the files they name.
+        return profiles::run(&Chosen::from(&cli.global)?, &Printer::new(cli.global.quiet), args);
+    }
     let settings = Settings::resolve(&cli.global)?;
     let out = Printer::new(settings.quiet);
     if let ConfigCommand::Stores = command {
         return stores::run(&out);
     }
-    let registry = Registry::builtin();
+    let registry = match &settings.config {
+        Some(file) => Registry::with_declared(&file.validators, &file.path, settings.timeout()).map_err(UsageError)?,
+        None => Registry::builtin(),
+    };
+    if let ConfigCommand::Validators(args) = &command {
+        return validators::run(&registry, &out, args);
+    }
     let ctx = Ctx {
         targets: &settings.stores,
         settings: &settings,
@@ -84,7 +97,9 @@ pub fn run(cli: Cli) -> Result<()> {
         ConfigCommand::Rollback(args) => rollback::run(&ctx, &args),
         ConfigCommand::Schedule(args) => schedule::run(&ctx, &args),
         ConfigCommand::Conformance(args) => conformance::run(&ctx, &args),
-        ConfigCommand::Stores => unreachable!("handled before the store is opened"),
+        ConfigCommand::Stores | ConfigCommand::Profiles(_) | ConfigCommand::Validators(_) => {
+            unreachable!("handled before the store is opened")
+        }
     }
 }
 
@@ -121,8 +136,8 @@ impl Ctx<'_> {
 
     /// What every value passes before it is written: the store's size limit
     /// (first, so a huge value is never parsed), then the validators.
-    /// Returns the name of the validator that accepted it, if any.
-    pub fn check_value(&self, key: &Key, value: &[u8]) -> Result<Option<&'static str>, anyhow::Error> {
+    /// Returns the names of the validators that accepted it, if any.
+    pub fn check_value(&self, key: &Key, value: &[u8]) -> Result<Option<String>, anyhow::Error> {
         self.check_size(value)?;
         Ok(self.registry.check(key, value).map_err(Rejected::of_write)?)
     }

@@ -37,7 +37,7 @@ pub fn run(ctx: &Ctx, args: &ScheduleArgs) -> Result<()> {
     };
     let tasks = parse_schedule(&value).map_err(|message| Rejected {
         key: key.clone(),
-        name: CelerySchedule.name(),
+        name: CelerySchedule.name().to_string(),
         message,
         refused_write: false,
     })?;

@@ -114,7 +114,7 @@ pub fn run(ctx: &Ctx, args: &SetArgs) -> Result<()> {
     let put = Put { key, value: &value, cond: Some(cond) };
     let seen = fanout::read_all(ctx, &put);
     if args.dry_run {
-        return dry_run(ctx, key, &value, cond, checked, &seen);
+        return dry_run(ctx, key, &value, cond, checked.as_deref(), &seen);
     }
     let outcomes = fanout::commit_all(ctx, "set", &put, &seen)?;
     fanout::report(

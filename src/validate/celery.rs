@@ -20,20 +20,21 @@ use regex::Regex;
 use serde_json::Value;
 
 use super::Validator;
+use crate::store::Key;
 
 pub struct CelerySchedule;
 
 impl Validator for CelerySchedule {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         "celery schedule"
     }
 
-    fn check(&self, value: &[u8]) -> Result<(), String> {
+    fn check(&self, _: &Key, value: &[u8]) -> Result<(), String> {
         parse_schedule(value).map(|_| ())
     }
 
-    fn suffix(&self) -> &'static str {
-        ".json"
+    fn suffix(&self) -> Option<&'static str> {
+        Some(".json")
     }
 }
 

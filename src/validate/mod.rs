@@ -1,18 +1,30 @@
-//! Validators chosen by key. Every write path (`set`, `edit`, and the batch
-//! commands to come) runs [`Registry::check`] before it touches the store,
-//! and `ovs config validate` runs it without writing.
+//! Validators chosen by key pattern: the built-in Celery rule first, then
+//! those the config file declares, in its order. Every rule whose pattern
+//! matches a key must accept its value. Every write path (set, edit, import,
+//! apply, copy, mirror, rollback, retry) runs [`Registry::check`] before it
+//! touches the store, and `ovs config validate` runs it without writing.
 
 pub mod celery;
+mod command;
+pub mod declared;
+pub mod glob;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use declared::{Kind, Spec};
+use glob::Pattern;
 
 use crate::store::Key;
 
 pub trait Validator: Send + Sync {
-    /// What the value is, for messages: "celery schedule".
-    fn name(&self) -> &'static str;
-    /// Ok, or one line saying what is wrong.
-    fn check(&self, value: &[u8]) -> Result<(), String>;
-    /// File suffix for `edit`, so the editor highlights the right syntax.
-    fn suffix(&self) -> &'static str;
+    /// What the validator is, for messages: "celery schedule", "json-schema dataset.json".
+    fn name(&self) -> &str;
+    /// Ok, or one line saying what is wrong (and where inside the value).
+    fn check(&self, key: &Key, value: &[u8]) -> Result<(), String>;
+    /// File suffix for `edit`, so the editor highlights the right syntax;
+    /// None when the value's own look decides.
+    fn suffix(&self) -> Option<&'static str>;
 }
 
 /// A value a validator refused.
@@ -20,7 +32,7 @@ pub trait Validator: Send + Sync {
 #[error("{key}: {name}: {message}{}", if *.refused_write { "; nothing was written" } else { "" })]
 pub struct Rejected {
     pub key: Key,
-    pub name: &'static str,
+    pub name: String,
     pub message: String,
     /// Set when the value was on its way to the store (not `validate`).
     pub refused_write: bool,
@@ -39,7 +51,22 @@ impl Rejected {
 pub struct Rejections(pub Vec<Rejected>);
 
 pub struct Registry {
-    rules: Vec<(Key, Box<dyn Validator>)>,
+    rules: Vec<Rule>,
+}
+
+/// Which keys a validator applies to, and where it was declared.
+pub struct Rule {
+    pub pattern: Pattern,
+    pub kind: Kind,
+    /// The config file that declared it; None for the built-in rule.
+    pub source: Option<PathBuf>,
+    validator: Box<dyn Validator>,
+}
+
+impl Rule {
+    pub fn name(&self) -> &str {
+        self.validator.name()
+    }
 }
 
 /// The key Open vStorage's Celery beat reads its schedule from.
@@ -49,11 +76,48 @@ impl Registry {
     /// The validators this build knows.
     pub fn builtin() -> Registry {
         let celery = Key::parse(CELERY_SCHEDULE_KEY).expect("constant key is valid");
-        Registry { rules: vec![(celery, Box::new(celery::CelerySchedule))] }
+        let rule = Rule {
+            pattern: Pattern::exact(&celery),
+            kind: Kind::Celery,
+            source: None,
+            validator: Box::new(celery::CelerySchedule),
+        };
+        Registry { rules: vec![rule] }
     }
 
-    pub fn validator_for(&self, key: &Key) -> Option<&dyn Validator> {
-        self.rules.iter().find(|(pattern, _)| pattern == key).map(|(_, v)| v.as_ref())
+    /// The built-in rule, then those `specs` declare in `file`; a command
+    /// validator is bounded by `timeout`. A bad declaration names the file,
+    /// the validator and what is wrong.
+    pub fn with_declared(specs: &[Spec], file: &std::path::Path, timeout: Duration) -> Result<Registry, String> {
+        let mut registry = Registry::builtin();
+        for (i, spec) in specs.iter().enumerate() {
+            let rule = declared::build(spec, file, timeout).map_err(|e| {
+                format!(
+                    "config file {}: validator {} ({} {}): {e}",
+                    file.display(),
+                    i + 1,
+                    spec.kind.as_str(),
+                    spec.pattern
+                )
+            })?;
+            registry.rules.push(rule);
+        }
+        Ok(registry)
+    }
+
+    /// Every rule, in the order they run.
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    /// The rules that apply to `key`, in the order they run.
+    pub fn rules_for<'a>(&'a self, key: &'a Key) -> impl Iterator<Item = &'a Rule> + 'a {
+        self.rules.iter().filter(move |rule| rule.pattern.matches(key))
+    }
+
+    /// The editor's file suffix for `key`: the first applying rule's that has one.
+    pub fn suffix_for(&self, key: &Key) -> Option<&'static str> {
+        self.rules_for(key).find_map(|rule| rule.validator.suffix())
     }
 
     /// Run the validators on every value; all refusals are reported at once.
@@ -66,15 +130,66 @@ impl Registry {
         }
     }
 
-    /// Run the validator for `key`, if there is one. Returns its name when a
-    /// validator accepted the value, None when no validator applies.
-    pub fn check(&self, key: &Key, value: &[u8]) -> Result<Option<&'static str>, Rejected> {
-        let Some(validator) = self.validator_for(key) else { return Ok(None) };
-        validator.check(value).map(|()| Some(validator.name())).map_err(|message| Rejected {
-            key: key.clone(),
-            name: validator.name(),
-            message,
-            refused_write: false,
-        })
+    /// Run every validator that applies to `key`, in order; the first
+    /// refusal is the answer. Returns the names of those that accepted the
+    /// value ("json and json-schema x.json"), None when none applies.
+    pub fn check(&self, key: &Key, value: &[u8]) -> Result<Option<String>, Rejected> {
+        let mut names = Vec::new();
+        for rule in self.rules_for(key) {
+            rule.validator.check(key, value).map_err(|message| Rejected {
+                key: key.clone(),
+                name: rule.name().to_string(),
+                message,
+                refused_write: false,
+            })?;
+            names.push(rule.name());
+        }
+        Ok((!names.is_empty()).then(|| names.join(" and ")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn registry(yaml: &str) -> Registry {
+        let specs: Vec<Spec> = serde_yaml::from_str(yaml).unwrap();
+        Registry::with_declared(&specs, std::path::Path::new("/x/config.yaml"), Duration::from_secs(5)).unwrap()
+    }
+
+    #[test]
+    fn every_matching_rule_runs_in_order_and_the_first_refusal_wins() {
+        let reg = registry(
+            "- {pattern: /app/**, kind: json}
+- {pattern: /app/*/port, kind: regex, regex: '[0-9]+'}
+",
+        );
+        let port = Key::parse("/app/web/port").unwrap();
+        assert_eq!(reg.check(&port, b"80").unwrap().as_deref(), Some("json and regex"));
+        let refused = reg.check(&port, b"eighty").unwrap_err();
+        assert_eq!(refused.name, "json", "{refused}");
+        let refused = reg.check(&port, b"\"80\"").unwrap_err();
+        assert_eq!(refused.name, "regex", "{refused}");
+        assert_eq!(reg.check(&Key::parse("/other").unwrap(), b"x").unwrap(), None);
+        assert_eq!(reg.suffix_for(&port), Some(".json"));
+    }
+
+    #[test]
+    fn the_builtin_celery_rule_stays_first() {
+        let reg = registry("- {pattern: /ovs/**, kind: yaml}\n");
+        let kinds: Vec<Kind> = reg.rules().iter().map(|r| r.kind).collect();
+        assert_eq!(kinds, [Kind::Celery, Kind::Yaml]);
+        let refused = reg.check(&Key::parse(CELERY_SCHEDULE_KEY).unwrap(), b"{\"t\": {\"minute\": \"61\"}}");
+        assert_eq!(refused.unwrap_err().name, "celery schedule");
+    }
+
+    #[test]
+    fn a_bad_declaration_names_the_file_and_the_validator() {
+        let specs: Vec<Spec> =
+            serde_yaml::from_str("- {pattern: /a, kind: json}\n- {pattern: /b, kind: regex, regex: '['}\n").unwrap();
+        let err = Registry::with_declared(&specs, std::path::Path::new("/x/config.yaml"), Duration::from_secs(5))
+            .map(|_| ())
+            .unwrap_err();
+        assert!(err.starts_with("config file /x/config.yaml: validator 2 (regex /b): bad regex"), "{err}");
     }
 }

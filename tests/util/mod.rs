@@ -65,7 +65,8 @@ impl Env {
         self.tmp.path().join("store")
     }
 
-    /// `ovs` with this env's store, a private HOME and TMPDIR, and no editor.
+    /// `ovs` with this env's store, a private HOME and TMPDIR, no editor,
+    /// and no config file but one the test writes below HOME.
     pub fn ovs(&self) -> Command {
         Command::from_std(self.ovs_process())
     }
@@ -79,7 +80,10 @@ impl Env {
             .env_remove("EDITOR")
             .env_remove("VISUAL")
             .env_remove("XDG_DATA_HOME")
-            .env_remove("XDG_STATE_HOME");
+            .env_remove("XDG_STATE_HOME")
+            .env_remove("XDG_CONFIG_HOME")
+            .env_remove("OVS_CONFIG_FILE")
+            .env_remove("OVS_CONFIG_PROFILE");
         cmd
     }
 
