@@ -70,38 +70,49 @@ pub enum Format {
     Yaml,
 }
 
-/// `get -o json|yaml`: text as `value`, anything not UTF-8 as `value_base64`.
-#[derive(Serialize)]
-struct GetView<'a> {
-    key: &'a str,
+/// A value for scripts: text as `value`, anything not UTF-8 as `value_base64`.
+#[derive(Default, Serialize)]
+struct ValueView<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     value: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     value_base64: Option<String>,
+}
+
+impl<'a> ValueView<'a> {
+    fn of(value: &'a [u8]) -> ValueView<'a> {
+        let text = std::str::from_utf8(value).ok();
+        ValueView { value: text, value_base64: text.is_none().then(|| B64.encode(value)) }
+    }
+}
+
+/// `get -o json|yaml`.
+#[derive(Serialize)]
+struct GetView<'a> {
+    key: &'a str,
+    #[serde(flatten)]
+    value: ValueView<'a>,
     revision: u64,
 }
 
-/// A watched change for scripts (`watch -o json`, `--exec`'s stdin).
+/// A watched change for scripts (`watch -o json`, `--exec`'s stdin); a
+/// delete has no value.
 #[derive(Serialize)]
 pub struct EventView<'a> {
     #[serde(rename = "type")]
     kind: &'static str,
     key: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    value: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    value_base64: Option<String>,
+    #[serde(flatten)]
+    value: ValueView<'a>,
     revision: u64,
 }
 
 impl<'a> EventView<'a> {
     pub fn of(event: &'a Event) -> EventView<'a> {
-        let text = event.value.as_deref().and_then(|v| std::str::from_utf8(v).ok());
         EventView {
             kind: if event.value.is_some() { "PUT" } else { "DELETE" },
             key: &event.key,
-            value: text,
-            value_base64: event.value.as_ref().filter(|_| text.is_none()).map(|v| B64.encode(v)),
+            value: event.value.as_deref().map(ValueView::of).unwrap_or_default(),
             revision: event.revision.0,
         }
     }
@@ -139,13 +150,7 @@ impl Printer {
             }
             return Ok(out.flush()?);
         }
-        let text = std::str::from_utf8(&item.value).ok();
-        let view = GetView {
-            key: key.as_str(),
-            value: text,
-            value_base64: text.is_none().then(|| B64.encode(&item.value)),
-            revision: item.revision.0,
-        };
+        let view = GetView { key: key.as_str(), value: ValueView::of(&item.value), revision: item.revision.0 };
         match format {
             Format::Json => writeln!(out, "{}", serde_json::to_string(&view)?)?,
             _ => out.write_all(serde_yaml::to_string(&view)?.as_bytes())?,
