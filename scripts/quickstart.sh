@@ -20,5 +20,8 @@ $ovs config set /ovs/framework/scheduling/celery \
   '{"ovs.generic.execute_scrub": {"minute": "0", "hour": "*/3"}, "ovs.stats_monkey.run_all": null}'
 $ovs config get -o json /ovs/framework/scheduling/celery
 $ovs config list /ovs/framework
+$ovs config schedule --at 2026-01-01T00:00:00Z --count 2
+$ovs config set /ovs/framework/scheduling/celery --field /ovs.generic.execute_scrub/hour '"*/2"'
+$ovs config schedule --at 2026-01-01T00:00:00Z --count 2 -o json
 $ovs config validate /ovs/framework/scheduling/celery '{"ovs.generic.execute_scrub": {"minute": "61"}}' || echo "rejected with exit $?"
 $ovs config list -r /
