@@ -191,7 +191,11 @@ fn history_lists_versions_oldest_first_and_shows_each() {
     env.config(&["history", "/h"])
         .assert()
         .success()
-        .stdout(format!("{r1}  3 bytes\n{r2}  4 bytes\n{r3}  5 bytes  (current)\n"));
+        // Revisions are right-aligned to the widest.
+        .stdout(format!(
+            "{r1:>w$}  3 bytes\n{r2:>w$}  4 bytes\n{r3:>w$}  5 bytes  (current)\n",
+            w = r3.to_string().len()
+        ));
     env.config(&["history", "/h", "--show", &r2.to_string()]).assert().success().stdout("two!");
     env.config(&["history", "-o", "json", "/h", "--show", &r1.to_string()])
         .assert()
