@@ -104,8 +104,8 @@ pub fn run(ctx: &Ctx, args: &CopyArgs) -> Result<()> {
 
 /// The source's keys below `from`, placed below `to`, as the document the
 /// destination is planned against; and the keys ovs cannot address, which
-/// are skipped.
-fn snapshot(
+/// are skipped (copy and mirror).
+pub(super) fn snapshot(
     scan: impl Iterator<Item = Result<Entry, StoreError>>,
     from: &Key,
     to: &Key,

@@ -46,7 +46,7 @@ impl Fanned for DeleteTree<'_> {
         // A key ovs cannot address (another tool's) goes with the tree but
         // cannot be named in the outbox.
         seen.iter()
-            .filter_map(|e| Key::parse(&e.key).ok().map(|key| Change { key, old: Some(e.clone()), new: None }))
+            .filter_map(|e| Key::exact(&e.key).map(|key| Change { key, old: Some(e.clone()), new: None }))
             .collect()
     }
 
@@ -79,7 +79,7 @@ pub fn run(ctx: &Ctx, args: &DeleteArgs) -> Result<()> {
     let cond = args.if_revision.map_or(Precondition::Any, |rev| Precondition::Revision(Revision(rev)));
     confirm(ctx, args.yes, &format!("Delete {key}?"))?;
     let delete = Delete { key, cond };
-    let outcomes = fanout::commit_all(ctx, "delete", &delete, &fanout::read_all(ctx, &delete))?;
+    let outcomes = fanout::commit_all(ctx, "delete", &delete, &fanout::read_for_outbox(ctx, &delete, None))?;
     fanout::report(ctx, args.output, key, &outcomes, |_| format!("deleted {key}"), |_| json(key, 1))
 }
 

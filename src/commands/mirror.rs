@@ -8,17 +8,16 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
 use super::{documents, Ctx};
 use crate::cli::MirrorArgs;
-use crate::document::Document;
 use crate::exit::UsageError;
 use crate::output::Format;
 use crate::plan::Plan;
+use crate::settings::Target;
 use crate::store::{Event, Key, Precondition, Revision, Store, StoreError, Update, Write};
 
 /// How often a batch whose guard failed (the destination changed under it)
@@ -31,9 +30,9 @@ pub fn run(ctx: &Ctx, args: &MirrorArgs) -> Result<()> {
     if source.name() == destination.name() {
         return Err(UsageError(format!("{} is both the source and the destination", source.name())).into());
     }
-    let (src, dst) = (source.store()?, destination.store()?);
+    let src = source.store()?;
     if !args.watch {
-        return sync(ctx, args, src, dst, true).map(drop);
+        return sync(ctx, args, src, &destination, true).map(drop);
     }
     let state = State::path(&source.name(), &destination.name(), &args.prefix)?;
     let resume = State::load(&state)?.filter(|_| src.capabilities().resume_watch);
@@ -46,17 +45,13 @@ pub fn run(ctx: &Ctx, args: &MirrorArgs) -> Result<()> {
         }
         None => {
             let watcher = src.watch(&args.prefix, None)?;
-            sync(ctx, args, src, dst, true)?;
+            sync(ctx, args, src, &destination, true)?;
             watcher
         }
     };
-    let deadline = ctx.settings.timeout_given.then(|| Instant::now() + ctx.settings.timeout());
+    let until = super::watch::Until::new(ctx);
     loop {
-        let wait = match deadline {
-            Some(end) if Instant::now() >= end => return Ok(()),
-            Some(end) => end.saturating_duration_since(Instant::now()).min(Duration::from_secs(1)),
-            None => Duration::from_secs(1),
-        };
+        let Some(wait) = until.next_wait() else { return Ok(()) };
         let Some(update) = watcher.next(wait)? else { continue };
         let applied = match &update {
             Update::Resynced { complete: false, compacted, .. } => {
@@ -64,9 +59,9 @@ pub fn run(ctx: &Ctx, args: &MirrorArgs) -> Result<()> {
                     "{}: changes since revision {compacted} are compacted away; comparing the whole prefix again",
                     source.name()
                 ));
-                sync(ctx, args, src, dst, false)?
+                sync(ctx, args, src, &destination, false)?
             }
-            _ => follow(ctx, dst, update.events())?,
+            _ => follow(ctx, &destination, update.events())?,
         };
         if let Some(at) = watcher.position() {
             State::save(&state, at)?;
@@ -80,21 +75,13 @@ pub fn run(ctx: &Ctx, args: &MirrorArgs) -> Result<()> {
 
 /// Plan the destination against the source, show it, ask (the first time),
 /// and commit it guarded; returns how many keys changed.
-fn sync(ctx: &Ctx, args: &MirrorArgs, src: &dyn Store, dst: &dyn Store, ask: bool) -> Result<usize> {
-    let mut entries = Vec::new();
-    let mut skipped = 0;
-    for entry in src.scan(&args.prefix)? {
-        let entry = entry?;
-        match Key::parse(&entry.key).ok().filter(|k| k.as_str() == entry.key) {
-            Some(key) => entries.push((key, entry.value)),
-            None => skipped += 1,
-        }
+fn sync(ctx: &Ctx, args: &MirrorArgs, src: &dyn Store, destination: &Target, ask: bool) -> Result<usize> {
+    let (doc, skipped) = super::copy::snapshot(src.scan(&args.prefix)?, &args.prefix, &args.prefix)?;
+    if !skipped.is_empty() {
+        ctx.out.warn(format!("{} source key(s) ovs cannot address are not mirrored", skipped.len()));
     }
-    if skipped > 0 {
-        ctx.out.warn(format!("{skipped} source key(s) ovs cannot address are not mirrored"));
-    }
-    let doc = Document { prefix: args.prefix.clone(), entries };
-    check(ctx, dst, doc.entries.iter().map(|(k, v)| (k, v.as_slice())))?;
+    let dst = destination.store()?;
+    ctx.check_entries(std::slice::from_ref(destination), &doc.entries)?;
     let plan = Plan::compute(dst.scan(&args.prefix)?, &doc, true)?;
     if plan.changes.is_empty() {
         ctx.out.note(format!("{}: already identical ({} keys)", dst.describe(), plan.unchanged));
@@ -138,7 +125,7 @@ fn confirm(ctx: &Ctx, args: &MirrorArgs, plan: &Plan) -> Result<()> {
 /// Write a batch of source changes to the destination: each key to its last
 /// state in the batch, guarded by what the destination holds, read again
 /// and retried if it changed meanwhile. Returns how many keys changed.
-fn follow(ctx: &Ctx, dst: &dyn Store, events: &[Event]) -> Result<usize> {
+fn follow(ctx: &Ctx, destination: &Target, events: &[Event]) -> Result<usize> {
     let mut last: BTreeMap<Key, Option<&[u8]>> = BTreeMap::new();
     for event in events {
         // A key ovs cannot address was reported by the first comparison.
@@ -146,7 +133,9 @@ fn follow(ctx: &Ctx, dst: &dyn Store, events: &[Event]) -> Result<usize> {
             last.insert(key, event.value.as_deref());
         }
     }
-    check(ctx, dst, last.iter().filter_map(|(k, v)| v.map(|v| (k, v))))?;
+    let puts: Vec<(Key, Vec<u8>)> = last.iter().filter_map(|(k, v)| v.map(|v| (k.clone(), v.to_vec()))).collect();
+    ctx.check_entries(std::slice::from_ref(destination), &puts)?;
+    let dst = destination.store()?;
     let mut attempt = 0;
     loop {
         attempt += 1;
@@ -172,15 +161,6 @@ fn follow(ctx: &Ctx, dst: &dyn Store, events: &[Event]) -> Result<usize> {
             Err(e) => return Err(e.into()),
         }
     }
-}
-
-/// The destination's size limits, then the validators, for every value.
-fn check<'a>(ctx: &Ctx, dst: &dyn Store, values: impl Iterator<Item = (&'a Key, &'a [u8])> + Clone) -> Result<()> {
-    for (_, value) in values.clone() {
-        crate::store::check_value_size(dst.describe(), &dst.capabilities(), value, ctx.max_value_size)?;
-    }
-    ctx.registry.check_all(values)?;
-    Ok(())
 }
 
 /// Where a mirror has got to, kept between runs of `mirror --watch`.

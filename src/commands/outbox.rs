@@ -13,7 +13,7 @@ use crate::cli::{OutboxArgs, RetryArgs};
 use crate::exit::Coded;
 use crate::outbox::{self, Entry, Expect};
 use crate::output::{escape, Format};
-use crate::store::{self, Key, Store, Write};
+use crate::store::{self, Key, Write};
 
 pub fn list(ctx: &Ctx, args: &OutboxArgs) -> Result<()> {
     let entries = outbox::entries()?;
@@ -110,71 +110,61 @@ pub fn retry(ctx: &Ctx, args: &RetryArgs) -> Result<()> {
     Err(Coded { message: format!("{} outbox entr(ies) still pending (see above)", failures.len()), code }.into())
 }
 
+/// What `retry` makes of one pending write.
+enum Fate {
+    /// The store holds the value already.
+    Already,
+    /// The key changed since the write failed: a newer write wins.
+    Superseded,
+    Deliver,
+}
+
 /// Deliver what can be of `entry`, removing from it what is settled; on an
 /// error before the commit, the entry stays whole.
 fn deliver(ctx: &Ctx, entry: &mut Entry, done: &mut Retried) -> Result<()> {
     let target = ctx.settings.target(&entry.store)?;
     let store = target.store()?;
-    let mut writes = Vec::new();
-    let mut settled = Vec::new();
-    for (i, pending) in entry.writes.iter().enumerate() {
+    let (mut fates, mut batch, mut puts) = (Vec::new(), Vec::new(), Vec::new());
+    for pending in &entry.writes {
         let key = Key::parse(&pending.key)?;
         let current = fanout::current(store, &key)?;
         let wanted = pending.value.as_ref().map(|v| v.0.as_slice());
-        if current.as_ref().map(|c| c.value.as_slice()) == wanted {
-            settled.push((i, true));
-            continue;
-        }
         let as_it_was = match &pending.expect {
             Expect::Revision(rev) => current.as_ref().is_some_and(|c| c.revision.0 == *rev),
             Expect::Absent => current.is_none(),
             Expect::Value(value) => current.as_ref().is_some_and(|c| c.value == value.0),
         };
-        if !as_it_was {
-            settled.push((i, false));
-            continue;
-        }
-        let cond = guard(&current);
-        writes.push((
-            i,
-            match wanted {
-                Some(value) => {
-                    check(ctx, store, &key, value)?;
-                    Write::put(&key, value, cond)
-                }
+        fates.push(match (current.as_ref().map(|c| c.value.as_slice()) == wanted, as_it_was) {
+            (true, _) => Fate::Already,
+            (false, false) => Fate::Superseded,
+            (false, true) => Fate::Deliver,
+        });
+        if let Some(Fate::Deliver) = fates.last() {
+            let cond = guard(&current);
+            batch.push(match wanted {
+                Some(value) => Write::put(&key, value, cond),
                 None => Write::delete(&key, cond),
-            },
-        ));
+            });
+            if let Some(value) = wanted {
+                puts.push((key, value.to_vec()));
+            }
+        }
     }
-    let batch: Vec<Write> = writes.iter().map(|(_, w)| w.clone()).collect();
+    // A kept value passes today's limits and validators before it is written.
+    ctx.check_entries(std::slice::from_ref(&target), &puts)?;
     let result = if batch.is_empty() { Ok(()) } else { store.commit(&batch).map(drop) };
-    let delivered: Vec<usize> = match result {
-        Ok(()) => writes.iter().map(|(i, _)| *i).collect(),
-        Err(_) => Vec::new(),
-    };
-    let mut gone = vec![false; entry.writes.len()];
-    for (i, already) in settled {
-        let list = if already { &mut done.already } else { &mut done.superseded };
-        list.push(entry.writes[i].key.clone());
-        gone[i] = true;
-    }
-    for i in delivered {
-        done.delivered.push(entry.writes[i].key.clone());
-        gone[i] = true;
-    }
-    let mut index = 0;
-    entry.writes.retain(|_| {
-        index += 1;
-        !gone[index - 1]
+    let mut fates = fates.into_iter();
+    entry.writes.retain(|w| {
+        let list = match fates.next() {
+            Some(Fate::Already) => &mut done.already,
+            Some(Fate::Superseded) => &mut done.superseded,
+            Some(Fate::Deliver) if result.is_ok() => &mut done.delivered,
+            _ => return true,
+        };
+        list.push(w.key.clone());
+        false
     });
     Ok(result?)
-}
-
-/// A value kept in the outbox passes today's checks before it is written.
-fn check(ctx: &Ctx, store: &dyn Store, key: &Key, value: &[u8]) -> Result<()> {
-    store::check_value_size(store.describe(), &store.capabilities(), value, ctx.max_value_size)?;
-    ctx.registry.check(key, value).map_err(|r| Coded::copy_of(&r.of_write().into()))?;
-    Ok(())
 }
 
 /// How messages name a kept store URL (no user).

@@ -112,10 +112,10 @@ pub fn run(ctx: &Ctx, args: &SetArgs) -> Result<()> {
     }
     let checked = ctx.check_value(key, &value)?;
     let put = Put { key, value: &value, cond: Some(cond) };
-    let seen = fanout::read_all(ctx, &put);
     if args.dry_run {
-        return dry_run(ctx, key, &value, cond, checked.as_deref(), &seen);
+        return dry_run(ctx, key, &value, cond, checked.as_deref(), &fanout::read_all(ctx, &put));
     }
+    let seen = fanout::read_for_outbox(ctx, &put, None);
     let outcomes = fanout::commit_all(ctx, "set", &put, &seen)?;
     fanout::report(
         ctx,

@@ -21,16 +21,14 @@ pub fn run(ctx: &Ctx, args: &WatchArgs) -> Result<()> {
     }
     let store = ctx.store()?;
     // --timeout given: the whole watch ends then.
-    let deadline = ctx.settings.timeout_given.then(|| Instant::now() + ctx.settings.timeout());
+    let until = Until::new(ctx);
     let mut watcher = store.watch(&args.prefix, None)?;
     // From here on no change is missed: scripts may wait for this line.
     ctx.out.note(format!("watching {} on {}", args.prefix, store.describe()));
     let mut seen = 0u64;
     loop {
-        let wait = match deadline {
-            Some(end) if Instant::now() >= end => return ended(args, seen, ctx.settings.timeout(), store.describe()),
-            Some(end) => end.saturating_duration_since(Instant::now()).min(Duration::from_secs(1)),
-            None => Duration::from_secs(1),
+        let Some(wait) = until.next_wait() else {
+            return ended(args, seen, ctx.settings.timeout(), store.describe());
         };
         let Some(update) = watcher.next(wait)? else { continue };
         if let Update::Resynced { compacted, .. } = &update {
@@ -51,6 +49,26 @@ pub fn run(ctx: &Ctx, args: &WatchArgs) -> Result<()> {
         }
         if args.count.is_some_and(|n| seen >= n) {
             return Ok(());
+        }
+    }
+}
+
+/// When a following command (watch, mirror --watch) stops: when --timeout
+/// was given, after it; else never.
+pub struct Until(Option<Instant>);
+
+impl Until {
+    pub fn new(ctx: &Ctx) -> Until {
+        Until(ctx.settings.timeout_given.then(|| Instant::now() + ctx.settings.timeout()))
+    }
+
+    /// How long to wait for the next changes (a second at most, so that a
+    /// stop is noticed), or None: time to stop.
+    pub fn next_wait(&self) -> Option<Duration> {
+        let second = Duration::from_secs(1);
+        match self.0 {
+            Some(end) => Some(end.checked_duration_since(Instant::now())?.min(second)).filter(|d| !d.is_zero()),
+            None => Some(second),
         }
     }
 }
