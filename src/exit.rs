@@ -90,7 +90,12 @@ pub fn classify(err: &anyhow::Error) -> Exit {
         if cause.is::<NotFound>() {
             return Exit::NotFound;
         }
-        if cause.is::<UsageError>() || cause.is::<UrlError>() || cause.is::<KeyError>() || cause.is::<DocumentError>() {
+        if cause.is::<UsageError>()
+            || cause.is::<UrlError>()
+            || cause.is::<KeyError>()
+            || cause.is::<DocumentError>()
+            || cause.is::<crate::files::Untrusted>()
+        {
             return Exit::Usage;
         }
     }

@@ -9,6 +9,7 @@ pub mod conformance;
 pub mod docs;
 pub mod document;
 pub mod exit;
+pub mod files;
 pub mod outbox;
 pub mod output;
 pub mod plan;

@@ -1,0 +1,173 @@
+//! Files ovs keeps or trusts: the XDG folders it places them in, private
+//! folders (0700), files replaced whole (temp file, fsync, rename, 0600),
+//! and the ssh-style check that nobody but the invoking user or root can
+//! write a file whose contents ovs acts on (a config file whose validator
+//! runs, an outbox entry that `retry` writes with the operator's login).
+
+use std::ffi::OsStr;
+use std::fs;
+use std::io::{self, Write as _};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+/// A file or folder that a user other than the invoking one or root can
+/// write: refused (exit 2), as ssh refuses such a config file.
+#[derive(Debug, thiserror::Error)]
+#[error("refusing {what} {path}: {why}; only you or root may be able to write it (chown it, chmod go-w)")]
+pub struct Untrusted {
+    pub what: String,
+    pub path: PathBuf,
+    pub why: String,
+}
+
+/// `$XDG_<kind>_HOME/ovs-config/<sub>` when that variable is an absolute
+/// path, else `$HOME/<fallback>/ovs-config/<sub>` (the XDG base directory
+/// spec); None when neither is set.
+pub fn xdg_dir(var: &str, fallback: &str, sub: &str) -> Option<PathBuf> {
+    let from_env = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from);
+    let base = match from_env(var).filter(|p| p.is_absolute()) {
+        Some(base) => base,
+        None => from_env("HOME")?.join(fallback),
+    };
+    Some(base.join("ovs-config").join(sub))
+}
+
+/// Create `dir` (and its parents) as 0700 if it is missing, then refuse it
+/// if anyone but this user or root could write it or a folder above it.
+pub fn private_dir(dir: &Path, what: &str) -> anyhow::Result<()> {
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .map_err(|e| anyhow::anyhow!("cannot create {what} {}: {e}", dir.display()))?;
+    check_trusted(dir, what)?;
+    Ok(())
+}
+
+/// Refuse `path` when a user other than the invoking one or root owns it,
+/// or can write it or any folder above it (a sticky folder such as /tmp
+/// only lets its owners replace entries, so it is fine).
+pub fn check_trusted(path: &Path, what: &str) -> Result<(), Untrusted> {
+    let me = unsafe { libc::geteuid() };
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let refuse = |at: &Path, why: String| Untrusted {
+        what: what.to_string(),
+        path: path.to_path_buf(),
+        why: if at == absolute { why } else { format!("the folder {} {why}", at.display()) },
+    };
+    let mut at: Option<&Path> = Some(&absolute);
+    while let Some(here) = at {
+        // A path that does not exist yet cannot be written by anyone else.
+        if let Ok(meta) = fs::metadata(here) {
+            let mode = meta.permissions().mode();
+            let owner = meta.uid();
+            if owner != me && owner != 0 {
+                return Err(refuse(here, format!("is owned by {} (mode {:04o})", user_name(owner), mode & 0o7777)));
+            }
+            let sticky_dir = meta.is_dir() && mode & 0o1000 != 0;
+            if mode & 0o022 != 0 && !sticky_dir {
+                return Err(refuse(
+                    here,
+                    format!(
+                        "is writable by its group or others (owner {}, mode {:04o})",
+                        user_name(owner),
+                        mode & 0o7777
+                    ),
+                ));
+            }
+        }
+        at = here.parent();
+    }
+    Ok(())
+}
+
+/// Replace `path` whole with `bytes`, or leave it as it was: a 0600 temp
+/// file beside it, written, fsynced, renamed over it, and the folder fsynced
+/// so the rename survives a crash.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let mut file = tempfile::Builder::new().prefix(".ovs-new-").tempfile_in(dir)?;
+    file.write_all(bytes)?;
+    file.as_file().sync_all()?;
+    file.persist(path).map_err(|e| e.error)?;
+    fs::File::open(dir)?.sync_all()
+}
+
+/// Whether `name` is one of [`write_atomic`]'s temp files (left behind only
+/// by a process killed mid-write; readers skip them).
+pub fn is_temp_name(name: &OsStr) -> bool {
+    name.to_str().is_some_and(|n| n.starts_with(".ovs-new-"))
+}
+
+/// A user's name for messages, else `uid N`.
+fn user_name(uid: u32) -> String {
+    let mut buf = vec![0u8; 4096];
+    let mut pwd: libc::passwd = unsafe { std::mem::zeroed() };
+    let mut found: *mut libc::passwd = std::ptr::null_mut();
+    // getpwuid_r: reentrant, and writes only into the buffers given.
+    let rc = unsafe { libc::getpwuid_r(uid, &mut pwd, buf.as_mut_ptr().cast(), buf.len(), &mut found) };
+    if rc == 0 && !found.is_null() {
+        let name = unsafe { std::ffi::CStr::from_ptr(pwd.pw_name) };
+        if let Ok(name) = name.to_str() {
+            return name.to_string();
+        }
+    }
+    format!("uid {uid}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_others_can_write_is_refused_naming_it_and_its_mode() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("config.yaml");
+        fs::write(&file, "x").unwrap();
+        fs::set_permissions(&file, fs::Permissions::from_mode(0o600)).unwrap();
+        check_trusted(&file, "config file").unwrap();
+        fs::set_permissions(&file, fs::Permissions::from_mode(0o666)).unwrap();
+        let err = check_trusted(&file, "config file").unwrap_err().to_string();
+        assert!(err.contains("config file") && err.contains("config.yaml") && err.contains("0666"), "{err}");
+    }
+
+    #[test]
+    fn a_folder_others_can_write_is_refused_unless_sticky() {
+        let dir = tempfile::tempdir().unwrap();
+        let sub = dir.path().join("open");
+        fs::create_dir(&sub).unwrap();
+        let file = sub.join("f");
+        fs::write(&file, "x").unwrap();
+        fs::set_permissions(&file, fs::Permissions::from_mode(0o600)).unwrap();
+        fs::set_permissions(&sub, fs::Permissions::from_mode(0o777)).unwrap();
+        let err = check_trusted(&file, "schema file").unwrap_err().to_string();
+        assert!(err.contains("the folder") && err.contains("0777"), "{err}");
+        fs::set_permissions(&sub, fs::Permissions::from_mode(0o1777)).unwrap();
+        check_trusted(&file, "schema file").unwrap();
+    }
+
+    #[test]
+    fn a_private_dir_is_made_0700_and_an_open_one_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let outbox = dir.path().join("a/outbox");
+        private_dir(&outbox, "the outbox").unwrap();
+        assert_eq!(fs::metadata(&outbox).unwrap().permissions().mode() & 0o777, 0o700);
+        fs::set_permissions(&outbox, fs::Permissions::from_mode(0o733)).unwrap();
+        assert!(private_dir(&outbox, "the outbox").is_err());
+    }
+
+    #[test]
+    fn an_atomic_write_replaces_the_file_whole_as_0600() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("state.json");
+        write_atomic(&file, b"one").unwrap();
+        write_atomic(&file, b"two").unwrap();
+        assert_eq!(fs::read(&file).unwrap(), b"two");
+        assert_eq!(fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600);
+        let names: Vec<_> = fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(names.len(), 1, "no temp file left: {names:?}");
+    }
+}
