@@ -10,6 +10,7 @@ pub mod docs;
 pub mod document;
 pub mod exit;
 pub mod files;
+pub mod interrupt;
 pub mod outbox;
 pub mod output;
 pub mod plan;
