@@ -386,7 +386,7 @@ impl Locked<'_> {
         files::write_atomic(&path, &bytes).with_context(|| format!("cannot write {}", path.display()))
     }
 
-    /// The names in the folder, but the lock file and temp files.
+    /// The names in the folder, but the lock file and temp files (removed).
     fn names(&self) -> Result<Vec<String>> {
         let dir = &self.outbox.dir;
         let listing = fs::read_dir(dir).with_context(|| format!("cannot read the outbox {}", dir.display()))?;
@@ -395,6 +395,9 @@ impl Locked<'_> {
             let item = item.with_context(|| format!("cannot read the outbox {}", dir.display()))?;
             let name = item.file_name();
             if files::is_temp_name(&name) {
+                // Only a lock holder writes one: any found is a killed
+                // writer's, and its entry is the old file or none.
+                let _ = fs::remove_file(item.path());
                 continue;
             }
             if let Some(name) = name.to_str().filter(|n| *n != LOCK) {

@@ -130,6 +130,37 @@ impl Cluster {
     }
 }
 
+/// The outbox's entries read from its files without `ovs` (cheaper in a
+/// loop), each with its state as `ovs config outbox -o json` gives it:
+/// `pending` (no run), `in_flight` (its run file locked), `maybe_applied`
+/// (its run ended after saying `ready`, or its run file is gone), else
+/// `abandoned`. Damaged files count as `damaged`.
+pub fn entries_on_disk(c: &Cluster) -> Vec<serde_json::Value> {
+    let dir = c.outbox_dir();
+    let mut out = Vec::new();
+    for path in c.entry_files() {
+        let Ok(mut entry) = serde_json::from_slice::<serde_json::Value>(&std::fs::read(&path).unwrap_or_default())
+        else {
+            out.push(serde_json::json!({"state": "damaged", "file": path.display().to_string()}));
+            continue;
+        };
+        let state = match entry["run"].as_str() {
+            None => "pending",
+            Some(run) => match File::open(dir.join(format!(".run-{run}"))) {
+                Err(_) => "maybe_applied",
+                Ok(file) if file.try_lock().is_err() => "in_flight",
+                Ok(_) if std::fs::read_to_string(dir.join(format!(".run-{run}"))).unwrap_or_default() == "ready" => {
+                    "maybe_applied"
+                }
+                Ok(_) => "abandoned",
+            },
+        };
+        entry["state"] = state.into();
+        out.push(entry);
+    }
+    out
+}
+
 /// Wait (up to `secs`) until `done` holds; whether it did.
 pub fn wait_until(secs: u64, mut done: impl FnMut() -> bool) -> bool {
     let deadline = Instant::now() + Duration::from_secs(secs);
