@@ -231,10 +231,10 @@ pub enum Command {
 
 #[derive(Debug, Subcommand)]
 pub enum ConfigCommand {
-    /// List the children of PREFIX (a child with keys below it ends in /), or with -r every key below it
+    /// List the children of PREFIX (a child with keys below it ends in /), or with -r PREFIX itself and every key below it
     #[command(after_long_help = after_help::LIST)]
     List(ListArgs),
-    /// List every key below PREFIX, full path (same as list -r)
+    /// List PREFIX itself and every key below it, full path (same as list -r)
     #[command(after_long_help = after_help::LIST_RECURSIVE)]
     ListRecursive(ListRecursiveArgs),
     /// Print the value of KEY, byte for byte (escaped on a terminal)
@@ -252,7 +252,7 @@ pub enum ConfigCommand {
     /// Run the validators on a value (or on the stored one) without writing
     #[command(after_long_help = after_help::VALIDATE)]
     Validate(ValidateArgs),
-    /// Write every key below PREFIX, with its value, as one document (streamed)
+    /// Write PREFIX itself and every key below it, with its value, as one document (streamed)
     #[command(after_long_help = after_help::EXPORT)]
     Export(ExportArgs),
     /// Write every key of a document, creating or overwriting (never deleting), in one atomic commit
@@ -270,16 +270,16 @@ pub enum ConfigCommand {
     /// Deliver the outbox's writes where the key is still as it was when the write failed
     #[command(after_long_help = after_help::RETRY)]
     Retry(RetryArgs),
-    /// Copy every key below a prefix from one store to another, then read it back and verify
+    /// Copy a prefix and every key below it from one store to another, then read it back and verify
     #[command(after_long_help = after_help::COPY)]
     Copy(CopyArgs),
     /// Show the drift between two stores: keys only in one, and values that differ
     #[command(after_long_help = after_help::COMPARE)]
     Compare(CompareArgs),
-    /// Make a store identical to another below a prefix, deletes included (--watch: keep it so)
+    /// Make a store identical to another at and below a prefix, deletes included (--watch: keep it so)
     #[command(after_long_help = after_help::MIRROR)]
     Mirror(MirrorArgs),
-    /// Print each change below PREFIX as it happens (--exec: run a command after each batch)
+    /// Print each change to PREFIX or below it as it happens (--exec: run a command after each batch)
     #[command(after_long_help = after_help::WATCH)]
     Watch(WatchArgs),
     /// List the past versions of KEY that the store keeps
@@ -351,10 +351,10 @@ pub struct CopyArgs {
     /// The store to copy to (a store URL)
     #[arg(value_name = "DST_URL")]
     pub destination: String,
-    /// Copy the keys below PREFIX
+    /// Copy PREFIX and the keys below it
     #[arg(long, value_name = "PREFIX", default_value = "/")]
     pub prefix: Key,
-    /// Place them below PREFIX in the destination instead [default: --prefix]
+    /// Place them at PREFIX in the destination instead [default: --prefix]
     #[arg(long, value_name = "PREFIX")]
     pub to_prefix: Option<Key>,
     /// Overwrite destination keys whose value differs (else: refused, nothing written)
@@ -385,7 +385,7 @@ pub struct MirrorArgs {
     /// The store to make identical to it (a store URL)
     #[arg(value_name = "DST_URL")]
     pub destination: String,
-    /// Mirror the keys below PREFIX
+    /// Mirror PREFIX and the keys below it
     #[arg(default_value = "/")]
     pub prefix: Key,
     /// Do not ask (required when stdin is not a terminal)
@@ -403,7 +403,7 @@ pub struct MirrorArgs {
 
 #[derive(Debug, Args)]
 pub struct WatchArgs {
-    /// Watch the keys below PREFIX
+    /// Watch PREFIX and the keys below it (a key: that key)
     #[arg(default_value = "/")]
     pub prefix: Key,
     /// Stop after N changes
@@ -447,7 +447,7 @@ pub struct ListArgs {
     /// Prefix to list
     #[arg(default_value = "/")]
     pub prefix: Key,
-    /// Every key below PREFIX, full path
+    /// PREFIX itself and every key below it, full path
     #[arg(short, long)]
     pub recursive: bool,
     #[arg(short, long, value_enum, default_value_t = Format::Plain)]
@@ -531,7 +531,7 @@ pub enum DocOutput {
 
 #[derive(Debug, Args)]
 pub struct ExportArgs {
-    /// Prefix to export (every key strictly below it)
+    /// Prefix to export (itself, as the key '', and every key below it)
     #[arg(default_value = "/")]
     pub prefix: Key,
     /// yaml or json (ovs format); consul format is always JSON
@@ -575,7 +575,7 @@ pub struct ImportArgs {
 pub struct DiffArgs {
     #[command(flatten)]
     pub source: DocumentSource,
-    /// Also show keys below the document's prefix that it does not hold, as removed
+    /// Also show keys at or below the document's prefix that it does not hold, as removed
     #[arg(long)]
     pub prune: bool,
     /// Exit 7 when something would change (0 when nothing would)
@@ -589,7 +589,7 @@ pub struct DiffArgs {
 pub struct ApplyArgs {
     #[command(flatten)]
     pub source: DocumentSource,
-    /// Also remove keys below the document's prefix that it does not hold
+    /// Also remove keys at or below the document's prefix that it does not hold
     #[arg(long)]
     pub prune: bool,
     /// Do not ask (required when stdin is not a terminal)

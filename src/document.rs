@@ -11,8 +11,9 @@
 //!   blob: {base64: /wD+}
 //! ```
 //!
-//! Keys are relative to `prefix` (every key strictly below it), so a
-//! document can be placed under another prefix. JSON (`-o json`) has the
+//! Keys are relative to `prefix`, so a document can be placed under another
+//! prefix: `b/c` for the key `prefix/b/c`, and `""` for the prefix's own key
+//! (a document holds the prefix's subtree; the root `/` is no key). JSON (`-o json`) has the
 //! same shape. `consul kv export`'s format (`[{"key","flags","value"}]`,
 //! values in base64, keys without the leading `/`) is read and written too.
 //!
@@ -75,9 +76,10 @@ impl<'a> ValueView<'a> {
     }
 }
 
-/// The path of `key` below `prefix`, as the document writes it.
+/// The path of `key` within `prefix`'s subtree, as the document writes it
+/// (`""` for the prefix itself).
 fn relative<'k>(prefix: &Key, key: &'k str) -> &'k str {
-    prefix.relative(key).unwrap_or(key)
+    prefix.within(key).unwrap_or(key)
 }
 
 /// Streams a document to `out` as its entries come.
@@ -241,7 +243,10 @@ fn check_relative(rel: &str, full: &str) -> Result<Key, String> {
     if rel.starts_with('/') || rel.ends_with('/') {
         return Err(format!("key {rel:?}: write it relative to the prefix, without a leading or trailing \"/\""));
     }
-    Key::parse(full).map_err(|e| format!("key {rel:?}: {}", e.reason))
+    match Key::parse(full) {
+        Ok(key) if key.is_root() => Err(format!("key {rel:?}: the prefix / is no key and holds no value")),
+        checked => checked.map_err(|e| format!("key {rel:?}: {}", e.reason)),
+    }
 }
 
 /// A value: a string (any YAML scalar, by its text) or `{base64: ...}`;
@@ -490,6 +495,25 @@ mod tests {
     fn an_empty_document_round_trips() {
         let doc = Document { prefix: key("/e"), entries: vec![] };
         assert_eq!(Document::parse(&doc.to_yaml(), Format::Ovs, "t", None).unwrap(), doc);
+    }
+
+    #[test]
+    fn the_prefix_key_itself_is_the_empty_key() {
+        let doc =
+            Document { prefix: key("/p"), entries: vec![(key("/p"), b"self".to_vec()), (key("/p/a"), b"1".to_vec())] };
+        for style in [Style::Yaml, Style::Json] {
+            let mut writer = Writer::start(Vec::new(), &doc.prefix, style).unwrap();
+            for (k, v) in &doc.entries {
+                writer.entry(k.as_str(), v).unwrap();
+            }
+            let text = String::from_utf8(writer.finish().unwrap()).unwrap();
+            assert!(text.contains("'':") || text.contains("\"\":"), "{text}");
+            assert_eq!(Document::parse(&text, Format::Ovs, "t", None).unwrap(), doc, "{text}");
+            let moved = Document::parse(&text, Format::Ovs, "t", Some(&key("/q"))).unwrap();
+            assert_eq!(moved.entries, [(key("/q"), b"self".to_vec()), (key("/q/a"), b"1".to_vec())]);
+        }
+        let e = Document::parse("ovs-config: 1\nprefix: /\nkeys:\n  '': x\n", Format::Ovs, "d", None).unwrap_err();
+        assert!(e.to_string().contains("no key"), "{e}");
     }
 
     #[test]

@@ -71,7 +71,7 @@ fn a_scan_that_meets_a_write_before_it_gives_anything_starts_again_unseen() {
     let scanned: Vec<(String, Vec<u8>)> =
         store.scan(&key("/s")).unwrap().map(|e| e.map(|e| (e.key, e.value))).collect::<Result<_, _>>().unwrap();
     assert_eq!(scanned, [("/s/a".into(), b"1".to_vec()), ("/s/b".into(), b"changed".to_vec())]);
-    let listings = shared().requests().iter().filter(|r| r.starts_with(&format!("/v1/kv/{consul}s/?keys"))).count();
+    let listings = shared().requests().iter().filter(|r| r.starts_with(&format!("/v1/kv/{consul}s?keys"))).count();
     assert_eq!(listings, 2, "the scan should have listed again");
 }
 
@@ -168,9 +168,9 @@ fn an_idle_watch_waits_in_blocking_queries() {
     assert_eq!(watcher.next(Duration::from_secs(1)).unwrap(), None);
     let requests = fake.requests()[armed..].to_vec();
     assert!(!requests.is_empty() && requests.len() <= 2, "{requests:?}");
-    let listings = fake.requests().iter().filter(|r| r.starts_with("/v1/kv/w/?keys")).count();
+    let listings = fake.requests().iter().filter(|r| r.starts_with("/v1/kv/w?keys")).count();
     assert!(listings >= 2, "arming and the scan list the prefix");
-    assert!(requests.iter().all(|r| r.starts_with("/v1/kv/w/?keys&index=") && r.contains("&wait=")), "{requests:?}");
+    assert!(requests.iter().all(|r| r.starts_with("/v1/kv/w?keys&index=") && r.contains("&wait=")), "{requests:?}");
     // A write wakes the query at once; the next query waits from the new index.
     fake.put_raw("w/k", b"2");
     let update = watcher.next(Duration::from_secs(5)).unwrap().expect("the write should wake the watch");

@@ -102,23 +102,24 @@ pub fn run(ctx: &Ctx, args: &CopyArgs) -> Result<()> {
     Ok(())
 }
 
-/// The source's keys below `from`, placed below `to`, as the document the
-/// destination is planned against; and the keys ovs cannot address, which
-/// are skipped (copy and mirror).
+/// The source's subtree of `from` (`from` itself and the keys below it),
+/// placed at `to`, as the document the destination is planned against; and
+/// the keys ovs cannot address (or `from` itself copied to the root, which
+/// holds no value), which are skipped (copy and mirror).
 pub(super) fn snapshot(
     scan: impl Iterator<Item = Result<Entry, StoreError>>,
     from: &Key,
     to: &Key,
 ) -> Result<(Document, Vec<String>)> {
     let (mut entries, mut skipped) = (Vec::new(), Vec::new());
-    let below = to.dir_prefix();
     for entry in scan {
         let entry = entry?;
-        // Every key below `from` shares its prefix, so the keys placed below
+        // Every key of the subtree shares its prefix, so the keys placed at
         // `to` keep the scan's order.
         let placed = Key::exact(&entry.key)
-            .and_then(|_| from.relative(&entry.key))
-            .and_then(|rest| Key::exact(&format!("{below}{rest}")));
+            .and_then(|_| from.within(&entry.key))
+            .and_then(|rest| Key::exact(&to.join(rest)))
+            .filter(|key| !key.is_root());
         match placed {
             Some(key) => entries.push((key, entry.value)),
             None => skipped.push(entry.key),
@@ -183,6 +184,12 @@ mod tests {
         assert_eq!(skipped, ["/a/c//d", "/a/f/"]);
         let (doc, _) = snapshot([entry("/a/b", "1")].into_iter(), &Key::root(), &key("/r")).unwrap();
         assert_eq!(doc.entries, vec![(key("/r/a/b"), b"1".to_vec())]);
+        // The prefix's own key goes to the new prefix's; never to the root.
+        let (doc, _) = snapshot([entry("/a", "0"), entry("/a/b", "1")].into_iter(), &key("/a"), &key("/z")).unwrap();
+        assert_eq!(doc.entries, vec![(key("/z"), b"0".to_vec()), (key("/z/b"), b"1".to_vec())]);
+        let (doc, skipped) =
+            snapshot([entry("/a", "0"), entry("/a/b", "1")].into_iter(), &key("/a"), &Key::root()).unwrap();
+        assert_eq!((doc.entries, skipped), (vec![(key("/b"), b"1".to_vec())], vec!["/a".to_string()]));
     }
 
     #[test]

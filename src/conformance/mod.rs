@@ -28,7 +28,8 @@ macro_rules! conformance_checks {
         $($callback)*! { $($args)*;
             get_missing_is_not_found, put_then_get, overwrite_gets_a_new_revision,
             binary_and_empty_values_round_trip, unicode_keys, recursive_listing_is_sorted,
-            children_mark_subtrees, children_with_awkward_names, prefixes_respect_segment_boundaries, absent_precondition,
+            children_mark_subtrees, children_with_awkward_names, prefixes_respect_segment_boundaries,
+            a_subtree_includes_its_own_key, absent_precondition,
             revision_precondition, recreated_key_never_matches_old_revision,
             delete_missing_is_not_found, delete_with_revision, delete_tree_counts_and_keeps_neighbours,
             root_holds_no_value, listing_an_empty_prefix, many_keys_stream,
@@ -42,7 +43,7 @@ macro_rules! conformance_checks {
             watch_reports_puts_and_deletes_below_its_prefix, watch_ignores_keys_outside_its_prefix,
             watch_sees_writes_by_another_handle, watch_next_is_none_when_nothing_changed,
             watch_reports_every_change_of_a_batch, watch_misses_nothing_under_many_quick_writes,
-            watch_from_a_position_needs_resume }
+            watch_from_a_position_needs_resume, watch_follows_its_own_key }
     };
 }
 
@@ -184,10 +185,52 @@ pub fn prefixes_respect_segment_boundaries(s: &dyn Store) {
     for k in ["/a/b", "/a/b/c", "/a/bc", "/a/bc/d", "/a/b-c"] {
         put(s, k, b"v");
     }
-    assert_eq!(keys(s, "/a/b"), ["/a/b/c"]);
+    assert_eq!(keys(s, "/a/b"), ["/a/b", "/a/b/c"]);
     assert_eq!(children(s, "/a/b"), ["c"]);
     assert_eq!(s.delete_tree(&key("/a/b")).unwrap(), 2);
     assert_eq!(keys(s, "/a"), ["/a/b-c", "/a/bc", "/a/bc/d"]);
+}
+
+fn scanned(s: &dyn Store, prefix: &str) -> Vec<Entry> {
+    s.scan(&key(prefix)).unwrap().collect::<Result<_, _>>().unwrap()
+}
+
+fn entries(s: &dyn Store, keys: &[&str]) -> Vec<Entry> {
+    keys.iter().map(|k| Entry { key: k.to_string(), value: value(s, k), revision: rev(s, k) }).collect()
+}
+
+/// The subtree of a prefix is its own key plus every key below `P/`:
+/// `keys` and `scan` hold the prefix's key first, and never a neighbour
+/// whose name only starts with the prefix's (`P.x`, `P-x`, `Px`, `P0`);
+/// `children` lists only what is below it.
+pub fn a_subtree_includes_its_own_key(s: &dyn Store) {
+    for (k, v) in [
+        ("/t/p", "self"),
+        ("/t/p/a", "1"),
+        ("/t/p/b/c", "2"),
+        ("/t/p.x", "dot"),
+        ("/t/p-x/y", "dash"),
+        ("/t/px", "x"),
+        ("/t/p0", "zero"),
+        ("/t/leaf", "alone"),
+    ] {
+        put(s, k, v.as_bytes());
+    }
+    assert_eq!(keys(s, "/t/p"), ["/t/p", "/t/p/a", "/t/p/b/c"]);
+    assert_eq!(scanned(s, "/t/p"), entries(s, &["/t/p", "/t/p/a", "/t/p/b/c"]));
+    assert_eq!(children(s, "/t/p"), ["a", "b/"]);
+    // A key with nothing below it is its own subtree.
+    assert_eq!(keys(s, "/t/leaf"), ["/t/leaf"]);
+    assert_eq!(scanned(s, "/t/leaf"), entries(s, &["/t/leaf"]));
+    assert!(children(s, "/t/leaf").is_empty());
+    // With no key at the prefix, only what is below it.
+    s.delete(&key("/t/p"), Precondition::Any).unwrap();
+    assert_eq!(keys(s, "/t/p"), ["/t/p/a", "/t/p/b/c"]);
+    assert_eq!(scanned(s, "/t/p"), entries(s, &["/t/p/a", "/t/p/b/c"]));
+    // The root is no key: its subtree is every key.
+    assert_eq!(keys(s, "/").len(), 7);
+    assert_eq!(s.delete_tree(&key("/t/p")).unwrap(), 2);
+    assert_eq!(keys(s, "/t"), ["/t/leaf", "/t/p-x/y", "/t/p.x", "/t/p0", "/t/px"]);
 }
 
 pub fn absent_precondition(s: &dyn Store) {
@@ -249,7 +292,8 @@ pub fn listing_an_empty_prefix(s: &dyn Store) {
     assert!(keys(s, "/").is_empty());
     assert!(children(s, "/nothing/here").is_empty());
     put(s, "/x", b"v");
-    assert!(keys(s, "/x").is_empty(), "a key is not its own child");
+    assert!(children(s, "/x").is_empty(), "a key is not its own child");
+    assert_eq!(keys(s, "/x"), ["/x"], "a key is its own subtree");
 }
 
 pub fn many_keys_stream(s: &dyn Store) {
@@ -461,7 +505,7 @@ pub fn scan_gives_values_and_revisions_in_order(s: &dyn Store) {
         put(s, k, v);
     }
     let scanned: Vec<Entry> = s.scan(&key("/s")).unwrap().collect::<Result<_, _>>().unwrap();
-    let want: Vec<Entry> = ["/s/a/x", "/s/b", "/s/bin", "/s/empty"]
+    let want: Vec<Entry> = ["/s", "/s/a/x", "/s/b", "/s/bin", "/s/empty"]
         .iter()
         .map(|k| Entry { key: k.to_string(), value: value(s, k), revision: rev(s, k) })
         .collect();

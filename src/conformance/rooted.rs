@@ -3,7 +3,7 @@
 //! store that holds other data, and their keys, listings and errors read as
 //! they would on an empty one.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::store::{
     batch, root_is_not_a_key, Capabilities, Committed, Entries, Entry, Event, History, Key, Precondition, Revision,
@@ -86,7 +86,9 @@ impl Store for Rooted<'_> {
 
     fn keys(&self, prefix: &Key) -> Result<Entries<'_>, StoreError> {
         let keys = self.inner.keys(&self.inside(prefix)).map_err(|e| self.error(e))?;
-        Ok(Box::new(keys.map(|k| k.map(|k| self.outside(&k)).map_err(|e| self.error(e)))))
+        let keys = keys.map(|k| k.map(|k| self.outside(&k)).map_err(|e| self.error(e)));
+        // The view's root is a key of the inner store, but no key here.
+        Ok(Box::new(keys.filter(|k| k.as_ref().map_or(true, |k| k != "/"))))
     }
 
     fn children(&self, prefix: &Key) -> Result<Entries<'_>, StoreError> {
@@ -103,10 +105,11 @@ impl Store for Rooted<'_> {
 
     fn scan(&self, prefix: &Key) -> Result<Scan<'_>, StoreError> {
         let entries = self.inner.scan(&self.inside(prefix)).map_err(|e| self.error(e))?;
-        Ok(Box::new(entries.map(|e| {
+        let entries = entries.map(|e| {
             e.map(|Entry { key, value, revision }| Entry { key: self.outside(&key), value, revision })
                 .map_err(|e| self.error(e))
-        })))
+        });
+        Ok(Box::new(entries.filter(|e| e.as_ref().map_or(true, |e| e.key != "/"))))
     }
 
     fn watch(&self, prefix: &Key, after: Option<Revision>) -> Result<Box<dyn Watcher + '_>, StoreError> {
@@ -129,14 +132,27 @@ impl Watcher for RootedWatcher<'_> {
     fn next(&mut self, wait: Duration) -> Result<Option<Update>, StoreError> {
         let view = self.view;
         let outside = |events: Vec<Event>| -> Vec<Event> {
-            events.into_iter().map(|e| Event { key: view.outside(&e.key), ..e }).collect()
+            let events = events.into_iter().map(|e| Event { key: view.outside(&e.key), ..e });
+            events.filter(|e| e.key != "/").collect()
         };
-        Ok(self.inner.next(wait).map_err(|e| view.error(e))?.map(|update| match update {
-            Update::Changes(events) => Update::Changes(outside(events)),
-            Update::Resynced { compacted, changes, complete } => {
-                Update::Resynced { compacted, changes: outside(changes), complete }
+        let deadline = Instant::now() + wait;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let update = match self.inner.next(left).map_err(|e| view.error(e))? {
+                None => return Ok(None),
+                Some(Update::Changes(events)) => Update::Changes(outside(events)),
+                Some(Update::Resynced { compacted, changes, complete }) => {
+                    Update::Resynced { compacted, changes: outside(changes), complete }
+                }
+            };
+            // A change to the view's root alone is no change here.
+            if matches!(update, Update::Resynced { .. }) || !update.events().is_empty() {
+                return Ok(Some(update));
             }
-        }))
+            if left.is_zero() {
+                return Ok(None);
+            }
+        }
     }
 
     fn position(&self) -> Option<Revision> {

@@ -70,11 +70,11 @@ pub fn watch_reports_puts_and_deletes_below_its_prefix(s: &dyn Store, _other: &d
     assert_eq!(events(w.as_mut(), 1), [put_event("/w/new/deep", b"created", again)]);
 }
 
-/// Writes outside the prefix, and to `/ab` and `/a` itself for the prefix
-/// `/a`, come before a write below it: that one alone is reported.
+/// Writes outside the prefix, and to `/ab`, `/a-b` and `/a.b` for the
+/// prefix `/a`, come before a write below it: that one alone is reported.
 pub fn watch_ignores_keys_outside_its_prefix(s: &dyn Store, _other: &dyn Store) {
     let Some(mut w) = watcher(s, "/a") else { return };
-    for k in ["/ab", "/ab/c", "/a", "/b/a", "/a-b"] {
+    for k in ["/ab", "/ab/c", "/b/a", "/a-b", "/a.b", "/a0/x"] {
         s.put(&key(k), b"outside", Precondition::Any).unwrap();
     }
     s.delete(&key("/ab"), Precondition::Any).unwrap();
@@ -185,4 +185,25 @@ pub fn watch_from_a_position_needs_resume(s: &dyn Store, _other: &dyn Store) {
     } else {
         assert!(matches!(from, Err(StoreError::Unsupported { .. })), "{:?}", from.err());
     }
+}
+
+/// `watch KEY` follows that key: its puts and its delete are reported (and
+/// keys below it), never a neighbour whose name only starts with it.
+pub fn watch_follows_its_own_key(s: &dyn Store, _other: &dyn Store) {
+    let Some(mut w) = watcher(s, "/k") else { return };
+    for k in ["/k.x", "/k-y", "/kz", "/k0/a"] {
+        s.put(&key(k), b"outside", Precondition::Any).unwrap();
+    }
+    let first = s.put(&key("/k"), b"one", Precondition::Any).unwrap();
+    assert_eq!(events(w.as_mut(), 1), [put_event("/k", b"one", first)]);
+    let second = s.put(&key("/k"), b"two", Precondition::Any).unwrap();
+    assert_eq!(events(w.as_mut(), 1), [put_event("/k", b"two", second)]);
+    let below = s.put(&key("/k/below"), b"b", Precondition::Any).unwrap();
+    assert_eq!(events(w.as_mut(), 1), [put_event("/k/below", b"b", below)]);
+    s.delete(&key("/k"), Precondition::Any).unwrap();
+    let deleted = events(w.as_mut(), 1);
+    assert_eq!(deleted.len(), 1, "{deleted:?}");
+    assert_delete(&deleted[0], "/k", second);
+    s.put(&key("/k.x"), b"again", Precondition::Any).unwrap();
+    assert_eq!(w.next(Duration::from_millis(300)).unwrap(), None);
 }

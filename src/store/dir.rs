@@ -383,8 +383,8 @@ impl Output {
 enum Keep<'a> {
     None,
     Key(&'a str),
-    /// Keys that start with this (a prefix's `dir_prefix`).
-    Below(String),
+    /// The subtree of this prefix: the key itself and every key below it.
+    Subtree(Key),
     All,
 }
 
@@ -393,7 +393,7 @@ impl Keep<'_> {
         match self {
             Keep::None => false,
             Keep::Key(wanted) => *wanted == key,
-            Keep::Below(start) => key.starts_with(start.as_str()),
+            Keep::Subtree(prefix) => prefix.contains(key),
             Keep::All => true,
         }
     }
@@ -598,11 +598,11 @@ impl Store for DirStore {
     }
 
     fn keys(&self, prefix: &Key) -> Result<Entries<'_>, StoreError> {
-        let below = prefix.dir_prefix();
+        let prefix = prefix.clone();
         // Past the prefix's range the reader still goes on, to check the file.
         let records = self.reader(Keep::None)?.into_iter().flatten();
         Ok(Box::new(records.filter_map(move |record| match record {
-            Ok(record) => record.key.starts_with(&below).then_some(Ok(record.key)),
+            Ok(record) => prefix.contains(&record.key).then_some(Ok(record.key)),
             Err(e) => Some(Err(e)),
         })))
     }
@@ -610,7 +610,7 @@ impl Store for DirStore {
     fn scan(&self, prefix: &Key) -> Result<Scan<'_>, StoreError> {
         // One open file is one version of the store, whatever writers rename
         // over it meanwhile: the scan is a snapshot.
-        let records = self.reader(Keep::Below(prefix.dir_prefix()))?.into_iter().flatten();
+        let records = self.reader(Keep::Subtree(prefix.clone()))?.into_iter().flatten();
         Ok(Box::new(records.filter_map(|record| match record {
             Ok(Record { key, revision, value: Some(value) }) => {
                 Some(Ok(Entry { key, value, revision: Revision(revision) }))

@@ -98,6 +98,25 @@ impl Key {
         key.strip_prefix(&self.dir_prefix()).filter(|rest| !rest.is_empty())
     }
 
+    /// The path of `key` within the subtree of this prefix: `""` for the
+    /// prefix itself (never for the root, which is no key), `b/c` for a key
+    /// below it; None for a key outside.
+    pub fn within<'k>(&self, key: &'k str) -> Option<&'k str> {
+        match key == self.0 && !self.is_root() {
+            true => Some(""),
+            false => self.relative(key),
+        }
+    }
+
+    /// The key at `rel` within this prefix's subtree, as [`Key::within`]
+    /// names it (`""`: the prefix itself), unchecked.
+    pub fn join(&self, rel: &str) -> String {
+        match rel {
+            "" => self.0.clone(),
+            rel => format!("{}{rel}", self.dir_prefix()),
+        }
+    }
+
     /// The last segment (empty for the root).
     pub fn name(&self) -> &str {
         self.0.rsplit('/').next().unwrap_or("")
@@ -160,5 +179,13 @@ mod tests {
         assert!(Key::root().contains("/anything"));
         assert_eq!(foo.relative("/foo/bar/baz"), Some("bar/baz"));
         assert_eq!(foo.relative("/foobar"), None);
+        assert_eq!(foo.within("/foo"), Some(""));
+        assert_eq!(foo.within("/foo/bar"), Some("bar"));
+        assert_eq!(foo.within("/foo.x"), None);
+        assert_eq!(Key::root().within("/"), None);
+        assert_eq!(
+            (foo.join(""), foo.join("a/b"), Key::root().join("a")),
+            ("/foo".into(), "/foo/a/b".into(), "/a".into())
+        );
     }
 }

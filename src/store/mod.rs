@@ -203,7 +203,10 @@ impl Capabilities {
 /// # Behavior
 /// - Keys are [`Key`]s; the root `/` holds no value (`InvalidKey` on write).
 /// - Listings are sorted by the bytes of the key and respect segment
-///   boundaries: a listing of `/a/b` never includes `/a/bc`.
+///   boundaries: a listing of `/a/b` never includes `/a/bc` or `/a/b.x`.
+/// - The subtree of a prefix P, which `keys`, `scan` and `watch` cover, is
+///   P itself plus every key below `P/` (the root `/` is no key: its
+///   subtree is every key). `children` lists what is below P, never P.
 /// - A failed [`Precondition`] is `Conflict` and writes nothing.
 /// - Deleting a missing key is `NotFound`.
 pub trait Store: Send + Sync {
@@ -231,7 +234,8 @@ pub trait Store: Send + Sync {
         Ok(self.commit(&[Write::delete_tree(prefix)])?.deleted)
     }
 
-    /// Every key strictly below `prefix`, full path, sorted.
+    /// Every key of the subtree of `prefix` (`prefix` itself, then every
+    /// key below it), full path, sorted.
     fn keys(&self, prefix: &Key) -> Result<Entries<'_>, StoreError>;
 
     /// Apply `writes` all or nothing, each under its own precondition. A
@@ -243,8 +247,10 @@ pub trait Store: Send + Sync {
         Err(StoreError::Unsupported { store: self.describe().to_string(), what: "commit".into() })
     }
 
-    /// Every key strictly below `prefix` with its value and revision, sorted,
-    /// streamed; from one point in time where `snapshot_scan` says so.
+    /// Every key of the subtree of `prefix` (`prefix` itself, then every key
+    /// below it) with its value and revision, sorted, streamed; from one
+    /// point in time where `snapshot_scan` says so, the prefix's own key
+    /// included.
     fn scan(&self, prefix: &Key) -> Result<Scan<'_>, StoreError> {
         let _ = prefix;
         Err(StoreError::Unsupported { store: self.describe().to_string(), what: "scan".into() })
@@ -258,7 +264,8 @@ pub trait Store: Send + Sync {
         Ok(children::from_keys(prefix.clone(), self.keys(prefix)?))
     }
 
-    /// Follow the changes strictly below `prefix`, from now on, or — where
+    /// Follow the changes to the subtree of `prefix` (`prefix` itself and
+    /// every key below it: `watch KEY` follows one key), from now on, or — where
     /// `resume_watch` says so — from just after `after`, a position an
     /// earlier watcher reached (a store that cannot resume refuses `after`).
     /// Where `watch` says so; no change may be missed silently.

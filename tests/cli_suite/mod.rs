@@ -10,7 +10,7 @@ use crate::util::{Env, BAD_SCHEDULE, CELERY_KEY, GOOD_SCHEDULE};
 #[macro_export]
 macro_rules! cli_suite {
     ($factory:expr) => {
-        $crate::cli_suite!(@each $factory; every_command_once, no_lost_increments, get_prints_the_value_byte_for_byte, get_missing_key_exits_4_with_one_line, get_json_and_yaml_carry_key_value_and_revision, binary_values_come_as_base64_in_json_and_raw_in_plain, set_reads_stdin_with_dash, set_without_a_value_is_a_usage_error, list_shows_children_and_recursive_keys_sorted, if_absent_creates_once, if_revision_writes_only_at_that_revision, dry_run_validates_and_writes_nothing, celery_schedule_is_validated_on_set, validate_checks_without_writing, delete_one_key, delete_with_stale_revision_is_a_conflict, recursive_delete_needs_yes_off_a_terminal_and_keeps_the_boundary, quiet_silences_notes, a_closed_pipe_is_not_an_error, edit_writes_the_changed_text, visual_wins_over_editor, edit_creates_a_missing_key, unchanged_text_writes_nothing, the_editor_sees_a_json_suffix_for_the_schedule, invalid_text_exits_3_and_keeps_the_text, a_concurrent_write_exits_5_and_keeps_the_text, a_concurrent_create_is_also_a_conflict, a_failing_editor_exits_1_and_keeps_the_text, a_blank_editor_variable_is_a_usage_error, an_emptied_buffer_cancels_the_edit, edit_works_whatever_the_length_of_the_last_segment, a_value_over_the_size_limit_is_refused_before_any_io, export_then_import_elsewhere_is_byte_identical, consul_format_round_trips, import_checks_everything_before_writing_anything, diff_exit_code_tells_no_change_change_and_error, apply_needs_yes_off_a_terminal_then_prunes, writes_report_json_for_scripts, edit_r_applies_the_difference, edit_r_refuses_a_concurrent_change_and_keeps_the_text, edit_r_keeps_the_text_of_a_bad_document, a_fan_out_write_reaches_the_live_stores_and_retry_delivers_the_rest, fan_out_reports_each_store_in_json, watch_prints_each_change_and_runs_exec_once_per_batch, watch_ends_at_its_timeout, mirror_watch_keeps_a_copy_identical_across_restarts, copy_from_the_dir_store_and_back_verifies_clean, compare_tells_agreement_from_drift, field_edits_change_one_field_guarded_by_the_revision, concurrent_field_edits_lose_no_update);
+        $crate::cli_suite!(@each $factory; every_command_once, no_lost_increments, get_prints_the_value_byte_for_byte, get_missing_key_exits_4_with_one_line, get_json_and_yaml_carry_key_value_and_revision, binary_values_come_as_base64_in_json_and_raw_in_plain, set_reads_stdin_with_dash, set_without_a_value_is_a_usage_error, list_shows_children_and_recursive_keys_sorted, if_absent_creates_once, if_revision_writes_only_at_that_revision, dry_run_validates_and_writes_nothing, celery_schedule_is_validated_on_set, validate_checks_without_writing, delete_one_key, delete_with_stale_revision_is_a_conflict, recursive_delete_needs_yes_off_a_terminal_and_keeps_the_boundary, quiet_silences_notes, a_closed_pipe_is_not_an_error, edit_writes_the_changed_text, visual_wins_over_editor, edit_creates_a_missing_key, unchanged_text_writes_nothing, the_editor_sees_a_json_suffix_for_the_schedule, invalid_text_exits_3_and_keeps_the_text, a_concurrent_write_exits_5_and_keeps_the_text, a_concurrent_create_is_also_a_conflict, a_failing_editor_exits_1_and_keeps_the_text, a_blank_editor_variable_is_a_usage_error, an_emptied_buffer_cancels_the_edit, edit_works_whatever_the_length_of_the_last_segment, a_value_over_the_size_limit_is_refused_before_any_io, export_then_import_elsewhere_is_byte_identical, consul_format_round_trips, import_checks_everything_before_writing_anything, diff_exit_code_tells_no_change_change_and_error, apply_needs_yes_off_a_terminal_then_prunes, writes_report_json_for_scripts, edit_r_applies_the_difference, edit_r_refuses_a_concurrent_change_and_keeps_the_text, edit_r_keeps_the_text_of_a_bad_document, a_fan_out_write_reaches_the_live_stores_and_retry_delivers_the_rest, fan_out_reports_each_store_in_json, watch_prints_each_change_and_runs_exec_once_per_batch, watch_ends_at_its_timeout, mirror_watch_keeps_a_copy_identical_across_restarts, copy_from_the_dir_store_and_back_verifies_clean, compare_tells_agreement_from_drift, a_prefix_is_its_own_key_in_every_command, field_edits_change_one_field_guarded_by_the_revision, concurrent_field_edits_lose_no_update);
     };
     (@each $factory:expr; $($name:ident),*) => {
         $(
@@ -994,6 +994,68 @@ pub fn compare_tells_agreement_from_drift(env: &Env) {
         .assert()
         .success()
         .stdout("{\"only_in_a\":[],\"only_in_b\":[],\"different\":[],\"same\":3}\n");
+}
+
+/// The subtree of a prefix is the prefix itself plus every key below it, in
+/// every command that takes one (a Patroni config is one key: `watch`,
+/// `copy`, `compare` and `export` of it must see it), never `P.x` or `Px`.
+pub fn a_prefix_is_its_own_key_in_every_command(env: &Env) {
+    let p = "/svc/config";
+    for (key, value) in [(p, "ttl: 30"), ("/svc/config/below", "b"), ("/svc/config.x", "n"), ("/svc/configx", "n")] {
+        env.set(key, value);
+    }
+    env.config(&["list", "-r", p]).assert().success().stdout("/svc/config\n/svc/config/below\n");
+    env.config(&["list", p]).assert().success().stdout("below\n");
+
+    // `watch KEY` follows that key, and not its neighbours.
+    let watch = Running::start(env, &["--timeout", "60", "config", "watch", "-o", "json", "--count", "2", p]);
+    watch.wait_stderr("watching /svc/config");
+    let event = |line: String| serde_json::from_str::<serde_json::Value>(&line).unwrap();
+    env.set("/svc/config.x", "changed");
+    env.set(p, "ttl: 31");
+    let put = event(watch.line());
+    assert_eq!(
+        (put["type"].as_str(), put["key"].as_str(), put["value"].as_str()),
+        (Some("PUT"), Some(p), Some("ttl: 31"))
+    );
+    env.config(&["delete", p]).assert().success();
+    let deleted = event(watch.line());
+    assert_eq!((deleted["type"].as_str(), deleted["key"].as_str()), (Some("DELETE"), Some(p)));
+    assert!(watch.finish().success());
+    env.set(p, "ttl: 32");
+
+    // A document holds the prefix's key as "", and the same document
+    // imported again changes nothing.
+    let doc = export(env, &[p]);
+    assert!(doc.contains("'': ttl: 32") || doc.contains("'': 'ttl: 32'"), "{doc}");
+    for _ in 0..2 {
+        env.config(&["import", "-"]).write_stdin(doc.clone()).assert().success();
+        env.config(&["import", "--prefix", "/moved", "-"]).write_stdin(doc.clone()).assert().success();
+    }
+    env.config(&["list", "-r", "/moved"]).assert().success().stdout("/moved\n/moved/below\n");
+    assert_eq!(env.get("/moved"), b"ttl: 32");
+    env.config(&["diff", "--exit-code", "--prune", "-"]).write_stdin(doc.clone()).assert().success();
+
+    // copy and compare see the key itself.
+    let other = dir_store(env, "other");
+    env.config(&["copy", &env.store_url, &other, "--prefix", p])
+        .assert()
+        .success()
+        .stderr(contains("2 copied, 0 identical, 0 skipped, 0 mismatched"));
+    env.config(&["compare", &env.store_url, &other, p]).assert().success();
+    env.set(p, "ttl: 33");
+    env.config(&["compare", &env.store_url, &other, p]).assert().code(7).stdout("-+ /svc/config\n");
+    env.config(&["copy", &env.store_url, &other, "--prefix", p, "--to-prefix", "/svc/copy"])
+        .assert()
+        .success()
+        .stderr(contains("2 copied"));
+    env.config(&["get", "/svc/copy"]).args(["--store", &other]).assert().success().stdout("ttl: 33");
+
+    // apply --prune of a document without "" deletes the prefix's key.
+    let without = "ovs-config: 1\nprefix: /svc/config\nkeys:\n  below: b\n";
+    env.config(&["apply", "--prune", "--yes", "-"]).write_stdin(without).assert().success();
+    env.config(&["get", p]).assert().code(4);
+    env.config(&["list", "-r", "/svc"]).assert().success().stdout("/svc/config.x\n/svc/config/below\n/svc/configx\n");
 }
 
 pub fn field_edits_change_one_field_guarded_by_the_revision(env: &Env) {

@@ -106,17 +106,11 @@ fn operations(store: &ConsulStore, w: &Write) -> Vec<(Op, Means)> {
 
 /// The keys a recursive delete of `key` is about to remove.
 fn count_tree(store: &ConsulStore, key: &Key) -> Result<u64, StoreError> {
+    // The subtree's listing holds the key itself.
     let mut n = 0;
-    for below in store.keys(key)? {
-        below?;
+    for listed in store.keys(key)? {
+        listed?;
         n += 1;
-    }
-    if !key.is_root() {
-        match store.get(key) {
-            Ok(_) => n += 1,
-            Err(StoreError::NotFound { .. }) => {}
-            Err(e) => return Err(e),
-        }
     }
     Ok(n)
 }

@@ -42,8 +42,17 @@ fn list(store: &ConsulStore, below: &str, separator: bool) -> Result<Option<(u64
     }
 }
 
+/// The raw keys of the subtree of `prefix` (see `ConsulStore::subtree`),
+/// streamed, with the listing's index; None when there are none.
+fn subtree<'s>(store: &'s ConsulStore, prefix: &Key) -> Result<Option<(u64, Entries<'s>)>, StoreError> {
+    let Some((index, keys)) = list(store, &store.subtree(prefix), false)? else { return Ok(None) };
+    let prefix = prefix.clone();
+    let inside = keys.filter(move |key| key.as_ref().map_or(true, |k| prefix.contains(&store.ovs_key(k))));
+    Ok(Some((index, Box::new(inside))))
+}
+
 pub(super) fn keys<'s>(store: &'s ConsulStore, prefix: &Key) -> Result<Entries<'s>, StoreError> {
-    let Some((_, keys)) = list(store, &store.below(prefix), false)? else { return Ok(Box::new(std::iter::empty())) };
+    let Some((_, keys)) = subtree(store, prefix)? else { return Ok(Box::new(std::iter::empty())) };
     Ok(Box::new(keys.map(move |key| key.map(|k| store.ovs_key(&k)))))
 }
 
@@ -63,7 +72,6 @@ pub(super) fn scan<'s>(store: &'s ConsulStore, prefix: &Key) -> Scan<'s> {
     Box::new(Scanner {
         store,
         prefix: prefix.clone(),
-        below: store.below(prefix),
         listing: None,
         buffer: VecDeque::new(),
         buffered: 0,
@@ -77,9 +85,8 @@ pub(super) fn scan<'s>(store: &'s ConsulStore, prefix: &Key) -> Scan<'s> {
 struct Scanner<'s> {
     store: &'s ConsulStore,
     prefix: Key,
-    below: String,
     /// The listing's index and its keys still to read.
-    listing: Option<(u64, Strings)>,
+    listing: Option<(u64, Entries<'s>)>,
     buffer: VecDeque<Entry>,
     buffered: usize,
     page: usize,
@@ -142,7 +149,7 @@ impl Scanner<'_> {
     /// Read the next page of values into the buffer (or find the end).
     fn fill(&mut self) -> Result<(), Stop> {
         if self.listing.is_none() {
-            match list(self.store, &self.below, false).map_err(Stop::Failed)? {
+            match subtree(self.store, &self.prefix).map_err(Stop::Failed)? {
                 Some(listing) => self.listing = Some(listing),
                 None => {
                     self.done = true;

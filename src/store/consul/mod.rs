@@ -6,8 +6,9 @@
 //! at `tenant/a/b`). In a URL path each segment is percent-escaped on its
 //! own; in a `/v1/txn` body keys go as they are. Consul's prefix operations
 //! (`?recurse`, `?keys`, `delete-tree`) take a raw string prefix — `foo` also
-//! takes `foobar` — so every prefix this backend sends ends in `/`, and a
-//! recursive delete of `/a/b` is `delete-tree a/b/` plus `delete a/b`.
+//! takes `foobar` — so every prefix this backend sends ends in `/` (but a
+//! subtree's listing, below), and a recursive delete of `/a/b` is
+//! `delete-tree a/b/` plus `delete a/b`.
 //! Keys Consul holds that ovs cannot address (a folder `a/b/` made by the
 //! UI, `a//b`) are listed as they are; the list command flags them.
 //!
@@ -37,6 +38,13 @@
 //! JSON array however many keys there are; it is parsed as it arrives (see
 //! `stream.rs`), so memory stays flat. A listing that Consul's ACLs filtered
 //! (`X-Consul-Results-Filtered-By-ACLs`) fails rather than look complete.
+//!
+//! **A subtree** (`keys`, `scan`, `watch` of a prefix P) is P's own key and
+//! every key below `P/`. Consul cannot list both in one request but by the
+//! string prefix `P`, which also takes neighbours (`P.x`, `Px/y`): they are
+//! listed, and left out as the listing streams, so the subtree stays one
+//! listing at one index; a write to a neighbour wakes a watch, whose scan
+//! then finds nothing to report.
 //!
 //! **Scans** (see `listing.rs`) list the keys, streamed, and read their
 //! values in read-only transactions of at most 64 `get`s, sized in bytes.
@@ -248,6 +256,18 @@ impl ConsulStore {
             self.root.clone()
         } else {
             format!("{}/", self.consul_key(prefix))
+        }
+    }
+
+    /// The raw Consul prefix a listing of the subtree of `prefix` asks for:
+    /// its own key, which as a string prefix also takes neighbours such as
+    /// `a/b.x` and `a/bc` (the listing leaves them out), or the whole root.
+    /// Listing `a/b` and `a/b/` separately would not be one point in time.
+    fn subtree(&self, prefix: &Key) -> String {
+        if prefix.is_root() {
+            self.root.clone()
+        } else {
+            self.consul_key(prefix)
         }
     }
 

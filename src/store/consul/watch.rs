@@ -27,7 +27,7 @@ pub(super) fn watch<'s>(
     after: Option<Revision>,
 ) -> Result<Box<dyn Watcher + 's>, StoreError> {
     watch::refuse_position(store, after)?;
-    let mut follow = Follow { store, below: store.below(prefix), index: 0, sent: None };
+    let mut follow = Follow { store, listed: store.subtree(prefix), index: 0, sent: None };
     // The index before the first scan: whatever is written after it wakes the query.
     follow.index = next_index(0, follow.ask(Duration::ZERO)?).0;
     Rescan::scanning(store, prefix, move |wait| follow.signal(wait))
@@ -35,8 +35,10 @@ pub(super) fn watch<'s>(
 
 struct Follow<'s> {
     store: &'s ConsulStore,
-    /// The raw prefix listed, ending in `/`.
-    below: String,
+    /// The raw prefix listed: the subtree's (which also takes neighbours
+    /// whose names start with the prefix's: their writes wake the watch,
+    /// and its scan finds nothing to report).
+    listed: String,
     /// The index the listing was last seen at.
     index: u64,
     /// When the last query was sent.
@@ -80,7 +82,7 @@ impl Follow<'_> {
         self.sent = Some(Instant::now());
         let http = &self.store.http;
         // Only the header is wanted: the keys are left unread.
-        let opened = http.open(&Call::new(Method::GET, kv_path(&self.below, &query)))?;
+        let opened = http.open(&Call::new(Method::GET, kv_path(&self.listed, &query)))?;
         match (opened.status.as_u16(), opened.index) {
             (200 | 404, Some(index)) => Ok(index),
             _ => Err(http.refused(&http.finish(opened)?)),

@@ -1,5 +1,8 @@
 //! Listings and scans in pages, all read at the revision of the first page,
 //! so each is one consistent snapshot and memory holds one page at a time.
+//! `keys` and `scan` cover the prefix's subtree: the prefix's own key is
+//! the first page (a read of that one key, which pins the revision), then
+//! the range below `P/` (never `P.x` or `P-x`, which sort between them).
 //!
 //! etcd 3.4 walks every key in a range's `[start, end)` on each request,
 //! however small the limit (it counts them), so the cost of a request grows
@@ -80,6 +83,17 @@ impl Pages<'_> {
         Ok((kvs.into_iter().map(|kv| kv.into_key_value().0).collect(), more))
     }
 
+    /// The prefix's own key (None for the root, which is no key), read as
+    /// a listing's first page: it pins the revision the rest is read at.
+    fn own(&mut self, prefix: &Key, options: GetOptions) -> Result<Vec<KeyValue>, StoreError> {
+        if prefix.is_root() {
+            return Ok(Vec::new());
+        }
+        let own = self.store.etcd_key(prefix);
+        let (kvs, _) = self.range(&own, options, 1, MAX_RESPONSE)?.map_err(|e| self.store.backend_error(e))?;
+        Ok(kvs)
+    }
+
     /// Up to `limit` entries from `from`, pinned at the listing's revision,
     /// and whether more follow; the server's refusal comes back as it came.
     fn range(
@@ -136,11 +150,19 @@ impl Pages<'_> {
 pub(super) fn keys<'s>(store: &'s EtcdStore, prefix: &Key) -> Entries<'s> {
     let start = store.below(prefix);
     let mut pages = Pages { store, end: prefix_end(&start), revision: 0 };
+    let mut own = Some(prefix.clone());
     let mut cursor = Some(start);
     let mut buffer: VecDeque<Vec<u8>> = VecDeque::new();
     Box::new(std::iter::from_fn(move || loop {
         if let Some(key) = buffer.pop_front() {
             return Some(Ok(store.ovs_key(&key)));
+        }
+        if let Some(prefix) = own.take() {
+            match pages.own(&prefix, GetOptions::new().with_keys_only()) {
+                Ok(kvs) => buffer.extend(kvs.into_iter().map(|kv| kv.into_key_value().0)),
+                Err(e) => return Some(Err(e)),
+            }
+            continue;
         }
         let from = cursor.take()?;
         match pages.fetch(from, KEYS_PAGE) {
@@ -159,7 +181,7 @@ pub(super) fn scan<'s>(store: &'s EtcdStore, prefix: &Key) -> Scan<'s> {
     scan_at(store, prefix, 0)
 }
 
-/// Everything below `prefix` and the revision it was read at, which a
+/// The subtree of `prefix` and the revision it was read at, which a
 /// watch goes on from.
 pub(super) fn snapshot(store: &EtcdStore, prefix: &Key) -> Result<(Snapshot, i64), StoreError> {
     let below = store.below(prefix);
@@ -176,6 +198,7 @@ pub(super) fn snapshot(store: &EtcdStore, prefix: &Key) -> Result<(Snapshot, i64
 fn scan_at<'s>(store: &'s EtcdStore, prefix: &Key, revision: i64) -> Scan<'s> {
     let start = store.below(prefix);
     let mut pages = Pages { store, end: prefix_end(&start), revision };
+    let mut own = Some(prefix.clone());
     let mut cursor = Some(start);
     let mut limit = SCAN_FIRST_PAGE;
     let mut buffer: VecDeque<KeyValue> = VecDeque::new();
@@ -184,6 +207,13 @@ fn scan_at<'s>(store: &'s EtcdStore, prefix: &Key, revision: i64) -> Scan<'s> {
             let revision = Revision(kv.mod_revision().max(0) as u64);
             let (key, value) = kv.into_key_value();
             return Some(Ok(Entry { key: store.ovs_key(&key), value, revision }));
+        }
+        if let Some(prefix) = own.take() {
+            match pages.own(&prefix, GetOptions::new()) {
+                Ok(kvs) => buffer.extend(kvs),
+                Err(e) => return Some(Err(e)),
+            }
+            continue;
         }
         let from = cursor.take()?;
         let options = GetOptions::new().with_range(pages.end.clone());

@@ -26,8 +26,12 @@ const PAUSE: Duration = Duration::from_millis(100);
 pub(super) struct PrefixWatcher<'s> {
     store: &'s EtcdStore,
     prefix: Key,
-    /// The etcd bytes every watched key starts with.
-    below: Vec<u8>,
+    /// Where the watched range starts: the prefix's own etcd key, which
+    /// sorts first in its subtree. The range also holds keys that only
+    /// start with it (`P.x`, `P-x`), whose events are left out.
+    start: Vec<u8>,
+    /// The end of the watched range: just past every key below `P/`.
+    end: Vec<u8>,
     /// Every change up to this revision has been handed out.
     position: i64,
     /// What was seen below the prefix, kept up to date; None for a watch
@@ -48,7 +52,8 @@ pub(super) fn watch<'s>(
     let mut watcher = PrefixWatcher {
         store,
         prefix: prefix.clone(),
-        below: store.below(prefix),
+        start: store.etcd_key(prefix),
+        end: prefix_end(&store.below(prefix)),
         position: 0,
         seen: None,
         open: None,
@@ -72,13 +77,13 @@ impl PrefixWatcher<'_> {
     fn open(&mut self) -> Result<(), StoreError> {
         let deadline = Instant::now() + self.store.timeout;
         let options = WatchOptions::new()
-            .with_range(prefix_end(&self.below))
+            .with_range(self.end.clone())
             .with_start_revision(self.position + 1)
             .with_progress_notify();
         loop {
             let opened = self.store.run(|c| {
-                let (below, options) = (self.below.clone(), options.clone());
-                async move { c.watch_client().max_decoding_message_size(MAX_RESPONSE).watch(below, Some(options)).await }
+                let (start, options) = (self.start.clone(), options.clone());
+                async move { c.watch_client().max_decoding_message_size(MAX_RESPONSE).watch(start, Some(options)).await }
             });
             match opened {
                 Ok(open) => {
@@ -108,19 +113,28 @@ impl PrefixWatcher<'_> {
         Ok(Update::Resynced { compacted: Revision(compacted.max(0) as u64), changes, complete })
     }
 
-    fn events(&self, resp: &WatchResponse) -> Vec<Event> {
-        resp.events()
+    /// The response's events in the subtree, and the last revision of all
+    /// of them (the watch has seen that far even when it leaves them out).
+    fn events(&self, resp: &WatchResponse) -> (Vec<Event>, Option<i64>) {
+        let last = resp.events().iter().filter_map(|e| e.kv()).map(|kv| kv.mod_revision()).max();
+        let events = resp
+            .events()
             .iter()
             .filter_map(|event| {
                 let kv = event.kv()?;
+                let key = self.store.ovs_key(kv.key());
+                if !self.prefix.contains(&key) {
+                    return None; // a neighbour: `P.x` for the prefix `P`
+                }
                 Some(Event {
-                    key: self.store.ovs_key(kv.key()),
+                    key,
                     value: (event.event_type() == EventType::Put).then(|| kv.value().to_vec()),
                     // A delete's kv carries the revision of the delete.
                     revision: Revision(kv.mod_revision().max(0) as u64),
                 })
             })
-            .collect()
+            .collect();
+        (events, last)
     }
 
     /// The stream failed: watch again from the position, unless it has
@@ -171,8 +185,8 @@ impl Watcher for PrefixWatcher<'_> {
                     message: format!("etcd ended the watch: {}", resp.cancel_reason()),
                 });
             }
-            let events = self.events(&resp);
-            match events.iter().map(|e| e.revision.0 as i64).max() {
+            let (events, last) = self.events(&resp);
+            match last {
                 Some(last) => self.position = last,
                 // A progress notice: the watch has caught up with the header's
                 // revision. (A creation notice says nothing of the sort.)

@@ -28,6 +28,10 @@
 //! hello, on the plugin's stdin: never in its argv or environment, and never
 //! in a message, even one the plugin wrote.
 //!
+//! **A subtree** (`keys`, `scan`) is the prefix's own key, read with a `get`
+//! just before the stream, then what the plugin streams below it (version 1
+//! streams only that): two reads, not one point in time.
+//!
 //! **Not in version 1:** history and watch; a plugin store declares neither.
 
 mod process;
@@ -252,6 +256,21 @@ fn entry(item: serde_json::Value) -> Result<Entry, String> {
     Ok(Entry { key: entry.key, value: entry.value.into_bytes()?, revision: Revision(entry.revision) })
 }
 
+impl PluginStore {
+    /// The prefix's own key, the first of its subtree (None for the root,
+    /// which is no key, or a key that is not there).
+    fn own(&self, prefix: &Key) -> Result<Option<Versioned>, StoreError> {
+        if prefix.is_root() {
+            return Ok(None);
+        }
+        match self.get(prefix) {
+            Ok(found) => Ok(Some(found)),
+            Err(StoreError::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+}
+
 impl Store for PluginStore {
     fn describe(&self) -> &str {
         &self.describe
@@ -279,7 +298,10 @@ impl Store for PluginStore {
     }
 
     fn keys(&self, prefix: &Key) -> Result<Entries<'_>, StoreError> {
-        self.stream(&Request::Keys { prefix: prefix.as_str() }, "keys", string)
+        let own = self.own(prefix)?.map(|_| Ok(prefix.to_string()));
+        let below = self.stream(&Request::Keys { prefix: prefix.as_str() }, "keys", string)?;
+        let prefix = prefix.clone();
+        Ok(Box::new(own.into_iter().chain(below.filter(move |k| k.as_ref().map_or(true, |k| *k != prefix.as_str())))))
     }
 
     fn children(&self, prefix: &Key) -> Result<Entries<'_>, StoreError> {
@@ -287,7 +309,13 @@ impl Store for PluginStore {
     }
 
     fn scan(&self, prefix: &Key) -> Result<Scan<'_>, StoreError> {
-        self.stream(&Request::Scan { prefix: prefix.as_str() }, "scan", entry)
+        let own =
+            self.own(prefix)?.map(|v| Ok(Entry { key: prefix.to_string(), value: v.value, revision: v.revision }));
+        let below = self.stream(&Request::Scan { prefix: prefix.as_str() }, "scan", entry)?;
+        let prefix = prefix.clone();
+        Ok(Box::new(
+            own.into_iter().chain(below.filter(move |e| e.as_ref().map_or(true, |e| e.key != prefix.as_str()))),
+        ))
     }
 }
 

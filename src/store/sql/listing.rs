@@ -3,6 +3,9 @@
 //! snapshot transaction, so memory holds one page and the whole listing is
 //! one point in time.
 //!
+//! - `keys` and `scan` cover the prefix's subtree: its own key, read first
+//!   by the same range query over `[P, P\0)` in the same transaction, then
+//!   the range below `P/` (never `P.x` or `P-x`, which sort between).
 //! - `keys` reads large pages of keys: few round trips.
 //! - `scan` carries values, so its pages are sized in bytes: each asks for
 //!   as many rows as the last page's average entry suggests fit in
@@ -60,6 +63,21 @@ impl<'s> Pages<'s> {
         Ok((Pages { conn: store.reader(true)?, end }, below))
     }
 
+    /// The row of `sql` for the key `own` itself (the prefix's own key), if
+    /// there is one, in the same transaction as the pages.
+    fn own(
+        &mut self,
+        sql: &str,
+        own: &[u8],
+        kinds: &[Kind],
+        each: &mut (dyn FnMut(Row) -> bool + Send),
+    ) -> Result<(), StoreError> {
+        let end = std::mem::replace(&mut self.end, successor(own));
+        let outcome = self.page(sql, own, 1, kinds, each);
+        self.end = end;
+        outcome
+    }
+
     /// Up to `limit` rows of `sql` from `from`, each handed to `each` until
     /// it returns false. A failure ends the listing.
     fn page(
@@ -86,13 +104,30 @@ impl<'s> Pages<'s> {
     }
 }
 
+/// The prefix's own key, which a subtree's listing reads first (the root
+/// is no key).
+fn own_key(prefix: &Key) -> Option<Vec<u8>> {
+    (!prefix.is_root()).then(|| prefix.as_str().as_bytes().to_vec())
+}
+
 pub(super) fn keys<'s>(store: &'s SqlStore, prefix: &Key) -> Result<Entries<'s>, StoreError> {
     let (mut pages, start) = Pages::open(store, prefix)?;
+    let mut own = own_key(prefix);
     let mut cursor = Some(start);
     let mut buffer: VecDeque<Vec<u8>> = VecDeque::new();
     Ok(Box::new(std::iter::from_fn(move || loop {
         if let Some(key) = buffer.pop_front() {
             return Some(Ok(SqlStore::key_string(&key)));
+        }
+        if let Some(own) = own.take() {
+            let outcome = pages.own(&store.sql.keys, &own, &[Kind::Bytes], &mut |mut row| {
+                buffer.push_back(row.bytes(0));
+                true
+            });
+            if let Err(e) = outcome {
+                return Some(Err(e));
+            }
+            continue;
         }
         let Some(from) = cursor.take() else { return pages.finish().map(Err) };
         let outcome = pages.page(&store.sql.keys, &from, KEYS_PAGE, &[Kind::Bytes], &mut |mut row| {
@@ -110,24 +145,39 @@ pub(super) fn keys<'s>(store: &'s SqlStore, prefix: &Key) -> Result<Entries<'s>,
 
 pub(super) fn scan<'s>(store: &'s SqlStore, prefix: &Key) -> Result<Scan<'s>, StoreError> {
     let (mut pages, start) = Pages::open(store, prefix)?;
+    let mut own = own_key(prefix);
     let mut cursor = Some(start);
     let mut limit = SCAN_FIRST_PAGE;
     let mut buffer: VecDeque<Entry> = VecDeque::new();
+    let kinds = [Kind::Bytes, Kind::Bytes, Kind::Int];
     Ok(Box::new(std::iter::from_fn(move || loop {
         if let Some(entry) = buffer.pop_front() {
             return Some(Ok(entry));
         }
+        if let Some(own) = own.take() {
+            let outcome = pages.own(&store.sql.scan, &own, &kinds, &mut |mut row| {
+                buffer.push_back(Entry {
+                    key: SqlStore::key_string(&row.bytes(0)),
+                    value: row.bytes(1),
+                    revision: revision(row.int(2)),
+                });
+                true
+            });
+            if let Err(e) = outcome {
+                return Some(Err(e));
+            }
+            continue;
+        }
         let Some(from) = cursor.take() else { return pages.finish().map(Err) };
         let (mut rows, mut bytes, mut full) = (0i64, 0usize, false);
-        let outcome =
-            pages.page(&store.sql.scan, &from, limit, &[Kind::Bytes, Kind::Bytes, Kind::Int], &mut |mut row| {
-                let (key, value) = (row.bytes(0), row.bytes(1));
-                rows += 1;
-                bytes += key.len() + value.len() + ENTRY_OVERHEAD;
-                buffer.push_back(Entry { key: SqlStore::key_string(&key), value, revision: revision(row.int(2)) });
-                full = bytes >= SCAN_PAGE_BYTES;
-                !full
-            });
+        let outcome = pages.page(&store.sql.scan, &from, limit, &kinds, &mut |mut row| {
+            let (key, value) = (row.bytes(0), row.bytes(1));
+            rows += 1;
+            bytes += key.len() + value.len() + ENTRY_OVERHEAD;
+            buffer.push_back(Entry { key: SqlStore::key_string(&key), value, revision: revision(row.int(2)) });
+            full = bytes >= SCAN_PAGE_BYTES;
+            !full
+        });
         if let Err(e) = outcome {
             return Some(Err(e));
         }

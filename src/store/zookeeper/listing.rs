@@ -11,7 +11,8 @@
 //! sorts as `name` and its subtree as `name/`, which is where `/a/x` falls
 //! among `/a-b` and `/a0`. Memory holds the directories still to expand on
 //! the current path, not the tree. `scan` takes the same walk and reads the
-//! values of a batch of keys at a time.
+//! values of a batch of keys at a time. Both cover the prefix's subtree: the
+//! prefix's own znode, first, when it is a key, then its descendants.
 
 use futures::future::join_all;
 use zookeeper_client as zk;
@@ -166,16 +167,23 @@ pub(super) fn keys(store: &ZkStore, top: String) -> Entries<'_> {
     Box::new(key_paths(store, top).map(|path| path.map(|path| store.key_of(&path))))
 }
 
-/// The znode paths of the keys strictly below `top`, in key order.
+/// The znode paths of the keys in the subtree of `top` (`top` itself, when
+/// it is a key and not the root, then every key below it), in key order.
 fn key_paths(store: &ZkStore, top: String) -> impl Iterator<Item = Result<String, StoreError>> + '_ {
     let mut stack: Vec<Item> = Vec::new();
     let mut start = Some(top);
     std::iter::from_fn(move || loop {
         if let Some(top) = start.take() {
-            match children_lists(store, std::slice::from_ref(&top)) {
+            match classify(store, std::slice::from_ref(&top)) {
                 Ok(mut found) => {
-                    if let Some(Some(names)) = found.pop() {
-                        stack.push(Item::Dir(top, names));
+                    if let Some(Some(node)) = found.pop() {
+                        let own = node.is_key && store.key_of(&top) != "/";
+                        if !node.children.is_empty() {
+                            stack.push(Item::Dir(top.clone(), node.children));
+                        }
+                        if own {
+                            stack.push(Item::Key(top));
+                        }
                     }
                 }
                 Err(e) => return Some(Err(e)),
@@ -206,7 +214,7 @@ fn key_paths(store: &ZkStore, top: String) -> impl Iterator<Item = Result<String
     })
 }
 
-/// The keys below `top` with their values, in key order: walked as `keys`
+/// The keys of the subtree of `top` with their values, in key order: walked as `keys`
 /// walks, the data read `SCAN_BATCH` keys at a time (pipelined), so memory
 /// holds one batch of values. A key gone (or become an empty parent) by the
 /// time its data is read is left out.
