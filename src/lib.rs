@@ -15,5 +15,6 @@ pub mod output;
 pub mod plan;
 pub mod schedule;
 pub mod settings;
+pub mod splice;
 pub mod store;
 pub mod validate;
