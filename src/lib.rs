@@ -13,6 +13,7 @@ pub mod files;
 pub mod outbox;
 pub mod output;
 pub mod plan;
+pub mod process_group;
 pub mod schedule;
 pub mod settings;
 pub mod splice;

@@ -5,6 +5,7 @@
 use predicates::prelude::*;
 use predicates::str::contains;
 
+use crate::util::running::Running;
 use crate::util::{Env, BAD_SCHEDULE, CELERY_KEY, GOOD_SCHEDULE};
 
 #[macro_export]
@@ -752,75 +753,6 @@ pub fn fan_out_reports_each_store_in_json(env: &Env) {
     fan_out(env, &[&env.store_url, &other], &["delete", "-r", "--yes", "/fan"]).assert().success();
     fan_out(env, &[&other], &["get", "/fan/j"]).assert().code(4);
     env.config(&["get", "/fan/n"]).assert().code(4);
-}
-
-/// A running `ovs` whose stdout and stderr are read line by line.
-struct Running {
-    child: std::process::Child,
-    stdout: std::sync::mpsc::Receiver<String>,
-    stderr: std::sync::mpsc::Receiver<String>,
-}
-
-impl Running {
-    fn start(env: &Env, args: &[&str]) -> Running {
-        use std::io::BufRead;
-        use std::process::Stdio;
-        let mut child = env
-            .ovs_process()
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let lines = |stream: Box<dyn std::io::Read + Send>| {
-            let (send, receive) = std::sync::mpsc::channel();
-            std::thread::spawn(move || {
-                for line in std::io::BufReader::new(stream).lines().map_while(Result::ok) {
-                    let _ = send.send(line);
-                }
-            });
-            receive
-        };
-        let stdout = lines(Box::new(child.stdout.take().unwrap()));
-        let stderr = lines(Box::new(child.stderr.take().unwrap()));
-        Running { child, stdout, stderr }
-    }
-
-    /// The next stdout line, within 15 s.
-    fn line(&self) -> String {
-        self.stdout.recv_timeout(std::time::Duration::from_secs(15)).expect("a line on stdout in time")
-    }
-
-    /// Wait for a stderr line containing `text`; the lines seen on the way.
-    fn wait_stderr(&self, text: &str) -> Vec<String> {
-        let mut seen = Vec::new();
-        loop {
-            match self.stderr.recv_timeout(std::time::Duration::from_secs(15)) {
-                Ok(line) if line.contains(text) => return seen,
-                Ok(line) => seen.push(line),
-                Err(_) => panic!("no {text:?} on stderr in time; saw {seen:?}"),
-            }
-        }
-    }
-
-    fn finish(mut self) -> std::process::ExitStatus {
-        let start = std::time::Instant::now();
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status;
-            }
-            assert!(start.elapsed() < std::time::Duration::from_secs(30), "ovs did not end");
-            std::thread::sleep(std::time::Duration::from_millis(20));
-        }
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 pub fn watch_prints_each_change_and_runs_exec_once_per_batch(env: &Env) {
