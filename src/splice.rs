@@ -112,6 +112,11 @@ pub fn set(text: &str, root: &Node, syntax: Syntax, tokens: &[String], new: &str
     }
 }
 
+/// The node at `tokens`, if there is one.
+pub fn find<'a>(root: &'a Node, tokens: &[String]) -> Option<&'a Node> {
+    tokens.iter().try_fold(root, |at, token| child(at, token).ok())
+}
+
 fn child<'a>(node: &'a Node, token: &str) -> Result<&'a Node, String> {
     let found = match node {
         Node::Map { entries, .. } => entries.iter().rev().find(|(k, _)| k.text == token).map(|(_, v)| v),
@@ -131,6 +136,18 @@ fn replace(text: &str, node: &Node, key: Option<&Scalar>, new: &str) -> Result<E
         let key = key.ok_or("the list item is empty")?;
         let colon = text[key.span.end..].find(':').ok_or("no colon after the key")? + key.span.end + 1;
         return Ok(Edit { range: colon..colon, text: format!(" {new}") });
+    }
+    let block = matches!(node, Node::Map { flow: false, .. } | Node::Seq { flow: false, .. });
+    if let (true, Some(key)) = (block, key) {
+        // A block mapping or list below its key (`a:` then `- x` on the next
+        // lines, maybe no deeper than the key): the new value goes after the
+        // colon, and a comment ending the key's line stays on it.
+        let colon = text[key.span.end..].find(':').ok_or("no colon after the key")? + key.span.end + 1;
+        let line_end = text[colon..].find('\n').map_or(text.len(), |i| colon + i);
+        if line_end < span.start {
+            let comment = &text[colon..line_end];
+            return Ok(Edit { range: colon..span.end, text: format!(" {new}{comment}") });
+        }
     }
     Ok(Edit { range: span.clone(), text: indented(new, line_indent(text, span.start)) })
 }

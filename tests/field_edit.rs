@@ -11,6 +11,7 @@ fn a_json_field_edit_keeps_numbers_spacing_and_order() {
     env.set("/n", r#"{"id": 12345678901234567890123, "e": 1E2, "t": 1e-400, "a": 1}"#);
     env.config(&["set", "/n", "--field", "/a", "2"]).assert().success();
     assert_eq!(env.get("/n"), br#"{"id": 12345678901234567890123, "e": 1E2, "t": 1e-400, "a": 2}"#);
+    env.config(&["get", "/n", "--field", "/id"]).assert().success().stdout("12345678901234567890123\n");
     env.config(&["set", "/n", "--field", "/new", "--string", "x"]).assert().success();
     assert_eq!(env.get("/n"), br#"{"id": 12345678901234567890123, "e": 1E2, "t": 1e-400, "a": 2, "new": "x"}"#);
 }

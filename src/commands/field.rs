@@ -50,6 +50,21 @@ impl Document {
         Ok(at)
     }
 
+    /// The text a number field of a JSON value is written as
+    /// (`12345678901234567890123`, `1E2`), which its parsed value may not
+    /// say exactly; None for anything else.
+    pub fn number_text(&self, pointer: &str) -> Option<&str> {
+        if self.syntax != Syntax::Json {
+            return None;
+        }
+        let tokens = tokens(pointer).ok()?;
+        let tree = splice::parse(&self.text, self.syntax).ok()?;
+        match splice::find(&tree, &tokens)? {
+            splice::Node::Scalar { span } => self.text.get(span.clone()),
+            _ => None,
+        }
+    }
+
     /// Set the field at `pointer` (its parent must exist; `-` appends to an
     /// array); the whole value when `pointer` is empty. Only that field's
     /// text changes: the new text is spliced in where the field is (or after
@@ -250,6 +265,9 @@ mod tests {
     fn a_json_field_edit_keeps_every_other_byte() {
         let text = r#"{"id": 12345678901234567890123, "e": 1E2, "t": 1e-400, "a": 1}"#;
         assert_eq!(edited(text, "/a", "2"), r#"{"id": 12345678901234567890123, "e": 1E2, "t": 1e-400, "a": 2}"#);
+        let doc = Document::parse(&key(), text.as_bytes()).unwrap();
+        assert_eq!(doc.number_text("/id"), Some("12345678901234567890123"));
+        assert_eq!(doc.number_text("/e"), Some("1E2"));
         assert_eq!(edited(text, "/e", " 1e3 "), r#"{"id": 12345678901234567890123, "e": 1e3, "t": 1e-400, "a": 1}"#);
         let pretty = "{\n  \"a\": {\n    \"x\": 1.50\n  },\n  \"b\": [ 1 ,2 ]\n}\n";
         assert_eq!(
@@ -292,9 +310,10 @@ mod tests {
             edited(text, "/list/-", r#"{"k": [1]}"#),
             "# the pool\ndataset:   # inline\n  backend: 'zfs'\n  size: 1E2\n  pool: tank # main\nlist:\n- a\n- b # last\n- {\"k\": [1]}\n"
         );
+        assert_eq!(edited(text, "/dataset", "7"), "# the pool\ndataset: 7   # inline # main\nlist:\n- a\n- b # last\n");
         assert_eq!(
-            edited(text, "/dataset", "7"),
-            "# the pool\ndataset:   # inline\n  7 # main\nlist:\n- a\n- b # last\n"
+            edited(text, "/list", "[]"),
+            "# the pool\ndataset:   # inline\n  backend: 'zfs'\n  size: 1E2\n  pool: tank # main\nlist: [] # last\n"
         );
         assert_eq!(edited("a:\nb: 1", "/a", "2"), "a: 2\nb: 1");
         assert_eq!(edited("a: 1", "/b", r#""two words""#), "a: 1\nb: two words");
@@ -384,7 +403,66 @@ mod tests {
             }
         }
 
+        /// A YAML mapping as serde_yaml writes it, with a comment ending
+        /// some of its lines.
+        fn yaml_text() -> impl Strategy<Value = String> {
+            let leaf = prop::sample::select(vec![
+                Value::from("tank"),
+                Value::from("yes"),
+                Value::from("1e2"),
+                Value::from("a: b"),
+                Value::from("#x"),
+                Value::from(""),
+                Value::from("é"),
+                Value::from(7),
+                Value::from(-0.5),
+                Value::Bool(true),
+                Value::Null,
+            ]);
+            let tree = leaf.prop_recursive(3, 16, 4, |inner| {
+                let key = prop::sample::select(vec!["a", "b", "c d", "yes", "1"]);
+                prop_oneof![
+                    prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                    prop::collection::vec((key, inner), 0..4)
+                        .prop_map(|m| Value::Object(m.into_iter().map(|(k, v)| (k.to_string(), v)).collect())),
+                ]
+            });
+            let root = prop::collection::vec((prop::sample::select(vec!["a", "b", "x"]), tree), 1..4)
+                .prop_map(|m| Value::Object(m.into_iter().map(|(k, v)| (k.to_string(), v)).collect()));
+            (root, prop::collection::vec(any::<bool>(), 32)).prop_map(|(root, comments)| {
+                let text = serde_yaml::to_string(&root).unwrap();
+                text.lines()
+                    .zip(comments.iter().cycle())
+                    .map(|(l, c)| if *c { format!("{l} # c\n") } else { format!("{l}\n") })
+                    .collect()
+            })
+        }
+
         proptest! {
+            #[test]
+            fn a_yaml_edit_changes_only_the_field(
+                text in yaml_text(),
+                pick in any::<prop::sample::Index>(),
+                new in prop::sample::select(vec!["7", "\"no\"", "\"two words\"", "[1, {\"q\": null}]", "{}"]),
+            ) {
+                let mut doc = Document::parse(&key(), text.as_bytes()).unwrap();
+                let mut all = Vec::new();
+                pointers(&doc.root, String::new(), &mut all);
+                let pointer = pick.get(&all[1..]).clone();
+                let field = new_value(new.as_bytes(), false).unwrap();
+                let tree = splice::parse(&text, Syntax::Yaml).unwrap();
+                let edit = splice::set(&text, &tree, Syntax::Yaml, &tokens(&pointer).unwrap(), &field.yaml()).unwrap();
+                // set() itself refuses a result that reads back as anything but the old value with that field set.
+                doc.set(&key(), &pointer, &field).unwrap();
+                let after = String::from_utf8(doc.to_bytes()).unwrap();
+                prop_assert_eq!(&after[..edit.range.start], &text[..edit.range.start]);
+                prop_assert_eq!(&after[after.len() - (text.len() - edit.range.end)..], &text[edit.range.end..]);
+                // A field replaced ends where it ended; the edit starts at or after its key.
+                if let Some(node) = splice::find(&tree, &tokens(&pointer).unwrap()) {
+                    prop_assert_eq!(edit.range.end, node.span().end);
+                }
+            }
+
             #[test]
             fn only_the_edited_span_changes(
                 text in json_text(),
