@@ -449,6 +449,10 @@ fn yaml_events(text: &str) -> Result<Vec<Event>, String> {
                 break Err("the YAML text does not parse".to_string());
             }
             let span = (*e).start_mark.index as usize..(*e).end_mark.index as usize;
+            if !(text.is_char_boundary(span.start) && text.is_char_boundary(span.end)) {
+                unsafe_yaml::yaml_event_delete(e);
+                break Err("the YAML parser's positions do not fall on the text's characters".to_string());
+            }
             let kind = match (*e).type_ {
                 unsafe_yaml::YAML_DOCUMENT_START_EVENT => Ev::DocumentStart,
                 unsafe_yaml::YAML_SCALAR_EVENT => {

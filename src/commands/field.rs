@@ -322,6 +322,17 @@ mod tests {
     }
 
     #[test]
+    fn a_byte_order_mark_is_kept_or_refused_never_a_panic() {
+        for text in ["\u{feff}a: éé\nb: 1\n", "\u{feff}{\"a\": \"é\", \"b\": 1}"] {
+            let Ok(mut doc) = Document::parse(&key(), text.as_bytes()) else { continue };
+            match set(&mut doc, "/b", "2") {
+                Ok(()) => assert!(String::from_utf8(doc.to_bytes()).unwrap().starts_with('\u{feff}')),
+                Err(e) => assert_eq!(crate::exit::classify(&e), crate::exit::Exit::Usage, "{e}"),
+            }
+        }
+    }
+
+    #[test]
     fn a_yaml_field_behind_an_anchor_is_refused_not_rewritten() {
         let text = "base: &b {x: 1}\nuse: *b\n";
         let mut doc = Document::parse(&key(), text.as_bytes()).unwrap();
