@@ -356,7 +356,8 @@ fn a_bad_validator_declaration_is_exit_2_naming_the_file_and_the_validator() {
         ("{pattern: /a, kind: json, regex: x}", "does not go with kind json"),
     ] {
         let env = with_validators(&format!("  - {{pattern: /ok, kind: json}}\n  - {decl}\n"));
-        let out = env.config(&["get", "/k"]).assert().code(2).get_output().clone();
+        // A write builds the validators (a read does not: tests/lazy_validators.rs).
+        let out = env.config(&["set", "/a", "1"]).assert().code(2).get_output().clone();
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains("config.yaml: validator 2 (") && err.contains(fault), "{decl}: {err}");
     }

@@ -7,7 +7,9 @@ use crate::output::Format;
 use crate::plan::Plan;
 
 pub fn run(ctx: &Ctx, args: &DiffArgs) -> Result<()> {
-    let doc = documents::read(ctx, &args.source)?;
+    // A read: validators are for writes (`apply` runs them), so a read never
+    // pays for building them.
+    let doc = documents::parse(&args.source)?;
     let plan = Plan::compute(ctx.store()?.scan(&doc.prefix)?, &doc, args.prune)?;
     match args.output {
         Format::Json | Format::Yaml => ctx.out.json(&documents::PlanView::of(&plan))?,

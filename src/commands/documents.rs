@@ -15,6 +15,14 @@ use crate::store::Store;
 /// The document `source` names, parsed and checked whole: every key and
 /// value, sizes and validators, all before any write.
 pub fn read(ctx: &Ctx, source: &DocumentSource) -> Result<Document> {
+    let doc = parse(source)?;
+    check(ctx, &doc)?;
+    Ok(doc)
+}
+
+/// The document `source` names, parsed (every key checked) but its values
+/// not validated: what `diff`, a read, shows a plan of.
+pub fn parse(source: &DocumentSource) -> Result<Document> {
     let text = if source.file == "-" {
         let mut text = String::new();
         std::io::stdin().read_to_string(&mut text).context("cannot read the document from stdin")?;
@@ -23,9 +31,7 @@ pub fn read(ctx: &Ctx, source: &DocumentSource) -> Result<Document> {
         std::fs::read_to_string(&source.file).with_context(|| format!("cannot read {}", source.file))?
     };
     let name = if source.file == "-" { "stdin" } else { source.file.as_str() };
-    let doc = Document::parse(&text, source.format, name, source.prefix.as_ref())?;
-    check(ctx, &doc)?;
-    Ok(doc)
+    Ok(Document::parse(&text, source.format, name, source.prefix.as_ref())?)
 }
 
 /// Sizes first (a huge value is never parsed), then every validator; every

@@ -79,7 +79,7 @@ impl Subject for OneKey {
             Ok(entry) => entry.as_ref().map(|e| e.value.clone()).unwrap_or_default(),
             Err(e) => return Err(Coded::copy_of(e)),
         };
-        let suffix = match ctx.registry.suffix_for(&self.key) {
+        let suffix = match ctx.registry()?.suffix_for(&self.key) {
             Some(suffix) => suffix,
             None if !value.is_empty() && serde_json::from_slice::<serde::de::IgnoredAny>(&value).is_ok() => ".json",
             None => ".txt",

@@ -14,9 +14,11 @@ pub fn run(ctx: &Ctx, args: &GetArgs) -> Result<()> {
     let field = doc.get(&args.key, pointer)?;
     match args.output {
         // As jq -r: a string as its text, so scripts need not unquote it.
-        Format::Plain => match field {
-            serde_json::Value::String(text) => ctx.out.text(text),
-            other => ctx.out.text(&format!("{other}\n")),
+        Format::Plain => match (field, doc.number_text(pointer)) {
+            (serde_json::Value::String(text), _) => ctx.out.text(text),
+            // A number as the value writes it, not as a float reads it back.
+            (serde_json::Value::Number(_), Some(written)) => ctx.out.text(&format!("{written}\n")),
+            (other, _) => ctx.out.text(&format!("{other}\n")),
         },
         format => ctx.out.record(
             format,

@@ -28,6 +28,8 @@ mod validate;
 mod validators;
 mod watch;
 
+use std::sync::OnceLock;
+
 use anyhow::Result;
 
 use crate::cli::{Cli, Command, ConfigCommand};
@@ -43,7 +45,9 @@ pub struct Ctx<'a> {
     pub targets: &'a [Target],
     /// To open the other stores a command names (copy, compare, mirror).
     pub settings: &'a Settings,
-    pub registry: &'a Registry,
+    /// Built on first use, by the commands that write or validate: a read
+    /// never pays for the validators (a large schema takes seconds).
+    registry: OnceLock<Registry>,
     pub out: &'a Printer,
     pub interactive: bool,
     pub max_value_size: Option<u64>,
@@ -60,17 +64,13 @@ pub fn run(cli: Cli) -> Result<()> {
     if let ConfigCommand::Stores = command {
         return stores::run(&out);
     }
-    let registry = match &settings.config {
-        Some(file) => Registry::with_declared(&file.validators, &file.path, settings.timeout()).map_err(UsageError)?,
-        None => Registry::builtin(),
-    };
     if let ConfigCommand::Validators(args) = &command {
-        return validators::run(&registry, &out, args);
+        return validators::run(&build_registry(&settings)?, &out, args);
     }
     let ctx = Ctx {
         targets: &settings.stores,
         settings: &settings,
-        registry: &registry,
+        registry: OnceLock::new(),
         out: &out,
         interactive: settings.interactive,
         max_value_size: settings.max_value_size,
@@ -103,7 +103,25 @@ pub fn run(cli: Cli) -> Result<()> {
     }
 }
 
+/// The built-in validators and those the config file declares; a bad
+/// declaration is a usage error naming the file and the validator.
+fn build_registry(settings: &Settings) -> Result<Registry> {
+    Ok(match &settings.config {
+        Some(file) => Registry::with_declared(&file.validators, &file.path, settings.timeout()).map_err(UsageError)?,
+        None => Registry::builtin(),
+    })
+}
+
 impl Ctx<'_> {
+    /// The validators, built the first time a command needs them.
+    pub fn registry(&self) -> Result<&Registry> {
+        if let Some(registry) = self.registry.get() {
+            return Ok(registry);
+        }
+        let built = build_registry(self.settings)?;
+        Ok(self.registry.get_or_init(|| built))
+    }
+
     /// The store reads use: the first one named.
     pub fn store(&self) -> Result<&dyn Store, StoreError> {
         self.targets[0].store()
@@ -130,7 +148,7 @@ impl Ctx<'_> {
         for (_, value) in entries {
             self.check_size_in(stores, value)?;
         }
-        self.registry.check_all(entries.iter().map(|(k, v)| (k, v.as_slice())))?;
+        self.registry()?.check_all(entries.iter().map(|(k, v)| (k, v.as_slice())))?;
         Ok(())
     }
 
@@ -139,7 +157,7 @@ impl Ctx<'_> {
     /// Returns the names of the validators that accepted it, if any.
     pub fn check_value(&self, key: &Key, value: &[u8]) -> Result<Option<String>, anyhow::Error> {
         self.check_size(value)?;
-        Ok(self.registry.check(key, value).map_err(Rejected::of_write)?)
+        Ok(self.registry()?.check(key, value).map_err(Rejected::of_write)?)
     }
 }
 

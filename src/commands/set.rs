@@ -49,7 +49,7 @@ struct FieldPut<'a> {
     ctx: &'a Ctx<'a>,
     key: &'a Key,
     pointer: &'a str,
-    field: serde_json::Value,
+    field: field::NewField,
     /// --if-revision: that revision, and no retry.
     cond: Option<Precondition>,
 }
@@ -59,8 +59,8 @@ impl FieldPut<'_> {
     fn edit(&self, seen: &Option<Entry>) -> Result<Vec<u8>> {
         let entry = seen.as_ref().ok_or_else(|| StoreError::NotFound { key: self.key.clone() })?;
         let mut doc = Document::parse(self.key, &entry.value)?;
-        doc.set(self.key, self.pointer, self.field.clone())?;
-        let value = doc.to_bytes()?;
+        doc.set(self.key, self.pointer, &self.field)?;
+        let value = doc.to_bytes();
         self.ctx.check_value(self.key, &value)?;
         Ok(value)
     }

@@ -12,7 +12,7 @@ pub fn run(ctx: &Ctx, args: &ValidateArgs) -> Result<()> {
     // A value too large for the store would be refused anyway, and is not
     // worth parsing.
     ctx.check_size(&value)?;
-    match ctx.registry.check(key, &value)? {
+    match ctx.registry()?.check(key, &value)? {
         Some(name) => ctx.out.note(format!("{key}: {what} is a valid {name}")),
         None => ctx.out.note(format!("{key}: no validator applies; nothing to check")),
     }

@@ -8,6 +8,7 @@ pub mod etcd;
 pub mod process;
 pub mod proxy;
 pub mod python;
+pub mod running;
 pub mod sql;
 pub mod zookeeper;
 
