@@ -261,8 +261,8 @@ fn string(item: serde_json::Value) -> Result<String, String> {
 fn entry(item: serde_json::Value, listing: &mut Listing, caps: &Capabilities) -> Result<Entry, String> {
     let entry: EntryIn = serde_json::from_value(item).map_err(|e| format!("a scan's item: {e}"))?;
     let key = listing.key(entry.key)?;
-    let revision = protocol::revision(entry.revision).map_err(|why| format!("{key}: {why}"))?;
-    let value = protocol::value(entry.value, caps).map_err(|why| format!("{key}: {why}"))?;
+    let revision = protocol::revision(entry.revision).map_err(|why| format!("{key:?}: {why}"))?;
+    let value = protocol::value(entry.value, caps).map_err(|why| format!("{key:?}: {why}"))?;
     Ok(Entry { key, value, revision })
 }
 
