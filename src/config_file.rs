@@ -192,7 +192,16 @@ impl ConfigFile {
         user.into_iter().chain([PathBuf::from(SYSTEM_FILE)]).collect()
     }
 
+    /// Refused (exit 2) when a user other than the invoking one or root
+    /// could write it or a folder above it: its command validators run as
+    /// the invoking user, its profiles choose the stores written to and the
+    /// files a password is read from. `/dev/null` is the usual way to say
+    /// "no config file": it always reads as empty, so it is no file at all.
     pub fn load(path: &Path) -> Result<ConfigFile, UsageError> {
+        if std::fs::canonicalize(path).is_ok_and(|real| real == Path::new("/dev/null")) {
+            return ConfigFile::parse(path, "");
+        }
+        crate::files::check_trusted(path, "the config file").map_err(|e| UsageError(e.to_string()))?;
         let text = std::fs::read_to_string(path)
             .map_err(|e| UsageError(format!("cannot read the config file {}: {e}", path.display())))?;
         ConfigFile::parse(path, &text)

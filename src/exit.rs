@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use crate::document::DocumentError;
 use crate::store::{KeyError, StoreError, UrlError};
-use crate::validate::{Rejected, Rejections};
+use crate::validate::{Refusal, Rejected, Rejections};
 
 /// The documented exit codes (README, man page, `--help`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -80,6 +80,9 @@ pub fn classify(err: &anyhow::Error) -> Exit {
                 | StoreError::BatchTooLarge { .. } => Exit::Usage,
                 _ => Exit::Failure,
             };
+        }
+        if let Some(refusal) = cause.downcast_ref::<Refusal>() {
+            return if refusal.is_of_value() { Exit::Rejected } else { Exit::Usage };
         }
         if cause.is::<Rejected>() || cause.is::<Rejections>() {
             return Exit::Rejected;

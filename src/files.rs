@@ -46,16 +46,32 @@ pub fn private_dir(dir: &Path, what: &str) -> anyhow::Result<()> {
 
 /// Refuse `path` when a user other than the invoking one or root owns it,
 /// or can write it or any folder above it (a sticky folder such as /tmp
-/// only lets its owners replace entries, so it is fine).
+/// only lets its owners replace entries, so it is fine). A symbolic link is
+/// followed, and the folders of its target are held to the same rule: who
+/// can replace the target can change what the link reads.
 pub fn check_trusted(path: &Path, what: &str) -> Result<(), Untrusted> {
-    let me = unsafe { libc::geteuid() };
     let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    check_chain(path, &absolute, None, what)?;
+    match fs::canonicalize(&absolute) {
+        Ok(real) if real != absolute => check_chain(path, &real, Some(&real), what),
+        _ => Ok(()),
+    }
+}
+
+/// [`check_trusted`] of `start` and every folder above it; `target` is set
+/// when `start` is the real path behind `path`.
+fn check_chain(path: &Path, start: &Path, target: Option<&Path>, what: &str) -> Result<(), Untrusted> {
+    let me = unsafe { libc::geteuid() };
     let refuse = |at: &Path, why: String| Untrusted {
         what: what.to_string(),
         path: path.to_path_buf(),
-        why: if at == absolute { why } else { format!("the folder {} {why}", at.display()) },
+        why: match target {
+            _ if at != start => format!("the folder {} {why}", at.display()),
+            Some(real) => format!("its target {} {why}", real.display()),
+            None => why,
+        },
     };
-    let mut at: Option<&Path> = Some(&absolute);
+    let mut at: Option<&Path> = Some(start);
     while let Some(here) = at {
         // A path that does not exist yet cannot be written by anyone else.
         if let Ok(meta) = fs::metadata(here) {
@@ -147,6 +163,22 @@ mod tests {
         assert!(err.contains("the folder") && err.contains("0777"), "{err}");
         fs::set_permissions(&sub, fs::Permissions::from_mode(0o1777)).unwrap();
         check_trusted(&file, "schema file").unwrap();
+    }
+
+    #[test]
+    fn a_link_is_refused_when_its_target_sits_in_a_folder_others_can_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let open = dir.path().join("open");
+        fs::create_dir(&open).unwrap();
+        let target = open.join("check.sh");
+        fs::write(&target, "x").unwrap();
+        fs::set_permissions(&target, fs::Permissions::from_mode(0o755)).unwrap();
+        let link = dir.path().join("check");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        check_trusted(&link, "validator program").unwrap();
+        fs::set_permissions(&open, fs::Permissions::from_mode(0o777)).unwrap();
+        let err = check_trusted(&link, "validator program").unwrap_err().to_string();
+        assert!(err.contains("check") && err.contains(&format!("the folder {}", open.display())), "{err}");
     }
 
     #[test]

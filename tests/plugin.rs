@@ -201,3 +201,108 @@ fn plugin_errors_map_to_exit_codes_and_the_password_never_shows() {
         }
     }
 }
+
+/// The example plugin with one flaw: every listing also holds /x/outside,
+/// a key below no prefix but the root (sorted after /p, so only the
+/// prefix is wrong).
+fn leaky(env: &Env) {
+    let example = std::fs::read_to_string(Path::new(&examples()).join("ovs-store-jsonfile")).unwrap();
+    let honest = r#"if k.startswith(start)"#;
+    assert!(example.contains(honest));
+    plugin(env, "leaky", &example.replace(honest, r#"if k.startswith(start) or k == "/x/outside""#));
+}
+
+#[test]
+fn a_scan_that_returns_a_key_outside_its_prefix_is_refused_and_nothing_is_pruned() {
+    let env = plugin_env("jsonfile://TMP/store.json");
+    leaky(&env);
+    ovs(&env, &["set", "/p/a", "old"]).assert().success();
+    ovs(&env, &["set", "/x/outside", "kept"]).assert().success();
+    let doc = env.path().join("p.yaml");
+    std::fs::write(&doc, "ovs-config: 1\nprefix: /p\nkeys:\n  a: new\n").unwrap();
+    let leaky_url = format!("leaky://{}/store.json", env.path().display());
+    let out = ovs(&env, &["apply", "--prune", "--yes", doc.to_str().unwrap()])
+        .env("OVS_CONFIG_STORE", &leaky_url)
+        .assert()
+        .code(1);
+    let line = one_line(&out);
+    assert!(line.contains("out of protocol") && line.contains("/x/outside") && line.contains("/p"), "{line}");
+    // Read back through the honest plugin: nothing was written at all.
+    ovs(&env, &["get", "/x/outside"]).assert().success().stdout("kept");
+    ovs(&env, &["get", "/p/a"]).assert().success().stdout("old");
+    let out = ovs(&env, &["list", "-r", "/p"]).env("OVS_CONFIG_STORE", &leaky_url).assert().code(1);
+    assert!(one_line(&out).contains("/x/outside"));
+}
+
+/// A plugin whose answers break the protocol in the way its URL names
+/// (`bad://MODE`); it declares values of at most 100 bytes.
+const BAD: &str = r#"#!/usr/bin/env python3
+import json, sys
+hello = json.loads(sys.stdin.readline())
+mode = hello["url"].split("://", 1)[1]
+def send(obj):
+    print(json.dumps(obj), flush=True)
+send({"ok": True, "version": 1, "capabilities": {"max_value_bytes": 100}})
+def entry(key, revision=1, text="v"):
+    return {"key": key, "value": {"text": text}, "revision": revision}
+ITEMS = {
+    "keys-outside": ["/p/a", "/pq"],
+    "keys-unsorted": ["/p/b", "/p/a"],
+    "keys-twice": ["/p/a", "/p/a"],
+    "keys-relative": ["p/a"],
+    "children-deep": ["a/b"],
+    "children-unsorted": ["b", "a"],
+    "children-twice": ["a/", "a/"],
+    "scan-outside": [entry("/p/a"), entry("/q/a")],
+    "scan-unsorted": [entry("/p/b"), entry("/p/a")],
+    "scan-revision-0": [entry("/p/a", revision=0)],
+    "scan-too-big": [entry("/p/a", text="x" * 101)],
+}
+for line in sys.stdin:
+    req = json.loads(line)
+    if req["op"] == "get":
+        if mode == "get-revision-0":
+            send({"ok": True, "value": {"text": "v"}, "revision": 0})
+        elif mode == "get-too-big":
+            send({"ok": True, "value": {"base64": "eHh4" * 101}, "revision": 1})
+        elif mode == "get-long-line":
+            send({"ok": True, "value": {"text": "v"}, "revision": 1, "padding": "x" * (16 << 20)})
+        else:
+            send({"ok": False, "error": {"kind": "not_found", "key": req["key"]}})
+    elif req["op"] in ("keys", "children", "scan"):
+        for item in ITEMS.get(mode, []):
+            send({"ok": True, "item": item})
+        send({"ok": True, "end": True})
+    else:
+        send({"ok": False, "error": {"kind": "unsupported", "message": req["op"]}})
+"#;
+
+#[test]
+fn answers_out_of_protocol_are_one_line_errors_whatever_the_request() {
+    let cases: [(&str, &[&str], &str); 14] = [
+        ("keys-outside", &["list", "-r", "/p"], "\"/pq\" is outside /p"),
+        ("keys-unsorted", &["list", "-r", "/p"], "\"/p/a\" after \"/p/b\""),
+        ("keys-twice", &["list", "-r", "/p"], "\"/p/a\" twice"),
+        ("keys-relative", &["list", "-r", "/p"], "\"p/a\" is outside /p"),
+        ("children-deep", &["list", "/p"], "\"a/b\" is not a child's name"),
+        ("children-unsorted", &["list", "/p"], "\"a\" after \"b\""),
+        ("children-twice", &["list", "/p"], "\"a/\" twice"),
+        ("scan-outside", &["export", "/p"], "\"/q/a\" is outside /p"),
+        ("scan-unsorted", &["export", "/p"], "\"/p/a\" after \"/p/b\""),
+        ("scan-revision-0", &["export", "/p"], "revision 0"),
+        ("scan-too-big", &["export", "/p"], "101 bytes"),
+        ("get-revision-0", &["get", "/p/a"], "revision 0"),
+        ("get-too-big", &["get", "/p/a"], "303 bytes"),
+        ("get-long-line", &["get", "/p/a"], "a line over"),
+    ];
+    for (mode, args, wanted) in cases {
+        let env = plugin_env(&format!("bad://{mode}"));
+        plugin(&env, "bad", BAD);
+        let out = ovs(&env, args).assert().code(1);
+        let line = one_line(&out);
+        assert!(line.contains("ovs-store-bad answered") && line.contains("out of protocol"), "{mode}: {line}");
+        assert!(line.contains(wanted), "{mode}: {line}");
+        assert!(line.len() < 1000, "{mode}: {} bytes", line.len());
+        assert!(out.get_output().stdout.is_empty() || !mode.starts_with("get"), "{mode}");
+    }
+}

@@ -37,7 +37,7 @@ use crate::exit::UsageError;
 use crate::output::Printer;
 use crate::settings::{Chosen, Settings, Target};
 use crate::store::{self, Key, Store, StoreError};
-use crate::validate::{Registry, Rejected};
+use crate::validate::{Refusal, Registry};
 
 /// What every command that touches the store gets.
 pub struct Ctx<'a> {
@@ -157,7 +157,7 @@ impl Ctx<'_> {
     /// Returns the names of the validators that accepted it, if any.
     pub fn check_value(&self, key: &Key, value: &[u8]) -> Result<Option<String>, anyhow::Error> {
         self.check_size(value)?;
-        Ok(self.registry()?.check(key, value).map_err(Rejected::of_write)?)
+        Ok(self.registry()?.check(key, value).map_err(Refusal::of_write)?)
     }
 }
 

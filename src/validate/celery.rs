@@ -19,7 +19,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 use serde_json::Value;
 
-use super::Validator;
+use super::{Fault, Validator};
 use crate::store::Key;
 
 pub struct CelerySchedule;
@@ -29,8 +29,8 @@ impl Validator for CelerySchedule {
         "celery schedule"
     }
 
-    fn check(&self, _: &Key, value: &[u8]) -> Result<(), String> {
-        parse_schedule(value).map(|_| ())
+    fn check(&self, _: &Key, value: &[u8]) -> Result<(), Fault> {
+        parse_schedule(value).map(|_| ()).map_err(Fault::from)
     }
 
     fn suffix(&self) -> Option<&'static str> {

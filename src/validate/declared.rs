@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use super::command::CommandValidator;
 use super::glob::Pattern;
-use super::{celery, Rule, Validator};
+use super::{celery, Fault, Rule, Validator};
 use crate::store::Key;
 
 /// One entry of `validators:`, as written.
@@ -108,8 +108,10 @@ impl Validator for Json {
         "json"
     }
 
-    fn check(&self, _: &Key, value: &[u8]) -> Result<(), String> {
-        serde_json::from_slice::<serde::de::IgnoredAny>(value).map(|_| ()).map_err(|e| format!("not valid JSON: {e}"))
+    fn check(&self, _: &Key, value: &[u8]) -> Result<(), Fault> {
+        serde_json::from_slice::<serde::de::IgnoredAny>(value)
+            .map(|_| ())
+            .map_err(|e| Fault::Refused(format!("not valid JSON: {e}")))
     }
 
     fn suffix(&self) -> Option<&'static str> {
@@ -125,8 +127,10 @@ impl Validator for Yaml {
         "yaml"
     }
 
-    fn check(&self, _: &Key, value: &[u8]) -> Result<(), String> {
-        serde_yaml::from_slice::<serde_yaml::Value>(value).map(|_| ()).map_err(|e| format!("not valid YAML: {e}"))
+    fn check(&self, _: &Key, value: &[u8]) -> Result<(), Fault> {
+        serde_yaml::from_slice::<serde_yaml::Value>(value)
+            .map(|_| ())
+            .map_err(|e| Fault::Refused(format!("not valid YAML: {e}")))
     }
 
     fn suffix(&self) -> Option<&'static str> {
@@ -145,6 +149,7 @@ impl JsonSchema {
         let (name, schema) = match given {
             serde_yaml::Value::String(path) => {
                 let full: PathBuf = dir.join(path);
+                crate::files::check_trusted(&full, "schema file").map_err(|e| e.to_string())?;
                 let text = std::fs::read_to_string(&full)
                     .map_err(|e| format!("cannot read the schema {}: {e}", full.display()))?;
                 // YAML is a superset of JSON: one parser reads either kind of file.
@@ -168,7 +173,7 @@ impl Validator for JsonSchema {
         &self.name
     }
 
-    fn check(&self, _: &Key, value: &[u8]) -> Result<(), String> {
+    fn check(&self, _: &Key, value: &[u8]) -> Result<(), Fault> {
         let instance = parse_json_or_yaml(value)?;
         let errors: Vec<String> = self
             .schema
@@ -181,7 +186,7 @@ impl Validator for JsonSchema {
         if errors.is_empty() {
             Ok(())
         } else {
-            Err(errors.join("; "))
+            Err(Fault::Refused(errors.join("; ")))
         }
     }
 
@@ -210,11 +215,11 @@ impl Validator for Regex {
         "regex"
     }
 
-    fn check(&self, _: &Key, value: &[u8]) -> Result<(), String> {
+    fn check(&self, _: &Key, value: &[u8]) -> Result<(), Fault> {
         let text = std::str::from_utf8(value).map_err(|_| "not UTF-8 text".to_string())?;
         match self.whole.is_match(text) {
             true => Ok(()),
-            false => Err(format!("the value does not match {:?} (the whole value must)", self.text)),
+            false => Err(Fault::Refused(format!("the value does not match {:?} (the whole value must)", self.text))),
         }
     }
 
@@ -233,7 +238,10 @@ mod tests {
     }
 
     fn check(rule: &Rule, value: &str) -> Result<(), String> {
-        rule.validator.check(&Key::parse("/k").unwrap(), value.as_bytes())
+        rule.validator.check(&Key::parse("/k").unwrap(), value.as_bytes()).map_err(|fault| match fault {
+            Fault::Refused(message) => message,
+            Fault::CannotRun(message) => panic!("cannot run: {message}"),
+        })
     }
 
     #[test]

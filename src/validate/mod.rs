@@ -20,11 +20,28 @@ use crate::store::Key;
 pub trait Validator: Send + Sync {
     /// What the validator is, for messages: "celery schedule", "json-schema dataset.json".
     fn name(&self) -> &str;
-    /// Ok, or one line saying what is wrong (and where inside the value).
-    fn check(&self, key: &Key, value: &[u8]) -> Result<(), String>;
+    /// Ok, or why not: one line saying what is wrong with the value (and
+    /// where inside it), or that the validator itself could not run.
+    fn check(&self, key: &Key, value: &[u8]) -> Result<(), Fault>;
     /// File suffix for `edit`, so the editor highlights the right syntax;
     /// None when the value's own look decides.
     fn suffix(&self) -> Option<&'static str>;
+}
+
+/// Why a validator did not accept a value.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Fault {
+    /// The value is wrong: one line saying what, and where inside it.
+    Refused(String),
+    /// The validator could not run at all (its program is missing or cannot
+    /// be executed): the declaration is at fault, not the value.
+    CannotRun(String),
+}
+
+impl From<String> for Fault {
+    fn from(message: String) -> Fault {
+        Fault::Refused(message)
+    }
 }
 
 /// A value a validator refused.
@@ -49,6 +66,46 @@ impl Rejected {
 #[derive(Debug, thiserror::Error)]
 #[error("{} value(s) refused: {}; nothing was written", .0.len(), .0.iter().map(|r| r.to_string()).collect::<Vec<_>>().join("; "))]
 pub struct Rejections(pub Vec<Rejected>);
+
+/// A declared validator that could not run on a key's value: a bad
+/// declaration (exit 2), not a refusal of the value (exit 3).
+#[derive(Debug, thiserror::Error)]
+#[error("{key}: {name} cannot run ({message}); fix its declaration in {}{}", .declared_in.display(), if *.refused_write { "; nothing was written" } else { "" })]
+pub struct CannotRun {
+    pub key: Key,
+    pub name: String,
+    pub message: String,
+    /// The config file that declared it.
+    pub declared_in: PathBuf,
+    pub refused_write: bool,
+}
+
+/// Why the registry did not accept a value, or a batch of them.
+#[derive(Debug, thiserror::Error)]
+pub enum Refusal {
+    #[error(transparent)]
+    Value(Rejected),
+    #[error(transparent)]
+    Values(Rejections),
+    #[error(transparent)]
+    CannotRun(CannotRun),
+}
+
+impl Refusal {
+    /// The same refusal, said of a write that did not happen.
+    pub fn of_write(self) -> Refusal {
+        match self {
+            Refusal::Value(rejected) => Refusal::Value(rejected.of_write()),
+            Refusal::CannotRun(e) => Refusal::CannotRun(CannotRun { refused_write: true, ..e }),
+            values => values,
+        }
+    }
+
+    /// Whether the value is at fault (exit 3), rather than a validator's declaration (exit 2).
+    pub fn is_of_value(&self) -> bool {
+        !matches!(self, Refusal::CannotRun(_))
+    }
+}
 
 pub struct Registry {
     rules: Vec<Rule>,
@@ -120,27 +177,45 @@ impl Registry {
         self.rules_for(key).find_map(|rule| rule.validator.suffix())
     }
 
-    /// Run the validators on every value; all refusals are reported at once.
-    pub fn check_all<'a>(&self, values: impl Iterator<Item = (&'a Key, &'a [u8])>) -> Result<(), Rejections> {
-        let refused: Vec<Rejected> = values.filter_map(|(key, value)| self.check(key, value).err()).collect();
+    /// Run the validators on every value; all refusals are reported at
+    /// once. A validator that cannot run ends the check: it would fail on
+    /// every value.
+    pub fn check_all<'a>(&self, values: impl Iterator<Item = (&'a Key, &'a [u8])>) -> Result<(), Refusal> {
+        let mut refused = Vec::new();
+        for (key, value) in values {
+            match self.check(key, value) {
+                Ok(_) => {}
+                Err(Refusal::Value(rejected)) => refused.push(rejected),
+                Err(other) => return Err(other),
+            }
+        }
         if refused.is_empty() {
             Ok(())
         } else {
-            Err(Rejections(refused))
+            Err(Refusal::Values(Rejections(refused)))
         }
     }
 
     /// Run every validator that applies to `key`, in order; the first
     /// refusal is the answer. Returns the names of those that accepted the
     /// value ("json and json-schema x.json"), None when none applies.
-    pub fn check(&self, key: &Key, value: &[u8]) -> Result<Option<String>, Rejected> {
+    pub fn check(&self, key: &Key, value: &[u8]) -> Result<Option<String>, Refusal> {
         let mut names = Vec::new();
         for rule in self.rules_for(key) {
-            rule.validator.check(key, value).map_err(|message| Rejected {
-                key: key.clone(),
-                name: rule.name().to_string(),
-                message,
-                refused_write: false,
+            rule.validator.check(key, value).map_err(|fault| match fault {
+                Fault::Refused(message) => Refusal::Value(Rejected {
+                    key: key.clone(),
+                    name: rule.name().to_string(),
+                    message,
+                    refused_write: false,
+                }),
+                Fault::CannotRun(message) => Refusal::CannotRun(CannotRun {
+                    key: key.clone(),
+                    name: rule.name().to_string(),
+                    message,
+                    declared_in: rule.source.clone().unwrap_or_else(|| "this build".into()),
+                    refused_write: false,
+                }),
             })?;
             names.push(rule.name());
         }
@@ -166,10 +241,12 @@ mod tests {
         );
         let port = Key::parse("/app/web/port").unwrap();
         assert_eq!(reg.check(&port, b"80").unwrap().as_deref(), Some("json and regex"));
-        let refused = reg.check(&port, b"eighty").unwrap_err();
-        assert_eq!(refused.name, "json", "{refused}");
-        let refused = reg.check(&port, b"\"80\"").unwrap_err();
-        assert_eq!(refused.name, "regex", "{refused}");
+        let name = |refusal: Refusal| match refusal {
+            Refusal::Value(rejected) => rejected.name,
+            other => panic!("{other}"),
+        };
+        assert_eq!(name(reg.check(&port, b"eighty").unwrap_err()), "json");
+        assert_eq!(name(reg.check(&port, b"\"80\"").unwrap_err()), "regex");
         assert_eq!(reg.check(&Key::parse("/other").unwrap(), b"x").unwrap(), None);
         assert_eq!(reg.suffix_for(&port), Some(".json"));
     }
@@ -180,7 +257,7 @@ mod tests {
         let kinds: Vec<Kind> = reg.rules().iter().map(|r| r.kind).collect();
         assert_eq!(kinds, [Kind::Celery, Kind::Yaml]);
         let refused = reg.check(&Key::parse(CELERY_SCHEDULE_KEY).unwrap(), b"{\"t\": {\"minute\": \"61\"}}");
-        assert_eq!(refused.unwrap_err().name, "celery schedule");
+        assert!(matches!(refused, Err(Refusal::Value(r)) if r.name == "celery schedule"));
     }
 
     #[test]

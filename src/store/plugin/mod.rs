@@ -19,6 +19,14 @@
 //! here (`batch::check`, against the declared limits) before they are sent;
 //! values' sizes are the plugin's to refuse (`too_large`).
 //!
+//! **Checked, not trusted.** Every answer is checked before it is used
+//! (`protocol.rs`): listings hold only normalised keys of the prefix's
+//! subtree, strictly sorted; revisions are positive; values are within the
+//! declared limit; no line is longer than such a value needs. A plugin that
+//! breaks one is out of protocol, so a command fails before it writes on
+//! the strength of the bad answer (`apply --prune` never deletes a key a
+//! scan should not have returned).
+//!
 //! **Failures.** Every answer is awaited at most `--timeout` (a streamed
 //! listing: each of its lines); a plugin that does not answer in time is
 //! killed and the request is a timeout (exit 6). One that exits, prints what
@@ -41,12 +49,12 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use process::Conn;
-use protocol::{Answer, EntryIn, HelloOptions, Request, Tls, WriteOut, VERSION};
+use protocol::{Answer, EntryIn, HelloOptions, Listing, Request, Tls, WriteOut, VERSION};
 
 use super::registry::Backend;
 use super::{
-    batch, root_is_not_a_key, Capabilities, Committed, Entries, Entry, Key, Options, Revision, Scan, Store, StoreError,
-    StoreUrl, UrlInfo, Versioned, Write,
+    batch, root_is_not_a_key, Capabilities, Committed, Entries, Entry, Key, Op, Options, Revision, Scan, Store,
+    StoreError, StoreUrl, UrlInfo, Versioned, Write,
 };
 
 /// The plugin backend: every scheme the built-in ones do not claim.
@@ -155,6 +163,7 @@ impl PluginStore {
             Some(Err(why)) => return Err(conn.out_of_protocol(&self.describe, "hello", &why)),
             None => return Err(conn.out_of_protocol(&self.describe, "hello", "no \"capabilities\"")),
         };
+        conn.limit_lines(protocol::line_limit(Some(caps.max_value_bytes)));
         Ok((conn, caps))
     }
 
@@ -192,15 +201,16 @@ impl PluginStore {
     }
 
     /// A streamed listing: an `item` a line, then `end`; an error ends it.
-    fn stream<T: 'static>(
-        &self,
+    /// `read` takes each item in turn (Err: out of protocol).
+    fn stream<'a, T: 'static>(
+        &'a self,
         request: &Request,
         what: &'static str,
-        read: fn(serde_json::Value) -> Result<T, String>,
-    ) -> Result<Box<dyn Iterator<Item = Result<T, StoreError>> + '_>, StoreError> {
+        read: impl FnMut(serde_json::Value) -> Result<T, String> + 'a,
+    ) -> Result<Box<dyn Iterator<Item = Result<T, StoreError>> + 'a>, StoreError> {
         let mut conn = self.acquire()?;
         conn.send(request);
-        Ok(Box::new(Stream { store: self, conn: Some(conn), what, read }))
+        Ok(Box::new(Stream { store: self, conn: Some(conn), what, read: Box::new(read) }))
     }
 }
 
@@ -209,7 +219,7 @@ struct Stream<'a, T> {
     /// None once the listing has ended.
     conn: Option<Conn>,
     what: &'static str,
-    read: fn(serde_json::Value) -> Result<T, String>,
+    read: Box<dyn FnMut(serde_json::Value) -> Result<T, String> + 'a>,
 }
 
 impl<T> Iterator for Stream<'_, T> {
@@ -251,9 +261,13 @@ fn string(item: serde_json::Value) -> Result<String, String> {
     }
 }
 
-fn entry(item: serde_json::Value) -> Result<Entry, String> {
+/// A scan's item, checked as one of `listing` from a store of `caps`.
+fn entry(item: serde_json::Value, listing: &mut Listing, caps: &Capabilities) -> Result<Entry, String> {
     let entry: EntryIn = serde_json::from_value(item).map_err(|e| format!("a scan's item: {e}"))?;
-    Ok(Entry { key: entry.key, value: entry.value.into_bytes()?, revision: Revision(entry.revision) })
+    let key = listing.key(entry.key)?;
+    let revision = protocol::revision(entry.revision).map_err(|why| format!("{key:?}: {why}"))?;
+    let value = protocol::value(entry.value, caps).map_err(|why| format!("{key:?}: {why}"))?;
+    Ok(Entry { key, value, revision })
 }
 
 impl PluginStore {
@@ -283,35 +297,49 @@ impl Store for PluginStore {
     fn get(&self, key: &Key) -> Result<Versioned, StoreError> {
         root_is_not_a_key(key)?;
         self.call(&Request::Get { key: key.as_str() }, "get", |answer| {
-            let value = answer.value.ok_or("no \"value\"")?.into_bytes()?;
-            Ok(Versioned { value, revision: Revision(answer.revision.ok_or("no \"revision\"")?) })
+            let value = protocol::value(answer.value.ok_or("no \"value\"")?, &self.caps)?;
+            Ok(Versioned { value, revision: protocol::revision(answer.revision.ok_or("no \"revision\"")?)? })
         })
     }
 
     fn commit(&self, writes: &[Write]) -> Result<Committed, StoreError> {
         batch::check(&self.describe, &self.caps, writes)?;
         let request = Request::Commit { writes: writes.iter().map(WriteOut::of).collect() };
+        // A commit that puts nothing answers the store's current revision,
+        // which a store never written yet may count as 0.
+        let puts = writes.iter().any(|w| matches!(w.op, Op::Put(_)));
         self.call(&request, "commit", |answer| {
-            let revision = Revision(answer.revision.ok_or("no \"revision\"")?);
+            let revision = match answer.revision.ok_or("no \"revision\"")? {
+                n if puts => protocol::revision(n)?,
+                n => Revision(n),
+            };
             Ok(Committed { revision, deleted: answer.deleted.unwrap_or(0) })
         })
     }
 
     fn keys(&self, prefix: &Key) -> Result<Entries<'_>, StoreError> {
         let own = self.own(prefix)?.map(|_| Ok(prefix.to_string()));
-        let below = self.stream(&Request::Keys { prefix: prefix.as_str() }, "keys", string)?;
+        let mut listing = Listing::of(prefix);
+        let below =
+            self.stream(&Request::Keys { prefix: prefix.as_str() }, "keys", move |item| listing.key(string(item)?))?;
         let prefix = prefix.clone();
         Ok(Box::new(own.into_iter().chain(below.filter(move |k| k.as_ref().map_or(true, |k| *k != prefix.as_str())))))
     }
 
     fn children(&self, prefix: &Key) -> Result<Entries<'_>, StoreError> {
-        self.stream(&Request::Children { prefix: prefix.as_str() }, "children", string)
+        let mut listing = Listing::of(prefix);
+        self.stream(&Request::Children { prefix: prefix.as_str() }, "children", move |item| {
+            listing.child(string(item)?)
+        })
     }
 
     fn scan(&self, prefix: &Key) -> Result<Scan<'_>, StoreError> {
         let own =
             self.own(prefix)?.map(|v| Ok(Entry { key: prefix.to_string(), value: v.value, revision: v.revision }));
-        let below = self.stream(&Request::Scan { prefix: prefix.as_str() }, "scan", entry)?;
+        let mut listing = Listing::of(prefix);
+        let caps = self.caps;
+        let below = self
+            .stream(&Request::Scan { prefix: prefix.as_str() }, "scan", move |item| entry(item, &mut listing, &caps))?;
         let prefix = prefix.clone();
         Ok(Box::new(
             own.into_iter().chain(below.filter(move |e| e.as_ref().map_or(true, |e| e.key != prefix.as_str()))),

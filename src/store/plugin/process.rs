@@ -2,14 +2,15 @@
 //! so that every wait is bounded by the timeout (a plugin that stops reading
 //! or stops answering cannot block ovs), and its stderr, kept for messages.
 
-use std::io::{BufRead, BufReader, Write as _};
+use std::io::{BufRead, BufReader, Read as _, Write as _};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, ChildStdout, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use super::protocol::{Answer, Request};
+use super::protocol::{line_limit, Answer, Request};
 use crate::store::StoreError;
 
 /// How long a plugin has to exit once its stdin is closed, before it is killed.
@@ -21,7 +22,9 @@ pub struct Conn {
     child: Child,
     /// Lines to the plugin's stdin; dropped to close it.
     to_plugin: Option<Sender<Vec<u8>>>,
-    from_plugin: Receiver<std::io::Result<String>>,
+    from_plugin: Receiver<Incoming>,
+    /// The longest line taken from it: set from its declared limits once it has said hello.
+    line_limit: Arc<AtomicU64>,
     stderr: Arc<Mutex<String>>,
     stderr_done: Receiver<()>,
     /// Set when the plugin left the protocol: it is never asked again.
@@ -58,13 +61,9 @@ impl Conn {
             }
         });
         let (incoming, from_plugin) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                if incoming.send(line).is_err() {
-                    break;
-                }
-            }
-        });
+        let line_limit = Arc::new(AtomicU64::new(line_limit(None)));
+        let limit = Arc::clone(&line_limit);
+        std::thread::spawn(move || read_lines(stdout, &limit, &incoming));
         let last = Arc::new(Mutex::new(String::new()));
         let (done, stderr_done) = mpsc::channel();
         let (kept, label, hide) = (Arc::clone(&last), name.to_string(), secret.clone());
@@ -83,6 +82,7 @@ impl Conn {
             child,
             to_plugin: Some(to_plugin),
             from_plugin,
+            line_limit,
             stderr: last,
             stderr_done,
             broken: false,
@@ -116,8 +116,16 @@ impl Conn {
             Err(StoreError::Backend { store: store.to_string(), message: format!("{message}{tail}") })
         };
         let line = match self.from_plugin.recv_timeout(timeout) {
-            Ok(Ok(line)) => line,
-            Ok(Err(e)) => return failed(self, format!("cannot read {}'s answer to {what}: {e}", self.name)),
+            Ok(Incoming::Line(line)) => line,
+            Ok(Incoming::TooLong(limit)) => {
+                return failed(
+                    self,
+                    format!("{} answered {what} out of protocol: a line over {limit} bytes", self.name),
+                )
+            }
+            Ok(Incoming::Failed(e)) => {
+                return failed(self, format!("cannot read {}'s answer to {what}: {e}", self.name))
+            }
             Err(RecvTimeoutError::Timeout) => {
                 self.stop();
                 return Err(StoreError::Timeout {
@@ -150,6 +158,11 @@ impl Conn {
             Ok(err) => Ok(Err(err)),
             Err(why) => failed(self, format!("{} answered {what} out of protocol: {why}", self.name)),
         }
+    }
+
+    /// Take lines of at most `bytes` from now on.
+    pub fn limit_lines(&self, bytes: u64) {
+        self.line_limit.store(bytes, Ordering::Relaxed);
     }
 
     /// A protocol error found in an answer that parsed: the plugin is broken.
@@ -209,6 +222,47 @@ impl Drop for Conn {
         }
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// What the thread reading a plugin's stdout hands on.
+enum Incoming {
+    Line(String),
+    /// A line longer than the limit (given): reading stops there.
+    TooLong(u64),
+    Failed(std::io::Error),
+}
+
+/// Hand on each line of `stdout` until it closes, a line is over `limit`
+/// (never held whole), or nobody listens.
+fn read_lines(stdout: ChildStdout, limit: &AtomicU64, incoming: &Sender<Incoming>) {
+    let mut reader = BufReader::new(stdout);
+    loop {
+        let max = limit.load(Ordering::Relaxed);
+        let mut line = Vec::new();
+        let read = (&mut reader).take(max.saturating_add(1)).read_until(b'\n', &mut line);
+        let item = match read {
+            Ok(0) => return,
+            Ok(_) if line.last() == Some(&b'\n') => {
+                line.pop();
+                utf8(line)
+            }
+            Ok(_) if line.len() as u64 > max => Incoming::TooLong(max),
+            // Its last line, with no newline before it closed.
+            Ok(_) => utf8(line),
+            Err(e) => Incoming::Failed(e),
+        };
+        let stop = !matches!(item, Incoming::Line(_));
+        if incoming.send(item).is_err() || stop {
+            return;
+        }
+    }
+}
+
+fn utf8(line: Vec<u8>) -> Incoming {
+    match String::from_utf8(line) {
+        Ok(line) => Incoming::Line(line.strip_suffix('\r').map(String::from).unwrap_or(line)),
+        Err(_) => Incoming::Failed(std::io::Error::new(std::io::ErrorKind::InvalidData, "a line that is not UTF-8")),
     }
 }
 

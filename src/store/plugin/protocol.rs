@@ -1,13 +1,15 @@
 //! The messages of `ovs-store-plugin/1` (docs/plugin-protocol.md), as serde
-//! types, and the mapping of a plugin's errors onto the typed `StoreError`,
-//! so that a plugin's conflict exits 5 like a built-in store's.
+//! types; the checks every answer passes before ovs acts on it (a plugin is
+//! checked, not trusted: a key outside the prefix asked for could otherwise
+//! be pruned); and the mapping of a plugin's errors onto the typed
+//! `StoreError`, so that a plugin's conflict exits 5 like a built-in store's.
 
 use std::time::Duration;
 
 use base64::{engine::general_purpose::STANDARD as B64, Engine};
 use serde::{Deserialize, Serialize};
 
-use crate::store::{Capabilities, Key, KeyError, Op, Precondition, StoreError, Write};
+use crate::store::{Capabilities, Key, KeyError, Op, Precondition, Revision, StoreError, Write};
 
 /// The protocol version this build speaks.
 pub const VERSION: u32 = 1;
@@ -172,6 +174,81 @@ pub struct EntryIn {
     pub revision: u64,
 }
 
+/// The longest answer line taken from a plugin whose values are at most
+/// `max_value_bytes` (None before its hello): one value in its costliest
+/// JSON form (a control character is six bytes, `\u0000`) and room for a
+/// key and the framing. A longer line is out of protocol, so that a plugin
+/// cannot make ovs hold an unbounded line in memory.
+pub fn line_limit(max_value_bytes: Option<u64>) -> u64 {
+    const ROOM: u64 = 1 << 20;
+    max_value_bytes.map_or(ROOM, |max| max.saturating_mul(6).saturating_add(ROOM))
+}
+
+/// A revision a plugin reported for a value: positive, as the protocol says.
+pub fn revision(n: u64) -> Result<Revision, String> {
+    match n {
+        0 => Err("revision 0 (revisions are positive)".into()),
+        n => Ok(Revision(n)),
+    }
+}
+
+/// A value a plugin returned, within the limit it declared.
+pub fn value(value: Value, caps: &Capabilities) -> Result<Vec<u8>, String> {
+    let bytes = value.into_bytes()?;
+    match bytes.len() as u64 {
+        n if n > caps.max_value_bytes => {
+            Err(format!("a value of {n} bytes, over its declared max_value_bytes {}", caps.max_value_bytes))
+        }
+        _ => Ok(bytes),
+    }
+}
+
+/// The items of one listing of `prefix`, checked as they come: every key is
+/// in the prefix's subtree (the prefix itself or below `prefix/`, on
+/// segment boundaries, never the root), every child one segment (`name`, or
+/// `name/` for one with keys below it), and the items strictly increase in
+/// byte order: sorted, no item twice. A key another tool wrote that ovs
+/// cannot address (`/p//a`) passes, as it would from a built-in store: it
+/// is listed with a warning, and never written or deleted.
+pub struct Listing {
+    prefix: Key,
+    last: Option<String>,
+}
+
+impl Listing {
+    pub fn of(prefix: &Key) -> Listing {
+        Listing { prefix: prefix.clone(), last: None }
+    }
+
+    /// A key of `keys` or `scan`.
+    pub fn key(&mut self, text: String) -> Result<String, String> {
+        if text == "/" || !self.prefix.contains(&text) {
+            return Err(format!("{text:?} is outside {}", self.prefix));
+        }
+        self.next(text)
+    }
+
+    /// An item of `children`.
+    pub fn child(&mut self, text: String) -> Result<String, String> {
+        if text.strip_suffix('/').unwrap_or(&text).contains('/') {
+            return Err(format!("{text:?} is not a child's name (one segment, and `/` if it has keys below it)"));
+        }
+        self.next(text)
+    }
+
+    fn next(&mut self, text: String) -> Result<String, String> {
+        match &self.last {
+            Some(last) if *last == text => return Err(format!("{text:?} twice")),
+            Some(last) if last.as_bytes() > text.as_bytes() => {
+                return Err(format!("{text:?} after {last:?} (a listing is sorted by bytes)"))
+            }
+            _ => {}
+        }
+        self.last = Some(text.clone());
+        Ok(text)
+    }
+}
+
 #[derive(Deserialize)]
 pub struct ErrorOut {
     kind: String,
@@ -232,5 +309,45 @@ impl ErrorOut {
             "backend" => StoreError::Backend { store, message },
             other => return Err(format!("an error of unknown kind {other:?}")),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_listing_takes_its_subtree_in_order_and_nothing_else() {
+        let p = Key::parse("/p").unwrap();
+        let mut keys = Listing::of(&p);
+        // The prefix itself, keys below it, and one another tool wrote.
+        for good in ["/p", "/p//odd", "/p/a", "/p/a-b", "/p/a/b", "/p/b"] {
+            keys.key(good.into()).unwrap();
+        }
+        for bad in ["/pq", "/", "p/a", ""] {
+            assert!(Listing::of(&p).key(bad.into()).unwrap_err().contains("is outside /p"), "{bad:?}");
+        }
+        let mut all = Listing::of(&Key::root());
+        all.key("/a".into()).unwrap();
+        assert!(all.key("/".into()).is_err());
+        let mut children = Listing::of(&p);
+        for good in ["", "/", "a", "a/", "b"] {
+            children.child(good.into()).unwrap();
+        }
+        assert_eq!(children.child("b".into()).unwrap_err(), "\"b\" twice");
+        assert!(children.child("a".into()).unwrap_err().contains("\"a\" after \"b\""));
+        for bad in ["a/b", "a/b/", "//"] {
+            assert!(Listing::of(&p).child(bad.into()).unwrap_err().contains("not a child's name"), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn revisions_are_positive_and_values_within_the_declared_limit() {
+        assert!(revision(0).is_err());
+        assert_eq!(revision(7).unwrap(), Revision(7));
+        let caps = Capabilities { max_value_bytes: 3, ..Capabilities::unlimited(3) };
+        assert_eq!(value(Value::Text("abc".into()), &caps).unwrap(), b"abc");
+        assert!(value(Value::Text("abcd".into()), &caps).unwrap_err().contains("4 bytes"));
+        assert!(line_limit(Some(u64::MAX)) == u64::MAX && line_limit(Some(10)) > line_limit(None));
     }
 }
