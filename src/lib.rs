@@ -16,4 +16,5 @@ pub mod plan;
 pub mod schedule;
 pub mod settings;
 pub mod store;
+pub mod undo;
 pub mod validate;
