@@ -408,3 +408,101 @@ fn chunks(store: &dyn Store, writes: &[Write], most: usize) -> Vec<std::ops::Ran
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    use super::*;
+    use crate::store::{Capabilities, Entries, Options, Scan, StoreUrl, Versioned};
+
+    /// A real directory store whose commit number `lose` gets no answer:
+    /// applied first when `lands`, else not at all.
+    struct NoAnswer {
+        inner: Box<dyn Store>,
+        commits: AtomicUsize,
+        lose: usize,
+        lands: bool,
+    }
+
+    impl Store for NoAnswer {
+        fn describe(&self) -> &str {
+            self.inner.describe()
+        }
+        fn capabilities(&self) -> Capabilities {
+            self.inner.capabilities()
+        }
+        fn get(&self, key: &Key) -> Result<Versioned, StoreError> {
+            self.inner.get(key)
+        }
+        fn keys(&self, prefix: &Key) -> Result<Entries<'_>, StoreError> {
+            self.inner.keys(prefix)
+        }
+        fn scan(&self, prefix: &Key) -> Result<Scan<'_>, StoreError> {
+            self.inner.scan(prefix)
+        }
+        fn commit(&self, writes: &[Write]) -> Result<Committed, StoreError> {
+            if self.commits.fetch_add(1, Ordering::SeqCst) != self.lose {
+                return self.inner.commit(writes);
+            }
+            if self.lands {
+                self.inner.commit(writes)?;
+            }
+            Err(StoreError::Unreachable { store: "s".into(), endpoint: "e".into(), reason: "connection reset".into() })
+        }
+    }
+
+    fn key(text: &str) -> Key {
+        Key::parse(text).unwrap()
+    }
+
+    type Contents = Vec<(String, Vec<u8>)>;
+
+    fn contents(s: &dyn Store) -> Contents {
+        s.scan(&key("/r")).unwrap().map(|e| e.map(|e| (e.key, e.value)).unwrap()).collect()
+    }
+
+    /// Ten keys, a plan that changes them and adds two, in chunks of three
+    /// whose third commit gets no answer.
+    fn cut_off(lands: bool) -> (ChunkFailed, Contents, Contents) {
+        let dir = tempfile::tempdir().unwrap();
+        let url = StoreUrl::parse(&format!("dir://{}", dir.path().join("store").display())).unwrap();
+        let options = Options { timeout: Duration::from_secs(5), ..Options::default() };
+        let inner = crate::store::open(&url, &options).unwrap();
+        for i in 0..10 {
+            inner.put(&key(&format!("/r/k{i:02}")), format!("old {i}").as_bytes(), Precondition::Any).unwrap();
+        }
+        let before = contents(inner.as_ref());
+        let entries = (0..12).map(|i| (key(&format!("/r/k{i:02}")), format!("new {i}").into_bytes())).collect();
+        let doc = Document { prefix: key("/r"), entries };
+        let plan = Plan::compute(inner.scan(&key("/r")).unwrap(), &doc, false).unwrap();
+        let store = NoAnswer { inner, commits: AtomicUsize::new(0), lose: 2, lands };
+        let save = || crate::undo::save_in(&dir.path().join("undo"), &store, &key("/r"));
+        let err = apply(&store, &plan.changes, Chunking::AtMost(3, &save), &|_, _| {}).unwrap_err();
+        let failed = err.downcast::<ChunkFailed>().unwrap();
+        let after = contents(&store);
+        (failed, before, after)
+    }
+
+    #[test]
+    fn a_chunk_that_landed_without_an_answer_is_found_and_rolled_back_with_the_others() {
+        let (failed, before, after) = cut_off(true);
+        assert_eq!((failed.chunk, failed.of, failed.applied, failed.fate), (3, 4, 2, Fate::Applied), "{failed}");
+        assert!(failed.rollback.stopped.is_none() && failed.rollback.changed_again.is_empty(), "{failed}");
+        assert_eq!(after, before, "{failed}");
+        let message = failed.to_string();
+        assert!(message.contains("yet chunk 3 had been applied"), "{message}");
+        assert!(message.contains("the 2 chunk(s) applied before it and chunk 3 were rolled back"), "{message}");
+        assert_eq!(crate::exit::classify(&failed.into()), crate::exit::Exit::Unreachable);
+    }
+
+    #[test]
+    fn a_chunk_that_did_not_land_is_told_apart() {
+        let (failed, before, after) = cut_off(false);
+        assert_eq!(failed.fate, Fate::NotApplied, "{failed}");
+        assert!(failed.rollback.stopped.is_none() && failed.rollback.changed_again.is_empty(), "{failed}");
+        assert_eq!(after, before, "{failed}");
+        assert!(failed.to_string().contains("chunk 3 had not been applied"), "{failed}");
+    }
+}
