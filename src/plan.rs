@@ -216,7 +216,7 @@ impl std::fmt::Display for ChunkFailed {
         }
         write!(
             f,
-            "; what the apply replaced is saved in {}: `{}` puts it all back",
+            "; what it replaced is saved in {}: `{}` puts it all back",
             self.undo.file.display(),
             self.undo.command()
         )

@@ -2,9 +2,11 @@
 //! committed, what the store holds below the document's prefix is saved as
 //! a complete document, so that whatever becomes of the chunks (applied,
 //! possibly applied, rolled back or not), one
-//! `ovs --store STORE config apply --prune --chunked --yes FILE` puts the
-//! store back as it was: `--prune` deletes the keys the apply created, the
-//! rest get their old values back, and keys it left alone stay unchanged.
+//! `ovs --store STORE config apply --prune --chunked FILE` puts the store
+//! back as it was: `--prune` deletes the keys the apply created, the rest
+//! get their old values back, and keys it left alone stay unchanged. The
+//! command printed has no `--yes`: it shows its plan and asks first, since
+//! it would also undo whatever others changed below the prefix since.
 //!
 //! One YAML document per chunked apply, in
 //! `$XDG_STATE_HOME/ovs-config/undo/` (else `~/.local/state/...`), mode 0600
@@ -30,7 +32,7 @@ impl Undo {
     /// The command that puts the store back.
     pub fn command(&self) -> String {
         let file = shell_word(&self.file.display().to_string());
-        format!("ovs --store {} config apply --prune --chunked --yes {file}", shell_word(&self.store))
+        format!("ovs --store {} config apply --prune --chunked {file}", shell_word(&self.store))
     }
 
     /// The apply succeeded: the saved values are no longer needed.
@@ -93,9 +95,6 @@ mod tests {
     #[test]
     fn the_command_quotes_what_the_shell_would_split() {
         let undo = Undo { file: PathBuf::from("/home/o p/undo/x.yaml"), store: "etcd://h:2379".into() };
-        assert_eq!(
-            undo.command(),
-            "ovs --store etcd://h:2379 config apply --prune --chunked --yes '/home/o p/undo/x.yaml'"
-        );
+        assert_eq!(undo.command(), "ovs --store etcd://h:2379 config apply --prune --chunked '/home/o p/undo/x.yaml'");
     }
 }

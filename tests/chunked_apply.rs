@@ -105,10 +105,11 @@ fn check_failure(env: &Env, mut apply: Child) -> Vec<String> {
     words
 }
 
-/// Run the undo command as printed (its `ovs` being this build); its own
-/// undo document, of a chunked apply that succeeded, is not kept.
+/// Run the undo command as printed (its `ovs` being this build), with
+/// `--yes` as a script would; its own undo document, of a chunked apply that
+/// succeeded, is not kept.
 fn undo(env: &Env, words: &[String]) {
-    let out = env.ovs().args(&words[1..]).assert().get_output().clone();
+    let out = env.ovs().args(&words[1..]).arg("--yes").assert().get_output().clone();
     assert!(out.status.success(), "the undo apply failed: {}", String::from_utf8_lossy(&out.stderr));
     let folder = PathBuf::from(words.last().unwrap()).parent().unwrap().to_path_buf();
     let kept: Vec<_> = std::fs::read_dir(&folder).unwrap().map(|e| e.unwrap().file_name()).collect();

@@ -274,10 +274,7 @@ impl State {
             return Err("the saved position does not say which history it is of".into());
         };
         if *kept != now.id {
-            return Err(format!(
-                "the source is another store now (cluster id {}, the position was saved on {kept})",
-                now.id
-            ));
+            return Err(format!("the source is another store now (id {}, the position was saved on {kept})", now.id));
         }
         if now.revision.0 < self.position {
             return Err(format!(
