@@ -69,17 +69,10 @@ pub fn classify(err: &anyhow::Error) -> Exit {
             return coded.code;
         }
         if let Some(e) = cause.downcast_ref::<StoreError>() {
-            return match e {
-                StoreError::NotFound { .. } => Exit::NotFound,
-                StoreError::Conflict { .. } => Exit::Conflict,
-                StoreError::Unreachable { .. } | StoreError::Timeout { .. } => Exit::Unreachable,
-                StoreError::InvalidKey(_)
-                | StoreError::Unsupported { .. }
-                | StoreError::BadOption { .. }
-                | StoreError::TooLarge { .. }
-                | StoreError::BatchTooLarge { .. } => Exit::Usage,
-                _ => Exit::Failure,
-            };
+            return store_code(e);
+        }
+        if let Some(failed) = cause.downcast_ref::<crate::plan::ChunkFailed>() {
+            return store_code(failed.decisive());
         }
         if let Some(refusal) = cause.downcast_ref::<Refusal>() {
             return if refusal.is_of_value() { Exit::Rejected } else { Exit::Usage };
@@ -103,6 +96,20 @@ pub fn classify(err: &anyhow::Error) -> Exit {
         }
     }
     Exit::Failure
+}
+
+fn store_code(e: &StoreError) -> Exit {
+    match e {
+        StoreError::NotFound { .. } => Exit::NotFound,
+        StoreError::Conflict { .. } => Exit::Conflict,
+        StoreError::Unreachable { .. } | StoreError::Timeout { .. } => Exit::Unreachable,
+        StoreError::InvalidKey(_)
+        | StoreError::Unsupported { .. }
+        | StoreError::BadOption { .. }
+        | StoreError::TooLarge { .. }
+        | StoreError::BatchTooLarge { .. } => Exit::Usage,
+        _ => Exit::Failure,
+    }
 }
 
 /// `ovs config list | head` closes the pipe early; that is not a failure.

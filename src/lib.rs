@@ -19,4 +19,5 @@ pub mod schedule;
 pub mod settings;
 pub mod splice;
 pub mod store;
+pub mod undo;
 pub mod validate;

@@ -12,7 +12,7 @@ use crate::document::Document;
 use crate::exit::{Coded, UsageError};
 use crate::output::Format;
 use crate::plan::{Change, Kind, Plan};
-use crate::store::{Committed, Revision, Store};
+use crate::store::{Committed, Key, Revision, Store};
 
 #[derive(Serialize)]
 struct Outcome<'a> {
@@ -44,16 +44,17 @@ impl Fanned for ApplyDoc<'_> {
     }
 
     fn commit(&self, store: &dyn Store, plan: &Plan) -> Result<Committed> {
-        commit_plan(store, plan, self.chunked, self.quiet)
+        commit_plan(store, &self.doc.prefix, plan, self.chunked, self.quiet)
     }
 }
 
-/// Commit a plan (nothing at all when it changes nothing: revision 0).
-pub fn commit_plan(store: &dyn Store, plan: &Plan, chunked: bool, quiet: bool) -> Result<Committed> {
+/// Commit a plan of the keys below `prefix` (nothing at all when it changes
+/// nothing: revision 0).
+pub fn commit_plan(store: &dyn Store, prefix: &Key, plan: &Plan, chunked: bool, quiet: bool) -> Result<Committed> {
     if plan.changes.is_empty() {
         return Ok(Committed { revision: Revision(0), deleted: 0 });
     }
-    let applied = documents::commit(store, &plan.changes, chunked, quiet)?;
+    let applied = documents::commit(store, prefix, &plan.changes, chunked, quiet)?;
     if applied.chunks > 1 {
         tracing::info!(chunks = applied.chunks, "written in atomic chunks");
     }

@@ -63,7 +63,7 @@ pub fn run(ctx: &Ctx, args: &CopyArgs) -> Result<()> {
     }
     let mut chunks = String::new();
     if !plan.changes.is_empty() {
-        let applied = documents::commit(dst, &plan.changes, args.chunked, ctx.out.is_quiet())?;
+        let applied = documents::commit(dst, to, &plan.changes, args.chunked, ctx.out.is_quiet())?;
         if applied.chunks > 1 {
             chunks = format!(" in {} atomic chunks", applied.chunks);
         }

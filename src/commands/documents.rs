@@ -10,7 +10,7 @@ use super::Ctx;
 use crate::cli::DocumentSource;
 use crate::document::Document;
 use crate::plan::{self, Applied, Change, Kind, Plan};
-use crate::store::Store;
+use crate::store::{Key, Store};
 
 /// The document `source` names, parsed and checked whole: every key and
 /// value, sizes and validators, all before any write.
@@ -41,9 +41,11 @@ pub fn check(ctx: &Ctx, doc: &Document) -> Result<()> {
 }
 
 /// Commit a plan's changes to `store`: one atomic commit, or with `chunked`
-/// guarded chunks rolled back if one fails, drawing a progress bar for them.
-pub fn commit(store: &dyn Store, changes: &[Change], chunked: bool, quiet: bool) -> Result<Applied> {
-    let chunking = if chunked { plan::Chunking::AtMost(usize::MAX) } else { plan::Chunking::Off };
+/// guarded chunks rolled back if one fails — what they replace below
+/// `prefix` saved first as an undo document — drawing a progress bar for them.
+pub fn commit(store: &dyn Store, prefix: &Key, changes: &[Change], chunked: bool, quiet: bool) -> Result<Applied> {
+    let save = || crate::undo::save(store, prefix);
+    let chunking = if chunked { plan::Chunking::AtMost(usize::MAX, &save) } else { plan::Chunking::Off };
     // Drawn only on a terminal (indicatif hides itself otherwise), and only
     // for a chunked commit, the one that can take long.
     let bar = indicatif::ProgressBar::hidden();

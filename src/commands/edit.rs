@@ -145,7 +145,7 @@ impl Fanned for TreeWrite<'_> {
     }
 
     fn commit(&self, store: &dyn Store, seen: &Vec<Entry>) -> Result<Committed> {
-        super::apply::commit_plan(store, &self.plan(seen)?, false, true)
+        super::apply::commit_plan(store, self.prefix, &self.plan(seen)?, false, true)
     }
 }
 

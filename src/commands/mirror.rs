@@ -3,11 +3,15 @@
 //! destination revisions planned against — and with `--watch` keep it so by
 //! following the source's changes. A source that can resume its watch
 //! (etcd) goes on after a restart from the last revision mirrored, kept in
-//! the user's state folder; any other source is compared again, which
-//! writes only what differs.
+//! the user's state folder, when it still has the history that revision is
+//! of (the same cluster id, a revision not below it); any other source, or
+//! one rebuilt meanwhile, is compared again, which writes only what
+//! differs. A destination that cannot be reached is tried again for as
+//! long as the timeout, as the source's watcher does for the source.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
@@ -18,11 +22,14 @@ use crate::exit::UsageError;
 use crate::output::Format;
 use crate::plan::Plan;
 use crate::settings::Target;
-use crate::store::{Event, Key, Precondition, Revision, Store, StoreError, Update, Write};
+use crate::store::{Event, Identity, Key, Precondition, Revision, Store, StoreError, Update, Write};
 
 /// How often a batch whose guard failed (the destination changed under it)
 /// is read again and retried before the mirror gives up.
 const RETRIES: usize = 5;
+
+/// The pause between attempts to reach a destination that did not answer.
+const PAUSE: Duration = Duration::from_millis(200);
 
 pub fn run(ctx: &Ctx, args: &MirrorArgs) -> Result<()> {
     let source = ctx.settings.target(&args.source)?;
@@ -35,7 +42,22 @@ pub fn run(ctx: &Ctx, args: &MirrorArgs) -> Result<()> {
         return sync(ctx, args, src, &destination, true).map(drop);
     }
     let state = State::path(&source.name(), &destination.name(), &args.prefix)?;
-    let resume = State::load(&state)?.filter(|_| src.capabilities().resume_watch);
+    let history = if src.capabilities().resume_watch { src.identity()? } else { None };
+    let resume = match State::load(&state)? {
+        Some(kept) if src.capabilities().resume_watch => match kept.resumable(history.as_ref()) {
+            Ok(at) => Some(at),
+            Err(why) => {
+                ctx.out.warn(format!(
+                    "{}: not resuming from revision {}: {why}; comparing the whole prefix again",
+                    source.name(),
+                    kept.position
+                ));
+                None
+            }
+        },
+        _ => None,
+    };
+    let history = history.map(|h| h.id);
     // The watch starts before the first comparison so that nothing changed
     // during it is lost (a change seen twice is written once).
     let mut watcher = match resume {
@@ -59,16 +81,46 @@ pub fn run(ctx: &Ctx, args: &MirrorArgs) -> Result<()> {
                     "{}: changes since revision {compacted} are compacted away; comparing the whole prefix again",
                     source.name()
                 ));
-                sync(ctx, args, src, &destination, false)?
+                ride_out(ctx, &destination, || sync(ctx, args, src, &destination, false))?
             }
-            _ => follow(ctx, &destination, update.events())?,
+            _ => ride_out(ctx, &destination, || follow(ctx, &destination, update.events()))?,
         };
         if let Some(at) = watcher.position() {
-            State::save(&state, at)?;
+            State::save(&state, at, history.clone())?;
         }
         ctx.out.note(format!("mirrored {applied} change(s) to {}", destination.name()));
         if args.output != Format::Plain {
             ctx.out.json(&serde_json::json!({"applied": applied, "position": watcher.position().map(|r| r.0)}))?;
+        }
+    }
+}
+
+/// Write to the destination, trying again while it cannot be reached (a
+/// restart, a lost connection) until it has been unreachable for the
+/// timeout, as the source's watcher rides out the source. Each attempt
+/// reads the destination again and writes guarded by what it holds, so an
+/// attempt that landed without an answer is not written twice.
+fn ride_out<T>(ctx: &Ctx, destination: &Target, mut write: impl FnMut() -> Result<T>) -> Result<T> {
+    let mut since: Option<Instant> = None;
+    loop {
+        match write() {
+            Ok(done) => {
+                if since.is_some() {
+                    ctx.out.note(format!("{}: reached again", destination.name()));
+                }
+                return Ok(done);
+            }
+            Err(e) if crate::exit::classify(&e) == crate::exit::Exit::Unreachable => {
+                let first = *since.get_or_insert_with(|| {
+                    ctx.out.warn(format!("{e:#}; trying again for up to {:?}", ctx.settings.timeout()));
+                    Instant::now()
+                });
+                if first.elapsed() >= ctx.settings.timeout() {
+                    return Err(e);
+                }
+                std::thread::sleep(PAUSE);
+            }
+            Err(e) => return Err(e),
         }
     }
 }
@@ -90,7 +142,7 @@ fn sync(ctx: &Ctx, args: &MirrorArgs, src: &dyn Store, destination: &Target, ask
     if ask {
         confirm(ctx, args, &plan)?;
     }
-    let committed = super::apply::commit_plan(dst, &plan, args.chunked, ctx.out.is_quiet())?;
+    let committed = super::apply::commit_plan(dst, &args.prefix, &plan, args.chunked, ctx.out.is_quiet())?;
     ctx.out.note(format!(
         "{} written at revision {}: {}",
         dst.describe(),
@@ -163,18 +215,26 @@ fn follow(ctx: &Ctx, destination: &Target, events: &[Event]) -> Result<usize> {
     }
 }
 
-/// Where a mirror has got to, kept between runs of `mirror --watch`.
+/// Where a mirror has got to, kept between runs of `mirror --watch`, in a
+/// private folder (0700, refused if others can write it): its position is
+/// what the next run trusts to skip a full comparison.
 #[derive(Clone, Serialize, Deserialize)]
 struct State {
     source: String,
     destination: String,
     prefix: String,
     position: u64,
+    /// Which history of the source `position` is a revision of (etcd: the
+    /// cluster id); absent in files written before it was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    history: Option<String>,
 }
 
 impl State {
     fn path(source: &str, destination: &str, prefix: &Key) -> Result<(PathBuf, State)> {
-        let dir = crate::outbox::dir()?.with_file_name("mirror");
+        let dir = crate::files::xdg_dir("XDG_STATE_HOME", ".local/state", "mirror")
+            .context("cannot place the mirror state: neither XDG_STATE_HOME nor HOME is set")?;
+        crate::files::private_dir(&dir, "the mirror state folder")?;
         let id: String = format!("{source} {destination} {prefix}")
             .chars()
             .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
@@ -184,12 +244,14 @@ impl State {
             destination: destination.to_string(),
             prefix: prefix.as_str().to_string(),
             position: 0,
+            history: None,
         };
         Ok((dir.join(format!("{id}.json")), state))
     }
 
-    /// The position a run of this same mirror reached, if any.
-    fn load((path, this): &(PathBuf, State)) -> Result<Option<Revision>> {
+    /// What a run of this same mirror saved, if any.
+    fn load((path, this): &(PathBuf, State)) -> Result<Option<State>> {
+        crate::files::check_trusted(path, "the mirror state file")?;
         let text = match std::fs::read(path) {
             Ok(text) => text,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -199,15 +261,32 @@ impl State {
             .with_context(|| format!("{} is damaged; remove it to mirror from scratch", path.display()))?;
         let same =
             (kept.source == this.source) && (kept.destination == this.destination) && (kept.prefix == this.prefix);
-        Ok(same.then_some(Revision(kept.position)))
+        Ok(same.then_some(kept))
     }
 
-    fn save((path, this): &(PathBuf, State), at: Revision) -> Result<()> {
-        let dir = path.parent().expect("a file in a folder");
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-        let mut file = tempfile::NamedTempFile::new_in(dir)?;
-        serde_json::to_writer(&mut file, &State { position: at.0, ..this.clone() })?;
-        file.persist(path).with_context(|| format!("cannot write {}", path.display()))?;
-        Ok(())
+    /// The position to resume from, if the source still has the history it
+    /// was saved on: the same history id, at a revision not below it (a
+    /// store rebuilt from scratch, or restored from an older backup, starts
+    /// again below it). Else why not.
+    fn resumable(&self, now: Option<&Identity>) -> Result<Revision, String> {
+        let Some(now) = now else { return Err("the source cannot tell whether its history is the same".into()) };
+        let Some(kept) = &self.history else {
+            return Err("the saved position does not say which history it is of".into());
+        };
+        if *kept != now.id {
+            return Err(format!("the source is another store now (id {}, the position was saved on {kept})", now.id));
+        }
+        if now.revision.0 < self.position {
+            return Err(format!(
+                "the source is at revision {}, below the saved position: it was rebuilt or restored",
+                now.revision
+            ));
+        }
+        Ok(Revision(self.position))
+    }
+
+    fn save((path, this): &(PathBuf, State), at: Revision, history: Option<String>) -> Result<()> {
+        let text = serde_json::to_vec(&State { position: at.0, history, ..this.clone() })?;
+        crate::files::write_atomic(path, &text).with_context(|| format!("cannot write {}", path.display()))
     }
 }

@@ -14,7 +14,7 @@ pub use history::*;
 pub use rooted::Rooted;
 
 use crate::document::Document;
-use crate::plan::{self, Chunking, Plan, RolledBack};
+use crate::plan::{self, ChunkFailed, Chunking, Fate, Plan};
 use crate::store::{Entry, Key, Precondition, Revision, Store, StoreError, Write};
 
 /// Every check, listed once: `conformance_checks!([CALLBACK] ARGS)` expands
@@ -570,11 +570,14 @@ pub fn a_chunked_apply_that_meets_a_conflict_is_rolled_back(s: &dyn Store) {
     let pairs: Vec<(&str, &str)> = new.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let plan = Plan::compute(s.scan(&key("/r")).unwrap(), &document("/r", &pairs), false).unwrap();
     put(s, "/r/k07", b"theirs");
-    let err = plan::apply(s, &plan.changes, Chunking::AtMost(3), &|_, _| {}).unwrap_err();
-    let rolled = err.downcast_ref::<RolledBack>().unwrap_or_else(|| panic!("{err:#}"));
+    let undo_dir = tempfile::tempdir().unwrap();
+    let save = || crate::undo::save_in(undo_dir.path(), s, &key("/r"));
+    let err = plan::apply(s, &plan.changes, Chunking::AtMost(3, &save), &|_, _| {}).unwrap_err();
+    let rolled = err.downcast_ref::<ChunkFailed>().unwrap_or_else(|| panic!("{err:#}"));
     assert!(matches!(rolled.cause, StoreError::Conflict { .. }), "{err:#}");
-    assert_eq!(rolled.applied, 2);
-    assert!(rolled.not_undone.is_empty(), "{err:#}");
+    assert_eq!((rolled.applied, rolled.fate), (2, Fate::Refused));
+    assert!(rolled.rollback.changed_again.is_empty() && rolled.rollback.stopped.is_none(), "{err:#}");
+    assert!(rolled.undo.file.exists(), "the undo document is kept: {err:#}");
     let mut want: Vec<(String, Vec<u8>)> = old.iter().map(|(k, v)| (k.clone(), v.as_bytes().to_vec())).collect();
     want[7].1 = b"theirs".to_vec();
     assert_eq!(all(s, "/r"), want);

@@ -6,8 +6,8 @@
 use std::time::{Duration, Instant};
 
 use crate::store::{
-    batch, root_is_not_a_key, Capabilities, Committed, Entries, Entry, Event, History, Key, Precondition, Revision,
-    Scan, Store, StoreError, Update, Versioned, Watcher, Write,
+    batch, root_is_not_a_key, Capabilities, Committed, Entries, Entry, Event, History, Identity, Key, Precondition,
+    Revision, Scan, Store, StoreError, Update, Versioned, Watcher, Write,
 };
 
 pub struct Rooted<'s> {
@@ -120,6 +120,11 @@ impl Store for Rooted<'_> {
     fn history(&self, key: &Key) -> Result<History, StoreError> {
         root_is_not_a_key(key)?;
         self.inner.history(&self.inside(key)).map_err(|e| self.error(e))
+    }
+
+    /// The whole store's history: a corner of it has no other.
+    fn identity(&self) -> Result<Option<Identity>, StoreError> {
+        self.inner.identity().map_err(|e| self.error(e))
     }
 }
 

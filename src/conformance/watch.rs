@@ -175,13 +175,17 @@ pub fn watch_misses_nothing_under_many_quick_writes(s: &dyn Store, other: &dyn S
     assert_eq!(seen, Snapshot::read(s.scan(&key("/m")).unwrap()).unwrap());
 }
 
-/// A store that cannot replay changes refuses to watch from a position.
+/// A store that cannot replay changes refuses to watch from a position; one
+/// that can tells which history a position is of (so that a rebuilt store
+/// is not resumed), at a revision not below one it gave.
 pub fn watch_from_a_position_needs_resume(s: &dyn Store, _other: &dyn Store) {
     let rev = s.put(&key("/p/k"), b"v", Precondition::Any).unwrap();
     let caps = s.capabilities();
     let from = s.watch(&key("/p"), Some(rev));
     if caps.watch && caps.resume_watch {
         assert!(from.is_ok(), "{:?}", from.err());
+        let identity = s.identity().unwrap().expect("a store that resumes watches tells its history");
+        assert!(identity.revision >= rev && !identity.id.is_empty(), "{identity:?} after revision {rev}");
     } else {
         assert!(matches!(from, Err(StoreError::Unsupported { .. })), "{:?}", from.err());
     }

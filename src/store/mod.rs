@@ -65,6 +65,16 @@ pub struct Versioned {
     pub revision: Revision,
 }
 
+/// Which store's history this is, and how far it has got: see
+/// [`Store::identity`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Identity {
+    /// Names one store's history (etcd: its cluster id, in hex).
+    pub id: String,
+    /// The revision the store is at now.
+    pub revision: Revision,
+}
+
 /// A streamed listing: memory does not grow with the number of entries.
 pub type Entries<'a> = Box<dyn Iterator<Item = Result<String, StoreError>> + 'a>;
 
@@ -272,6 +282,15 @@ pub trait Store: Send + Sync {
     fn watch(&self, prefix: &Key, after: Option<Revision>) -> Result<Box<dyn Watcher + '_>, StoreError> {
         let _ = (prefix, after);
         Err(StoreError::Unsupported { store: self.describe().to_string(), what: "watch".into() })
+    }
+
+    /// Which store this is and how far its history has got, so that a watch
+    /// is resumed from a position saved earlier only on the same history:
+    /// the same id, at a revision not below that position. None where the
+    /// store cannot tell (a watch then is not resumed). Where `resume_watch`
+    /// says so.
+    fn identity(&self) -> Result<Option<Identity>, StoreError> {
+        Ok(None)
     }
 
     /// The versions of `key` the store still has, oldest first, the current

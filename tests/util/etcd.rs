@@ -13,6 +13,8 @@ use super::process::Server;
 
 pub struct EtcdCluster {
     members: Vec<Server>,
+    /// How each member was started, to start it again.
+    commands: Vec<Vec<std::ffi::OsString>>,
     pub dir: tempfile::TempDir,
     /// Set when the cluster serves TLS and wants client certificates.
     pub tls: Option<TlsFiles>,
@@ -83,41 +85,52 @@ impl EtcdCluster {
             .map(|(i, (_, peer))| format!("m{i}=http://127.0.0.1:{peer}"))
             .collect::<Vec<_>>()
             .join(",");
-        let members = ports
+        let commands: Vec<Vec<std::ffi::OsString>> = ports
             .iter()
             .enumerate()
             .map(|(i, &(client, peer))| {
-                let log = std::fs::File::create(dir.path().join(format!("m{i}.log"))).unwrap();
-                let mut etcd = Command::new("etcd");
+                let mut args: Vec<std::ffi::OsString> = Vec::new();
                 if tls.is_some() {
                     let d = dir.path();
-                    etcd.arg("--client-cert-auth")
-                        .arg("--trusted-ca-file")
-                        .arg(d.join("ca.pem"))
-                        .arg("--cert-file")
-                        .arg(d.join("server.pem"))
-                        .arg("--key-file")
-                        .arg(d.join("server.key"));
+                    args.push("--client-cert-auth".into());
+                    args.push("--trusted-ca-file".into());
+                    args.push(d.join("ca.pem").into());
+                    args.push("--cert-file".into());
+                    args.push(d.join("server.pem").into());
+                    args.push("--key-file".into());
+                    args.push(d.join("server.key").into());
                 }
-                let child = etcd
-                    .args(["--name", &format!("m{i}")])
-                    .arg("--data-dir")
-                    .arg(dir.path().join(format!("m{i}.data")))
-                    .args(["--listen-client-urls", &format!("{scheme}://127.0.0.1:{client}")])
-                    .args(["--advertise-client-urls", &format!("{scheme}://127.0.0.1:{client}")])
-                    .args(["--listen-peer-urls", &format!("http://127.0.0.1:{peer}")])
-                    .args(["--initial-advertise-peer-urls", &format!("http://127.0.0.1:{peer}")])
-                    .args(["--initial-cluster", &initial, "--initial-cluster-state", "new"])
-                    .args(["--heartbeat-interval", "50", "--election-timeout", "500"])
-                    .args(flags)
-                    .stdout(Stdio::null())
-                    .stderr(log)
-                    .spawn()
-                    .expect("start etcd");
-                Server::new(client, child)
+                let data = dir.path().join(format!("m{i}.data"));
+                let text = [
+                    "--name".to_string(),
+                    format!("m{i}"),
+                    "--data-dir".to_string(),
+                    data.display().to_string(),
+                    "--listen-client-urls".to_string(),
+                    format!("{scheme}://127.0.0.1:{client}"),
+                    "--advertise-client-urls".to_string(),
+                    format!("{scheme}://127.0.0.1:{client}"),
+                    "--listen-peer-urls".to_string(),
+                    format!("http://127.0.0.1:{peer}"),
+                    "--initial-advertise-peer-urls".to_string(),
+                    format!("http://127.0.0.1:{peer}"),
+                    "--initial-cluster".to_string(),
+                    initial.clone(),
+                    "--initial-cluster-state".to_string(),
+                    "new".to_string(),
+                    "--heartbeat-interval".to_string(),
+                    "50".to_string(),
+                    "--election-timeout".to_string(),
+                    "500".to_string(),
+                ];
+                args.extend(text.into_iter().map(Into::into));
+                args.extend(flags.iter().map(Into::into));
+                args
             })
             .collect();
-        let cluster = EtcdCluster { members, dir, tls };
+        let members =
+            commands.iter().enumerate().map(|(i, args)| spawn(dir.path(), i, ports[i].0, args, &[])).collect();
+        let cluster = EtcdCluster { members, commands, dir, tls };
         cluster.wait_ready();
         Some(cluster)
     }
@@ -163,6 +176,26 @@ impl EtcdCluster {
         self.members[i].kill();
     }
 
+    /// Start member `i` again after [`Self::kill`], as it was started: its
+    /// ports and its data (a restart); wait until the cluster answers.
+    pub fn restart(&mut self, i: usize) {
+        self.members[i].kill();
+        let port = self.members[i].client_port;
+        self.members[i] = spawn(self.dir.path(), i, port, &self.commands[i], &[]);
+        self.wait_ready();
+    }
+
+    /// Member `i` (of a one-member cluster) rebuilt from scratch: killed,
+    /// its data removed, started again on the same ports with `flags` added
+    /// (another `--initial-cluster-token` gives it another cluster id).
+    pub fn rebuild(&mut self, i: usize, flags: &[&str]) {
+        self.members[i].kill();
+        std::fs::remove_dir_all(self.dir.path().join(format!("m{i}.data"))).unwrap();
+        let port = self.members[i].client_port;
+        self.members[i] = spawn(self.dir.path(), i, port, &self.commands[i], flags);
+        self.wait_ready();
+    }
+
     /// etcdctl against this cluster.
     pub fn etcdctl(&self) -> Command {
         let mut cmd = Command::new("etcdctl");
@@ -177,6 +210,14 @@ impl EtcdCluster {
     pub fn log_dir(&self) -> PathBuf {
         self.dir.path().to_path_buf()
     }
+}
+
+/// Start member `i` with `args` and `extra`, its log appended to in `dir`.
+fn spawn(dir: &std::path::Path, i: usize, client: u16, args: &[std::ffi::OsString], extra: &[&str]) -> Server {
+    let log = std::fs::OpenOptions::new().create(true).append(true).open(dir.join(format!("m{i}.log"))).unwrap();
+    let child =
+        Command::new("etcd").args(args).args(extra).stdout(Stdio::null()).stderr(log).spawn().expect("start etcd");
+    Server::new(client, child)
 }
 
 /// A throwaway CA, a server certificate for 127.0.0.1 and a client one.

@@ -44,13 +44,13 @@ use std::future::Future;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use etcd_client::{Certificate, Client, ConnectOptions, Error as EtcdError, Identity, TlsOptions};
+use etcd_client::{Certificate, Client, ConnectOptions, Error as EtcdError, Identity as TlsIdentity, TlsOptions};
 use tonic::Code;
 
 use super::registry::Backend;
 use super::{
-    parse_cluster, root_is_not_a_key, Capabilities, ClusterUrl, Committed, Entries, History, Key, Options, Revision,
-    Scan, Store, StoreError, Versioned, Watcher, Write,
+    parse_cluster, root_is_not_a_key, Capabilities, ClusterUrl, Committed, Entries, History, Identity, Key, Options,
+    Revision, Scan, Store, StoreError, Versioned, Watcher, Write,
 };
 
 /// etcd's default `--max-request-bytes`: a put carries key, value and a few
@@ -188,12 +188,17 @@ impl EtcdStore {
     }
 }
 
-/// Errors that mean "try another member": it is down, or cut off from the
-/// leader.
+/// Errors that mean "try another member": it is down, cut off from the
+/// leader, or the connection broke before its answer came (tonic's own
+/// `Unknown` status with the transport's error as its source: no server
+/// said it).
 fn unavailable(e: &EtcdError) -> bool {
     match e {
         EtcdError::TransportError(_) | EtcdError::IoError(_) => true,
-        EtcdError::GRpcStatus(s) => matches!(s.code(), Code::Unavailable | Code::DeadlineExceeded | Code::Cancelled),
+        EtcdError::GRpcStatus(s) => {
+            matches!(s.code(), Code::Unavailable | Code::DeadlineExceeded | Code::Cancelled)
+                || (s.code() == Code::Unknown && std::error::Error::source(s).is_some())
+        }
         _ => false,
     }
 }
@@ -233,7 +238,7 @@ fn tls_options(options: &Options) -> Result<TlsOptions, String> {
         tls = tls.ca_certificate(Certificate::from_pem(read(ca)?));
     }
     if let (Some(cert), Some(key)) = (&options.tls.cert, &options.tls.key) {
-        tls = tls.identity(Identity::from_pem(read(cert)?, read(key)?));
+        tls = tls.identity(TlsIdentity::from_pem(read(cert)?, read(key)?));
     }
     Ok(tls)
 }
@@ -307,5 +312,24 @@ impl Store for EtcdStore {
 
     fn history(&self, key: &Key) -> Result<History, StoreError> {
         history::history(self, key)
+    }
+
+    /// The cluster id and current revision every response carries; a
+    /// cluster rebuilt from scratch gets a new id when its members or
+    /// `--initial-cluster-token` differ, and starts its revisions again.
+    fn identity(&self) -> Result<Option<Identity>, StoreError> {
+        let k = self.etcd_key(&Key::root());
+        let resp = self.run(|mut c| {
+            let k = k.clone();
+            async move { c.get(k, Some(etcd_client::GetOptions::new().with_count_only())).await }
+        })?;
+        let header = resp.header().ok_or_else(|| StoreError::Backend {
+            store: self.describe.clone(),
+            message: "a response came without a header (cluster id, revision)".into(),
+        })?;
+        Ok(Some(Identity {
+            id: format!("{:x}", header.cluster_id()),
+            revision: Revision(header.revision().max(0) as u64),
+        }))
     }
 }
