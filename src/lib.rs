@@ -17,3 +17,4 @@ pub mod schedule;
 pub mod settings;
 pub mod store;
 pub mod validate;
+pub mod yaml;

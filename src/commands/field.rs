@@ -29,7 +29,7 @@ impl Document {
             let pretty = bytes.contains(&b'\n') && bytes.iter().filter(|b| **b == b'\n').count() > 1;
             return Ok(Document { root, syntax: Syntax::Json { pretty } });
         }
-        match serde_yaml::from_slice::<Value>(bytes) {
+        match crate::yaml::from_slice::<Value>(bytes, crate::yaml::Binary::AsText) {
             Ok(root @ (Value::Object(_) | Value::Array(_))) => Ok(Document { root, syntax: Syntax::Yaml }),
             _ => Err(UsageError(format!("{key}: --field needs a JSON or YAML value, and this one is neither")).into()),
         }

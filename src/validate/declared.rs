@@ -126,7 +126,9 @@ impl Validator for Yaml {
     }
 
     fn check(&self, _: &Key, value: &[u8]) -> Result<(), String> {
-        serde_yaml::from_slice::<serde_yaml::Value>(value).map(|_| ()).map_err(|e| format!("not valid YAML: {e}"))
+        crate::yaml::from_slice::<serde_yaml::Value>(value, crate::yaml::Binary::AsText)
+            .map(|_| ())
+            .map_err(|e| format!("not valid YAML: {e}"))
     }
 
     fn suffix(&self) -> Option<&'static str> {
@@ -196,7 +198,8 @@ fn parse_json_or_yaml(value: &[u8]) -> Result<Value, String> {
         Ok(doc) => return Ok(doc),
         Err(e) => e,
     };
-    serde_yaml::from_slice(value).map_err(|e| format!("neither JSON ({json_error}) nor YAML ({e})"))
+    crate::yaml::from_slice(value, crate::yaml::Binary::AsText)
+        .map_err(|e| format!("neither JSON ({json_error}) nor YAML ({e})"))
 }
 
 /// Text the whole of which matches a regular expression.
