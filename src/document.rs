@@ -21,6 +21,15 @@
 //! checks the whole document before anything is written: a key twice, a key
 //! ovs refuses, or base64 that does not decode is an error naming the key
 //! and where it is.
+//!
+//! A document `export` wrote shows that it is whole, so that a failed export
+//! or a truncated backup is never read as a smaller configuration: the YAML
+//! form begins with the fixed line [`SEAL`] and ends with `# end: N keys`;
+//! input that begins with that line (or is any part of it, the empty input
+//! included) must end with that trailer, naming as many keys as it holds.
+//! JSON (ours and Consul's) is whole by construction: it cannot end early
+//! and still parse, and an early end is reported as the document cut short.
+//! Hand-written documents, which do not begin with the seal, read as before.
 
 use std::collections::HashSet;
 use std::fmt;
@@ -34,6 +43,52 @@ use crate::store::{Entry, Key, StoreError};
 
 /// This format's version, written as `ovs-config: 1`.
 const VERSION: u32 = 1;
+
+/// The first line of every YAML document `export` writes; it promises the
+/// trailer line [`trailer`] at the end.
+pub const SEAL: &str = "# ovs-config export: complete only if its last line is \"# end: N keys\"";
+
+/// The last line of a YAML export of `count` keys.
+fn trailer(count: u64) -> String {
+    format!("# end: {count} {}", if count == 1 { "key" } else { "keys" })
+}
+
+/// The one message for input that ends before its end.
+const CUT_SHORT: &str = "the document is cut short";
+
+/// Whether `text` is an export (it begins with the seal, or is a part of
+/// it), and if so the number of keys its trailer names; an export without
+/// a whole trailer is cut short.
+fn sealed(text: &str) -> Result<Option<u64>, String> {
+    let first = text.split_inclusive('\n').next().unwrap_or("");
+    let line = first.trim_end_matches('\n').trim_end_matches('\r');
+    if !first.ends_with('\n') && SEAL.starts_with(line) {
+        return Err(format!("{CUT_SHORT}: it ends inside its first line (an export begins with {SEAL:?})"));
+    }
+    if line != SEAL {
+        return Ok(None);
+    }
+    let body = text.strip_suffix('\n').unwrap_or(text);
+    let body = body.strip_suffix('\r').unwrap_or(body);
+    let last = body.rsplit('\n').next().unwrap_or("");
+    let count = last.strip_prefix("# end: ").and_then(|rest| rest.split(' ').next()).and_then(|n| n.parse().ok());
+    match count {
+        Some(count) if last == trailer(count) && body.len() > first.len() => Ok(Some(count)),
+        _ => Err(format!(
+            "{CUT_SHORT}: it begins as an export does but does not end with its \"# end: N keys\" line \
+             (a failed export or a truncated file; to read a document edited by hand, delete its first line)"
+        )),
+    }
+}
+
+/// A serde_json error, saying so when the input ended early.
+fn json_error(e: serde_json::Error) -> String {
+    if e.is_eof() {
+        format!("{CUT_SHORT} ({e})")
+    } else {
+        e.to_string()
+    }
+}
 
 /// A document in memory: absolute keys, sorted, each once.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -88,6 +143,9 @@ pub struct Writer<W: io::Write> {
     prefix: Key,
     style: Style,
     count: u64,
+    /// The YAML form carries the seal and the trailer (exports), or not
+    /// (a document for an editor, which its user may add keys to).
+    sealed: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -98,13 +156,21 @@ pub enum Style {
 }
 
 impl<W: io::Write> Writer<W> {
-    pub fn start(mut out: W, prefix: &Key, style: Style) -> io::Result<Writer<W>> {
+    /// An export: in YAML, sealed (see the module's notes).
+    pub fn start(out: W, prefix: &Key, style: Style) -> io::Result<Writer<W>> {
+        Writer::begin(out, prefix, style, true)
+    }
+
+    fn begin(mut out: W, prefix: &Key, style: Style, sealed: bool) -> io::Result<Writer<W>> {
+        if sealed && style == Style::Yaml {
+            writeln!(out, "{SEAL}")?;
+        }
         match style {
             Style::Yaml => write!(out, "ovs-config: {VERSION}\nprefix: {}\nkeys:", yaml_scalar(prefix.as_str()))?,
             Style::Json => write!(out, "{{\"ovs-config\":{VERSION},\"prefix\":{},\"keys\":{{", json(prefix.as_str()))?,
             Style::Consul => write!(out, "[")?,
         }
-        Ok(Writer { out, prefix: prefix.clone(), style, count: 0 })
+        Ok(Writer { out, prefix: prefix.clone(), style, count: 0, sealed })
     }
 
     pub fn entry(&mut self, key: &str, value: &[u8]) -> io::Result<()> {
@@ -145,11 +211,14 @@ impl<W: io::Write> Writer<W> {
     }
 
     pub fn finish(mut self) -> io::Result<W> {
-        match (self.style, self.count) {
-            (Style::Yaml, 0) => writeln!(self.out, " {{}}")?,
-            (Style::Yaml, _) => writeln!(self.out)?,
-            (Style::Json, _) => writeln!(self.out, "}}}}")?,
-            (Style::Consul, _) => writeln!(self.out, "]")?,
+        match self.style {
+            Style::Yaml if self.count == 0 => writeln!(self.out, " {{}}")?,
+            Style::Yaml => writeln!(self.out)?,
+            Style::Json => writeln!(self.out, "}}}}")?,
+            Style::Consul => writeln!(self.out, "]")?,
+        }
+        if self.sealed && self.style == Style::Yaml {
+            writeln!(self.out, "{}", trailer(self.count))?;
         }
         self.out.flush()?;
         Ok(self.out)
@@ -177,15 +246,18 @@ fn yaml_scalar(text: &str) -> String {
     serde_yaml::to_string(text).expect("a string always serialises").trim_end().to_string()
 }
 
-/// Write every entry of `entries` as one document.
+/// Write every entry of `entries` as one document. Nothing is written
+/// until the first read has answered, so a store that cannot be read
+/// leaves `out` empty (which no reader takes for a document).
 pub fn export<W: io::Write>(
     out: W,
     prefix: &Key,
     style: Style,
-    entries: impl Iterator<Item = Result<Entry, StoreError>>,
+    mut entries: impl Iterator<Item = Result<Entry, StoreError>>,
 ) -> anyhow::Result<W> {
+    let first = entries.next().transpose()?;
     let mut writer = Writer::start(out, prefix, style)?;
-    for entry in entries {
+    for entry in first.map(Ok).into_iter().chain(entries) {
         let entry = entry?;
         writer.entry(&entry.key, &entry.value)?;
     }
@@ -321,14 +393,19 @@ impl Parsed {
     /// reads bare); anything else — a comment, a block scalar, another
     /// quoting — returns None, and serde_yaml reads the whole document.
     fn canonical(text: &str) -> Option<Parsed> {
-        let mut lines = text.lines();
+        let mut lines = text.lines().peekable();
+        lines.next_if_eq(&SEAL);
         let version = lines.next()?.strip_prefix("ovs-config: ")?.parse().ok()?;
         let prefix = lines.next()?.strip_prefix("prefix: ")?;
         if !(prefix == "/" || prefix.starts_with('/') && plain_key(&prefix[1..])) || lines.next()? != "keys:" {
             return None;
         }
         let mut keys = Vec::new();
-        for line in lines {
+        while let Some(line) = lines.next() {
+            // The trailer, which `sealed` has checked.
+            if line.starts_with("# end: ") && lines.peek().is_none() {
+                break;
+            }
             let (rel, value) = line.strip_prefix("  ")?.split_once(": ")?;
             if !plain_key(rel) || !value.starts_with('"') {
                 return None;
@@ -344,6 +421,13 @@ impl Parsed {
     }
 }
 
+/// A document read, with what was left out of it and why.
+pub struct Read {
+    pub doc: Document,
+    /// Lines for the user: what was skipped (Consul's folder keys).
+    pub notes: Vec<String>,
+}
+
 impl Document {
     /// Read a document from `text`; `source_name` names it in errors. With
     /// `place_under`, its keys go below that prefix instead of its own.
@@ -353,22 +437,61 @@ impl Document {
         source_name: &str,
         place_under: Option<&Key>,
     ) -> Result<Document, DocumentError> {
+        Ok(Document::parse_noting(text, format, source_name, place_under)?.doc)
+    }
+
+    /// Read a document from the bytes of a file or of stdin: UTF-8 (a
+    /// leading byte-order mark is dropped), and an input that stops inside
+    /// a character is cut short.
+    pub fn read(
+        bytes: &[u8],
+        format: Format,
+        source_name: &str,
+        place_under: Option<&Key>,
+    ) -> Result<Read, DocumentError> {
+        let text = std::str::from_utf8(bytes).map_err(|e| DocumentError {
+            source_name: source_name.to_string(),
+            message: match e.error_len() {
+                None => format!("{CUT_SHORT}: it ends inside a character"),
+                Some(_) => format!("not UTF-8 text (at byte {})", e.valid_up_to()),
+            },
+        })?;
+        Document::parse_noting(text, format, source_name, place_under)
+    }
+
+    fn parse_noting(
+        text: &str,
+        format: Format,
+        source_name: &str,
+        place_under: Option<&Key>,
+    ) -> Result<Read, DocumentError> {
         let err = |message: String| DocumentError { source_name: source_name.to_string(), message };
+        // Editors on some systems begin UTF-8 files with a byte-order mark.
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let mut notes = Vec::new();
         let (prefix, entries): (Key, Vec<(Key, Vec<u8>)>) = match format {
             Format::Ovs => {
+                let promised = sealed(text).map_err(err)?;
                 // JSON is YAML too, but serde_yaml refuses characters in JSON
                 // strings that YAML does not allow raw (DEL, C1 controls).
                 let parsed: Parsed = if let Some(parsed) = Parsed::canonical(text) {
                     parsed
                 } else if text.trim_start().starts_with('{') {
-                    serde_json::from_str(text).map_err(|e| err(e.to_string()))?
+                    serde_json::from_str(text).map_err(|e| err(json_error(e)))?
                 } else {
-                    serde_yaml::from_str(text).map_err(|e| err(e.to_string()))?
+                    crate::yaml::from_str(text, crate::yaml::Binary::Refuse).map_err(|e| err(e.to_string()))?
                 };
                 if parsed.version != VERSION {
                     return Err(err(format!(
                         "ovs-config: {} is not a version this ovs reads (it reads {VERSION})",
                         parsed.version
+                    )));
+                }
+                let held = parsed.keys.0.len() as u64;
+                if let Some(promised) = promised.filter(|n| *n != held) {
+                    return Err(err(format!(
+                        "its last line says it holds {promised} keys, but it holds {held}: an export is refused \
+                         unless whole (to read a document edited by hand, delete its first line)"
                     )));
                 }
                 let prefix = Key::parse(&parsed.prefix).map_err(|e| err(format!("prefix: {e}")))?;
@@ -393,11 +516,19 @@ impl Document {
                 (prefix, entries)
             }
             Format::Consul => {
-                let items: Vec<ConsulItem> =
-                    serde_json::from_str(text).map_err(|e| err(format!("not a consul kv export: {e}")))?;
+                let items: Vec<ConsulItem> = serde_json::from_str(text)
+                    .map_err(|e| err(format!("not a consul kv export: {}", json_error(e))))?;
                 let prefix = place_under.cloned().unwrap_or_else(Key::root);
                 let mut entries = Vec::with_capacity(items.len());
+                let mut folders = Vec::new();
                 for (i, item) in items.into_iter().enumerate() {
+                    // Consul's UI makes a "folder" as a key ending in "/"
+                    // with no value; ovs has folders of its own (a key's
+                    // parents), so there is nothing to import.
+                    if item.key.ends_with('/') && item.value.as_deref().is_none_or(str::is_empty) {
+                        folders.push(item.key);
+                        continue;
+                    }
                     let at = |m: String| err(format!("item {} (key {:?}): {m}", i + 1, item.key));
                     let key = check_relative(&item.key, &format!("{}{}", prefix.dir_prefix(), item.key)).map_err(at)?;
                     let value = match &item.value {
@@ -405,6 +536,16 @@ impl Document {
                         Some(b64) => B64.decode(b64).map_err(|e| at(format!("bad base64: {e}")))?,
                     };
                     entries.push((key, value));
+                }
+                if !folders.is_empty() {
+                    let shown: Vec<String> = folders.iter().take(5).map(|k| format!("{k:?}")).collect();
+                    let more =
+                        if folders.len() > 5 { format!(" and {} more", folders.len() - 5) } else { String::new() };
+                    notes.push(format!(
+                        "{source_name}: skipped {} Consul folder key(s) (a name ending in \"/\" with no value): {}{more}",
+                        folders.len(),
+                        shown.join(", ")
+                    ));
                 }
                 (prefix, entries)
             }
@@ -414,12 +555,12 @@ impl Document {
         if let Some(pair) = keyed.windows(2).find(|w| w[0].0 == w[1].0) {
             return Err(err(format!("key {} appears twice", pair[0].0)));
         }
-        Ok(Document { prefix, entries: keyed })
+        Ok(Read { doc: Document { prefix, entries: keyed }, notes })
     }
 
     /// The document as YAML text, for `edit -r`.
     pub fn to_yaml(&self) -> String {
-        let mut writer = Writer::start(Vec::new(), &self.prefix, Style::Yaml).expect("writing to memory");
+        let mut writer = Writer::begin(Vec::new(), &self.prefix, Style::Yaml, false).expect("writing to memory");
         for (key, value) in &self.entries {
             writer.entry(key.as_str(), value).expect("writing to memory");
         }
@@ -480,6 +621,9 @@ mod tests {
         let (fast, slow): (Parsed, Parsed) =
             (Parsed::canonical(canonical).unwrap(), serde_yaml::from_str(canonical).unwrap());
         assert_eq!((fast.prefix, fast.keys.0), (slow.prefix, slow.keys.0));
+        // An export is read the fast way too, seal and trailer included.
+        let sealed = format!("{SEAL}\n{canonical}# end: 2 keys\n");
+        assert_eq!(Parsed::canonical(&sealed).map(|p| p.keys.0.len()), Some(2));
         // Not the canonical form: the fast reader steps aside.
         assert!(Parsed::canonical(&text).is_none(), "{text}");
         for other in [
@@ -489,6 +633,50 @@ mod tests {
         ] {
             assert!(Parsed::canonical(other).is_none(), "{other}");
         }
+    }
+
+    fn exported(doc: &Document, style: Style) -> Vec<u8> {
+        let mut writer = Writer::start(Vec::new(), &doc.prefix, style).unwrap();
+        for (k, v) in &doc.entries {
+            writer.entry(k.as_str(), v).unwrap();
+        }
+        writer.finish().unwrap()
+    }
+
+    #[test]
+    fn an_export_cut_anywhere_is_cut_short() {
+        let doc = sample();
+        for (style, format) in [(Style::Yaml, Format::Ovs), (Style::Json, Format::Ovs), (Style::Consul, Format::Consul)]
+        {
+            let whole = exported(&doc, style);
+            for cut in 0..whole.len() - 1 {
+                let e = Document::read(&whole[..cut], format, "t", None).err();
+                let e = e.unwrap_or_else(|| panic!("cut at {cut} read: {:?}", String::from_utf8_lossy(&whole[..cut])));
+                assert!(e.message.contains(CUT_SHORT), "cut at {cut}: {e}");
+            }
+            let under = (format == Format::Ovs).then_some(&doc.prefix);
+            let back = Document::read(&whole[..whole.len() - 1], format, "t", under).unwrap();
+            assert_eq!(back.doc.entries, doc.entries);
+        }
+    }
+
+    #[test]
+    fn an_export_missing_a_key_says_so_and_a_hand_written_one_needs_no_trailer() {
+        let text = String::from_utf8(exported(&sample(), Style::Yaml)).unwrap();
+        assert!(
+            text.starts_with(&format!("{SEAL}\novs-config: 1\n")) && text.ends_with("\n# end: 11 keys\n"),
+            "{text}"
+        );
+        let fewer: String = text.lines().filter(|l| !l.starts_with("  empty:")).map(|l| format!("{l}\n")).collect();
+        let e = Document::parse(&fewer, Format::Ovs, "t", None).unwrap_err();
+        assert!(e.to_string().contains("says it holds 11 keys, but it holds 10"), "{e}");
+        let unsealed = text.split_once('\n').unwrap().1;
+        assert_eq!(Document::parse(unsealed, Format::Ovs, "t", None).unwrap().entries.len(), 11);
+        assert!(!sample().to_yaml().contains("# end"));
+        let one = exported(&Document { prefix: key("/o"), entries: vec![(key("/o/k"), b"v".to_vec())] }, Style::Yaml);
+        assert!(String::from_utf8(one).unwrap().ends_with("\n# end: 1 key\n"));
+        let e = Document::read(b"ovs-config: 1\nprefix: /a\nkeys: {}\n\xff", Format::Ovs, "t", None).err().unwrap();
+        assert!(e.message.contains("not UTF-8 text (at byte 34)"), "{e}");
     }
 
     #[test]

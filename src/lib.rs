@@ -21,3 +21,4 @@ pub mod splice;
 pub mod store;
 pub mod undo;
 pub mod validate;
+pub mod yaml;

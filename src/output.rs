@@ -63,6 +63,50 @@ fn escape_value(value: &[u8]) -> String {
     out
 }
 
+/// A stream for a person at a terminal (`export`): what goes through it is
+/// escaped as a value is, a character split across two writes included.
+pub struct Escaping<W: Write> {
+    out: W,
+    /// The start of a character whose last bytes have not come yet.
+    pending: Vec<u8>,
+}
+
+impl<W: Write> Escaping<W> {
+    pub fn new(out: W) -> Escaping<W> {
+        Escaping { out, pending: Vec::new() }
+    }
+}
+
+impl<W: Write> Write for Escaping<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.pending.extend_from_slice(buf);
+        // A lead byte in the last three whose character is not complete.
+        let len = self.pending.len();
+        let keep = (1..=3.min(len))
+            .find(|&k| {
+                let lead = self.pending[len - k];
+                let width = match lead {
+                    0xc0..=0xdf => 2,
+                    0xe0..=0xef => 3,
+                    0xf0..=0xf7 => 4,
+                    _ => 0,
+                };
+                width > k
+            })
+            .unwrap_or(0);
+        let done = len - keep;
+        self.out.write_all(escape_value(&self.pending[..done]).as_bytes())?;
+        self.pending.drain(..done);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        let rest = std::mem::take(&mut self.pending);
+        self.out.write_all(escape_value(&rest).as_bytes())?;
+        self.out.flush()
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
     Plain,
@@ -242,5 +286,16 @@ mod tests {
         assert_eq!(escape("/a\x1b[2J\nb"), "/a\\u{001b}[2J\\nb");
         assert_eq!(escape("/a\u{202E}b\u{200B}"), "/a\\u{202e}b\\u{200b}");
         assert_eq!(escape_value(b"line\n\ttab\x1b[2J\xff"), "line\n\ttab\\u{001b}[2J\\xff");
+    }
+
+    #[test]
+    fn an_escaping_stream_keeps_characters_split_across_writes() {
+        let mut out = Escaping::new(Vec::new());
+        let text = "a\u{202E}b\u{200B}é\n".as_bytes();
+        for byte in text {
+            out.write_all(std::slice::from_ref(byte)).unwrap();
+        }
+        out.flush().unwrap();
+        assert_eq!(String::from_utf8(out.out).unwrap(), "a\\u{202e}b\\u{200b}é\n");
     }
 }

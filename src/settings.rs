@@ -27,6 +27,8 @@ pub struct Settings {
     /// Whether --timeout was given (watch then ends after it).
     pub timeout_given: bool,
     pub quiet: bool,
+    /// -v given (once or more): e.g. every line of a long plan.
+    pub verbose: bool,
     /// The operator's value-size limit, overriding the store's own.
     pub max_value_size: Option<u64>,
     /// Prompts are offered only when a person is at both ends.
@@ -52,6 +54,7 @@ impl Settings {
             profile: profile_name,
             timeout_given: global.timeout.is_some(),
             quiet: global.quiet,
+            verbose: global.verbose > 0,
             max_value_size: global.max_value_size,
             interactive: std::io::stdin().is_terminal() && std::io::stderr().is_terminal(),
         };

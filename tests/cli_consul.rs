@@ -249,7 +249,10 @@ fn a_document_from_another_store_round_trips_through_consul_byte_identically() {
         let dst = format!("/rt-{output}");
         consul.config(&["import", "--prefix", &dst, "-"]).write_stdin(doc.clone()).assert().success();
         let back = consul.config(&["export", "-o", output, &dst]).assert().success().get_output().stdout.clone();
-        let keys = |d: &[u8]| String::from_utf8_lossy(d).split_once("keys").unwrap().1.to_string();
+        let keys = |d: &[u8]| {
+            let text = String::from_utf8_lossy(d);
+            text.split_once("prefix").unwrap().1.split_once("keys").unwrap().1.to_string()
+        };
         assert_eq!(keys(&back), keys(&doc), "{output}");
     }
 }

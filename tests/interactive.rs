@@ -134,6 +134,17 @@ fn values_are_escaped_on_a_terminal_and_exact_in_a_pipe() {
 }
 
 #[test]
+fn export_is_escaped_on_a_terminal_and_exact_in_a_pipe() {
+    let env = Env::new();
+    env.set("/esc/k", "a\u{202E}b\u{200B}c");
+    let mut ovs = ovs_on_terminal(&env, &["config", "export", "/esc"], &[]);
+    ovs.exp_string("k: \"a\\u{202e}b\\u{200b}c\"").unwrap();
+    assert_eq!(exit_code(&mut ovs), 0);
+    let piped = env.config(&["export", "/esc"]).assert().success().get_output().stdout.clone();
+    assert!(String::from_utf8(piped).unwrap().contains("k: \"a\u{202E}b\u{200B}c\""));
+}
+
+#[test]
 fn logs_are_coloured_on_a_terminal_unless_no_color_is_set() {
     let env = Env::new();
     let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();

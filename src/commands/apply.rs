@@ -81,12 +81,13 @@ pub fn apply(ctx: &Ctx, args: &ApplyArgs) -> Result<()> {
     let changes = plans.iter().any(|p| p.as_ref().map_or(true, |p| !p.changes.is_empty()));
     if args.output == Format::Plain && changes {
         let colour = crate::output::colour(std::io::IsTerminal::is_terminal(&std::io::stderr()));
+        let most = if ctx.settings.verbose { usize::MAX } else { documents::SCREENFUL };
         for (target, plan) in ctx.targets.iter().zip(&plans) {
             if ctx.targets.len() > 1 {
                 eprintln!("{}:", target.name());
             }
             match plan {
-                Ok(plan) => eprint!("{}", documents::render(plan, colour)),
+                Ok(plan) => eprint!("{}", documents::render_at_most(plan, colour, most)),
                 Err(e) => eprintln!("  cannot plan: {}", crate::output::escape(&format!("{e:#}"))),
             }
         }

@@ -9,7 +9,7 @@ use crate::plan::Plan;
 pub fn run(ctx: &Ctx, args: &DiffArgs) -> Result<()> {
     // A read: validators are for writes (`apply` runs them), so a read never
     // pays for building them.
-    let doc = documents::parse(&args.source)?;
+    let doc = documents::parse(ctx, &args.source)?;
     let plan = Plan::compute(ctx.store()?.scan(&doc.prefix)?, &doc, args.prune)?;
     match args.output {
         Format::Json | Format::Yaml => ctx.out.json(&documents::PlanView::of(&plan))?,

@@ -15,23 +15,27 @@ use crate::store::{Key, Store};
 /// The document `source` names, parsed and checked whole: every key and
 /// value, sizes and validators, all before any write.
 pub fn read(ctx: &Ctx, source: &DocumentSource) -> Result<Document> {
-    let doc = parse(source)?;
+    let doc = parse(ctx, source)?;
     check(ctx, &doc)?;
     Ok(doc)
 }
 
 /// The document `source` names, parsed (every key checked) but its values
 /// not validated: what `diff`, a read, shows a plan of.
-pub fn parse(source: &DocumentSource) -> Result<Document> {
-    let text = if source.file == "-" {
-        let mut text = String::new();
-        std::io::stdin().read_to_string(&mut text).context("cannot read the document from stdin")?;
-        text
+pub fn parse(ctx: &Ctx, source: &DocumentSource) -> Result<Document> {
+    let bytes = if source.file == "-" {
+        let mut bytes = Vec::new();
+        std::io::stdin().read_to_end(&mut bytes).context("cannot read the document from stdin")?;
+        bytes
     } else {
-        std::fs::read_to_string(&source.file).with_context(|| format!("cannot read {}", source.file))?
+        std::fs::read(&source.file).with_context(|| format!("cannot read {}", source.file))?
     };
     let name = if source.file == "-" { "stdin" } else { source.file.as_str() };
-    Ok(Document::parse(&text, source.format, name, source.prefix.as_ref())?)
+    let read = Document::read(&bytes, source.format, name, source.prefix.as_ref())?;
+    for note in &read.notes {
+        ctx.out.note(note);
+    }
+    Ok(read.doc)
 }
 
 /// Sizes first (a huge value is never parsed), then every validator; every
@@ -96,21 +100,48 @@ pub fn summary(plan: &Plan) -> String {
 /// The plan as a person reads it: `+ key`, `- key`, `~ key` with a unified
 /// diff of the value (coloured when `colour`).
 pub fn render(plan: &Plan, colour: bool) -> String {
+    render_at_most(plan, colour, usize::MAX)
+}
+
+/// How many lines of a plan `apply` shows before it summarises the rest:
+/// about a screenful.
+pub const SCREENFUL: usize = 40;
+
+/// As [`render`], but past `most` lines the rest is summarised: how many
+/// more changes of each kind, and `-v` to see them all. The changes not
+/// shown are not rendered at all, so a plan of any size costs a screenful.
+pub fn render_at_most(plan: &Plan, colour: bool, most: usize) -> String {
     let paint = |code: &str, text: &str| if colour { format!("\x1b[{code}m{text}\x1b[0m") } else { text.to_string() };
     let mut out = String::new();
-    for change in &plan.changes {
+    let mut lines = 0;
+    for (shown, change) in plan.changes.iter().enumerate() {
         let key = crate::output::escape(change.key.as_str());
-        match change.kind() {
-            Kind::Added => out.push_str(&paint("32", &format!("+ {key}\n"))),
-            Kind::Removed => out.push_str(&paint("31", &format!("- {key}\n"))),
-            Kind::Changed => {
-                out.push_str(&paint("33", &format!("~ {key}\n")));
-                out.push_str(&value_diff(change, &paint));
-            }
+        let text = match change.kind() {
+            Kind::Added => paint("32", &format!("+ {key}\n")),
+            Kind::Removed => paint("31", &format!("- {key}\n")),
+            Kind::Changed => paint("33", &format!("~ {key}\n")) + &value_diff(change, &paint),
+        };
+        lines += text.lines().count();
+        // The first change is always shown, however long its diff.
+        if lines > most && shown > 0 {
+            let rest = &plan.changes[shown..];
+            let count = |kind| rest.iter().filter(|c| c.kind() == kind).count();
+            out.push_str(&format!(
+                "... and {} more change(s) not shown ({} to add, {} to change, {} to remove); -v shows them all\n",
+                rest.len(),
+                count(Kind::Added),
+                count(Kind::Changed),
+                count(Kind::Removed)
+            ));
+            break;
         }
+        out.push_str(&text);
     }
-    for key in &plan.skipped {
+    for key in plan.skipped.iter().take(most) {
         out.push_str(&format!("! {} (ovs cannot address this key; left as it is)\n", crate::output::escape(key)));
+    }
+    if plan.skipped.len() > most {
+        out.push_str(&format!("... and {} more key(s) ovs cannot address\n", plan.skipped.len() - most));
     }
     out
 }

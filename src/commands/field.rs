@@ -25,7 +25,7 @@ impl Document {
         if let Ok(root) = serde_json::from_str::<Value>(&text) {
             return Ok(Document { root, text, syntax: Syntax::Json });
         }
-        match serde_yaml::from_str::<Value>(&text) {
+        match crate::yaml::from_slice::<Value>(bytes, crate::yaml::Binary::AsText) {
             Ok(root @ (Value::Object(_) | Value::Array(_))) => Ok(Document { root, text, syntax: Syntax::Yaml }),
             _ => Err(neither().into()),
         }

@@ -128,7 +128,7 @@ impl Validator for Yaml {
     }
 
     fn check(&self, _: &Key, value: &[u8]) -> Result<(), Fault> {
-        serde_yaml::from_slice::<serde_yaml::Value>(value)
+        crate::yaml::from_slice::<serde_yaml::Value>(value, crate::yaml::Binary::AsText)
             .map(|_| ())
             .map_err(|e| Fault::Refused(format!("not valid YAML: {e}")))
     }
@@ -201,7 +201,8 @@ fn parse_json_or_yaml(value: &[u8]) -> Result<Value, String> {
         Ok(doc) => return Ok(doc),
         Err(e) => e,
     };
-    serde_yaml::from_slice(value).map_err(|e| format!("neither JSON ({json_error}) nor YAML ({e})"))
+    crate::yaml::from_slice(value, crate::yaml::Binary::AsText)
+        .map_err(|e| format!("neither JSON ({json_error}) nor YAML ({e})"))
 }
 
 /// Text the whole of which matches a regular expression.

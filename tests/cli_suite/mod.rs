@@ -431,9 +431,10 @@ fn export(env: &Env, args: &[&str]) -> String {
     String::from_utf8(out).unwrap()
 }
 
-/// The document from its `keys` on, which does not name the prefix.
+/// The document from its `keys` on (after its prefix), which does not name the prefix.
 fn keys_part(doc: &str) -> &str {
-    &doc[doc.find("keys").unwrap()..]
+    let prefix = doc.find("prefix").unwrap();
+    &doc[prefix + doc[prefix..].find("keys").unwrap()..]
 }
 
 pub fn export_then_import_elsewhere_is_byte_identical(env: &Env) {
