@@ -157,9 +157,15 @@ impl Engine {
             Engine::Sqlite => (
                 format!("CREATE TABLE IF NOT EXISTS {c} (id INTEGER NOT NULL PRIMARY KEY, {r} INTEGER NOT NULL)"),
                 format!("INSERT OR IGNORE INTO {c} (id, {r}) VALUES (1, 0)"),
+                // A rowid table, its keys in an index of their own: in a
+                // WITHOUT ROWID table every seek that compares with a row
+                // whose value spills to overflow pages reads that whole row,
+                // so one big value would slow every lookup near it. The
+                // revision comes before the value, so reading it never walks
+                // a value's overflow pages.
                 format!(
-                    "CREATE TABLE IF NOT EXISTS {t} ({k} BLOB NOT NULL PRIMARY KEY, {v} BLOB NOT NULL, \
-                     {r} INTEGER NOT NULL) WITHOUT ROWID"
+                    "CREATE TABLE IF NOT EXISTS {t} ({k} BLOB NOT NULL PRIMARY KEY, {r} INTEGER NOT NULL, \
+                     {v} BLOB NOT NULL)"
                 ),
             ),
             Engine::MySql => (
