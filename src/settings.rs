@@ -66,8 +66,16 @@ impl Settings {
         };
         for text in urls {
             let target = settings.target(text)?;
-            if settings.stores.iter().any(|t| t.name() == target.name()) {
-                return Err(UsageError(format!("the store {} is named twice", target.name())).into());
+            // Refused, not merged: a store named twice is most likely a slip
+            // for another store, which a fan-out would then silently miss.
+            let identity = target.url.identity();
+            if let Some(first) = settings.stores.iter().find(|t| t.url.identity() == identity) {
+                return Err(UsageError(format!(
+                    "the store {identity} is named twice ({} and {}); name each store once",
+                    first.name(),
+                    target.name()
+                ))
+                .into());
             }
             settings.stores.push(target);
         }

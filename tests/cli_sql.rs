@@ -306,3 +306,31 @@ fn a_big_value_is_not_read_for_other_keys(db: Db) {
     }
     assert_eq!(env.get("/x/small"), b"v");
 }
+
+/// Two spellings of one store are one store: naming it twice is refused
+/// before anything is written (a slip for another store, which the fan-out
+/// would otherwise miss), for a folder, an SQLite file and a cluster's host
+/// list alike.
+#[test]
+fn one_store_named_twice_is_refused() {
+    let env = Env::new();
+    let dir = env.store_url.clone();
+    let file = format!("sqlite://{}/s.db", env.path().display());
+    for (a, b) in [
+        (dir.clone(), format!("{dir}/")),
+        (dir.clone(), format!("{dir}/../store/.")),
+        (format!("{file}?table=ovs_config"), file.replace("/s.db", "//./s.db")),
+        ("etcd://127.0.0.1:1,127.0.0.1:2".into(), "etcds://127.0.0.1:2,127.0.0.1:1".into()),
+        ("zk://127.0.0.1:1/x".into(), "zk://127.0.0.1:1/x/".into()),
+    ] {
+        env.config(&["set", "/k", "v"])
+            .args(["--store", &a, "--store", &b])
+            .assert()
+            .code(2)
+            .stderr(contains("is named twice").and(contains("name each store once")));
+    }
+    assert!(!env.store_dir().exists() && !env.path().join("s.db").exists(), "something was written");
+    // Two stores that differ are two.
+    let other = format!("{dir}-2");
+    env.config(&["set", "/k", "v"]).args(["--store", &dir, "--store", &other]).assert().success();
+}

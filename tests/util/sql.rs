@@ -101,6 +101,14 @@ impl Db {
         Some(Db { engine: server.engine, table, url, place: Place::Server(server) })
     }
 
+    /// The SQLite file, if the table is in one.
+    pub fn file(&self) -> Option<&Path> {
+        match &self.place {
+            Place::File(file, _) => Some(file),
+            Place::Server(_) => None,
+        }
+    }
+
     /// The store URL logging in as `user`.
     pub fn url_as(&self, user: &str) -> String {
         self.server().url(Some(user), &self.table)

@@ -55,7 +55,8 @@
 //! longer than the key column takes (3072 bytes on MySQL; 2600 on
 //! PostgreSQL, below its b-tree entry limit), which are refused before any
 //! I/O; values over MySQL's `max_allowed_packet`, which the server refuses;
-//! SQLite on a network file system (WAL needs shared memory).
+//! SQLite on a network file system (WAL needs shared memory). An SQLite
+//! file ovs makes is 0600, and so are its `-wal` and `-shm`.
 
 mod commit;
 mod dialect;
@@ -405,8 +406,16 @@ impl SqlStore {
     /// (nor the file, for SQLite) and `create` was not asked: the store is
     /// empty, and nothing was made.
     fn tables_conn(&self, create: bool) -> Result<Option<Conn<'_>>, StoreError> {
-        if !create && self.file.as_ref().is_some_and(|f| !f.exists()) {
-            return Ok(None);
+        if let Some(file) = self.file.as_ref().filter(|f| !f.exists()) {
+            if !create {
+                return Ok(None);
+            }
+            // Made 0600 before SQLite opens it, as the directory store's
+            // files are; SQLite gives its -wal and -shm files the same mode.
+            crate::files::create_private(file).map_err(|e| StoreError::Backend {
+                store: self.describe.clone(),
+                message: format!("cannot create {}: {e}", file.display()),
+            })?;
         }
         let mut conn = self.conn()?;
         Ok(self.tables(&mut conn, create)?.then_some(conn))
