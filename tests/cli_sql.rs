@@ -334,3 +334,33 @@ fn one_store_named_twice_is_refused() {
     let other = format!("{dir}-2");
     env.config(&["set", "/k", "v"]).args(["--store", &dir, "--store", &other]).assert().success();
 }
+
+/// A table an earlier ovs made on SQLite, `WITHOUT ROWID` (where a big
+/// value slows every key near it), is read as it is and remade as a rowid
+/// table by the next write, in that write's transaction: every key keeps
+/// its value and revision, and the counter goes on.
+#[test]
+fn an_earlier_sqlite_table_is_remade_by_the_next_write() {
+    let Some(db) = Db::sqlite() else { return };
+    let t = db.table.clone();
+    db.sql(&format!(
+        "CREATE TABLE {t}_rev (id INTEGER NOT NULL PRIMARY KEY, revision INTEGER NOT NULL);
+         INSERT INTO {t}_rev VALUES (1, 7);
+         CREATE TABLE {t} (key BLOB NOT NULL PRIMARY KEY, value BLOB NOT NULL, revision INTEGER NOT NULL) WITHOUT ROWID;
+         INSERT INTO {t} VALUES (CAST('/a' AS BLOB), CAST('x' AS BLOB), 3), (CAST('/b/c' AS BLOB), X'00FF', 7);"
+    ));
+    let env = db.env();
+    let db = Db::of(&env);
+    let layout = || db.sql(&format!("SELECT sql LIKE '%WITHOUT ROWID%' FROM sqlite_master WHERE name = '{t}'"));
+    assert_eq!((env.get("/a"), env.revision("/a")), (b"x".to_vec(), 3));
+    assert_eq!(layout(), "1\n", "a read remade the table");
+    // A write whose check fails leaves it as it was.
+    env.config(&["set", "/a", "y", "--if-revision", "2"]).assert().code(5);
+    assert_eq!(layout(), "1\n");
+    env.set("/d", "z");
+    assert_eq!(layout(), "0\n");
+    assert_eq!((env.get("/a"), env.revision("/a")), (b"x".to_vec(), 3));
+    assert_eq!((env.get("/b/c"), env.revision("/b/c")), (vec![0, 0xff], 7));
+    assert_eq!(env.revision("/d"), 8);
+    env.config(&["list", "-r", "/"]).assert().success().stdout("/a\n/b/c\n/d\n");
+}
