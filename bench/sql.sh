@@ -11,14 +11,24 @@
 #    time ratio target <= 1.0, ovs RSS target <= 50 MB
 # 2. import of IMPORT keys (one transaction) into each engine, a fresh table
 #    each run: target <= 2 s
+# 3. next to a BIG_MB value at /big (100 MB by default; MariaDB is started
+#    with max_allowed_packet=1G, its largest, as its default 16 MiB refuses
+#    it), get /small, list /, list -r / and export /small on each engine:
+#    target < 20 ms and < 20 MB peak RSS each
+#
+#   PARTS="3" bash bench/sql.sh  # only some of the parts
+#   OVS=target/debug/ovs bash bench/sql.sh  # another build (default: release)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 KEYS=${KEYS:-100000}
 IMPORT=${IMPORT:-10000}
 RUNS=${RUNS:-5}
+BIG_MB=${BIG_MB:-100}
+PARTS=${PARTS:-"1 2 3"}
+part() { [[ " $PARTS " == *" $1 "* ]]; }
 
 . bench/lib.sh
-build_ovs
+if [ -n "${OVS:-}" ]; then OVS=$(realpath "$OVS"); else build_ovs; fi
 WORK=$(mktemp -d)
 chmod 755 "$WORK"
 ME=$(id -un)
@@ -52,7 +62,8 @@ mariadb-install-db --no-defaults --datadir="$WORK/my" --auth-root-authentication
   --user="$ME" >"$WORK/install.log" 2>&1
 MYPORT=$(port)
 mariadbd --no-defaults --datadir="$WORK/my" --socket="$WORK/my.sock" --port="$MYPORT" --bind-address=127.0.0.1 \
-  --skip-name-resolve --skip-log-bin --user="$ME" --log-error="$WORK/mariadb.log" >/dev/null 2>&1 &
+  --skip-name-resolve --skip-log-bin --user="$ME" --log-error="$WORK/mariadb.log" --max-allowed-packet=1G \
+  >/dev/null 2>&1 &
 PIDS+=($!)
 my() { mariadb --no-defaults --socket="$WORK/my.sock" -uroot "$@"; }
 for _ in $(seq 100); do my -e 'SELECT 1' >/dev/null 2>&1 && break; sleep 0.1; done
@@ -71,14 +82,10 @@ out = ['ovs-config: 1', 'prefix: /bench', 'keys:']
 out += [f'  {i // per:02d}/{i:06d}: value-{i}' for i in range(n)]
 print('\n'.join(out))" "$1" >"$2"
 }
-document "$KEYS" "$WORK/keys.yaml"
-document "$IMPORT" "$WORK/import.yaml"
-
-echo "loading $KEYS keys into PostgreSQL (one import)..."
-t0=$(now)
-"$OVS" --store "$PG_URL" config import "$WORK/keys.yaml" >/dev/null 2>&1
-echo "   $(awk "BEGIN{printf \"%.2f\", ($(now) - $t0) / 1e9}") s"
-[ "$("$OVS" --store "$PG_URL" config list -r /bench | wc -l)" -eq "$KEYS" ] || { echo "load failed"; exit 1; }
+if part 1 || part 2; then
+  document "$KEYS" "$WORK/keys.yaml"
+  document "$IMPORT" "$WORK/import.yaml"
+fi
 
 # Milliseconds, best of RUNS (finer than /usr/bin/time's hundredths).
 best_ms() {
@@ -89,6 +96,13 @@ best_ms() {
   done
   awk "BEGIN{printf \"%.1f\", $best / 1000}"
 }
+
+if part 1; then
+echo "loading $KEYS keys into PostgreSQL (one import)..."
+t0=$(now)
+"$OVS" --store "$PG_URL" config import "$WORK/keys.yaml" >/dev/null 2>&1
+echo "   $(awk "BEGIN{printf \"%.2f\", ($(now) - $t0) / 1e9}") s"
+[ "$("$OVS" --store "$PG_URL" config list -r /bench | wc -l)" -eq "$KEYS" ] || { echo "load failed"; exit 1; }
 
 echo
 echo "1. list -r /bench over $KEYS keys on PostgreSQL, best of $RUNS (load average: $(cut -d' ' -f1-3 /proc/loadavg))"
@@ -106,6 +120,9 @@ for engine in "MariaDB $MY_URL" "SQLite $LITE_URL"; do
 done
 echo "   list /bench (10 children of $((KEYS / 10)) keys: subtrees skipped) on PostgreSQL: $(best_ms "$OVS" --store "$PG_URL" config list /bench) ms"
 
+fi
+
+if part 2; then
 echo "2. import of $IMPORT keys in one transaction, a fresh table each run, best of $RUNS"
 for engine in "PostgreSQL $PG_URL" "MariaDB $MY_URL" "SQLite $LITE_URL"; do
   read -r name url <<<"$engine"
@@ -118,3 +135,25 @@ for engine in "PostgreSQL $PG_URL" "MariaDB $MY_URL" "SQLite $LITE_URL"; do
   [ "$("$OVS" --store "$url?table=import_1" config list -r /bench | wc -l)" -eq "$IMPORT" ] || { echo "import failed"; exit 1; }
   printf '   %-10s %5.2f s (target <= 2)\n' "$name" "$best_t"
 done
+fi
+
+if part 3; then
+echo "3. next to a $BIG_MB MB value at /big, best of $RUNS (target < 20 ms and < 20 MB each)"
+# base64 of 3/4 of the size: text, exactly BIG_MB MB, compressed by no engine.
+head -c $((BIG_MB * 3 << 18)) /dev/urandom | base64 -w0 >"$WORK/big"
+for engine in "PostgreSQL $PG_URL" "MariaDB $MY_URL" "SQLite $LITE_URL"; do
+  read -r name url <<<"$engine"
+  url="$url?table=big"
+  "$OVS" -q --store "$url" config set /small v >/dev/null
+  "$OVS" -q --store "$url" config set /x/small v >/dev/null
+  "$OVS" -q --store "$url" config set /big -f "$WORK/big" --max-value-size $((BIG_MB << 21)) >/dev/null
+  "$OVS" -q --store "$url" config set /x/big -f "$WORK/big" --max-value-size $((BIG_MB << 21)) >/dev/null
+  printf '   %-10s' "$name"
+  for cmd in "get /small" "list /" "list -r /" "export /x/small"; do
+    read -r _ m < <(best "$OVS" --store "$url" config $cmd)
+    # shellcheck disable=SC2086
+    printf '  %s %5.1f ms %3d MB' "$cmd" "$(best_ms "$OVS" --store "$url" config $cmd)" $((m / 1024))
+  done
+  echo
+done
+fi

@@ -112,6 +112,17 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     fs::File::open(dir)?.sync_all()
 }
 
+/// Create `path` empty, mode 0600, unless it exists (then it is left as it
+/// is): a private file that another library then fills, such as an SQLite
+/// database, whose `-wal` and `-shm` files take the database's mode.
+pub fn create_private(path: &Path) -> io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    match fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path) {
+        Err(e) if e.kind() != io::ErrorKind::AlreadyExists => Err(e),
+        _ => Ok(()),
+    }
+}
+
 /// Whether `name` is one of [`write_atomic`]'s temp files (left behind only
 /// by a process killed mid-write; readers skip them).
 pub fn is_temp_name(name: &OsStr) -> bool {

@@ -9,6 +9,7 @@ use std::time::Duration;
 use crate::cli::Global;
 use crate::config_file::{ConfigFile, Profile};
 use crate::exit::UsageError;
+use crate::store::registry::Login;
 use crate::store::{self, Capabilities, Credentials, Options, Store, StoreError, StoreUrl, TlsFiles};
 
 pub struct Settings {
@@ -68,8 +69,16 @@ impl Settings {
         };
         for text in urls {
             let target = settings.target(text)?;
-            if settings.stores.iter().any(|t| t.name() == target.name()) {
-                return Err(UsageError(format!("the store {} is named twice", target.name())).into());
+            // Refused, not merged: a store named twice is most likely a slip
+            // for another store, which a fan-out would then silently miss.
+            let identity = target.url.identity();
+            if let Some(first) = settings.stores.iter().find(|t| t.url.identity() == identity) {
+                return Err(UsageError(format!(
+                    "the store {identity} is named twice ({} and {}); name each store once",
+                    first.name(),
+                    target.name()
+                ))
+                .into());
             }
             settings.stores.push(target);
         }
@@ -89,35 +98,45 @@ impl Settings {
     }
 
     /// The user from --user or the URL; the password from $OVS_CONFIG_PASSWORD
-    /// or --password-file, so it never shows in `ps` or shell history.
+    /// or --password-file, so it never shows in `ps` or shell history. What
+    /// a store needs of them is its kind's [`Login`].
     fn credentials(&self, store: &StoreUrl) -> Result<Option<Credentials>, anyhow::Error> {
-        if !store.backend().logs_in {
+        let user = self.global_user.clone().or(store.user().map(String::from));
+        match store.backend().logs_in {
             // An $OVS_CONFIG_USER meant for a cluster must not break a local store.
-            return Ok(None);
+            Login::No => Ok(None),
+            Login::UserNeedsPassword => {
+                let Some(user) = user else { return Ok(None) };
+                match self.password()? {
+                    Some(password) => Ok(Some(Credentials { user, password })),
+                    None => Err(UsageError(
+                        "a user name needs a password: set $OVS_CONFIG_PASSWORD or --password-file (or a \
+                         profile's password_file)"
+                            .into(),
+                    )
+                    .into()),
+                }
+            }
+            Login::Optional => {
+                Ok(Some(Credentials { user: user.unwrap_or_default(), password: self.password()?.unwrap_or_default() }))
+            }
         }
-        let url_user = store.user().map(String::from);
-        let Some(user) = self.global_user.clone().or(url_user) else {
-            return Ok(None);
-        };
-        self.password().map(|password| Some(Credentials { user, password }))
     }
 
     /// --password-file, else $OVS_CONFIG_PASSWORD, else the profile's
-    /// password_file: flags, environment, profile.
-    fn password(&self) -> Result<String, anyhow::Error> {
+    /// password_file: flags, environment, profile; None when none gives one.
+    fn password(&self) -> Result<Option<String>, anyhow::Error> {
         if let Some(path) = &self.password_file {
-            return read_password(path, "--password-file");
+            return read_password(path, "--password-file").map(Some);
         }
         if let Ok(password) = std::env::var("OVS_CONFIG_PASSWORD") {
-            return Ok(password);
+            return Ok(Some(password));
         }
         match (&self.profile_password_file, &self.profile) {
-            (Some(path), Some(profile)) => read_password(path, &format!("the password_file of profile {profile}")),
-            _ => Err(UsageError(
-                "a user name needs a password: set $OVS_CONFIG_PASSWORD or --password-file (or a profile's password_file)"
-                    .into(),
-            )
-            .into()),
+            (Some(path), Some(profile)) => {
+                read_password(path, &format!("the password_file of profile {profile}")).map(Some)
+            }
+            _ => Ok(None),
         }
     }
 }

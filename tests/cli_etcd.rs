@@ -103,7 +103,7 @@ fn password_authentication_keeps_the_password_secret() {
     }
     let with_user = format!("etcd://root@{}", etcd.endpoints());
     let env = Env::with_store(with_user, Box::new(etcd));
-    cli_suite::a_password_login_keeps_the_password_secret(&env, "s3cret-pw");
+    cli_suite::a_password_login_keeps_the_password_secret(&env, "s3cret-pw", false);
     // Without credentials, etcd refuses.
     let anonymous = format!("etcd://{}", cluster(&env).endpoints());
     env.config(&["get", "/auth/k"]).args(["--store", &anonymous]).assert().code(1);

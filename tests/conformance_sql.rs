@@ -52,6 +52,7 @@ macro_rules! engine {
 mod sqlite {
     use super::*;
     engine!(Db::sqlite());
+    engine!(@each Db::sqlite(); the_files_are_private);
 }
 
 mod mariadb {
@@ -110,4 +111,20 @@ fn scan_pages_hold_a_few_megabytes_of_large_values(db: &Db) {
     assert!(scanned.windows(2).all(|w| w[0].key < w[1].key));
     assert!(scanned[..300].iter().all(|e| e.value == b"small"));
     assert!(scanned[300..].iter().enumerate().all(|(i, e)| e.value == big(i) && e.revision == done.revision));
+}
+
+/// The SQLite file ovs makes, and its `-wal` and `-shm` while a store has
+/// it open, are 0600, as the directory store's files are, whatever the umask.
+fn the_files_are_private(db: &Db) {
+    use std::os::unix::fs::PermissionsExt;
+    let s = open(&db.url);
+    s.get(&key("/k")).unwrap_err();
+    let file = db.file().unwrap();
+    assert!(!file.exists(), "a read made the file");
+    s.put(&key("/k"), b"v", Precondition::Any).unwrap();
+    for suffix in ["", "-wal", "-shm"] {
+        let path = format!("{}{suffix}", file.display());
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{path} is {mode:o}");
+    }
 }

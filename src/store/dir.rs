@@ -560,7 +560,7 @@ pub const BACKEND: Backend = Backend {
         watch: true,
         ..Capabilities::unlimited(MAX_VALUE_BYTES)
     },
-    logs_in: false,
+    logs_in: super::registry::Login::No,
     check: |_, rest| {
         if !rest.starts_with('/') {
             return Err("a dir store needs an absolute path: dir:///path".into());

@@ -16,11 +16,27 @@ pub struct Backend {
     pub about: &'static str,
     /// What it can do; an open store answers the same.
     pub capabilities: Capabilities,
-    /// Whether it logs in with a user and a password (else these are ignored).
-    pub logs_in: bool,
+    /// How it logs in with a user and a password.
+    pub logs_in: Login,
     /// Check what follows `SCHEME://` before any I/O.
     pub check: fn(scheme: &str, rest: &str) -> Result<UrlInfo, String>,
     pub open: Opener,
+}
+
+/// What a kind of store does with a user and a password.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Login {
+    /// It takes none: any given are ignored.
+    No,
+    /// A user (from `--user` or the URL) needs a password from a flag, the
+    /// environment or the profile, else it is a usage error.
+    UserNeedsPassword,
+    /// As psql and mysql: a user without a password logs in without one and
+    /// the server decides (trust, peer, an account with no password), and a
+    /// password may come without a user. The credentials then always reach
+    /// the store, an empty user meaning none named and an empty password none
+    /// given (libpq's and libmysqlclient's reading of an empty setting).
+    Optional,
 }
 
 /// How a backend opens a store its `check` accepted.

@@ -3,6 +3,8 @@
 //! `etcd://h1:2379,h2:2379[/root]`, `zk://h1:2181[/chroot]`, ...).
 //! Credentials never live here: a user name may, a password may not.
 
+use std::path::{Component, Path, PathBuf};
+
 use super::registry::{self, Backend};
 use super::Key;
 
@@ -73,6 +75,60 @@ impl StoreUrl {
     pub fn user(&self) -> Option<&str> {
         self.info.user.as_deref()
     }
+
+    /// The store itself, whatever the URL's spelling: two URLs with the same
+    /// identity name one store. It is the backend's name for it (default
+    /// ports filled in, no user) under the backend's first scheme
+    /// (`mariadb://` is `mysql://`, `etcds://` is `etcd://`), with a path
+    /// (`dir:///x/`, `sqlite:///a/./b.db`) made absolute through the folders
+    /// and symbolic links that exist, and a cluster's hosts sorted
+    /// (`etcd://h2,h1` is `etcd://h1,h2`). A plugin's URL means what the
+    /// plugin makes of it: only the same spelling is the same store.
+    pub fn identity(&self) -> String {
+        let display = self.info.display.as_str();
+        if !registry::BACKENDS.iter().any(|b| b.schemes.contains(&self.scheme.as_str())) {
+            return display.to_string();
+        }
+        let rest = display.split_once("://").map_or(display, |(_, rest)| rest);
+        let (body, query) = match rest.split_once('?') {
+            Some((body, query)) => (body, format!("?{query}")),
+            None => (rest, String::new()),
+        };
+        let body = match body.find('/') {
+            // No authority: a file or folder.
+            Some(0) => resolved_path(Path::new(body)).display().to_string(),
+            at => {
+                let (hosts, root) = body.split_at(at.unwrap_or(body.len()));
+                let mut hosts: Vec<&str> = hosts.split(',').collect();
+                hosts.sort_unstable();
+                hosts.dedup();
+                format!("{}{root}", hosts.join(","))
+            }
+        };
+        format!("{}://{body}{query}", self.backend.schemes[0])
+    }
+}
+
+/// `path` without `.`, empty or trailing segments, its symbolic links
+/// followed as far as it exists, then `..` taken as a step up (exact: what
+/// comes before it is a real folder, or does not exist, so is no link).
+fn resolved_path(path: &Path) -> PathBuf {
+    let mut out = PathBuf::from("/");
+    for part in path.components() {
+        match part {
+            Component::ParentDir => {
+                out.pop();
+            }
+            Component::Normal(name) => {
+                out.push(name);
+                if let Ok(real) = std::fs::canonicalize(&out) {
+                    out = real;
+                }
+            }
+            Component::CurDir | Component::RootDir | Component::Prefix(_) => {}
+        }
+    }
+    out
 }
 
 /// `text` with any password in it hidden, for messages: the user info is
@@ -217,6 +273,39 @@ mod tests {
         ] {
             let e = StoreUrl::parse(bad).unwrap_err();
             assert!(!e.to_string().contains(":2379:2379"), "{e}");
+        }
+    }
+
+    #[test]
+    fn one_store_spelled_two_ways_has_one_identity() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().canonicalize().unwrap();
+        std::os::unix::fs::symlink(&real, real.join("link")).unwrap();
+        let d = real.display();
+        let same = |a: &str, b: &str| {
+            let (a, b) = (StoreUrl::parse(a).unwrap(), StoreUrl::parse(b).unwrap());
+            a.identity() == b.identity()
+        };
+        for (a, b) in [
+            (format!("dir://{d}/x"), format!("dir://{d}/x/")),
+            (format!("dir://{d}/x"), format!("dir://{d}//./x")),
+            (format!("dir://{d}/x"), format!("dir://{d}/y/../x")),
+            (format!("dir://{d}/x"), format!("dir://{d}/link/x")),
+            (format!("sqlite://{d}/s.db"), format!("sqlite://{d}/./s.db")),
+            ("etcd://h1:2379,h2:2379".into(), "etcd://h2,h1".into()),
+            ("etcd://h1,h2,h1/a".into(), "etcds://alice@h2:2379,h1:2379/a".into()),
+            ("zk://h1,h2/chroot".into(), "zk://h2:2181,h1:2181/chroot".into()),
+        ] {
+            assert!(same(&a, &b), "{a} and {b}");
+        }
+        for (a, b) in [
+            (format!("dir://{d}/x"), format!("dir://{d}/x/y")),
+            ("etcd://h1,h2".into(), "etcd://h1".into()),
+            ("etcd://h1/a".into(), "etcd://h1/b".into()),
+            ("etcd://h1:2379".into(), "etcd://h1:2380".into()),
+            ("zk://h1/a".into(), "zk://h1".into()),
+        ] {
+            assert!(!same(&a, &b), "{a} and {b}");
         }
     }
 

@@ -7,7 +7,9 @@
 //!
 //! Both servers have the same users: the login name of whoever runs the
 //! tests (what `ovs` logs in as when the URL names no user), without a
-//! password; `secure`, with `PASSWORD`; and `client`, who must show the
+//! password; `NO_PASSWORD_USER`, who has none either (PostgreSQL: `trust` on
+//! 127.0.0.1; MariaDB: an account without a password), with rights on the
+//! test database only; `secure`, with `PASSWORD`; and `client`, who must show the
 //! client certificate of `tls` (PostgreSQL: certificate login; MariaDB:
 //! REQUIRE X509 and `PASSWORD`). Both also serve TLS, with the certificates
 //! in `tls`, to whoever asks.
@@ -26,6 +28,8 @@ use super::Env;
 
 pub const PASSWORD: &str = "s3cret-pw";
 pub const DATABASE: &str = "ovs";
+/// A user who logs in without a password.
+pub const NO_PASSWORD_USER: &str = "nopw";
 
 /// A table no other test of this process uses: `t<pid>_<n>`.
 pub fn unique_table() -> String {
@@ -95,6 +99,14 @@ impl Db {
         let table = unique_table();
         let url = server.url(None, &table);
         Some(Db { engine: server.engine, table, url, place: Place::Server(server) })
+    }
+
+    /// The SQLite file, if the table is in one.
+    pub fn file(&self) -> Option<&Path> {
+        match &self.place {
+            Place::File(file, _) => Some(file),
+            Place::Server(_) => None,
+        }
     }
 
     /// The store URL logging in as `user`.
@@ -260,7 +272,7 @@ fn start_mariadb() -> Option<SqlServer> {
         .arg(format!("--log-error={}", d.join("mariadb.log").display()))
         .args([&format!("--port={port}"), "--bind-address=127.0.0.1", "--skip-name-resolve", &user])
         .args(["--skip-log-bin", "--innodb-buffer-pool-size=64M", "--innodb-flush-log-at-trx-commit=2"])
-        .args(["--max-connections=500", "--innodb-lock-wait-timeout=30"])
+        .args(["--max-connections=500", "--innodb-lock-wait-timeout=30", "--max-allowed-packet=256M"])
         .arg(format!("--ssl-ca={}", d.join("ca.pem").display()))
         .arg(format!("--ssl-cert={}", d.join("server.pem").display()))
         .arg(format!("--ssl-key={}", d.join("server.key").display()))
@@ -278,6 +290,8 @@ fn start_mariadb() -> Option<SqlServer> {
         &format!(
             "CREATE DATABASE {DATABASE};
              CREATE USER IF NOT EXISTS '{me}'@'127.0.0.1'; GRANT ALL ON *.* TO '{me}'@'127.0.0.1';
+             CREATE USER '{NO_PASSWORD_USER}'@'127.0.0.1';
+             GRANT ALL ON {DATABASE}.* TO '{NO_PASSWORD_USER}'@'127.0.0.1';
              CREATE USER 'secure'@'127.0.0.1' IDENTIFIED BY '{PASSWORD}';
              GRANT ALL ON {DATABASE}.* TO 'secure'@'127.0.0.1';
              CREATE USER 'client'@'127.0.0.1' IDENTIFIED BY '{PASSWORD}' REQUIRE X509;
@@ -342,11 +356,14 @@ fn start_postgres() -> Option<SqlServer> {
     // `secure` by password, everyone else as they say.
     std::fs::write(
         data.join("pg_hba.conf"),
-        "local all all trust\n\
-         hostssl all client 127.0.0.1/32 cert\n\
-         host all client 127.0.0.1/32 reject\n\
-         host all secure 127.0.0.1/32 scram-sha-256\n\
-         host all all 127.0.0.1/32 trust\n",
+        format!(
+            "local all all trust\n\
+             hostssl all client 127.0.0.1/32 cert\n\
+             host all client 127.0.0.1/32 reject\n\
+             host all secure 127.0.0.1/32 scram-sha-256\n\
+             host all {NO_PASSWORD_USER} 127.0.0.1/32 trust\n\
+             host all all 127.0.0.1/32 trust\n"
+        ),
     )
     .unwrap();
     let port = free_port();
@@ -385,8 +402,11 @@ fn start_postgres() -> Option<SqlServer> {
     if me != "postgres" {
         server.admin("postgres", &format!("CREATE ROLE \"{me}\" LOGIN SUPERUSER"));
     }
-    server.admin("postgres", &format!("CREATE ROLE secure LOGIN PASSWORD '{PASSWORD}'; CREATE ROLE client LOGIN"));
+    server.admin(
+        "postgres",
+        &format!("CREATE ROLE secure LOGIN PASSWORD '{PASSWORD}'; CREATE ROLE client LOGIN; CREATE ROLE {NO_PASSWORD_USER} LOGIN"),
+    );
     server.admin("postgres", &format!("CREATE DATABASE {DATABASE}"));
-    server.admin(DATABASE, "GRANT ALL ON SCHEMA public TO secure, client");
+    server.admin(DATABASE, &format!("GRANT ALL ON SCHEMA public TO secure, client, {NO_PASSWORD_USER}"));
     Some(server)
 }

@@ -136,7 +136,7 @@ pub const BACKEND: Backend = Backend {
         watch: true,
         ..Capabilities::unlimited(0)
     },
-    logs_in: false,
+    logs_in: super::registry::Login::No,
     check: |scheme, rest| Ok(Agents::parse(scheme, rest)?.info()),
     open: |url, options| {
         let agents = Agents::parse(url.scheme(), url.rest()).expect("checked when the URL was parsed");

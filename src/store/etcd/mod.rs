@@ -261,7 +261,7 @@ pub const BACKEND: Backend = Backend {
         resume_watch: true,
         ..Capabilities::unlimited(0)
     },
-    logs_in: true,
+    logs_in: super::registry::Login::UserNeedsPassword,
     check: |scheme, rest| Ok(parse_cluster(rest, 2379)?.info(scheme)),
     open: |url, options| {
         let cluster = parse_cluster(url.rest(), 2379).expect("checked when the URL was parsed");

@@ -65,7 +65,7 @@ pub const BACKEND: Backend = Backend {
     // What a store not opened yet is held to: nothing; the plugin's hello
     // declares the real limits, and the plugin refuses what is over them.
     capabilities: Capabilities { atomic_batch: true, snapshot_scan: false, ..Capabilities::unlimited(u64::MAX) },
-    logs_in: true,
+    logs_in: super::registry::Login::UserNeedsPassword,
     check,
     open: |url, options| Ok(Box::new(PluginStore::open(url, options)?)),
 };

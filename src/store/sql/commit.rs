@@ -2,7 +2,9 @@
 //! commit of one write and takes the same path):
 //!
 //! 1. the counter row is locked (SQLite: the write lock is taken at BEGIN),
-//!    so writers queue here and each then reads what the last committed;
+//!    so writers queue here and each then reads what the last committed.
+//!    On SQLite, a table an earlier ovs made `WITHOUT ROWID` is then
+//!    remade as a rowid table, in this transaction (see `dialect.rs`);
 //! 2. the revisions of every key a precondition or a delete looks at are
 //!    read, many keys per statement, and every write is checked in batch
 //!    order: the first that fails names its key (`Conflict`, or `NotFound`
@@ -68,6 +70,18 @@ pub(super) fn commit(store: &SqlStore, writes: &[Write]) -> Result<Committed, St
         store: store.describe().to_string(),
         message: format!("the revision counter's row is missing from {}", store.sql.counter()),
     })?;
+    if let Some((find, remake)) = engine.relayout(&store.sql) {
+        // Remade in this write's transaction: it lands with the write, or not at all.
+        let mut old = false;
+        conn.fetch(&find, &[], &[Kind::Int], &mut |row| {
+            old = row.int(0) > 0;
+            true
+        })?;
+        if old {
+            tracing::info!(table = store.sql.table(), "remaking a WITHOUT ROWID table as a rowid table");
+            remake.iter().try_for_each(|sql| conn.run(sql))?;
+        }
+    }
     let current = revisions(store, &mut conn, writes)?;
     if let Err(e) = check(writes, &current) {
         conn.roll_back();

@@ -157,10 +157,7 @@ impl Engine {
             Engine::Sqlite => (
                 format!("CREATE TABLE IF NOT EXISTS {c} (id INTEGER NOT NULL PRIMARY KEY, {r} INTEGER NOT NULL)"),
                 format!("INSERT OR IGNORE INTO {c} (id, {r}) VALUES (1, 0)"),
-                format!(
-                    "CREATE TABLE IF NOT EXISTS {t} ({k} BLOB NOT NULL PRIMARY KEY, {v} BLOB NOT NULL, \
-                     {r} INTEGER NOT NULL) WITHOUT ROWID"
-                ),
+                sqlite_table(&t),
             ),
             Engine::MySql => (
                 format!("CREATE TABLE IF NOT EXISTS {c} (id INT NOT NULL PRIMARY KEY, {r} BIGINT NOT NULL) ENGINE=InnoDB"),
@@ -177,6 +174,29 @@ impl Engine {
             ),
         };
         vec![counter, seed, table]
+    }
+
+    /// SQLite only: a query whose one row is 1 when the data table is one
+    /// an earlier ovs made `WITHOUT ROWID`, and the statements that remake
+    /// it as [`Engine::create`] makes it now, rows and revisions as they
+    /// are, for the write transaction that finds it to run.
+    pub(super) fn relayout(self, s: &Statements) -> Option<(String, Vec<String>)> {
+        if self != Engine::Sqlite {
+            return None;
+        }
+        let (t, new) = (self.quote(&s.table), self.quote(&format!("{}_ovs_rowid", s.table)));
+        let (k, v, r) = (self.quote("key"), self.quote("value"), self.quote("revision"));
+        let find = format!(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = '{}' AND sql LIKE '%WITHOUT ROWID%'",
+            s.table
+        );
+        let remake = vec![
+            sqlite_table(&new),
+            format!("INSERT INTO {new} ({k}, {r}, {v}) SELECT {k}, {r}, {v} FROM {t}"),
+            format!("DROP TABLE {t}"),
+            format!("ALTER TABLE {new} RENAME TO {t}"),
+        ];
+        Some((find, remake))
     }
 
     /// What begins the making of the tables: a transaction (SQLite and
@@ -236,6 +256,18 @@ impl Engine {
     pub(super) fn delete(self, s: &Statements, count: usize) -> String {
         format!("DELETE FROM {} WHERE {} IN {}", self.quote(&s.table), self.quote("key"), self.params(1, count))
     }
+}
+
+/// SQLite's data table `t` (quoted): a rowid table, its keys in an index of
+/// their own. In a `WITHOUT ROWID` table every seek that compares with a row
+/// whose value spills into overflow pages reads that whole row, so one big
+/// value would slow every lookup and listing near it. The revision comes
+/// before the value, so reading it never walks a value's overflow pages.
+fn sqlite_table(t: &str) -> String {
+    format!(
+        "CREATE TABLE IF NOT EXISTS {t} (\"key\" BLOB NOT NULL PRIMARY KEY, \"revision\" INTEGER NOT NULL, \
+         \"value\" BLOB NOT NULL)"
+    )
 }
 
 impl Statements {

@@ -38,8 +38,12 @@
 //! reports what differs (`Rescan`). A write anywhere in the table moves it,
 //! so a busy table costs the watcher a scan of its prefix per change.
 //!
-//! Connections: the user is `--user` or the URL's, else the login name (as
-//! mysql and psql do); the password comes from `Options.credentials`. TLS
+//! Connections log in as mysql and psql do: the user is `--user` or the
+//! URL's, else (PostgreSQL) `$PGUSER`, else the login name; the password
+//! comes from `Options.credentials`, else (PostgreSQL) `$PGPASSWORD`, else
+//! there is none and the server decides (trust, peer, an account without a
+//! password). An empty user or password is none. `$PGHOST`, `$PGPORT` and
+//! `$PGDATABASE` fill what a PostgreSQL URL leaves out. TLS
 //! is used when the server offers it, unverified, unless a TLS file is
 //! given: then it is required, and the server's certificate and host name
 //! are verified. Each call is bounded by the timeout, connecting included;
@@ -51,7 +55,8 @@
 //! longer than the key column takes (3072 bytes on MySQL; 2600 on
 //! PostgreSQL, below its b-tree entry limit), which are refused before any
 //! I/O; values over MySQL's `max_allowed_packet`, which the server refuses;
-//! SQLite on a network file system (WAL needs shared memory).
+//! SQLite on a network file system (WAL needs shared memory). An SQLite
+//! file ovs makes is 0600, and so are its `-wal` and `-shm`.
 
 mod commit;
 mod dialect;
@@ -68,11 +73,11 @@ use sqlx::mysql::MySqlDatabaseError;
 use dialect::{Engine, Meaning, Statements, ENGINE_ROW};
 use session::{Connector, Kind, Param, Session};
 
-use super::registry::Backend;
+use super::registry::{Backend, Login};
 use super::watch::{self, Rescan};
 use super::{
-    parse_cluster, root_is_not_a_key, Capabilities, Committed, Entries, Key, Options, Revision, Scan, Store,
-    StoreError, StoreUrl, UrlInfo, Versioned, Watcher, Write,
+    parse_cluster, root_is_not_a_key, Capabilities, Committed, Credentials, Entries, Key, Options, Revision, Scan,
+    Store, StoreError, StoreUrl, UrlInfo, Versioned, Watcher, Write,
 };
 
 const DEFAULT_TABLE: &str = "ovs_config";
@@ -104,7 +109,7 @@ pub const SQLITE: Backend = Backend {
     about: "a table in an SQLite file (embedded; created on first write): a store-wide revision counter, \
             one transaction per batch",
     capabilities: capabilities(SQLITE_MAX_VALUE, None),
-    logs_in: false,
+    logs_in: Login::No,
     check: |scheme, rest| Ok(Target::parse(Engine::Sqlite, scheme, rest)?.info),
     open: |url, options| Ok(Box::new(SqlStore::open(Engine::Sqlite, url, options)?)),
 };
@@ -116,7 +121,7 @@ pub const MYSQL: Backend = Backend {
     about: "a table in MySQL or MariaDB (InnoDB; keys up to 3072 bytes): a store-wide revision counter, \
             one transaction per batch",
     capabilities: capabilities(MYSQL_MAX_VALUE, Some(MYSQL_HINT)),
-    logs_in: true,
+    logs_in: Login::Optional,
     check: |scheme, rest| Ok(Target::parse(Engine::MySql, scheme, rest)?.info),
     open: |url, options| Ok(Box::new(SqlStore::open(Engine::MySql, url, options)?)),
 };
@@ -128,7 +133,7 @@ pub const POSTGRES: Backend = Backend {
     about: "a table in PostgreSQL (keys up to 2600 bytes): a store-wide revision counter, one transaction \
             per batch",
     capabilities: capabilities(POSTGRES_MAX_VALUE, None),
-    logs_in: true,
+    logs_in: Login::Optional,
     check: |scheme, rest| Ok(Target::parse(Engine::Postgres, scheme, rest)?.info),
     open: |url, options| Ok(Box::new(SqlStore::open(Engine::Postgres, url, options)?)),
 };
@@ -173,14 +178,18 @@ impl Target {
             let info = UrlInfo { user: None, display: format!("{scheme}://{body}{suffix}") };
             return Ok(Target { place: Place::File(PathBuf::from(body)), table, info });
         }
-        let port = if engine == Engine::MySql { 3306 } else { 5432 };
-        let url = parse_cluster(body, port)?;
+        let (body, port) = match engine {
+            Engine::Postgres => libpq_defaults(body)?,
+            _ => (body.to_string(), 3306),
+        };
+        let url = parse_cluster(&body, port)?;
         let [endpoint] = &url.endpoints[..] else {
             return Err("one server only (expected [user@]host[:port]/database)".into());
         };
         let database = url.root.as_str().trim_start_matches('/');
         if database.is_empty() || database.contains('/') {
-            return Err("expected [user@]host[:port]/database: name one database".into());
+            let or = if engine == Engine::Postgres { " (or set $PGDATABASE)" } else { "" };
+            return Err(format!("expected [user@]host[:port]/database: name one database{or}"));
         }
         let (host, port) = endpoint.rsplit_once(':').expect("parse_cluster gives host:port");
         let info = UrlInfo { user: url.user.clone(), display: format!("{scheme}://{endpoint}/{database}{suffix}") };
@@ -188,6 +197,44 @@ impl Target {
         let port = port.parse().expect("parse_cluster checked the port");
         Ok(Target { place: Place::Server { host, port, user: url.user, database: database.to_string() }, table, info })
     }
+}
+
+/// A variable of libpq's environment, unless it is unset or empty (libpq's
+/// reading of an empty setting).
+fn pg_env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+/// A PostgreSQL URL's `[user@][host[:port]]/[database]` with what it leaves
+/// out taken from libpq's `PGHOST` (else localhost) and `PGDATABASE`, as
+/// psql takes them; and the port a host without one gets: `PGPORT`, else
+/// 5432. `PGUSER` and `PGPASSWORD` are read when the store is opened, after
+/// --user and the URL's user, and --password-file and $OVS_CONFIG_PASSWORD.
+fn libpq_defaults(body: &str) -> Result<(String, u16), String> {
+    let (authority, path) = body.split_at(body.find('/').unwrap_or(body.len()));
+    let (user, host) = match authority.rsplit_once('@') {
+        Some((user, host)) => (format!("{user}@"), host),
+        None => (String::new(), authority),
+    };
+    let host = match (host, pg_env("PGHOST")) {
+        ("", Some(folder)) if folder.starts_with('/') => {
+            return Err(format!(
+                "$PGHOST names the socket folder {folder:?}: ovs connects over TCP; name a host in the URL or in \
+                 $PGHOST"
+            ))
+        }
+        ("", from_env) => from_env.unwrap_or_else(|| "localhost".into()),
+        (host, _) => host.to_string(),
+    };
+    let database = match (path.trim_start_matches('/'), pg_env("PGDATABASE")) {
+        ("", Some(database)) => database,
+        (database, _) => database.to_string(),
+    };
+    let port = match pg_env("PGPORT") {
+        None => 5432,
+        Some(text) => text.parse::<u16>().ok().filter(|p| *p > 0).ok_or_else(|| format!("bad $PGPORT {text:?}"))?,
+    };
+    Ok((format!("{user}{host}/{database}"), port))
 }
 
 /// Lowercase letters, digits and `_`, so that the name means the same
@@ -220,6 +267,8 @@ pub struct SqlStore {
     idle: Mutex<Vec<Box<dyn Session>>>,
     /// Both tables were found in the right shape; no need to look again.
     ready: AtomicBool,
+    /// Whether a password was given, for a refusal's message.
+    password_given: bool,
 }
 
 impl SqlStore {
@@ -228,21 +277,29 @@ impl SqlStore {
         let describe = url.to_string();
         let backend = |message: String| StoreError::Backend { store: describe.clone(), message };
         let rt = super::runtime::shared().map_err(backend)?;
+        let mut password_given = false;
         let (connector, endpoint, file) = match target.place {
             Place::File(path) => {
                 // Like the directory store, a file ignores TLS files meant for servers.
                 (Connector::Sqlite(session::sqlite(&path, options.timeout)), path.display().to_string(), Some(path))
             }
             Place::Server { host, port, user, database } => {
-                // The user --user or the URL names, else the login name, as mysql and psql do.
-                let user = match (&options.credentials, user) {
-                    (Some(creds), _) => creds.user.clone(),
-                    (None, Some(user)) => user,
-                    (None, None) => whoami::fallible::username()
+                // As mysql and psql: the user --user or the URL names, else
+                // (PostgreSQL) $PGUSER, else the login name; the password from
+                // ovs's own sources, else (PostgreSQL) $PGPASSWORD, else none,
+                // and the server decides. Empty means not given.
+                let given = |pick: fn(&Credentials) -> &str| {
+                    options.credentials.as_ref().map(pick).filter(|s| !s.is_empty()).map(String::from)
+                };
+                let libpq = |name: &str| if engine == Engine::Postgres { pg_env(name) } else { None };
+                let user = match given(|c| &c.user).or(user).or_else(|| libpq("PGUSER")) {
+                    Some(user) => user,
+                    None => whoami::fallible::username()
                         .map_err(|e| backend(format!("no user named and no login name to use ({e})")))?,
                 };
-                let password = options.credentials.as_ref().map(|c| c.password.as_str());
-                let login = session::Login { user: &user, password, database: &database };
+                let password = given(|c| &c.password).or_else(|| libpq("PGPASSWORD"));
+                password_given = password.is_some();
+                let login = session::Login { user: &user, password: password.as_deref(), database: &database };
                 let connector = session::server(engine, &host, port, login, &options.tls);
                 let endpoint = if host.contains(':') { format!("[{host}]:{port}") } else { format!("{host}:{port}") };
                 (connector, endpoint, None)
@@ -259,6 +316,7 @@ impl SqlStore {
             file,
             idle: Mutex::new(Vec::new()),
             ready: AtomicBool::new(false),
+            password_given,
         })
     }
 
@@ -307,7 +365,16 @@ impl SqlStore {
             None => db.code().map(|c| c.into_owned()).unwrap_or_default(),
         };
         match self.engine().meaning(&code) {
-            Meaning::Denied => StoreError::Backend { store, message: format!("access denied: {}", db.message()) },
+            Meaning::Denied => {
+                let hint = match (self.password_given, self.engine()) {
+                    (true, _) => "",
+                    (false, Engine::Postgres) => {
+                        " (no password was given: set $OVS_CONFIG_PASSWORD, --password-file or $PGPASSWORD)"
+                    }
+                    (false, _) => " (no password was given: set $OVS_CONFIG_PASSWORD or --password-file)",
+                };
+                StoreError::Backend { store, message: format!("access denied: {}{hint}", db.message()) }
+            }
             Meaning::Busy => StoreError::Timeout {
                 store,
                 after: self.timeout,
@@ -339,8 +406,16 @@ impl SqlStore {
     /// (nor the file, for SQLite) and `create` was not asked: the store is
     /// empty, and nothing was made.
     fn tables_conn(&self, create: bool) -> Result<Option<Conn<'_>>, StoreError> {
-        if !create && self.file.as_ref().is_some_and(|f| !f.exists()) {
-            return Ok(None);
+        if let Some(file) = self.file.as_ref().filter(|f| !f.exists()) {
+            if !create {
+                return Ok(None);
+            }
+            // Made 0600 before SQLite opens it, as the directory store's
+            // files are; SQLite gives its -wal and -shm files the same mode.
+            crate::files::create_private(file).map_err(|e| StoreError::Backend {
+                store: self.describe.clone(),
+                message: format!("cannot create {}: {e}", file.display()),
+            })?;
         }
         let mut conn = self.conn()?;
         Ok(self.tables(&mut conn, create)?.then_some(conn))

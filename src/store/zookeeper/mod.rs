@@ -364,7 +364,7 @@ pub const BACKEND: super::registry::Backend = super::registry::Backend {
         watch: true,
         ..Capabilities::unlimited(0)
     },
-    logs_in: true,
+    logs_in: super::registry::Login::UserNeedsPassword,
     check: |scheme, rest| Ok(super::parse_cluster(rest, 2181)?.info(scheme)),
     open: |url, options| {
         let cluster = super::parse_cluster(url.rest(), 2181).expect("checked when the URL was parsed");
