@@ -13,6 +13,12 @@ use std::sync::Once;
 /// handler may not allocate or lock). 0 is a free slot.
 static RUNNING: [AtomicI32; 16] = [const { AtomicI32::new(0) }; 16];
 
+/// How many spawns are between `spawn` and their entry in `RUNNING`: a stop
+/// signal then only leaves its number in `DEFERRED`, and the spawn that
+/// finishes last acts on it, so no group is missed for being a moment old.
+static SPAWNING: AtomicI32 = AtomicI32::new(0);
+static DEFERRED: AtomicI32 = AtomicI32::new(0);
+
 /// A child leading its own process group.
 pub struct Group {
     child: Child,
@@ -26,11 +32,21 @@ impl Group {
         use std::os::unix::process::CommandExt;
         static HANDLERS: Once = Once::new();
         HANDLERS.call_once(install_handlers);
-        let child = command.process_group(0).spawn()?;
-        let pgid = child.id() as i32;
-        let slot = RUNNING.iter().position(|s| s.compare_exchange(0, pgid, Ordering::SeqCst, Ordering::SeqCst).is_ok());
+        SPAWNING.fetch_add(1, Ordering::SeqCst);
+        let spawned = command.process_group(0).spawn();
+        let slot = spawned.as_ref().ok().and_then(|child| {
+            let pgid = child.id() as i32;
+            RUNNING.iter().position(|s| s.compare_exchange(0, pgid, Ordering::SeqCst, Ordering::SeqCst).is_ok())
+        });
+        if SPAWNING.fetch_sub(1, Ordering::SeqCst) == 1 {
+            let signal = DEFERRED.swap(0, Ordering::SeqCst);
+            if signal != 0 {
+                end_all_and_die(signal);
+            }
+        }
+        let child = spawned?;
         if slot.is_none() {
-            tracing::warn!(pgid, "more commands at once than ovs tracks; this one is not ended with ovs");
+            tracing::warn!(pgid = child.id(), "more commands at once than ovs tracks; this one is not ended with ovs");
         }
         Ok(Group { child, slot, ended: false })
     }
@@ -91,6 +107,16 @@ fn install_handlers() {
 
 /// End every running group, then die of the signal as if it were not caught.
 extern "C" fn on_signal(signal: libc::c_int) {
+    // Left first, then taken back unless a spawn is under way: whichever of
+    // this and the spawn's end comes last finds it and acts on it.
+    DEFERRED.store(signal, Ordering::SeqCst);
+    if SPAWNING.load(Ordering::SeqCst) == 0 && DEFERRED.swap(0, Ordering::SeqCst) != 0 {
+        end_all_and_die(signal);
+    }
+}
+
+/// Only async-signal-safe calls: it runs in the signal handler.
+fn end_all_and_die(signal: libc::c_int) {
     for slot in &RUNNING {
         let pgid = slot.load(Ordering::SeqCst);
         if pgid > 0 {
