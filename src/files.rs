@@ -32,6 +32,13 @@ pub fn xdg_dir(var: &str, fallback: &str, sub: &str) -> Option<PathBuf> {
     Some(base.join("ovs-config").join(sub))
 }
 
+/// The folder ovs keeps `sub`'s state in: `$XDG_STATE_HOME/ovs-config/<sub>`,
+/// else `~/.local/state/ovs-config/<sub>`; `what` names it in the error.
+pub fn state_dir(sub: &str, what: &str) -> anyhow::Result<PathBuf> {
+    xdg_dir("XDG_STATE_HOME", ".local/state", sub)
+        .ok_or_else(|| anyhow::anyhow!("cannot place {what}: neither XDG_STATE_HOME nor HOME is set"))
+}
+
 /// Create `dir` (and its parents) as 0700 if it is missing, then refuse it
 /// if anyone but this user or root could write it or a folder above it.
 pub fn private_dir(dir: &Path, what: &str) -> anyhow::Result<()> {

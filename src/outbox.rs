@@ -89,8 +89,7 @@ pub struct Entry {
 
 /// Where the outbox lives.
 pub fn dir() -> Result<PathBuf> {
-    files::xdg_dir("XDG_STATE_HOME", ".local/state", "outbox")
-        .context("cannot place the outbox: neither XDG_STATE_HOME nor HOME is set")
+    crate::files::state_dir("outbox", "the outbox")
 }
 
 const WHAT: &str = "the outbox";

@@ -45,8 +45,7 @@ impl Undo {
 
 /// The folder undo documents are kept in.
 pub fn dir() -> Result<PathBuf> {
-    crate::files::xdg_dir("XDG_STATE_HOME", ".local/state", "undo")
-        .context("cannot place the undo document: neither XDG_STATE_HOME nor HOME is set")
+    crate::files::state_dir("undo", "the undo document")
 }
 
 /// Save what `store` holds below `prefix` as a document in the undo folder.

@@ -232,8 +232,7 @@ struct State {
 
 impl State {
     fn path(source: &str, destination: &str, prefix: &Key) -> Result<(PathBuf, State)> {
-        let dir = crate::files::xdg_dir("XDG_STATE_HOME", ".local/state", "mirror")
-            .context("cannot place the mirror state: neither XDG_STATE_HOME nor HOME is set")?;
+        let dir = crate::files::state_dir("mirror", "the mirror state")?;
         crate::files::private_dir(&dir, "the mirror state folder")?;
         let id: String = format!("{source} {destination} {prefix}")
             .chars()
