@@ -114,6 +114,22 @@ fn an_unknown_scheme_names_the_plugin_it_looked_for() {
 }
 
 #[test]
+fn a_plugin_others_can_write_is_refused_and_never_run() {
+    let env = plugin_env("open://TMP/x");
+    let ran = env.path().join("ran");
+    plugin(&env, "open", &format!("#!/bin/sh\ntouch '{}'\n", ran.display()));
+    let program = env.path().join("ovs-store-open");
+    std::fs::set_permissions(&program, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let assert = ovs(&env, &["list", "/"]).assert().code(2);
+    let err = one_line(&assert);
+    assert!(
+        err.contains("refusing the store plugin") && err.contains("ovs-store-open") && err.contains("0777"),
+        "{err}"
+    );
+    assert!(!ran.exists(), "the plugin ran");
+}
+
+#[test]
 fn a_plugin_that_exits_at_once_fails_with_its_last_words() {
     let env = plugin_env("quits://x");
     plugin(&env, "quits", "#!/bin/sh\necho 'starting' >&2\necho 'no cluster at \x1b[31mx' >&2\nexit 3\n");

@@ -120,6 +120,10 @@ impl PluginStore {
         let describe = url.to_string();
         let program =
             program(url.scheme()).map_err(|message| StoreError::BadOption { store: describe.clone(), message })?;
+        // It runs with the operator's login and is handed their password: a
+        // program someone else could rewrite is refused, as a validator is.
+        crate::files::check_trusted(&program, "the store plugin")
+            .map_err(|e| StoreError::BadOption { store: describe.clone(), message: e.to_string() })?;
         let mut store = PluginStore {
             describe,
             name: program_name(url.scheme()),
