@@ -22,7 +22,7 @@ use crate::exit::UsageError;
 use crate::output::Format;
 use crate::plan::Plan;
 use crate::settings::Target;
-use crate::store::{Event, Identity, Key, Precondition, Revision, Store, StoreError, Update, Write};
+use crate::store::{Event, Identity, Key, Precondition, Revision, Scan, StoreError, Update, Write};
 
 /// How often a batch whose guard failed (the destination changed under it)
 /// is read again and retried before the mirror gives up.
@@ -39,7 +39,7 @@ pub fn run(ctx: &Ctx, args: &MirrorArgs) -> Result<()> {
     }
     let src = source.store()?;
     if !args.watch {
-        return sync(ctx, args, src, &destination, true).map(drop);
+        return sync(ctx, args, src.scan(&args.prefix)?, &destination, true).map(drop);
     }
     let state = State::path(&source.name(), &destination.name(), &args.prefix)?;
     let history = if src.capabilities().resume_watch { src.identity()? } else { None };
@@ -59,7 +59,8 @@ pub fn run(ctx: &Ctx, args: &MirrorArgs) -> Result<()> {
     };
     let history = history.map(|h| h.id);
     // The watch starts before the first comparison so that nothing changed
-    // during it is lost (a change seen twice is written once).
+    // during it is lost (a change seen twice is written once); a watcher
+    // that reports differences from its own read is compared from that read.
     let mut watcher = match resume {
         Some(at) => {
             ctx.out.note(format!("resuming from {} revision {at}", source.name()));
@@ -67,7 +68,11 @@ pub fn run(ctx: &Ctx, args: &MirrorArgs) -> Result<()> {
         }
         None => {
             let watcher = src.watch(&args.prefix, None)?;
-            sync(ctx, args, src, &destination, true)?;
+            let source = match watcher.seen() {
+                Some(seen) => seen,
+                None => src.scan(&args.prefix)?,
+            };
+            sync(ctx, args, source, &destination, true)?;
             watcher
         }
     };
@@ -81,7 +86,7 @@ pub fn run(ctx: &Ctx, args: &MirrorArgs) -> Result<()> {
                     "{}: changes since revision {compacted} are compacted away; comparing the whole prefix again",
                     source.name()
                 ));
-                ride_out(ctx, &destination, || sync(ctx, args, src, &destination, false))?
+                ride_out(ctx, &destination, || sync(ctx, args, src.scan(&args.prefix)?, &destination, false))?
             }
             _ => ride_out(ctx, &destination, || follow(ctx, &destination, update.events()))?,
         };
@@ -127,8 +132,9 @@ fn ride_out<T>(ctx: &Ctx, destination: &Target, mut write: impl FnMut() -> Resul
 
 /// Plan the destination against the source, show it, ask (the first time),
 /// and commit it guarded; returns how many keys changed.
-fn sync(ctx: &Ctx, args: &MirrorArgs, src: &dyn Store, destination: &Target, ask: bool) -> Result<usize> {
-    let (doc, skipped) = super::copy::snapshot(src.scan(&args.prefix)?, &args.prefix, &args.prefix)?;
+/// `source` is the source's subtree.
+fn sync(ctx: &Ctx, args: &MirrorArgs, source: Scan, destination: &Target, ask: bool) -> Result<usize> {
+    let (doc, skipped) = super::copy::snapshot(source, &args.prefix, &args.prefix)?;
     if !skipped.is_empty() {
         ctx.out.warn(format!("{} source key(s) ovs cannot address are not mirrored", skipped.len()));
     }

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use super::{Entry, Key, Revision, Store, StoreError};
+use super::{Entry, Key, Revision, Scan, Store, StoreError};
 
 /// One change below the watched prefix.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -50,6 +50,16 @@ pub trait Watcher: Send {
     /// Where a later watch can go on from (`Store::watch`'s `after`), for a
     /// store that can replay changes (etcd); None elsewhere.
     fn position(&self) -> Option<Revision>;
+
+    /// For a watcher that reports differences from what it last read rather
+    /// than each change (a re-read store): that state. A reader that keeps a
+    /// copy must start its copy from exactly this, not from a read of its
+    /// own: a key written after the watcher's read and undone after the
+    /// reader's would differ in the copy and never be reported. None for a
+    /// watcher that reports every change from its start on (etcd).
+    fn seen(&self) -> Option<Scan<'_>> {
+        None
+    }
 }
 
 /// A past version of a key.
@@ -93,6 +103,15 @@ impl Snapshot {
 
     pub fn get(&self, key: &str) -> Option<&(Vec<u8>, Revision)> {
         self.0.get(key)
+    }
+
+    /// What it holds, as a scan would give it.
+    pub fn entries(&self) -> Scan<'_> {
+        Box::new(
+            self.0.iter().map(|(key, (value, revision))| {
+                Ok(Entry { key: key.clone(), value: value.clone(), revision: *revision })
+            }),
+        )
     }
 
     /// Keep up with changes the store reported.
@@ -223,6 +242,10 @@ impl Watcher for Rescan<'_> {
     fn position(&self) -> Option<Revision> {
         None
     }
+
+    fn seen(&self) -> Option<Scan<'_>> {
+        Some(self.seen.entries())
+    }
 }
 
 #[cfg(test)]
@@ -265,6 +288,17 @@ mod tests {
         let update = rescan.next(Duration::from_secs(5)).unwrap().expect("the write should be reported");
         assert_eq!(update.events(), [Event { key: "/a".into(), value: Some(b"1".to_vec()), revision: Revision(1) }]);
         assert_eq!(rescan.next(Duration::ZERO).unwrap(), None);
+    }
+
+    /// A copy must start from `seen`, the watcher's own first read: a key
+    /// written after that read and deleted later is never reported, so a
+    /// copy started from a later read of its own would keep it.
+    #[test]
+    fn a_rescan_shows_what_it_has_seen() {
+        let signal = polled(Duration::from_millis(1), || Ok(0)).unwrap();
+        let rescan = Rescan::start(signal, || Ok(snap(&[("/a", "1", 1)]))).unwrap();
+        let seen: Vec<Entry> = rescan.seen().expect("a re-read watcher has a state").map(Result::unwrap).collect();
+        assert_eq!(seen, [Entry { key: "/a".into(), value: b"1".to_vec(), revision: Revision(1) }]);
     }
 
     #[test]

@@ -811,7 +811,7 @@ pub fn mirror_watch_keeps_a_copy_identical_across_restarts(env: &Env) {
     env.config(&["mirror", &env.store_url, &copy, "/m"]).assert().code(2).stderr(contains("--yes"));
     let args = ["--timeout", "60", "config", "mirror", "--yes", "--watch", &env.store_url, &copy, "/m"];
     for round in 0..2 {
-        let mirror = Running::start(env, &args);
+        let mut mirror = Running::start(env, &args);
         if round == 0 {
             mirror.wait_stderr("written at revision");
         }
@@ -835,7 +835,14 @@ pub fn mirror_watch_keeps_a_copy_identical_across_restarts(env: &Env) {
             if got == wanted {
                 break;
             }
-            assert!(start.elapsed() < std::time::Duration::from_secs(15), "the mirror did not converge");
+            if start.elapsed() > std::time::Duration::from_secs(15) {
+                panic!(
+                    "round {round}: the mirror did not converge; {}\nwanted {}\ngot {}",
+                    mirror.state(),
+                    String::from_utf8_lossy(&wanted),
+                    String::from_utf8_lossy(&got)
+                );
+            }
             std::thread::sleep(std::time::Duration::from_millis(50));
         }
         drop(mirror);

@@ -66,6 +66,14 @@ impl Running {
         (status, rest(&self.stdout), rest(&self.stderr))
     }
 
+    /// For a failure message: whether it has ended, and the stderr lines
+    /// not yet read.
+    pub fn state(&mut self) -> String {
+        let status = self.child.try_wait().unwrap();
+        let stderr: Vec<String> = self.stderr.try_iter().collect();
+        format!("exit status {status:?}; stderr {stderr:?}")
+    }
+
     pub fn pid(&self) -> u32 {
         self.child.id()
     }
