@@ -9,10 +9,10 @@ use std::io::Write;
 use anyhow::Result;
 use serde::Serialize;
 
-use super::Ctx;
 use crate::cli::CompareArgs;
 use crate::exit::{Differences, UsageError};
 use crate::output::{escape, Format};
+use crate::pipeline::Ctx;
 use crate::settings::Target;
 use crate::store::{Entry, Key, StoreError};
 

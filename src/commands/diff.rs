@@ -1,10 +1,10 @@
 use anyhow::Result;
 
-use super::{documents, Ctx};
 use crate::cli::DiffArgs;
 use crate::exit::Differences;
 use crate::output::Format;
-use crate::plan::Plan;
+use crate::pipeline::plan::Plan;
+use crate::pipeline::{documents, Ctx};
 
 pub fn run(ctx: &Ctx, args: &DiffArgs) -> Result<()> {
     // A read: validators are for writes (`apply` runs them), so a read never

@@ -2,10 +2,10 @@ use std::io::{BufWriter, Write};
 
 use anyhow::Result;
 
-use super::Ctx;
 use crate::cli::{DocOutput, ExportArgs};
 use crate::document::{self, Format, Style};
 use crate::output::Escaping;
+use crate::pipeline::Ctx;
 
 pub fn run(ctx: &Ctx, args: &ExportArgs) -> Result<()> {
     let style = match (args.format, args.output) {

@@ -1,9 +1,10 @@
 use anyhow::Result;
 
-use super::field::Document;
-use super::{leaf, Ctx};
 use crate::cli::GetArgs;
 use crate::output::Format;
+use crate::pipeline::context::leaf;
+use crate::pipeline::field::Document;
+use crate::pipeline::Ctx;
 
 pub fn run(ctx: &Ctx, args: &GetArgs) -> Result<()> {
     let item = ctx.store()?.get(leaf(&args.key)?)?;

@@ -2,8 +2,8 @@ use std::cell::Cell;
 
 use anyhow::Result;
 
-use super::Ctx;
 use crate::output::Format;
+use crate::pipeline::Ctx;
 use crate::store::Key;
 
 pub fn run(ctx: &Ctx, prefix: &Key, recursive: bool, format: Format) -> Result<()> {
