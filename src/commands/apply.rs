@@ -6,14 +6,14 @@ use anyhow::Result;
 use serde::Serialize;
 
 use crate::cli::{ApplyArgs, ImportArgs};
-use crate::document::Document;
 use crate::exit::{Coded, UsageError};
 use crate::output::Format;
-use crate::pipeline::documents::{self, commit_plan};
-use crate::pipeline::fanout::{self, Fanned, Read};
-use crate::pipeline::plan::{Change, Plan};
+use crate::pipeline::documents;
+use crate::pipeline::fanout::{self, Read};
+use crate::pipeline::plan::Plan;
+use crate::pipeline::writes::ApplyDoc;
 use crate::pipeline::Ctx;
-use crate::store::{Committed, Store};
+use crate::store::Committed;
 
 #[derive(Serialize)]
 struct Outcome<'a> {
@@ -22,31 +22,6 @@ struct Outcome<'a> {
     written: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     revision: Option<u64>,
-}
-
-/// A document made to hold in every store.
-pub struct ApplyDoc<'a> {
-    pub doc: &'a Document,
-    pub prune: bool,
-    pub chunked: bool,
-    /// -q: no progress bar either.
-    pub quiet: bool,
-}
-
-impl Fanned for ApplyDoc<'_> {
-    type Seen = Plan;
-
-    fn read(&self, store: &dyn Store) -> Result<Plan> {
-        Ok(Plan::compute(store.scan(&self.doc.prefix)?, self.doc, self.prune)?)
-    }
-
-    fn changes(&self, plan: &Plan) -> Vec<Change> {
-        plan.changes.clone()
-    }
-
-    fn commit(&self, store: &dyn Store, plan: &Plan) -> Result<Committed> {
-        commit_plan(store, &self.doc.prefix, plan, self.chunked, self.quiet)
-    }
 }
 
 pub fn import(ctx: &Ctx, args: &ImportArgs) -> Result<()> {

@@ -3,7 +3,7 @@ use anyhow::Result;
 use crate::cli::GetArgs;
 use crate::output::Format;
 use crate::pipeline::context::leaf;
-use crate::pipeline::field::Document;
+use crate::pipeline::field::Structured;
 use crate::pipeline::Ctx;
 
 pub fn run(ctx: &Ctx, args: &GetArgs) -> Result<()> {
@@ -11,7 +11,7 @@ pub fn run(ctx: &Ctx, args: &GetArgs) -> Result<()> {
     let Some(pointer) = &args.field else {
         return ctx.out.value(args.output, &args.key, &item);
     };
-    let doc = Document::parse(&args.key, &item.value)?;
+    let doc = Structured::parse(&args.key, &item.value)?;
     let field = doc.get(&args.key, pointer)?;
     match args.output {
         // As jq -r: a string as its text, so scripts need not unquote it.
