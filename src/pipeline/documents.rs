@@ -10,6 +10,7 @@ use super::Ctx;
 use crate::cli::DocumentSource;
 use crate::document::Document;
 use crate::pipeline::plan::{self, Applied, Change, Kind, Plan};
+use crate::settings::Target;
 use crate::store::{Committed, Key, Revision, Store};
 
 /// The document `source` names, parsed and checked whole: every key and
@@ -42,6 +43,15 @@ pub fn parse(ctx: &Ctx, source: &DocumentSource) -> Result<Document> {
 /// refused key is named, not only the first.
 pub fn check(ctx: &Ctx, doc: &Document) -> Result<()> {
     ctx.check_entries(ctx.targets, &doc.entries)
+}
+
+/// The plan that makes `destination` hold `doc` (with `prune`, and nothing
+/// else below its prefix), against one scan of it, once every value passed
+/// the destination's checks: a copy's or a mirror's plan.
+pub fn plan_onto(ctx: &Ctx, destination: &Target, doc: &Document, prune: bool) -> Result<Plan> {
+    let store = destination.store()?;
+    ctx.check_entries(std::slice::from_ref(destination), &doc.entries)?;
+    Ok(Plan::compute(store.scan(&doc.prefix)?, doc, prune)?)
 }
 
 /// Commit a plan's changes to `store`: one atomic commit, or with `chunked`

@@ -10,6 +10,7 @@ pub mod documents;
 pub mod fanout;
 pub mod field;
 pub mod plan;
+pub mod replay;
 pub mod snapshot;
 pub mod source;
 pub mod undo;
