@@ -25,7 +25,7 @@ struct Outcome<'a> {
 }
 
 pub fn import(ctx: &Ctx, args: &ImportArgs) -> Result<()> {
-    let doc = documents::read(ctx, &args.source)?;
+    let doc = documents::read(ctx, &args.source.file, args.source.format, args.source.prefix.as_ref())?;
     let write = ApplyDoc { doc: &doc, prune: false, chunked: args.chunked, quiet: ctx.out.is_quiet() };
     let plans = fanout::read_all(ctx, &write);
     if args.dry_run {
@@ -35,7 +35,7 @@ pub fn import(ctx: &Ctx, args: &ImportArgs) -> Result<()> {
 }
 
 pub fn apply(ctx: &Ctx, args: &ApplyArgs) -> Result<()> {
-    let doc = documents::read(ctx, &args.source)?;
+    let doc = documents::read(ctx, &args.source.file, args.source.format, args.source.prefix.as_ref())?;
     let write = ApplyDoc { doc: &doc, prune: args.prune, chunked: args.chunked, quiet: ctx.out.is_quiet() };
     let plans = fanout::read_all(ctx, &write);
     if let [Err(e)] = plans.as_slice() {

@@ -9,7 +9,7 @@ use crate::pipeline::{documents, Ctx};
 pub fn run(ctx: &Ctx, args: &DiffArgs) -> Result<()> {
     // A read: validators are for writes (`apply` runs them), so a read never
     // pays for building them.
-    let doc = documents::parse(ctx, &args.source)?;
+    let doc = documents::parse(ctx, &args.source.file, args.source.format, args.source.prefix.as_ref())?;
     let plan = Plan::compute(ctx.store()?.scan(&doc.prefix)?, &doc, args.prune)?;
     match args.output {
         Format::Json | Format::Yaml => ctx.out.json(&documents::PlanView::of(&plan))?,

@@ -11,7 +11,7 @@ use crate::store::{Entry, Key, Precondition, Revision, StoreError};
 
 pub fn run(ctx: &Ctx, args: &SetArgs) -> Result<()> {
     let key = leaf(&args.key)?;
-    let value = source::read(&args.source)?
+    let value = source::read(args.source.value.as_deref(), args.source.file.as_deref())?
         .ok_or_else(|| UsageError("no value: give VALUE, - for stdin, or --file PATH".into()))?;
     let cond = match (args.if_revision, args.if_absent) {
         (Some(rev), _) => Precondition::Revision(Revision(rev)),
