@@ -55,17 +55,17 @@ pub struct Ctx<'a> {
 
 pub fn run(cli: Cli) -> Result<()> {
     let Command::Config(command) = cli.command;
-    if let ConfigCommand::Profiles(args) = &command {
+    let out = Printer::new(cli.global.quiet, command.output());
+    if let ConfigCommand::Profiles(_) = &command {
         // Listed without opening or checking any of the files they name.
-        return profiles::run(&Chosen::from(&cli.global)?, &Printer::new(cli.global.quiet), args);
+        return profiles::run(&Chosen::from(&cli.global)?, &out);
     }
     let settings = Settings::resolve(&cli.global)?;
-    let out = Printer::new(settings.quiet);
-    if let ConfigCommand::Stores = command {
+    if let ConfigCommand::Stores(_) = command {
         return stores::run(&out);
     }
     if let ConfigCommand::Validators(args) = &command {
-        return validators::run(&build_registry(&settings)?, &out, args);
+        return validators::run(&build_registry(&settings)?, &out, args.key.as_ref());
     }
     let ctx = Ctx {
         targets: &settings.stores,
@@ -76,8 +76,8 @@ pub fn run(cli: Cli) -> Result<()> {
         max_value_size: settings.max_value_size,
     };
     match command {
-        ConfigCommand::List(args) => list::run(&ctx, &args.prefix, args.recursive, args.output),
-        ConfigCommand::ListRecursive(args) => list::run(&ctx, &args.prefix, true, args.output),
+        ConfigCommand::List(args) => list::run(&ctx, &args.prefix, args.recursive),
+        ConfigCommand::ListRecursive(args) => list::run(&ctx, &args.prefix, true),
         ConfigCommand::Get(args) => get::run(&ctx, &args),
         ConfigCommand::Set(args) => set::run(&ctx, &args),
         ConfigCommand::Edit(args) => edit::run(&ctx, &args.key, args.recursive),
@@ -97,7 +97,7 @@ pub fn run(cli: Cli) -> Result<()> {
         ConfigCommand::Rollback(args) => rollback::run(&ctx, &args),
         ConfigCommand::Schedule(args) => schedule::run(&ctx, &args),
         ConfigCommand::Conformance(args) => conformance::run(&ctx, &args),
-        ConfigCommand::Stores | ConfigCommand::Profiles(_) | ConfigCommand::Validators(_) => {
+        ConfigCommand::Stores(_) | ConfigCommand::Profiles(_) | ConfigCommand::Validators(_) => {
             unreachable!("handled before the store is opened")
         }
     }
