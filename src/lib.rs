@@ -1,6 +1,6 @@
 //! ovs-config: manage cluster configuration held in key-value stores.
-//! Dependencies go one way: `cli` → `commands` → `store` / `validate`,
-//! with `output` for rendering and `exit` for exit codes.
+//! Dependencies go one way: `cli` → `commands` → `pipeline` → `store` /
+//! `validate`, with `output` for rendering and `exit` for exit codes.
 
 pub mod cli;
 pub mod commands;
@@ -11,14 +11,12 @@ pub mod document;
 pub mod exit;
 pub mod files;
 pub mod interrupt;
-pub mod outbox;
 pub mod output;
-pub mod plan;
+pub mod pipeline;
 pub mod process_group;
 pub mod schedule;
 pub mod settings;
 pub mod splice;
 pub mod store;
-pub mod undo;
 pub mod validate;
 pub mod yaml;

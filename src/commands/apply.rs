@@ -5,14 +5,15 @@
 use anyhow::Result;
 use serde::Serialize;
 
-use super::fanout::{self, Fanned, Read};
-use super::{documents, Ctx};
 use crate::cli::{ApplyArgs, ImportArgs};
 use crate::document::Document;
 use crate::exit::{Coded, UsageError};
 use crate::output::Format;
-use crate::plan::{Change, Kind, Plan};
-use crate::store::{Committed, Key, Revision, Store};
+use crate::pipeline::documents::{self, commit_plan};
+use crate::pipeline::fanout::{self, Fanned, Read};
+use crate::pipeline::plan::{Change, Plan};
+use crate::pipeline::Ctx;
+use crate::store::{Committed, Store};
 
 #[derive(Serialize)]
 struct Outcome<'a> {
@@ -46,19 +47,6 @@ impl Fanned for ApplyDoc<'_> {
     fn commit(&self, store: &dyn Store, plan: &Plan) -> Result<Committed> {
         commit_plan(store, &self.doc.prefix, plan, self.chunked, self.quiet)
     }
-}
-
-/// Commit a plan of the keys below `prefix` (nothing at all when it changes
-/// nothing: revision 0).
-pub fn commit_plan(store: &dyn Store, prefix: &Key, plan: &Plan, chunked: bool, quiet: bool) -> Result<Committed> {
-    if plan.changes.is_empty() {
-        return Ok(Committed { revision: Revision(0), deleted: 0 });
-    }
-    let applied = documents::commit(store, prefix, &plan.changes, chunked, quiet)?;
-    if applied.chunks > 1 {
-        tracing::info!(chunks = applied.chunks, "written in atomic chunks");
-    }
-    Ok(Committed { revision: applied.revision, deleted: plan.count(Kind::Removed) as u64 })
 }
 
 pub fn import(ctx: &Ctx, args: &ImportArgs) -> Result<()> {

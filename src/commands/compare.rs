@@ -9,10 +9,10 @@ use std::io::Write as _;
 use anyhow::Result;
 use serde::Serialize;
 
-use super::Ctx;
 use crate::cli::CompareArgs;
 use crate::exit::{Differences, UsageError};
 use crate::output::{escape, Plain, Report};
+use crate::pipeline::Ctx;
 use crate::settings::Target;
 use crate::store::{Entry, Key, StoreError};
 

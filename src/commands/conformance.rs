@@ -13,11 +13,11 @@ use std::sync::Mutex;
 use anyhow::Result;
 use serde::Serialize;
 
-use super::Ctx;
 use crate::cli::ConformanceArgs;
 use crate::conformance::{Rooted, Run, CHECKS};
 use crate::exit::{Coded, Exit, UsageError};
 use crate::output::{escape, Plain, Report};
+use crate::pipeline::Ctx;
 use crate::settings::Target;
 use crate::store::Key;
 

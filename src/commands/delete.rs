@@ -1,10 +1,11 @@
 use anyhow::Result;
 
-use super::fanout::{self, Fanned};
-use super::{leaf, Ctx};
 use crate::cli::DeleteArgs;
 use crate::exit::UsageError;
-use crate::plan::Change;
+use crate::pipeline::context::leaf;
+use crate::pipeline::fanout::{self, Fanned};
+use crate::pipeline::plan::Change;
+use crate::pipeline::Ctx;
 use crate::store::{Committed, Entry, Key, Precondition, Revision, Store, StoreError, Write};
 
 /// One key deleted from every store.

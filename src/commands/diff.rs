@@ -1,13 +1,13 @@
+use std::io::Write as _;
+
 use anyhow::Result;
 use serde::Serialize;
 
-use super::{documents, Ctx};
 use crate::cli::DiffArgs;
 use crate::exit::Differences;
-use std::io::Write as _;
-
 use crate::output::{Plain, Report};
-use crate::plan::Plan;
+use crate::pipeline::plan::Plan;
+use crate::pipeline::{documents, Ctx};
 
 /// The plan: plain as `+ key`, `- key`, `~ key` with a diff of the value.
 #[derive(Serialize)]

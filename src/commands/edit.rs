@@ -8,12 +8,13 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
-use super::fanout::{self, Fanned, Read};
-use super::set::Put;
-use super::{documents, leaf, Ctx};
 use crate::document::{Document, Format};
 use crate::exit::Coded;
-use crate::plan::Plan;
+use crate::pipeline::context::leaf;
+use crate::pipeline::fanout::{self, Fanned, Read};
+use crate::pipeline::plan::Plan;
+use crate::pipeline::writes::Put;
+use crate::pipeline::{documents, Ctx};
 use crate::store::{Committed, Entry, Key, Store};
 
 /// The file the user edits; removed only after a successful write or when
@@ -140,12 +141,12 @@ impl Fanned for TreeWrite<'_> {
         Ok(store.scan(self.prefix)?.collect::<Result<_, _>>()?)
     }
 
-    fn changes(&self, seen: &Vec<Entry>) -> Vec<crate::plan::Change> {
+    fn changes(&self, seen: &Vec<Entry>) -> Vec<crate::pipeline::plan::Change> {
         self.plan(seen).map(|p| p.changes).unwrap_or_default()
     }
 
     fn commit(&self, store: &dyn Store, seen: &Vec<Entry>) -> Result<Committed> {
-        super::apply::commit_plan(store, self.prefix, &self.plan(seen)?, false, true)
+        documents::commit_plan(store, self.prefix, &self.plan(seen)?, false, true)
     }
 }
 

@@ -1,9 +1,9 @@
 use anyhow::Result;
 
-use super::Ctx;
 use crate::cli::ExportArgs;
 use crate::document::{self, Format, Style};
 use crate::output;
+use crate::pipeline::Ctx;
 
 pub fn run(ctx: &Ctx, args: &ExportArgs) -> Result<()> {
     let style = match (args.format, ctx.out.format()) {

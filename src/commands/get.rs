@@ -1,10 +1,11 @@
 use anyhow::Result;
 use serde::Serialize;
 
-use super::field::Document;
-use super::{leaf, Ctx};
 use crate::cli::GetArgs;
 use crate::output::{Plain, Report, ValueReport};
+use crate::pipeline::context::leaf;
+use crate::pipeline::field::Document;
+use crate::pipeline::Ctx;
 
 /// One field of a value (`get --field`): plain as jq -r gives it, a string
 /// as its text, so scripts need not unquote it.

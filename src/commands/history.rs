@@ -6,11 +6,12 @@ use std::io::Write as _;
 use anyhow::Result;
 use serde::Serialize;
 
-use super::{leaf, Ctx};
 use crate::cli::HistoryArgs;
-use crate::exit::{NotFound, UsageError};
 use crate::output::{Plain, Report, ValueReport};
-use crate::store::{History, Key, Version, Versioned};
+use crate::pipeline::context::leaf;
+use crate::pipeline::history::{find, read};
+use crate::pipeline::Ctx;
+use crate::store::Versioned;
 
 /// The versions of a key, oldest first: plain a line each, the current one
 /// marked.
@@ -54,27 +55,4 @@ pub fn run(ctx: &Ctx, args: &HistoryArgs) -> Result<()> {
         ctx.out.note(format!("versions of {key} older than revision {rev} were compacted away by the store"));
     }
     Ok(())
-}
-
-/// The history of `key` in the first store (revisions belong to one store);
-/// a store that keeps none is a usage error.
-pub(super) fn read(ctx: &Ctx, key: &Key) -> Result<History> {
-    let store = ctx.store()?;
-    if !store.capabilities().history {
-        return Err(UsageError(format!(
-            "{}: this store keeps no history of its keys (etcd does, until it compacts)",
-            store.describe()
-        ))
-        .into());
-    }
-    Ok(store.history(key)?)
-}
-
-/// The version at revision `rev`, or not found (exit 4).
-pub(super) fn find<'h>(history: &'h History, key: &Key, rev: u64) -> Result<&'h Version> {
-    history.versions.iter().find(|v| v.revision.0 == rev).ok_or_else(|| {
-        let known = history.versions.iter().map(|v| v.revision.to_string()).collect::<Vec<_>>().join(", ");
-        NotFound(format!("{key} has no version at revision {rev} (it has: {known}; see `ovs config history {key}`)"))
-            .into()
-    })
 }

@@ -2,7 +2,7 @@ use std::cell::Cell;
 
 use anyhow::Result;
 
-use super::Ctx;
+use crate::pipeline::Ctx;
 use crate::store::Key;
 
 pub fn run(ctx: &Ctx, prefix: &Key, recursive: bool) -> Result<()> {

@@ -16,11 +16,13 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
-use super::{documents, Ctx};
 use crate::cli::MirrorArgs;
 use crate::exit::UsageError;
 use crate::output::Format;
-use crate::plan::Plan;
+use crate::pipeline::plan::Plan;
+use crate::pipeline::snapshot::snapshot;
+use crate::pipeline::until::Until;
+use crate::pipeline::{documents, Ctx};
 use crate::settings::Target;
 use crate::store::{Event, Identity, Key, Precondition, Revision, Scan, StoreError, Update, Write};
 
@@ -76,7 +78,7 @@ pub fn run(ctx: &Ctx, args: &MirrorArgs) -> Result<()> {
             watcher
         }
     };
-    let until = super::watch::Until::new(ctx);
+    let until = Until::new(ctx);
     loop {
         let Some(wait) = until.next_wait() else { return Ok(()) };
         let Some(update) = watcher.next(wait)? else { continue };
@@ -134,7 +136,7 @@ fn ride_out<T>(ctx: &Ctx, destination: &Target, mut write: impl FnMut() -> Resul
 /// and commit it guarded; returns how many keys changed.
 /// `source` is the source's subtree.
 fn sync(ctx: &Ctx, args: &MirrorArgs, source: Scan, destination: &Target, ask: bool) -> Result<usize> {
-    let (doc, skipped) = super::copy::snapshot(source, &args.prefix, &args.prefix)?;
+    let (doc, skipped) = snapshot(source, &args.prefix, &args.prefix)?;
     if !skipped.is_empty() {
         ctx.out.warn(format!("{} source key(s) ovs cannot address are not mirrored", skipped.len()));
     }
@@ -148,7 +150,7 @@ fn sync(ctx: &Ctx, args: &MirrorArgs, source: Scan, destination: &Target, ask: b
     if ask {
         confirm(ctx, args, &plan)?;
     }
-    let committed = super::apply::commit_plan(dst, &args.prefix, &plan, args.chunked, ctx.out.is_quiet())?;
+    let committed = documents::commit_plan(dst, &args.prefix, &plan, args.chunked, ctx.out.is_quiet())?;
     ctx.out.note(format!(
         "{} written at revision {}: {}",
         dst.describe(),

@@ -6,13 +6,13 @@
 use anyhow::Result;
 use serde::Serialize;
 
-use super::fanout;
-use super::set::guard;
-use super::Ctx;
 use crate::cli::{OutboxArgs, RetryArgs};
 use crate::exit::Coded;
-use crate::outbox::{Entry, Expect, Outbox, State};
 use crate::output::{escape, Format};
+use crate::pipeline::fanout;
+use crate::pipeline::wal::{Entry, Expect, Outbox, State};
+use crate::pipeline::writes::guard;
+use crate::pipeline::Ctx;
 use crate::store::{self, Key, Write};
 
 pub fn list(ctx: &Ctx, args: &OutboxArgs) -> Result<()> {

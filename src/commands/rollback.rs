@@ -5,9 +5,10 @@
 
 use anyhow::Result;
 
-use super::{history, leaf, Ctx};
 use crate::cli::RollbackArgs;
 use crate::output::Format;
+use crate::pipeline::context::leaf;
+use crate::pipeline::{history, Ctx};
 use crate::store::Precondition;
 
 pub fn run(ctx: &Ctx, args: &RollbackArgs) -> Result<()> {

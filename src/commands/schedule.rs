@@ -11,9 +11,10 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use chrono_tz::{OffsetName, Tz};
 use serde::Serialize;
 
-use super::{leaf, Ctx};
 use crate::cli::ScheduleArgs;
 use crate::output::{Plain, Report};
+use crate::pipeline::context::leaf;
+use crate::pipeline::Ctx;
 use crate::schedule::next_runs;
 use crate::validate::celery::{parse_schedule, CelerySchedule};
 use crate::validate::{Rejected, Validator};

@@ -1,7 +1,8 @@
 use anyhow::Result;
 
-use super::{leaf, source, Ctx};
 use crate::cli::ValidateArgs;
+use crate::pipeline::context::leaf;
+use crate::pipeline::{source, Ctx};
 
 pub fn run(ctx: &Ctx, args: &ValidateArgs) -> Result<()> {
     let key = leaf(&args.key)?;

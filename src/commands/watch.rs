@@ -9,13 +9,14 @@
 use std::io::Write as _;
 use std::os::fd::AsFd;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::{Context, Result};
 
-use super::Ctx;
 use crate::cli::WatchArgs;
 use crate::output::{escape, EventView};
+use crate::pipeline::until::Until;
+use crate::pipeline::Ctx;
 use crate::process_group::Group;
 use crate::store::{Event, StoreError, Update};
 
@@ -78,26 +79,6 @@ pub fn run(ctx: &Ctx, args: &WatchArgs) -> Result<()> {
                 handler.end();
                 return ended(args, seen, ctx.settings.timeout(), store.describe(), true);
             }
-        }
-    }
-}
-
-/// When a following command (watch, mirror --watch) stops: when --timeout
-/// was given, after it; else never.
-pub struct Until(Option<Instant>);
-
-impl Until {
-    pub fn new(ctx: &Ctx) -> Until {
-        Until(ctx.settings.timeout_given.then(|| Instant::now() + ctx.settings.timeout()))
-    }
-
-    /// How long to wait for the next changes (a second at most, so that a
-    /// stop is noticed), or None: time to stop.
-    pub fn next_wait(&self) -> Option<Duration> {
-        let second = Duration::from_secs(1);
-        match self.0 {
-            Some(end) => Some(end.checked_duration_since(Instant::now())?.min(second)).filter(|d| !d.is_zero()),
-            None => Some(second),
         }
     }
 }

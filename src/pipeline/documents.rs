@@ -9,8 +9,8 @@ use serde::Serialize;
 use super::Ctx;
 use crate::cli::DocumentSource;
 use crate::document::Document;
-use crate::plan::{self, Applied, Change, Kind, Plan};
-use crate::store::{Key, Store};
+use crate::pipeline::plan::{self, Applied, Change, Kind, Plan};
+use crate::store::{Committed, Key, Revision, Store};
 
 /// The document `source` names, parsed and checked whole: every key and
 /// value, sizes and validators, all before any write.
@@ -48,7 +48,7 @@ pub fn check(ctx: &Ctx, doc: &Document) -> Result<()> {
 /// guarded chunks rolled back if one fails — what they replace below
 /// `prefix` saved first as an undo document — drawing a progress bar for them.
 pub fn commit(store: &dyn Store, prefix: &Key, changes: &[Change], chunked: bool, quiet: bool) -> Result<Applied> {
-    let save = || crate::undo::save(store, prefix);
+    let save = || crate::pipeline::undo::save(store, prefix);
     let chunking = if chunked { plan::Chunking::AtMost(usize::MAX, &save) } else { plan::Chunking::Off };
     // Drawn only on a terminal (indicatif hides itself otherwise), and only
     // for a chunked commit, the one that can take long.
@@ -63,6 +63,19 @@ pub fn commit(store: &dyn Store, prefix: &Key, changes: &[Change], chunked: bool
     let applied = plan::apply(store, changes, chunking, &progress);
     bar.finish_and_clear();
     applied
+}
+
+/// Commit a plan of the keys below `prefix` (nothing at all when it changes
+/// nothing: revision 0).
+pub fn commit_plan(store: &dyn Store, prefix: &Key, plan: &Plan, chunked: bool, quiet: bool) -> Result<Committed> {
+    if plan.changes.is_empty() {
+        return Ok(Committed { revision: Revision(0), deleted: 0 });
+    }
+    let applied = commit(store, prefix, &plan.changes, chunked, quiet)?;
+    if applied.chunks > 1 {
+        tracing::info!(chunks = applied.chunks, "written in atomic chunks");
+    }
+    Ok(Committed { revision: applied.revision, deleted: plan.count(Kind::Removed) as u64 })
 }
 
 /// The plan for scripts: keys by kind.

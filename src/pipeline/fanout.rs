@@ -15,9 +15,9 @@ use super::Ctx;
 use crate::document::DocValue;
 use crate::exit::{self, Coded, Exit};
 use crate::interrupt;
-use crate::outbox::{self, Expect, Outbox, Pending, Run};
 use crate::output::Format;
-use crate::plan::Change;
+use crate::pipeline::plan::Change;
+use crate::pipeline::wal::{self, Expect, Outbox, Pending, Run};
 use crate::settings::Target;
 use crate::store::{Committed, Entry, Key, Store, StoreError};
 
@@ -62,7 +62,7 @@ pub struct Outcome {
 /// already), at once. With one store its error is returned as it is: there
 /// is nothing to converge, and no outbox. With several, the write is first
 /// recorded in the outbox for every store (a write-ahead log: see
-/// [`crate::outbox`]), each store's entry is settled as it answers, and each
+/// [`crate::pipeline::wal`]), each store's entry is settled as it answers, and each
 /// store's outcome is returned — the caller reports, then calls [`finish`].
 /// A stop signal while the stores answer settles what answered, keeps the
 /// rest, and ends the process (128 + signal).
@@ -184,7 +184,7 @@ impl Wal {
             let keys = writes.iter().map(|w| w.key.clone()).collect();
             let id = match writes.is_empty() {
                 true => None,
-                false => Some(locked.add(&outbox::Entry {
+                false => Some(locked.add(&wal::Entry {
                     id: String::new(),
                     created: created.clone(),
                     command: command.to_string(),
@@ -307,7 +307,7 @@ impl Wal {
 
 /// Mark entry `id` pending with `why`, out of its run — if it is still
 /// there: another process may have settled it (then it stays settled).
-fn keep(locked: &mut outbox::Locked, id: &str, why: String) -> Result<bool> {
+fn keep(locked: &mut wal::Locked, id: &str, why: String) -> Result<bool> {
     let Some(mut entry) = locked.read(id)? else { return Ok(false) };
     entry.run = None;
     entry.error = why;
@@ -316,7 +316,7 @@ fn keep(locked: &mut outbox::Locked, id: &str, why: String) -> Result<bool> {
 }
 
 /// Show the outbox files just set aside as damaged.
-pub fn say_set_aside(ctx: &Ctx, locked: &mut outbox::Locked) {
+pub fn say_set_aside(ctx: &Ctx, locked: &mut wal::Locked) {
     for line in locked.set_aside() {
         ctx.out.warn(line);
     }

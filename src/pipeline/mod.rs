@@ -1,0 +1,21 @@
+//! The write pipeline, below the commands: a consistent read of each store
+//! (snapshot), the changes to make (plan), every value checked before any
+//! is written (validate), the commit — single, chunked with an undo
+//! document, or fanned out to several stores with the outbox as a
+//! write-ahead log — and the per-store outcome. Commands call it; it never
+//! calls a command.
+
+pub mod context;
+pub mod documents;
+pub mod fanout;
+pub mod field;
+pub mod history;
+pub mod plan;
+pub mod snapshot;
+pub mod source;
+pub mod undo;
+pub mod until;
+pub mod wal;
+pub mod writes;
+
+pub use context::Ctx;
