@@ -266,6 +266,18 @@ impl Printer {
         eprintln!("{}", escape(&message.to_string()));
     }
 
+    /// Text for a person on stderr as it is (escaped already, perhaps
+    /// coloured: see [`Printer::colour_stderr`]), even with -q: a plan
+    /// before it is applied.
+    pub fn show(&self, text: &str) {
+        let _ = io::stderr().lock().write_all(text.as_bytes());
+    }
+
+    /// Whether what goes to stderr may be coloured.
+    pub fn colour_stderr(&self) -> bool {
+        colour(io::stderr().is_terminal())
+    }
+
     /// What -o chose.
     pub fn format(&self) -> Format {
         self.format
@@ -343,26 +355,6 @@ impl Printer {
             _ => {}
         }
         Ok(out.flush()?)
-    }
-
-    /// TRANSITIONAL, until the write commands hand in reports: a result
-    /// for scripts in the format -o chose (nothing when plain).
-    pub fn json(&self, value: &impl Serialize) -> anyhow::Result<()> {
-        let mut out = io::stdout().lock();
-        match self.format {
-            Format::Plain => {}
-            Format::Json => {
-                serde_json::to_writer(&mut out, value)?;
-                out.write_all(b"\n")?;
-            }
-            Format::Yaml => serde_yaml::to_writer(&mut out, value)?,
-        }
-        Ok(out.flush()?)
-    }
-
-    /// TRANSITIONAL: as [`Printer::json`]; -o was chosen once already.
-    pub fn record(&self, _: Format, value: &impl Serialize) -> anyhow::Result<()> {
-        self.json(value)
     }
 
     /// A document the command writes as it reads it (export): exact to a
