@@ -577,8 +577,8 @@ pub struct ExportArgs {
     #[arg(short, long, value_enum, default_value_t = Format::Plain)]
     pub output: Format,
     /// ovs: ovs's own document; consul: `consul kv export`'s JSON array
-    #[arg(long, value_enum, default_value_t = crate::document::Format::Ovs)]
-    pub format: crate::document::Format,
+    #[arg(long, value_enum, default_value_t = crate::document::Dialect::Ovs)]
+    pub format: crate::document::Dialect,
 }
 
 /// A document to read, and how.
@@ -588,8 +588,8 @@ pub struct DocumentSource {
     #[arg(value_name = "FILE")]
     pub file: String,
     /// ovs: ovs's own document (YAML or JSON); consul: `consul kv export`'s JSON array
-    #[arg(long, value_enum, default_value_t = crate::document::Format::Ovs)]
-    pub format: crate::document::Format,
+    #[arg(long, value_enum, default_value_t = crate::document::Dialect::Ovs)]
+    pub format: crate::document::Dialect,
     /// Place the document's keys below PREFIX instead of its own prefix
     #[arg(long, value_name = "PREFIX")]
     pub prefix: Option<Key>,

@@ -109,7 +109,7 @@ impl<W: Write> Write for Escaping<W> {
 
 /// How results are written on stdout, chosen once from `-o`: for a person,
 /// or one document for scripts. (A document's own dialect, ovs or Consul, is
-/// [`crate::document::Format`].)
+/// [`crate::document::Dialect`].)
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
     #[default]

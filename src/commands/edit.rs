@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use serde::Serialize;
 
-use crate::document::{Document, Format};
+use crate::document::{Dialect, Document};
 use crate::exit::Coded;
 use crate::pipeline::context::leaf;
 use crate::pipeline::documents::PlanView;
@@ -178,7 +178,7 @@ impl Subject for Tree {
 
     fn check(&mut self, ctx: &Ctx, text: &[u8]) -> Result<()> {
         let text = std::str::from_utf8(text).context("the document is not UTF-8 text")?;
-        let doc = Document::parse(text, Format::Ovs, "the edited document", Some(&self.prefix))?;
+        let doc = Document::parse(text, Dialect::Ovs, "the edited document", Some(&self.prefix))?;
         documents::check(ctx, &doc)?;
         self.edited = Some(doc);
         Ok(())
