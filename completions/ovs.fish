@@ -131,7 +131,7 @@ complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcomma
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from set" -s f -l file -d 'Read the value from PATH' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from set" -l if-revision -d 'Write only if KEY is still at revision REV (from get -o json)' -r
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from set" -l field -d 'Set only the field at this JSON Pointer (RFC 6901) of KEY\'s JSON or YAML value, to VALUE as JSON; the rest of the value is kept, and the write is guarded by the revision read (retried on a concurrent change, then exit 5)' -r
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from set" -s o -l output -d 'plain: a note on stderr; json: {"key", "revision"} on stdout' -r -f -a "plain\t''
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from set" -s o -l output -d 'plain: a note on stderr; json/yaml: {"key", "written", "revision"}, or with several --store {"key", "stores": [...]}, on stdout' -r -f -a "plain\t''
 json\t''
 yaml\t''"
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from set" -l config -d 'The config file (profiles, validators) [default: $XDG_CONFIG_HOME/ovs/config.yaml, else ~/.config/ovs/config.yaml, else /etc/ovs/config.yaml, if one exists]' -r -F
@@ -150,6 +150,9 @@ complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcomma
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from set" -s v -l verbose -d 'Log more to stderr (-v: what ovs does, -vv: also its libraries)'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from set" -s q -l quiet -d 'Print only results and errors, no progress notes'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from set" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from edit" -s o -l output -d 'plain: a note on stderr; json/yaml: what was written (as `set` or `apply` reports it), on stdout' -r -f -a "plain\t''
+json\t''
+yaml\t''"
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from edit" -l config -d 'The config file (profiles, validators) [default: $XDG_CONFIG_HOME/ovs/config.yaml, else ~/.config/ovs/config.yaml, else /etc/ovs/config.yaml, if one exists]' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from edit" -l profile -d 'The config file\'s profile to use [default: its default_profile]. A profile fills in only what flags and environment leave unset' -r
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from edit" -l store -d 'Store URL: dir:///path, etcd://host:port[,host:port...][/root] (etcds:// for TLS), zk://host:port[,host:port...][/chroot], consul://host:port[,host:port...][/root] (consuls:// for HTTPS; consul:// alone: $CONSUL_HTTP_ADDR), sqlite:///path/file.db, mysql://[user@]host:port/db, postgres://[user@]host:port/db (SQL: ?table=NAME); any other SCHEME://... runs the plugin ovs-store-SCHEME from PATH [default: the profile\'s stores, else dir://$XDG_DATA_HOME/ovs-config]. Give it several times to write to every store at once (reads use the first)' -r
@@ -165,7 +168,7 @@ complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcomma
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from edit" -s q -l quiet -d 'Print only results and errors, no progress notes'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from edit" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from delete" -l if-revision -d 'Delete only if KEY is still at revision REV' -r
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from delete" -s o -l output -d 'plain: a note on stderr; json: {"key", "deleted"} on stdout' -r -f -a "plain\t''
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from delete" -s o -l output -d 'plain: a note on stderr; json/yaml: {"key", "written", "revision", "deleted"}, or with several --store {"key", "stores": [...]}, on stdout' -r -f -a "plain\t''
 json\t''
 yaml\t''"
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from delete" -l config -d 'The config file (profiles, validators) [default: $XDG_CONFIG_HOME/ovs/config.yaml, else ~/.config/ovs/config.yaml, else /etc/ovs/config.yaml, if one exists]' -r -F
@@ -197,8 +200,9 @@ complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcomma
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from validate" -s v -l verbose -d 'Log more to stderr (-v: what ovs does, -vv: also its libraries)'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from validate" -s q -l quiet -d 'Print only results and errors, no progress notes'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from validate" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from export" -s o -l output -d 'yaml or json (ovs format); consul format is always JSON' -r -f -a "yaml\t''
-json\t''"
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from export" -s o -l output -d 'plain or yaml: the document in YAML; json: in JSON (ovs format; consul format is always JSON)' -r -f -a "plain\t''
+json\t''
+yaml\t''"
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from export" -l format -d 'ovs: ovs\'s own document; consul: `consul kv export`\'s JSON array' -r -f -a "ovs\t'ovs-config\'s own (YAML, or JSON with -o json)'
 consul\t'`consul kv export`\'s JSON array'"
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from export" -l config -d 'The config file (profiles, validators) [default: $XDG_CONFIG_HOME/ovs/config.yaml, else ~/.config/ovs/config.yaml, else /etc/ovs/config.yaml, if one exists]' -r -F
@@ -217,7 +221,7 @@ complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcomma
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from import" -l format -d 'ovs: ovs\'s own document (YAML or JSON); consul: `consul kv export`\'s JSON array' -r -f -a "ovs\t'ovs-config\'s own (YAML, or JSON with -o json)'
 consul\t'`consul kv export`\'s JSON array'"
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from import" -l prefix -d 'Place the document\'s keys below PREFIX instead of its own prefix' -r
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from import" -s o -l output -d 'plain: a note on stderr; json: what was written, on stdout' -r -f -a "plain\t''
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from import" -s o -l output -d 'plain: a note on stderr; json/yaml: the plan and what was written, on stdout' -r -f -a "plain\t''
 json\t''
 yaml\t''"
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from import" -l config -d 'The config file (profiles, validators) [default: $XDG_CONFIG_HOME/ovs/config.yaml, else ~/.config/ovs/config.yaml, else /etc/ovs/config.yaml, if one exists]' -r -F
@@ -259,7 +263,7 @@ complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcomma
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from apply" -l format -d 'ovs: ovs\'s own document (YAML or JSON); consul: `consul kv export`\'s JSON array' -r -f -a "ovs\t'ovs-config\'s own (YAML, or JSON with -o json)'
 consul\t'`consul kv export`\'s JSON array'"
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from apply" -l prefix -d 'Place the document\'s keys below PREFIX instead of its own prefix' -r
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from apply" -s o -l output -d 'plain: the plan and a note on stderr; json: the plan and outcome, on stdout' -r -f -a "plain\t''
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from apply" -s o -l output -d 'plain: the plan and a note on stderr; json/yaml: the plan and what was written, on stdout' -r -f -a "plain\t''
 json\t''
 yaml\t''"
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from apply" -l config -d 'The config file (profiles, validators) [default: $XDG_CONFIG_HOME/ovs/config.yaml, else ~/.config/ovs/config.yaml, else /etc/ovs/config.yaml, if one exists]' -r -F
@@ -294,7 +298,7 @@ complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcomma
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from outbox" -s v -l verbose -d 'Log more to stderr (-v: what ovs does, -vv: also its libraries)'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from outbox" -s q -l quiet -d 'Print only results and errors, no progress notes'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from outbox" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from retry" -s o -l output -d 'plain: a line per write on stderr; json: what became of each, on stdout' -r -f -a "plain\t''
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from retry" -s o -l output -d 'plain: a line per write on stderr; json/yaml: what became of each, on stdout' -r -f -a "plain\t''
 json\t''
 yaml\t''"
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from retry" -l config -d 'The config file (profiles, validators) [default: $XDG_CONFIG_HOME/ovs/config.yaml, else ~/.config/ovs/config.yaml, else /etc/ovs/config.yaml, if one exists]' -r -F
@@ -312,7 +316,7 @@ complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcomma
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from retry" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from copy" -l prefix -d 'Copy PREFIX and the keys below it' -r
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from copy" -l to-prefix -d 'Place them at PREFIX in the destination instead [default: --prefix]' -r
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from copy" -s o -l output -d 'plain: counts on stderr; json: the counts and mismatched keys, on stdout' -r -f -a "plain\t''
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from copy" -s o -l output -d 'plain: counts on stderr; json/yaml: the counts and mismatched keys, on stdout' -r -f -a "plain\t''
 json\t''
 yaml\t''"
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from copy" -l config -d 'The config file (profiles, validators) [default: $XDG_CONFIG_HOME/ovs/config.yaml, else ~/.config/ovs/config.yaml, else /etc/ovs/config.yaml, if one exists]' -r -F
@@ -367,7 +371,7 @@ complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcomma
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from mirror" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from watch" -l count -d 'Stop after N changes' -r
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from watch" -l exec -d 'Run CMD (with sh -c) after each batch of changes: the changed keys in $OVS_CHANGED_KEYS (newline-separated) and as JSON lines on its stdin; never two at once' -r
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from watch" -s o -l output -d 'plain: `PUT key revision` / `DELETE key revision`; json: one object per change per line' -r -f -a "plain\t''
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from watch" -s o -l output -d 'plain: `PUT key revision` / `DELETE key revision`; json: one object per change per line; yaml: one document per change' -r -f -a "plain\t''
 json\t''
 yaml\t''"
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from watch" -l config -d 'The config file (profiles, validators) [default: $XDG_CONFIG_HOME/ovs/config.yaml, else ~/.config/ovs/config.yaml, else /etc/ovs/config.yaml, if one exists]' -r -F
@@ -400,7 +404,7 @@ complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcomma
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from history" -s v -l verbose -d 'Log more to stderr (-v: what ovs does, -vv: also its libraries)'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from history" -s q -l quiet -d 'Print only results and errors, no progress notes'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from history" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from rollback" -s o -l output -d 'plain: a note on stderr; json: {"key", "revision"} on stdout' -r -f -a "plain\t''
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from rollback" -s o -l output -d 'plain: a note on stderr; json/yaml: {"key", "revision", "from"} on stdout' -r -f -a "plain\t''
 json\t''
 yaml\t''"
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from rollback" -l config -d 'The config file (profiles, validators) [default: $XDG_CONFIG_HOME/ovs/config.yaml, else ~/.config/ovs/config.yaml, else /etc/ovs/config.yaml, if one exists]' -r -F
@@ -437,6 +441,9 @@ complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcomma
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from schedule" -s v -l verbose -d 'Log more to stderr (-v: what ovs does, -vv: also its libraries)'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from schedule" -s q -l quiet -d 'Print only results and errors, no progress notes'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from schedule" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from stores" -s o -l output -d 'plain: two lines per kind; json/yaml: each kind\'s schemes, URL form and capabilities' -r -f -a "plain\t''
+json\t''
+yaml\t''"
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from stores" -l config -d 'The config file (profiles, validators) [default: $XDG_CONFIG_HOME/ovs/config.yaml, else ~/.config/ovs/config.yaml, else /etc/ovs/config.yaml, if one exists]' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from stores" -l profile -d 'The config file\'s profile to use [default: its default_profile]. A profile fills in only what flags and environment leave unset' -r
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from stores" -l store -d 'Store URL: dir:///path, etcd://host:port[,host:port...][/root] (etcds:// for TLS), zk://host:port[,host:port...][/chroot], consul://host:port[,host:port...][/root] (consuls:// for HTTPS; consul:// alone: $CONSUL_HTTP_ADDR), sqlite:///path/file.db, mysql://[user@]host:port/db, postgres://[user@]host:port/db (SQL: ?table=NAME); any other SCHEME://... runs the plugin ovs-store-SCHEME from PATH [default: the profile\'s stores, else dir://$XDG_DATA_HOME/ovs-config]. Give it several times to write to every store at once (reads use the first)' -r

@@ -293,7 +293,7 @@ pub enum ConfigCommand {
     Schedule(ScheduleArgs),
     /// List the store kinds this build supports, with their URL form
     #[command(after_long_help = after_help::STORES)]
-    Stores,
+    Stores(StoresArgs),
     /// List the config file's profiles (never a secret, only where it is read from)
     #[command(after_long_help = after_help::PROFILES)]
     Profiles(ProfilesArgs),
@@ -303,6 +303,47 @@ pub enum ConfigCommand {
     /// Run the store contract's checks against the store (built-in or plugin) below a fresh prefix
     #[command(after_long_help = after_help::CONFORMANCE)]
     Conformance(ConformanceArgs),
+}
+
+impl ConfigCommand {
+    /// What -o chose, read once to make the printer; plain for the commands
+    /// that print no result (`validate`, whose answer is its exit code).
+    pub fn output(&self) -> Format {
+        use ConfigCommand::*;
+        match self {
+            List(a) => a.output,
+            ListRecursive(a) => a.output,
+            Get(a) => a.output,
+            Set(a) => a.output,
+            Edit(a) => a.output,
+            Delete(a) => a.output,
+            Validate(_) => Format::Plain,
+            Export(a) => a.output,
+            Import(a) => a.output,
+            Diff(a) => a.output,
+            Apply(a) => a.output,
+            Outbox(a) => a.output,
+            Retry(a) => a.output,
+            Copy(a) => a.output,
+            Compare(a) => a.output,
+            Mirror(a) => a.output,
+            Watch(a) => a.output,
+            History(a) => a.output,
+            Rollback(a) => a.output,
+            Schedule(a) => a.output,
+            Stores(a) => a.output,
+            Profiles(a) => a.output,
+            Validators(a) => a.output,
+            Conformance(a) => a.output,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct StoresArgs {
+    /// plain: two lines per kind; json/yaml: each kind's schemes, URL form and capabilities
+    #[arg(short, long, value_enum, default_value_t = Format::Plain)]
+    pub output: Format,
 }
 
 #[derive(Debug, Args)]
@@ -338,7 +379,7 @@ pub struct OutboxArgs {
 
 #[derive(Debug, Args)]
 pub struct RetryArgs {
-    /// plain: a line per write on stderr; json: what became of each, on stdout
+    /// plain: a line per write on stderr; json/yaml: what became of each, on stdout
     #[arg(short, long, value_enum, default_value_t = Format::Plain)]
     pub output: Format,
 }
@@ -363,7 +404,7 @@ pub struct CopyArgs {
     /// Over the destination's atomic limits, copy in guarded chunks, rolled back if one fails
     #[arg(long)]
     pub chunked: bool,
-    /// plain: counts on stderr; json: the counts and mismatched keys, on stdout
+    /// plain: counts on stderr; json/yaml: the counts and mismatched keys, on stdout
     #[arg(short, long, value_enum, default_value_t = Format::Plain)]
     pub output: Format,
 }
@@ -413,7 +454,8 @@ pub struct WatchArgs {
     /// (newline-separated) and as JSON lines on its stdin; never two at once
     #[arg(long, value_name = "CMD")]
     pub exec: Option<String>,
-    /// plain: `PUT key revision` / `DELETE key revision`; json: one object per change per line
+    /// plain: `PUT key revision` / `DELETE key revision`; json: one object per change per line;
+    /// yaml: one document per change
     #[arg(short, long, value_enum, default_value_t = Format::Plain)]
     pub output: Format,
 }
@@ -437,7 +479,7 @@ pub struct RollbackArgs {
     /// Validate and check, report, write nothing
     #[arg(long)]
     pub dry_run: bool,
-    /// plain: a note on stderr; json: {"key", "revision"} on stdout
+    /// plain: a note on stderr; json/yaml: {"key", "revision", "from"} on stdout
     #[arg(short, long, value_enum, default_value_t = Format::Plain)]
     pub output: Format,
 }
@@ -508,7 +550,8 @@ pub struct SetArgs {
     /// Validate and check the precondition, report, write nothing
     #[arg(long)]
     pub dry_run: bool,
-    /// plain: a note on stderr; json: {"key", "revision"} on stdout
+    /// plain: a note on stderr; json/yaml: {"key", "written", "revision"}, or with several --store
+    /// {"key", "stores": [...]}, on stdout
     #[arg(short, long, value_enum, default_value_t = Format::Plain)]
     pub output: Format,
 }
@@ -520,13 +563,9 @@ pub struct EditArgs {
     /// `apply --prune` would
     #[arg(short, long)]
     pub recursive: bool,
-}
-
-/// The output of `export`: ovs's document as YAML or JSON.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum DocOutput {
-    Yaml,
-    Json,
+    /// plain: a note on stderr; json/yaml: what was written (as `set` or `apply` reports it), on stdout
+    #[arg(short, long, value_enum, default_value_t = Format::Plain)]
+    pub output: Format,
 }
 
 #[derive(Debug, Args)]
@@ -534,12 +573,12 @@ pub struct ExportArgs {
     /// Prefix to export (itself, as the key '', and every key below it)
     #[arg(default_value = "/")]
     pub prefix: Key,
-    /// yaml or json (ovs format); consul format is always JSON
-    #[arg(short, long, value_enum, default_value_t = DocOutput::Yaml)]
-    pub output: DocOutput,
+    /// plain or yaml: the document in YAML; json: in JSON (ovs format; consul format is always JSON)
+    #[arg(short, long, value_enum, default_value_t = Format::Plain)]
+    pub output: Format,
     /// ovs: ovs's own document; consul: `consul kv export`'s JSON array
-    #[arg(long, value_enum, default_value_t = crate::document::Format::Ovs)]
-    pub format: crate::document::Format,
+    #[arg(long, value_enum, default_value_t = crate::document::Dialect::Ovs)]
+    pub format: crate::document::Dialect,
 }
 
 /// A document to read, and how.
@@ -549,8 +588,8 @@ pub struct DocumentSource {
     #[arg(value_name = "FILE")]
     pub file: String,
     /// ovs: ovs's own document (YAML or JSON); consul: `consul kv export`'s JSON array
-    #[arg(long, value_enum, default_value_t = crate::document::Format::Ovs)]
-    pub format: crate::document::Format,
+    #[arg(long, value_enum, default_value_t = crate::document::Dialect::Ovs)]
+    pub format: crate::document::Dialect,
     /// Place the document's keys below PREFIX instead of its own prefix
     #[arg(long, value_name = "PREFIX")]
     pub prefix: Option<Key>,
@@ -566,7 +605,7 @@ pub struct ImportArgs {
     /// Over the store's atomic limits, apply in guarded chunks, rolled back if one fails
     #[arg(long)]
     pub chunked: bool,
-    /// plain: a note on stderr; json: what was written, on stdout
+    /// plain: a note on stderr; json/yaml: the plan and what was written, on stdout
     #[arg(short, long, value_enum, default_value_t = Format::Plain)]
     pub output: Format,
 }
@@ -598,7 +637,7 @@ pub struct ApplyArgs {
     /// Over the store's atomic limits, apply in guarded chunks, rolled back if one fails
     #[arg(long)]
     pub chunked: bool,
-    /// plain: the plan and a note on stderr; json: the plan and outcome, on stdout
+    /// plain: the plan and a note on stderr; json/yaml: the plan and what was written, on stdout
     #[arg(short, long, value_enum, default_value_t = Format::Plain)]
     pub output: Format,
 }
@@ -615,7 +654,8 @@ pub struct DeleteArgs {
     /// Delete only if KEY is still at revision REV
     #[arg(long, value_name = "REV")]
     pub if_revision: Option<u64>,
-    /// plain: a note on stderr; json: {"key", "deleted"} on stdout
+    /// plain: a note on stderr; json/yaml: {"key", "written", "revision", "deleted"}, or with several
+    /// --store {"key", "stores": [...]}, on stdout
     #[arg(short, long, value_enum, default_value_t = Format::Plain)]
     pub output: Format,
 }

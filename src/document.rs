@@ -97,9 +97,11 @@ pub struct Document {
     pub entries: Vec<(Key, Vec<u8>)>,
 }
 
-/// The formats a document can be in.
+/// Whose document it is: ovs's own, or another tool's (`--format`). How
+/// it is written out, YAML or JSON, is the printer's `-o`
+/// ([`crate::output::Format`]); the two together make a [`Style`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum Format {
+pub enum Dialect {
     /// ovs-config's own (YAML, or JSON with -o json)
     Ovs,
     /// `consul kv export`'s JSON array
@@ -148,11 +150,23 @@ pub struct Writer<W: io::Write> {
     sealed: bool,
 }
 
+/// How a [`Writer`] writes: a dialect in one syntax (Consul's is JSON).
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Style {
     Yaml,
     Json,
     Consul,
+}
+
+impl Style {
+    /// The dialect, in JSON when `json` (else YAML) where it has a choice.
+    pub fn of(dialect: Dialect, json: bool) -> Style {
+        match (dialect, json) {
+            (Dialect::Consul, _) => Style::Consul,
+            (Dialect::Ovs, true) => Style::Json,
+            (Dialect::Ovs, false) => Style::Yaml,
+        }
+    }
 }
 
 impl<W: io::Write> Writer<W> {
@@ -433,7 +447,7 @@ impl Document {
     /// `place_under`, its keys go below that prefix instead of its own.
     pub fn parse(
         text: &str,
-        format: Format,
+        format: Dialect,
         source_name: &str,
         place_under: Option<&Key>,
     ) -> Result<Document, DocumentError> {
@@ -445,7 +459,7 @@ impl Document {
     /// a character is cut short.
     pub fn read(
         bytes: &[u8],
-        format: Format,
+        format: Dialect,
         source_name: &str,
         place_under: Option<&Key>,
     ) -> Result<Read, DocumentError> {
@@ -461,7 +475,7 @@ impl Document {
 
     fn parse_noting(
         text: &str,
-        format: Format,
+        format: Dialect,
         source_name: &str,
         place_under: Option<&Key>,
     ) -> Result<Read, DocumentError> {
@@ -470,7 +484,7 @@ impl Document {
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let mut notes = Vec::new();
         let (prefix, entries): (Key, Vec<(Key, Vec<u8>)>) = match format {
-            Format::Ovs => {
+            Dialect::Ovs => {
                 let promised = sealed(text).map_err(err)?;
                 // JSON is YAML too, but serde_yaml refuses characters in JSON
                 // strings that YAML does not allow raw (DEL, C1 controls).
@@ -515,7 +529,7 @@ impl Document {
                 }
                 (prefix, entries)
             }
-            Format::Consul => {
+            Dialect::Consul => {
                 let items: Vec<ConsulItem> = serde_json::from_str(text)
                     .map_err(|e| err(format!("not a consul kv export: {}", json_error(e))))?;
                 let prefix = place_under.cloned().unwrap_or_else(Key::root);
@@ -598,7 +612,8 @@ mod tests {
     #[test]
     fn every_format_round_trips_byte_for_byte() {
         let doc = sample();
-        for (style, format) in [(Style::Yaml, Format::Ovs), (Style::Json, Format::Ovs), (Style::Consul, Format::Consul)]
+        for (style, format) in
+            [(Style::Yaml, Dialect::Ovs), (Style::Json, Dialect::Ovs), (Style::Consul, Dialect::Consul)]
         {
             let mut writer = Writer::start(Vec::new(), &doc.prefix, style).unwrap();
             for (k, v) in &doc.entries {
@@ -606,11 +621,11 @@ mod tests {
             }
             let text = String::from_utf8(writer.finish().unwrap()).unwrap();
             // consul kv export holds full keys; ours holds them below the prefix.
-            let under = (format == Format::Ovs).then_some(&doc.prefix);
+            let under = (format == Dialect::Ovs).then_some(&doc.prefix);
             let back = Document::parse(&text, format, "t", under).unwrap();
             assert_eq!(back.entries, doc.entries, "{text}");
         }
-        assert_eq!(Document::parse(&doc.to_yaml(), Format::Ovs, "t", None).unwrap(), doc);
+        assert_eq!(Document::parse(&doc.to_yaml(), Dialect::Ovs, "t", None).unwrap(), doc);
     }
 
     #[test]
@@ -646,7 +661,8 @@ mod tests {
     #[test]
     fn an_export_cut_anywhere_is_cut_short() {
         let doc = sample();
-        for (style, format) in [(Style::Yaml, Format::Ovs), (Style::Json, Format::Ovs), (Style::Consul, Format::Consul)]
+        for (style, format) in
+            [(Style::Yaml, Dialect::Ovs), (Style::Json, Dialect::Ovs), (Style::Consul, Dialect::Consul)]
         {
             let whole = exported(&doc, style);
             for cut in 0..whole.len() - 1 {
@@ -654,7 +670,7 @@ mod tests {
                 let e = e.unwrap_or_else(|| panic!("cut at {cut} read: {:?}", String::from_utf8_lossy(&whole[..cut])));
                 assert!(e.message.contains(CUT_SHORT), "cut at {cut}: {e}");
             }
-            let under = (format == Format::Ovs).then_some(&doc.prefix);
+            let under = (format == Dialect::Ovs).then_some(&doc.prefix);
             let back = Document::read(&whole[..whole.len() - 1], format, "t", under).unwrap();
             assert_eq!(back.doc.entries, doc.entries);
         }
@@ -668,21 +684,21 @@ mod tests {
             "{text}"
         );
         let fewer: String = text.lines().filter(|l| !l.starts_with("  empty:")).map(|l| format!("{l}\n")).collect();
-        let e = Document::parse(&fewer, Format::Ovs, "t", None).unwrap_err();
+        let e = Document::parse(&fewer, Dialect::Ovs, "t", None).unwrap_err();
         assert!(e.to_string().contains("says it holds 11 keys, but it holds 10"), "{e}");
         let unsealed = text.split_once('\n').unwrap().1;
-        assert_eq!(Document::parse(unsealed, Format::Ovs, "t", None).unwrap().entries.len(), 11);
+        assert_eq!(Document::parse(unsealed, Dialect::Ovs, "t", None).unwrap().entries.len(), 11);
         assert!(!sample().to_yaml().contains("# end"));
         let one = exported(&Document { prefix: key("/o"), entries: vec![(key("/o/k"), b"v".to_vec())] }, Style::Yaml);
         assert!(String::from_utf8(one).unwrap().ends_with("\n# end: 1 key\n"));
-        let e = Document::read(b"ovs-config: 1\nprefix: /a\nkeys: {}\n\xff", Format::Ovs, "t", None).err().unwrap();
+        let e = Document::read(b"ovs-config: 1\nprefix: /a\nkeys: {}\n\xff", Dialect::Ovs, "t", None).err().unwrap();
         assert!(e.message.contains("not UTF-8 text (at byte 34)"), "{e}");
     }
 
     #[test]
     fn an_empty_document_round_trips() {
         let doc = Document { prefix: key("/e"), entries: vec![] };
-        assert_eq!(Document::parse(&doc.to_yaml(), Format::Ovs, "t", None).unwrap(), doc);
+        assert_eq!(Document::parse(&doc.to_yaml(), Dialect::Ovs, "t", None).unwrap(), doc);
     }
 
     #[test]
@@ -696,18 +712,18 @@ mod tests {
             }
             let text = String::from_utf8(writer.finish().unwrap()).unwrap();
             assert!(text.contains("'':") || text.contains("\"\":"), "{text}");
-            assert_eq!(Document::parse(&text, Format::Ovs, "t", None).unwrap(), doc, "{text}");
-            let moved = Document::parse(&text, Format::Ovs, "t", Some(&key("/q"))).unwrap();
+            assert_eq!(Document::parse(&text, Dialect::Ovs, "t", None).unwrap(), doc, "{text}");
+            let moved = Document::parse(&text, Dialect::Ovs, "t", Some(&key("/q"))).unwrap();
             assert_eq!(moved.entries, [(key("/q"), b"self".to_vec()), (key("/q/a"), b"1".to_vec())]);
         }
-        let e = Document::parse("ovs-config: 1\nprefix: /\nkeys:\n  '': x\n", Format::Ovs, "d", None).unwrap_err();
+        let e = Document::parse("ovs-config: 1\nprefix: /\nkeys:\n  '': x\n", Dialect::Ovs, "d", None).unwrap_err();
         assert!(e.to_string().contains("no key"), "{e}");
     }
 
     #[test]
     fn a_document_goes_under_another_prefix() {
         let text = "ovs-config: 1\nprefix: /a\nkeys:\n  b/c: v\n";
-        let doc = Document::parse(text, Format::Ovs, "t", Some(&key("/x/y"))).unwrap();
+        let doc = Document::parse(text, Dialect::Ovs, "t", Some(&key("/x/y"))).unwrap();
         assert_eq!(doc.entries, [(key("/x/y/b/c"), b"v".to_vec())]);
     }
 
@@ -726,11 +742,11 @@ mod tests {
             ("ovs-config: 1\nprefix: /a\nkeys: {}\nextra: 1\n", "unknown field"),
             ("prefix: /a\nkeys:\n  b: x\n  - nope\n", "line"),
         ] {
-            let e = Document::parse(text, Format::Ovs, "doc.yaml", None).unwrap_err().to_string();
+            let e = Document::parse(text, Dialect::Ovs, "doc.yaml", None).unwrap_err().to_string();
             assert!(e.starts_with("doc.yaml: ") && e.contains(says), "{text:?}: {e}");
         }
         let e =
-            Document::parse("ovs-config: 1\nprefix: /a\nkeys:\n  x: '1'\n  b\u{202E}: '2'\n", Format::Ovs, "d", None)
+            Document::parse("ovs-config: 1\nprefix: /a\nkeys:\n  x: '1'\n  b\u{202E}: '2'\n", Dialect::Ovs, "d", None)
                 .unwrap_err();
         assert!(e.to_string().contains("line 5"), "{e}");
     }
@@ -738,9 +754,9 @@ mod tests {
     #[test]
     fn consul_exports_read_like_consul_writes_them() {
         let text = r#"[{"key":"a/b","flags":0,"value":"aGVsbG8="},{"key":"a/empty","flags":0,"value":null}]"#;
-        let doc = Document::parse(text, Format::Consul, "c", None).unwrap();
+        let doc = Document::parse(text, Dialect::Consul, "c", None).unwrap();
         assert_eq!(doc.entries, [(key("/a/b"), b"hello".to_vec()), (key("/a/empty"), vec![])]);
-        let e = Document::parse(r#"[{"key":"a//b","flags":0,"value":null}]"#, Format::Consul, "c", None).unwrap_err();
+        let e = Document::parse(r#"[{"key":"a//b","flags":0,"value":null}]"#, Dialect::Consul, "c", None).unwrap_err();
         assert!(e.to_string().contains("item 1"), "{e}");
     }
 }

@@ -8,7 +8,7 @@ use std::io::{self, IsTerminal, Write};
 use base64::{engine::general_purpose::STANDARD as B64, Engine};
 use serde::Serialize;
 
-use crate::store::{is_invisible, Entries, Event, Key, Versioned};
+use crate::store::{is_invisible, Event, Key, Versioned};
 
 fn needs_escape(c: char) -> bool {
     c.is_control() || is_invisible(c) || c == char::REPLACEMENT_CHARACTER
@@ -107,11 +107,64 @@ impl<W: Write> Write for Escaping<W> {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+/// How results are written on stdout, chosen once from `-o`: for a person,
+/// or one document for scripts. (A document's own dialect, ovs or Consul, is
+/// [`crate::document::Dialect`].)
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
+    #[default]
     Plain,
     Json,
     Yaml,
+}
+
+/// A command's result: serialized for `-o json|yaml`, rendered by
+/// [`Report::plain`] for a person.
+pub trait Report: Serialize {
+    fn plain(&self, out: &mut Plain<'_>) -> io::Result<()>;
+}
+
+/// Where a plain rendering goes: stdout, with what a person's terminal needs.
+pub struct Plain<'a> {
+    out: &'a mut dyn Write,
+    terminal: bool,
+}
+
+impl Plain<'_> {
+    /// One line of text from a store (a key, a message), escaped.
+    pub fn line(&mut self, text: &str) -> io::Result<()> {
+        writeln!(self.out, "{}", escape(text))
+    }
+
+    /// A value as it is stored, byte for byte; escaped on a terminal.
+    pub fn value(&mut self, value: &[u8]) -> io::Result<()> {
+        match self.terminal {
+            true => self.out.write_all(escape_value(value).as_bytes()),
+            false => self.out.write_all(value),
+        }
+    }
+
+    /// Whether colour may be used.
+    pub fn colour(&self) -> bool {
+        colour(self.terminal)
+    }
+}
+
+impl Write for Plain<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.out.write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+}
+
+/// A listing's item: a key (or a child, `name/`), on its own line.
+impl Report for String {
+    fn plain(&self, out: &mut Plain<'_>) -> io::Result<()> {
+        out.line(self)
+    }
 }
 
 /// A value for scripts: text as `value`, anything not UTF-8 as `value_base64`.
@@ -130,17 +183,37 @@ impl<'a> ValueView<'a> {
     }
 }
 
-/// `get -o json|yaml`.
+/// One stored value (`get`, `history --show`): plain, the value byte for
+/// byte; for scripts, its key, value (or value_base64) and revision.
 #[derive(Serialize)]
-struct GetView<'a> {
+pub struct ValueReport<'a> {
     key: &'a str,
     #[serde(flatten)]
     value: ValueView<'a>,
     revision: u64,
+    #[serde(skip)]
+    bytes: &'a [u8],
+}
+
+impl<'a> ValueReport<'a> {
+    pub fn of(key: &'a Key, item: &'a Versioned) -> ValueReport<'a> {
+        ValueReport {
+            key: key.as_str(),
+            value: ValueView::of(&item.value),
+            revision: item.revision.0,
+            bytes: &item.value,
+        }
+    }
+}
+
+impl Report for ValueReport<'_> {
+    fn plain(&self, out: &mut Plain<'_>) -> io::Result<()> {
+        out.value(self.bytes)
+    }
 }
 
 /// A watched change for scripts (`watch -o json`, `--exec`'s stdin); a
-/// delete has no value.
+/// delete has no value. Plain: `PUT key revision` / `DELETE key revision`.
 #[derive(Serialize)]
 pub struct EventView<'a> {
     #[serde(rename = "type")]
@@ -162,15 +235,23 @@ impl<'a> EventView<'a> {
     }
 }
 
+impl Report for EventView<'_> {
+    fn plain(&self, out: &mut Plain<'_>) -> io::Result<()> {
+        out.line(&format!("{} {} {}", self.kind, self.key, self.revision))
+    }
+}
+
+/// The one writer of stdout: every command hands it its results.
 pub struct Printer {
     quiet: bool,
+    format: Format,
     /// Plain output to a terminal is escaped; to a pipe or file it is exact.
     to_terminal: bool,
 }
 
 impl Printer {
-    pub fn new(quiet: bool) -> Printer {
-        Printer { quiet, to_terminal: io::stdout().is_terminal() }
+    pub fn new(quiet: bool, format: Format) -> Printer {
+        Printer { quiet, format, to_terminal: io::stdout().is_terminal() }
     }
 
     /// A progress note on stderr; -q silences it.
@@ -185,60 +266,27 @@ impl Printer {
         eprintln!("{}", escape(&message.to_string()));
     }
 
-    pub fn value(&self, format: Format, key: &Key, item: &Versioned) -> anyhow::Result<()> {
-        let mut out = io::stdout().lock();
-        if format == Format::Plain {
-            match self.to_terminal {
-                true => out.write_all(escape_value(&item.value).as_bytes())?,
-                false => out.write_all(&item.value)?,
-            }
-            return Ok(out.flush()?);
-        }
-        let view = GetView { key: key.as_str(), value: ValueView::of(&item.value), revision: item.revision.0 };
-        match format {
-            Format::Json => writeln!(out, "{}", serde_json::to_string(&view)?)?,
-            _ => out.write_all(serde_yaml::to_string(&view)?.as_bytes())?,
-        }
-        Ok(out.flush()?)
+    /// Text for a person on stderr as it is (escaped already, perhaps
+    /// coloured: see [`Printer::colour_stderr`]), even with -q: a plan
+    /// before it is applied.
+    pub fn show(&self, text: &str) {
+        let _ = io::stderr().lock().write_all(text.as_bytes());
     }
 
-    /// One JSON document on a line of stdout: a write's result for scripts.
-    pub fn json(&self, value: &impl Serialize) -> anyhow::Result<()> {
-        let mut out = io::stdout().lock();
-        writeln!(out, "{}", serde_json::to_string(value)?)?;
-        Ok(out.flush()?)
+    /// Whether what goes to stderr may be coloured.
+    pub fn colour_stderr(&self) -> bool {
+        colour(io::stderr().is_terminal())
     }
 
-    /// One change a watch saw: `PUT key revision` / `DELETE key revision`,
-    /// or with JSON an object on a line, with the value as `get` gives it.
-    pub fn event(&self, format: Format, event: &Event) -> anyhow::Result<()> {
-        let mut out = io::stdout().lock();
-        let kind = if event.value.is_some() { "PUT" } else { "DELETE" };
-        match format {
-            Format::Plain => writeln!(out, "{kind} {} {}", escape(&event.key), event.revision)?,
-            _ => writeln!(out, "{}", serde_json::to_string(&EventView::of(event))?)?,
-        }
-        Ok(out.flush()?)
+    /// What -o chose.
+    pub fn format(&self) -> Format {
+        self.format
     }
 
-    /// Text on stdout as it is (escaped on a terminal, as a value is).
-    pub fn text(&self, text: &str) -> anyhow::Result<()> {
-        let mut out = io::stdout().lock();
-        match self.to_terminal {
-            true => out.write_all(escape_value(text.as_bytes()).as_bytes())?,
-            false => out.write_all(text.as_bytes())?,
-        }
-        Ok(out.flush()?)
-    }
-
-    /// A result as one JSON line, or as a YAML document.
-    pub fn record(&self, format: Format, value: &impl Serialize) -> anyhow::Result<()> {
-        if format != Format::Yaml {
-            return self.json(value);
-        }
-        let mut out = io::stdout().lock();
-        out.write_all(serde_yaml::to_string(value)?.as_bytes())?;
-        Ok(out.flush()?)
+    /// Whether results are for a person (-o plain): what else a person is
+    /// shown on stderr (a plan before it is applied) is theirs too.
+    pub fn is_plain(&self) -> bool {
+        self.format == Format::Plain
     }
 
     /// Whether -q asked for results and errors only.
@@ -246,32 +294,79 @@ impl Printer {
         self.quiet
     }
 
-    /// Whether plain output goes to a terminal (colour, escapes).
-    pub fn to_terminal(&self) -> bool {
-        self.to_terminal
+    /// A command's result: rendered plain, as one JSON line, or as a YAML
+    /// document.
+    pub fn print(&self, report: &impl Report) -> anyhow::Result<()> {
+        let mut out = io::stdout().lock();
+        match self.format {
+            Format::Plain => report.plain(&mut Plain { out: &mut out, terminal: self.to_terminal })?,
+            Format::Json => {
+                serde_json::to_writer(&mut out, report)?;
+                out.write_all(b"\n")?;
+            }
+            Format::Yaml => serde_yaml::to_writer(&mut out, report)?,
+        }
+        Ok(out.flush()?)
     }
 
-    /// Stream a listing; JSON and YAML are written item by item too, so
-    /// memory stays flat however many keys there are. Plain lines are
-    /// escaped (a no-op for any key ovs can address); JSON and YAML are exact.
-    pub fn entries(&self, format: Format, entries: Entries<'_>) -> anyhow::Result<()> {
+    /// One result of a stream that has no end (watch): plain as
+    /// [`Printer::print`], a JSON line, or a YAML document started by `---`.
+    pub fn each(&self, report: &impl Report) -> anyhow::Result<()> {
+        if self.format == Format::Yaml {
+            io::stdout().lock().write_all(b"---\n")?;
+        }
+        self.print(report)
+    }
+
+    /// What a person sees while a command works (a line per check, per key
+    /// that differs); for scripts, nothing: its result says it all.
+    pub fn progress(&self, report: &impl Report) -> anyhow::Result<()> {
+        match self.format {
+            Format::Plain => self.print(report),
+            Format::Json | Format::Yaml => Ok(()),
+        }
+    }
+
+    /// A sequence written item by item as it comes, so memory stays flat
+    /// however many there are: plain a rendering each, JSON one array, YAML
+    /// one sequence.
+    pub fn list<T: Report, E>(&self, items: impl Iterator<Item = Result<T, E>>) -> anyhow::Result<()>
+    where
+        anyhow::Error: From<E>,
+    {
         let mut out = io::BufWriter::new(io::stdout().lock());
         let mut first = true;
-        for entry in entries {
-            let entry = entry?;
-            match format {
-                Format::Plain => writeln!(out, "{}", escape(&entry))?,
-                Format::Json => write!(out, "{}{}", if first { "[" } else { "," }, serde_json::to_string(&entry)?)?,
-                Format::Yaml => out.write_all(serde_yaml::to_string(&[&entry])?.as_bytes())?,
+        for item in items {
+            let item = item?;
+            match self.format {
+                Format::Plain => item.plain(&mut Plain { out: &mut out, terminal: self.to_terminal })?,
+                Format::Json => {
+                    out.write_all(if first { b"[" } else { b"," })?;
+                    serde_json::to_writer(&mut out, &item)?;
+                }
+                Format::Yaml => serde_yaml::to_writer(&mut out, &[&item])?,
             }
             first = false;
         }
-        match (format, first) {
+        match (self.format, first) {
             (Format::Json, true) => writeln!(out, "[]")?,
             (Format::Json, false) => writeln!(out, "]")?,
             (Format::Yaml, true) => writeln!(out, "[]")?,
             _ => {}
         }
+        Ok(out.flush()?)
+    }
+
+    /// A document the command writes as it reads it (export): exact to a
+    /// file or a pipe, escaped on a terminal as a value is, so that no
+    /// value can move the cursor or hide or reorder what is around it.
+    pub fn document(&self, write: impl FnOnce(&mut dyn Write) -> anyhow::Result<()>) -> anyhow::Result<()> {
+        let stdout = io::stdout().lock();
+        let mut out: Box<dyn Write> = if self.to_terminal { Box::new(Escaping::new(stdout)) } else { Box::new(stdout) };
+        let mut buffered = io::BufWriter::new(&mut out);
+        write(&mut buffered)?;
+        buffered.flush()?;
+        drop(buffered);
         Ok(out.flush()?)
     }
 }

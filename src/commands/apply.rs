@@ -3,35 +3,26 @@
 //! never asks; `apply` shows the plan and asks on a terminal (or needs --yes).
 
 use anyhow::Result;
-use serde::Serialize;
 
 use crate::cli::{ApplyArgs, ImportArgs};
+use crate::document::Document;
 use crate::exit::{Coded, UsageError};
-use crate::output::Format;
-use crate::pipeline::documents;
+use crate::pipeline::documents::{self, PlanView};
 use crate::pipeline::fanout::{self, Read};
 use crate::pipeline::plan::Plan;
+use crate::pipeline::report::{StoreOutcome, WriteReport};
 use crate::pipeline::writes::ApplyDoc;
 use crate::pipeline::Ctx;
 use crate::store::Committed;
-
-#[derive(Serialize)]
-struct Outcome<'a> {
-    #[serde(flatten)]
-    plan: documents::PlanView<'a>,
-    written: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    revision: Option<u64>,
-}
 
 pub fn import(ctx: &Ctx, args: &ImportArgs) -> Result<()> {
     let doc = documents::read(ctx, &args.source.file, args.source.format, args.source.prefix.as_ref())?;
     let write = ApplyDoc { doc: &doc, prune: false, chunked: args.chunked, quiet: ctx.out.is_quiet() };
     let plans = fanout::read_all(ctx, &write);
     if args.dry_run {
-        return dry_run(ctx, &plans, args.output);
+        return dry_run(ctx, &doc, &plans);
     }
-    commit(ctx, "import", &write, &plans, args.output)
+    commit(ctx, "import", &write, &plans)
 }
 
 pub fn apply(ctx: &Ctx, args: &ApplyArgs) -> Result<()> {
@@ -42,16 +33,16 @@ pub fn apply(ctx: &Ctx, args: &ApplyArgs) -> Result<()> {
         return Err(Coded::copy_of(e));
     }
     let changes = plans.iter().any(|p| p.as_ref().map_or(true, |p| !p.changes.is_empty()));
-    if args.output == Format::Plain && changes {
-        let colour = crate::output::colour(std::io::IsTerminal::is_terminal(&std::io::stderr()));
+    if ctx.out.is_plain() && changes {
+        let colour = ctx.out.colour_stderr();
         let most = if ctx.settings.verbose { usize::MAX } else { documents::SCREENFUL };
         for (target, plan) in ctx.targets.iter().zip(&plans) {
             if ctx.targets.len() > 1 {
-                eprintln!("{}:", target.name());
+                ctx.out.show(&format!("{}:\n", target.name()));
             }
             match plan {
-                Ok(plan) => eprint!("{}", documents::render_at_most(plan, colour, most)),
-                Err(e) => eprintln!("  cannot plan: {}", crate::output::escape(&format!("{e:#}"))),
+                Ok(plan) => ctx.out.show(&documents::render_at_most(plan, colour, most)),
+                Err(e) => ctx.out.show(&format!("  cannot plan: {}\n", crate::output::escape(&format!("{e:#}")))),
             }
         }
     }
@@ -67,7 +58,7 @@ pub fn apply(ctx: &Ctx, args: &ApplyArgs) -> Result<()> {
             anyhow::bail!("declined; nothing written");
         }
     }
-    commit(ctx, "apply", &write, &plans, args.output)
+    commit(ctx, "apply", &write, &plans)
 }
 
 /// `2 to add, ...`, or for several stores each store's.
@@ -88,62 +79,47 @@ fn summaries(ctx: &Ctx, plans: &[Read<Plan>]) -> String {
     each.join("; ")
 }
 
-fn dry_run(ctx: &Ctx, plans: &[Read<Plan>], output: Format) -> Result<()> {
-    if let [plan] = plans {
-        let plan = plan.as_ref().map_err(Coded::copy_of)?;
-        ctx.out.note(format!("dry run: {}; nothing written", documents::summary(plan)));
-        return report_one(ctx, output, plan, None);
-    }
-    ctx.out.note(format!("dry run: {}; nothing written", summaries(ctx, plans)));
-    if output != Format::Plain {
-        let stores: Vec<_> = ctx.targets.iter().zip(plans).map(|(t, p)| plan_view(&t.name(), p, None)).collect();
-        ctx.out.json(&serde_json::json!({ "stores": stores }))?;
-    }
+fn dry_run(ctx: &Ctx, doc: &Document, plans: &[Read<Plan>]) -> Result<()> {
+    let summary = match plans {
+        [plan] => documents::summary(plan.as_ref().map_err(Coded::copy_of)?),
+        _ => summaries(ctx, plans),
+    };
+    ctx.out.note(format!("dry run: {summary}; nothing written"));
+    let names: Vec<String> = ctx.targets.iter().map(|t| t.name()).collect();
+    let stores = names
+        .iter()
+        .zip(plans)
+        .map(|(store, plan)| StoreOutcome {
+            store,
+            detail: plan.as_ref().ok().map(PlanView::of),
+            result: plan.as_ref().map(|_| None),
+        })
+        .collect();
+    ctx.out.print(&WriteReport { key: doc.prefix.as_str(), stores })?;
     match plans.iter().find_map(|p| p.as_ref().err()) {
         Some(e) => Err(Coded::copy_of(e)),
         None => Ok(()),
     }
 }
 
-fn commit(ctx: &Ctx, command: &str, write: &ApplyDoc, plans: &[Read<Plan>], output: Format) -> Result<()> {
+fn commit(ctx: &Ctx, command: &str, write: &ApplyDoc, plans: &[Read<Plan>]) -> Result<()> {
     let outcomes = fanout::commit_all(ctx, command, write, plans)?;
     if let ([plan], [one]) = (plans, outcomes.as_slice()) {
         let plan = plan.as_ref().map_err(Coded::copy_of)?;
         let committed = one.result.as_ref().map_err(Coded::copy_of)?;
         ctx.out.note(note(plan, committed));
-        return report_one(ctx, output, plan, written(plan, committed));
     }
-    for ((o, plan), target) in outcomes.iter().zip(plans).zip(ctx.targets) {
-        match (&o.result, plan) {
-            (Ok(committed), Ok(plan)) => ctx.out.note(format!("{}: {}", target.name(), note(plan, committed))),
-            (Err(e), _) | (_, Err(e)) => ctx.out.warn(format!("{}: failed: {e:#}", target.name())),
+    if outcomes.len() > 1 {
+        for ((o, plan), target) in outcomes.iter().zip(plans).zip(ctx.targets) {
+            match (&o.result, plan) {
+                (Ok(committed), Ok(plan)) => ctx.out.note(format!("{}: {}", target.name(), note(plan, committed))),
+                (Err(e), _) | (_, Err(e)) => ctx.out.warn(format!("{}: failed: {e:#}", target.name())),
+            }
         }
     }
-    if output != Format::Plain {
-        let stores: Vec<_> = outcomes
-            .iter()
-            .zip(plans)
-            .map(|(o, plan)| {
-                let revision = match (&o.result, plan) {
-                    (Ok(c), Ok(p)) => written(p, c),
-                    _ => None,
-                };
-                let mut view = plan_view(&o.store, plan, revision);
-                if let Err(e) = &o.result {
-                    view["error"] = format!("{e:#}").into();
-                    view["exit"] = (crate::exit::classify(e) as u8).into();
-                }
-                view
-            })
-            .collect();
-        ctx.out.json(&serde_json::json!({ "stores": stores }))?;
-    }
+    let stores = outcomes.iter().zip(plans).map(|(o, plan)| StoreOutcome::of_plan(&o.store, plan, &o.result)).collect();
+    ctx.out.print(&WriteReport { key: write.doc.prefix.as_str(), stores })?;
     fanout::finish(&outcomes)
-}
-
-/// The revision a commit landed at, None when the plan wrote nothing.
-fn written(plan: &Plan, committed: &Committed) -> Option<u64> {
-    (!plan.changes.is_empty()).then_some(committed.revision.0)
 }
 
 fn note(plan: &Plan, committed: &Committed) -> String {
@@ -151,25 +127,4 @@ fn note(plan: &Plan, committed: &Committed) -> String {
         return format!("no changes ({} unchanged); nothing written", plan.unchanged);
     }
     format!("written at revision {}: {}", committed.revision, documents::summary(plan))
-}
-
-fn plan_view(store: &str, plan: &Read<Plan>, revision: Option<u64>) -> serde_json::Value {
-    let mut view = match plan {
-        Ok(plan) => {
-            serde_json::to_value(Outcome { plan: documents::PlanView::of(plan), written: revision.is_some(), revision })
-                .unwrap_or_default()
-        }
-        Err(e) => {
-            serde_json::json!({"written": false, "error": format!("{e:#}"), "exit": crate::exit::classify(e) as u8})
-        }
-    };
-    view["store"] = store.into();
-    view
-}
-
-fn report_one(ctx: &Ctx, output: Format, plan: &Plan, revision: Option<u64>) -> Result<()> {
-    if output == Format::Plain {
-        return Ok(());
-    }
-    ctx.out.json(&Outcome { plan: documents::PlanView::of(plan), written: revision.is_some(), revision })
 }

@@ -6,6 +6,7 @@
 //! for the table.
 
 use std::hash::{BuildHasher, Hasher};
+use std::io::Write as _;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::Mutex;
 
@@ -15,7 +16,7 @@ use serde::Serialize;
 use crate::cli::ConformanceArgs;
 use crate::conformance::{Rooted, Run, CHECKS};
 use crate::exit::{Coded, Exit, UsageError};
-use crate::output::{escape, Format};
+use crate::output::{escape, Plain, Report};
 use crate::pipeline::Ctx;
 use crate::settings::Target;
 use crate::store::Key;
@@ -27,15 +28,36 @@ struct Outcome {
     result: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     message: Option<String>,
+    /// The names' column width, for a person.
+    #[serde(skip)]
+    width: usize,
+}
+
+/// A person sees each check as it ends: name, pass or FAIL, why.
+impl Report for Outcome {
+    fn plain(&self, out: &mut Plain<'_>) -> std::io::Result<()> {
+        let width = self.width;
+        match &self.message {
+            None => writeln!(out, "{:<width$}  pass", self.name),
+            Some(message) => writeln!(out, "{:<width$}  FAIL  {}", self.name, escape(message)),
+        }
+    }
 }
 
 #[derive(Serialize)]
-struct Report<'a> {
+struct ConformanceReport<'a> {
     store: &'a str,
     prefix: &'a str,
     passed: usize,
     failed: usize,
     checks: &'a [Outcome],
+}
+
+/// For a person, the checks' lines came as each ended.
+impl Report for ConformanceReport<'_> {
+    fn plain(&self, _: &mut Plain<'_>) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// What the silenced panic hook saw first during a check: its message and place.
@@ -88,14 +110,13 @@ pub fn run(ctx: &Ctx, args: &ConformanceArgs) -> Result<()> {
         };
         // Each check's keys go as it ends, so the store holds one check's at most.
         let result = result.and(store.delete_tree(&root).map(|_| ()).map_err(|e| format!("cleaning up: {e}")));
-        let outcome =
-            Outcome { name: check.name, result: if result.is_ok() { "pass" } else { "fail" }, message: result.err() };
-        if args.output == Format::Plain {
-            match &outcome.message {
-                None => println!("{:<width$}  pass", outcome.name),
-                Some(message) => println!("{:<width$}  FAIL  {}", outcome.name, escape(message)),
-            }
-        }
+        let outcome = Outcome {
+            name: check.name,
+            result: if result.is_ok() { "pass" } else { "fail" },
+            message: result.err(),
+            width,
+        };
+        ctx.out.progress(&outcome)?;
         outcomes.push(outcome);
     }
     panic::set_hook(hook);
@@ -103,16 +124,13 @@ pub fn run(ctx: &Ctx, args: &ConformanceArgs) -> Result<()> {
         ctx.out.warn(format!("could not delete {prefix}: {e}"));
     }
     let failed = outcomes.iter().filter(|o| o.message.is_some()).count();
-    if args.output != Format::Plain {
-        let report = Report {
-            store: store.describe(),
-            prefix: prefix.as_str(),
-            passed: outcomes.len() - failed,
-            failed,
-            checks: &outcomes,
-        };
-        ctx.out.record(args.output, &report)?;
-    }
+    ctx.out.print(&ConformanceReport {
+        store: store.describe(),
+        prefix: prefix.as_str(),
+        passed: outcomes.len() - failed,
+        failed,
+        checks: &outcomes,
+    })?;
     if failed > 0 {
         let message = format!("{failed} of {} checks failed on {}", outcomes.len(), target.name());
         return Err(Coded { message, code: Exit::Failure }.into());

@@ -4,14 +4,14 @@
 //! never a whole side; only the drift found is kept, for `-o json`.
 
 use std::cmp::Ordering;
-use std::io::Write;
+use std::io::Write as _;
 
 use anyhow::Result;
 use serde::Serialize;
 
 use crate::cli::CompareArgs;
 use crate::exit::{Differences, UsageError};
-use crate::output::{escape, Format};
+use crate::output::{escape, Plain, Report};
 use crate::pipeline::Ctx;
 use crate::settings::Target;
 use crate::store::{Entry, Key, StoreError};
@@ -36,21 +36,41 @@ impl Drift {
     }
 }
 
+/// A line of the drift, shown to a person as it is found.
+impl Serialize for Drift {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.line())
+    }
+}
+
+impl Report for Drift {
+    fn plain(&self, out: &mut Plain<'_>) -> std::io::Result<()> {
+        writeln!(out, "{}", self.line())
+    }
+}
+
+/// The drift for scripts; for a person its lines came as it was found.
 #[derive(Default, Serialize)]
-struct Report {
+struct CompareReport {
     only_in_a: Vec<String>,
     only_in_b: Vec<String>,
     different: Vec<String>,
     same: u64,
 }
 
-impl Report {
+impl CompareReport {
     fn add(&mut self, drift: Drift) {
         match drift {
             Drift::OnlyInA(key) => self.only_in_a.push(key),
             Drift::OnlyInB(key) => self.only_in_b.push(key),
             Drift::Different(key) => self.different.push(key),
         }
+    }
+}
+
+impl Report for CompareReport {
+    fn plain(&self, _: &mut Plain<'_>) -> std::io::Result<()> {
+        Ok(())
     }
 }
 
@@ -77,23 +97,16 @@ pub fn run(ctx: &Ctx, args: &CompareArgs) -> Result<()> {
         None => Key::root(),
     };
     let (scan_a, scan_b) = (a.store()?.scan(&prefix)?, b.store()?.scan(&prefix)?);
-    let mut report = Report::default();
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    let plain = args.output == Format::Plain;
+    let mut report = CompareReport::default();
     report.same = walk(scan_a, scan_b, |drift| {
-        if plain {
-            writeln!(out, "{}", drift.line())?;
-        }
+        ctx.out.progress(&drift)?;
         report.add(drift);
         Ok(())
     })?;
-    out.flush()?;
-    drop(out);
     let drifted = report.only_in_a.len() + report.only_in_b.len() + report.different.len();
-    if plain {
+    ctx.out.print(&report)?;
+    if ctx.out.is_plain() {
         ctx.out.note(summary(a, b, &prefix, &report, drifted));
-    } else {
-        ctx.out.json(&report)?;
     }
     if drifted > 0 {
         return Err(Differences.into());
@@ -101,7 +114,7 @@ pub fn run(ctx: &Ctx, args: &CompareArgs) -> Result<()> {
     Ok(())
 }
 
-fn summary(a: &Target, b: &Target, prefix: &Key, report: &Report, drifted: usize) -> String {
+fn summary(a: &Target, b: &Target, prefix: &Key, report: &CompareReport, drifted: usize) -> String {
     let (a, b) = (a.name(), b.name());
     if drifted == 0 {
         return format!("{a} and {b} agree below {prefix}: {} key(s), all the same", report.same);

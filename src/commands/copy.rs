@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::cli::CopyArgs;
 use crate::exit::UsageError;
-use crate::output::{escape, Format};
+use crate::output::{escape, Plain, Report};
 use crate::pipeline::plan::Kind;
 use crate::pipeline::snapshot::snapshot;
 use crate::pipeline::{documents, Ctx};
@@ -27,11 +27,19 @@ struct Counts {
     mismatched: usize,
 }
 
+/// The counts and the keys that did not verify; a person read the counts
+/// in a note.
 #[derive(Serialize)]
-struct Outcome<'a> {
+struct CopyReport<'a> {
     #[serde(flatten)]
     counts: &'a Counts,
     mismatched_keys: &'a [String],
+}
+
+impl Report for CopyReport<'_> {
+    fn plain(&self, _: &mut Plain<'_>) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 pub fn run(ctx: &Ctx, args: &CopyArgs) -> Result<()> {
@@ -86,9 +94,7 @@ pub fn run(ctx: &Ctx, args: &CopyArgs) -> Result<()> {
     for key in &skipped {
         ctx.out.note(format!("skipped {} (ovs cannot address this key)", escape(key)));
     }
-    if args.output != Format::Plain {
-        ctx.out.json(&Outcome { counts: &counts, mismatched_keys: &mismatched })?;
-    }
+    ctx.out.print(&CopyReport { counts: &counts, mismatched_keys: &mismatched })?;
     if !mismatched.is_empty() {
         let keys: Vec<&str> = mismatched.iter().map(String::as_str).collect();
         anyhow::bail!(

@@ -1,4 +1,5 @@
 use anyhow::Result;
+use serde::Serialize;
 
 use crate::cli::DeleteArgs;
 use crate::exit::UsageError;
@@ -6,7 +7,7 @@ use crate::pipeline::context::leaf;
 use crate::pipeline::fanout;
 use crate::pipeline::writes::{Delete, DeleteTree};
 use crate::pipeline::Ctx;
-use crate::store::{Committed, Key, Precondition, Revision};
+use crate::store::{Committed, Precondition, Revision};
 
 pub fn run(ctx: &Ctx, args: &DeleteArgs) -> Result<()> {
     let key = &args.key;
@@ -21,19 +22,20 @@ pub fn run(ctx: &Ctx, args: &DeleteArgs) -> Result<()> {
         let tree = DeleteTree { prefix: key };
         let outcomes = fanout::commit_all(ctx, "delete", &tree, &fanout::read_all(ctx, &tree))?;
         let note = |c: &Committed| format!("deleted {} key(s) at and below {key}", c.deleted);
-        return fanout::report(ctx, args.output, key, &outcomes, note, |c| json(key, c.deleted));
+        return fanout::report(ctx, key, &outcomes, note, |c| Some(Deleted { deleted: c.deleted }));
     }
     let key = leaf(key)?;
     let cond = args.if_revision.map_or(Precondition::Any, |rev| Precondition::Revision(Revision(rev)));
     confirm(ctx, args.yes, &format!("Delete {key}?"))?;
     let delete = Delete { key, cond };
     let outcomes = fanout::commit_all(ctx, "delete", &delete, &fanout::read_for_outbox(ctx, &delete, None))?;
-    fanout::report(ctx, args.output, key, &outcomes, |_| format!("deleted {key}"), |_| json(key, 1))
+    fanout::report(ctx, key, &outcomes, |_| format!("deleted {key}"), |_| Some(Deleted { deleted: 1 }))
 }
 
-/// `-o json`: what was deleted, for scripts.
-fn json(key: &Key, deleted: u64) -> serde_json::Value {
-    serde_json::json!({"key": key.as_str(), "deleted": deleted})
+/// What a delete adds to the write report: how many keys went.
+#[derive(Serialize)]
+struct Deleted {
+    deleted: u64,
 }
 
 /// Ask on a terminal unless --yes; never prompt without one.

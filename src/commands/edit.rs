@@ -7,11 +7,15 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
+use serde::Serialize;
 
-use crate::document::{Document, Format};
+use crate::document::{Dialect, Document};
 use crate::exit::Coded;
 use crate::pipeline::context::leaf;
+use crate::pipeline::documents::PlanView;
 use crate::pipeline::fanout::{self, Read};
+use crate::pipeline::plan::Plan;
+use crate::pipeline::report::{StoreOutcome, WriteReport};
 use crate::pipeline::writes::{Put, TreeWrite};
 use crate::pipeline::{documents, Ctx};
 use crate::store::{Committed, Entry, Key};
@@ -95,17 +99,27 @@ impl Subject for OneKey {
         let put = Put { key: &self.key, value: text, cond: None };
         let outcomes = fanout::commit_all(ctx, "edit", &put, &self.seen)?;
         let key = &self.key;
-        settle(ctx, &outcomes, |c| format!("{key} written at revision {}", c.revision))
+        let stores = outcomes.iter().map(|o| o.reported(|_| None::<()>)).collect();
+        let report = WriteReport { key: key.as_str(), stores };
+        settle(ctx, &outcomes, &report, |c| format!("{key} written at revision {}", c.revision))
     }
 }
 
 /// The note for a write to one store, or a line per store and the error if
-/// any failed.
-fn settle(ctx: &Ctx, outcomes: &[fanout::Outcome], note: impl Fn(&Committed) -> String) -> Result<String> {
+/// any failed; the report to the printer, as `set` and `apply` give it.
+fn settle<D: Serialize>(
+    ctx: &Ctx,
+    outcomes: &[fanout::Outcome],
+    report: &WriteReport<D>,
+    note: impl Fn(&Committed) -> String,
+) -> Result<String> {
     if let [one] = outcomes {
-        return one.result.as_ref().map(note).map_err(Coded::copy_of);
+        let note = one.result.as_ref().map(note).map_err(Coded::copy_of)?;
+        ctx.out.print(report)?;
+        return Ok(note);
     }
     fanout::note_each(ctx, outcomes, &note);
+    ctx.out.print(report)?;
     fanout::finish(outcomes)?;
     Ok(format!("written to {} stores", outcomes.len()))
 }
@@ -135,7 +149,7 @@ impl Subject for Tree {
 
     fn check(&mut self, ctx: &Ctx, text: &[u8]) -> Result<()> {
         let text = std::str::from_utf8(text).context("the document is not UTF-8 text")?;
-        let doc = Document::parse(text, Format::Ovs, "the edited document", Some(&self.prefix))?;
+        let doc = Document::parse(text, Dialect::Ovs, "the edited document", Some(&self.prefix))?;
         documents::check(ctx, &doc)?;
         self.edited = Some(doc);
         Ok(())
@@ -146,11 +160,26 @@ impl Subject for Tree {
         let first = self.seen[0].as_ref().map_err(Coded::copy_of)?;
         let plan = write.plan(first)?;
         if plan.changes.is_empty() && ctx.targets.len() == 1 {
+            let store = ctx.targets[0].name();
+            let unchanged = StoreOutcome { store: &store, detail: Some(PlanView::of(&plan)), result: Ok(None) };
+            ctx.out.print(&WriteReport { key: self.prefix.as_str(), stores: vec![unchanged] })?;
             return Ok(format!("{}: no change; nothing written", self.prefix));
         }
         let outcomes = fanout::commit_all(ctx, "edit", &write, &self.seen)?;
+        // Each store's own plan, for the report.
+        let plans: Vec<Result<Plan>> = self
+            .seen
+            .iter()
+            .map(|seen| match seen {
+                Ok(seen) => write.plan(seen),
+                Err(e) => Err(Coded::copy_of(e)),
+            })
+            .collect();
+        let stores =
+            outcomes.iter().zip(&plans).map(|(o, plan)| StoreOutcome::of_plan(&o.store, plan, &o.result)).collect();
+        let report = WriteReport { key: self.prefix.as_str(), stores };
         let prefix = &self.prefix;
-        settle(ctx, &outcomes, |c| {
+        settle(ctx, &outcomes, &report, |c| {
             format!("{prefix} written at revision {}: {}", c.revision, documents::summary(&plan))
         })
     }
@@ -178,14 +207,14 @@ fn edit(ctx: &Ctx, mut subject: impl Subject) -> Result<()> {
         if text == base {
             draft.discard();
             ctx.out.note(format!("{key}: no change; nothing written"));
-            return Ok(());
+            return not_written(ctx, &key);
         }
         if text.iter().all(u8::is_ascii_whitespace) {
             // As kubectl edit and patronictl edit-config do: an emptied buffer
             // means "abort", never "wipe the value".
             draft.discard();
             ctx.out.note(format!("{key}: the file was left empty, so the edit is cancelled; nothing written (store an empty value with: ovs config set {key} '')"));
-            return Ok(());
+            return not_written(ctx, &key);
         }
         if let Err(refused) = subject.check(ctx, &text) {
             if ctx.interactive && ask(&format!("{refused:#}\nRe-open the editor with your text?"))? {
@@ -217,6 +246,12 @@ fn edit(ctx: &Ctx, mut subject: impl Subject) -> Result<()> {
             }
         }
     }
+}
+
+/// The report of an edit that wrote nothing, on any store.
+fn not_written(ctx: &Ctx, key: &Key) -> Result<()> {
+    let names: Vec<String> = ctx.targets.iter().map(|t| t.name()).collect();
+    ctx.out.print(&WriteReport::<()>::nothing_written(key.as_str(), &names, None))
 }
 
 /// The editor the user named in $VISUAL or $EDITOR must be there: the edit

@@ -2,11 +2,10 @@ use std::cell::Cell;
 
 use anyhow::Result;
 
-use crate::output::Format;
 use crate::pipeline::Ctx;
 use crate::store::Key;
 
-pub fn run(ctx: &Ctx, prefix: &Key, recursive: bool, format: Format) -> Result<()> {
+pub fn run(ctx: &Ctx, prefix: &Key, recursive: bool) -> Result<()> {
     let entries = if recursive { ctx.store()?.keys(prefix)? } else { ctx.store()?.children(prefix)? };
     // Another tool may have written keys that ovs cannot address (`/a//b`,
     // a trailing `/`, control characters): they are listed, escaped, and
@@ -23,7 +22,7 @@ pub fn run(ctx: &Ctx, prefix: &Key, recursive: bool, format: Format) -> Result<(
             first.set(Some(example));
         }
     });
-    ctx.out.entries(format, Box::new(checked))?;
+    ctx.out.list(checked)?;
     if let Some(example) = first.take() {
         ctx.out.warn(format!(
             "warning: {} key(s) listed cannot be addressed by ovs (empty segment, trailing /, control or invisible \

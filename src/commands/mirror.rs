@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::cli::MirrorArgs;
 use crate::exit::UsageError;
-use crate::output::Format;
+use crate::output::{Plain, Report};
 use crate::pipeline::plan::Plan;
 use crate::pipeline::snapshot::snapshot;
 use crate::pipeline::until::Until;
@@ -33,6 +33,21 @@ const RETRIES: usize = 5;
 /// The pause between attempts to reach a destination that did not answer.
 const PAUSE: Duration = Duration::from_millis(200);
 
+/// How many keys a comparison or a batch of changes wrote, and (following
+/// a source that can resume) the source revision mirrored up to; a person
+/// read it in a note.
+#[derive(Serialize)]
+struct Mirrored {
+    applied: usize,
+    position: Option<u64>,
+}
+
+impl Report for Mirrored {
+    fn plain(&self, _: &mut Plain<'_>) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 pub fn run(ctx: &Ctx, args: &MirrorArgs) -> Result<()> {
     let source = ctx.settings.target(&args.source)?;
     let destination = ctx.settings.target(&args.destination)?;
@@ -41,7 +56,8 @@ pub fn run(ctx: &Ctx, args: &MirrorArgs) -> Result<()> {
     }
     let src = source.store()?;
     if !args.watch {
-        return sync(ctx, args, src.scan(&args.prefix)?, &destination, true).map(drop);
+        let applied = sync(ctx, args, src.scan(&args.prefix)?, &destination, true)?;
+        return ctx.out.print(&Mirrored { applied, position: None });
     }
     let state = State::path(&source.name(), &destination.name(), &args.prefix)?;
     let history = if src.capabilities().resume_watch { src.identity()? } else { None };
@@ -96,9 +112,7 @@ pub fn run(ctx: &Ctx, args: &MirrorArgs) -> Result<()> {
             State::save(&state, at, history.clone())?;
         }
         ctx.out.note(format!("mirrored {applied} change(s) to {}", destination.name()));
-        if args.output != Format::Plain {
-            ctx.out.json(&serde_json::json!({"applied": applied, "position": watcher.position().map(|r| r.0)}))?;
-        }
+        ctx.out.each(&Mirrored { applied, position: watcher.position().map(|r| r.0) })?;
     }
 }
 
@@ -160,9 +174,8 @@ fn sync(ctx: &Ctx, args: &MirrorArgs, source: Scan, destination: &Target, ask: b
 }
 
 fn confirm(ctx: &Ctx, args: &MirrorArgs, plan: &Plan) -> Result<()> {
-    if args.output == Format::Plain {
-        let colour = crate::output::colour(std::io::IsTerminal::is_terminal(&std::io::stderr()));
-        eprint!("{}", documents::render(plan, colour));
+    if ctx.out.is_plain() {
+        ctx.out.show(&documents::render(plan, ctx.out.colour_stderr()));
     }
     if args.yes {
         return Ok(());

@@ -38,22 +38,22 @@ use crate::settings::{Chosen, Settings};
 
 pub fn run(cli: Cli) -> Result<()> {
     let Command::Config(command) = cli.command;
-    if let ConfigCommand::Profiles(args) = &command {
+    let out = Printer::new(cli.global.quiet, command.output());
+    if let ConfigCommand::Profiles(_) = &command {
         // Listed without opening or checking any of the files they name.
-        return profiles::run(&Chosen::from(&cli.global)?, &Printer::new(cli.global.quiet), args);
+        return profiles::run(&Chosen::from(&cli.global)?, &out);
     }
     let settings = Settings::resolve(&cli.global)?;
-    let out = Printer::new(settings.quiet);
-    if let ConfigCommand::Stores = command {
+    if let ConfigCommand::Stores(_) = command {
         return stores::run(&out);
     }
     if let ConfigCommand::Validators(args) = &command {
-        return rules::run(&build_registry(&settings)?, &out, args);
+        return rules::run(&build_registry(&settings)?, &out, args.key.as_ref());
     }
     let ctx = Ctx::new(&settings, &out);
     match command {
-        ConfigCommand::List(args) => list::run(&ctx, &args.prefix, args.recursive, args.output),
-        ConfigCommand::ListRecursive(args) => list::run(&ctx, &args.prefix, true, args.output),
+        ConfigCommand::List(args) => list::run(&ctx, &args.prefix, args.recursive),
+        ConfigCommand::ListRecursive(args) => list::run(&ctx, &args.prefix, true),
         ConfigCommand::Get(args) => get::run(&ctx, &args),
         ConfigCommand::Set(args) => set::run(&ctx, &args),
         ConfigCommand::Edit(args) => edit::run(&ctx, &args.key, args.recursive),
@@ -63,8 +63,8 @@ pub fn run(cli: Cli) -> Result<()> {
         ConfigCommand::Apply(args) => apply::apply(&ctx, &args),
         ConfigCommand::Delete(args) => delete::run(&ctx, &args),
         ConfigCommand::Validate(args) => check_value::run(&ctx, &args),
-        ConfigCommand::Outbox(args) => outbox::list(&ctx, &args),
-        ConfigCommand::Retry(args) => outbox::retry(&ctx, &args),
+        ConfigCommand::Outbox(_) => outbox::list(&ctx),
+        ConfigCommand::Retry(_) => outbox::retry(&ctx),
         ConfigCommand::Copy(args) => copy::run(&ctx, &args),
         ConfigCommand::Compare(args) => compare::run(&ctx, &args),
         ConfigCommand::Mirror(args) => mirror::run(&ctx, &args),
@@ -73,7 +73,7 @@ pub fn run(cli: Cli) -> Result<()> {
         ConfigCommand::Rollback(args) => rollback::run(&ctx, &args),
         ConfigCommand::Schedule(args) => next_runs::run(&ctx, &args),
         ConfigCommand::Conformance(args) => check_store::run(&ctx, &args),
-        ConfigCommand::Stores | ConfigCommand::Profiles(_) | ConfigCommand::Validators(_) => {
+        ConfigCommand::Stores(_) | ConfigCommand::Profiles(_) | ConfigCommand::Validators(_) => {
             unreachable!("handled before the store is opened")
         }
     }

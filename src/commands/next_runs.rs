@@ -12,7 +12,7 @@ use chrono_tz::{OffsetName, Tz};
 use serde::Serialize;
 
 use crate::cli::ScheduleArgs;
-use crate::output::{escape, Format};
+use crate::output::{Plain, Report};
 use crate::pipeline::context::leaf;
 use crate::pipeline::Ctx;
 use crate::schedule::next_runs;
@@ -23,6 +23,26 @@ use crate::validate::{Rejected, Validator};
 struct TaskView {
     enabled: bool,
     next: Vec<String>,
+}
+
+/// Each task, sorted by name: plain a block each, its run times indented.
+#[derive(Serialize)]
+#[serde(transparent)]
+struct ScheduleReport(BTreeMap<String, TaskView>);
+
+impl Report for ScheduleReport {
+    fn plain(&self, out: &mut Plain<'_>) -> std::io::Result<()> {
+        for (task, runs) in &self.0 {
+            out.line(task)?;
+            if !runs.enabled {
+                writeln!(out, "  disabled")?;
+            }
+            for time in &runs.next {
+                writeln!(out, "  {time}")?;
+            }
+        }
+        Ok(())
+    }
 }
 
 pub fn run(ctx: &Ctx, args: &ScheduleArgs) -> Result<()> {
@@ -54,20 +74,7 @@ pub fn run(ctx: &Ctx, args: &ScheduleArgs) -> Result<()> {
         };
         view.insert(task, TaskView { enabled: crontab.is_some(), next: next.iter().map(rfc3339).collect() });
     }
-    if args.output != Format::Plain {
-        return ctx.out.record(args.output, &view);
-    }
-    let mut out = std::io::stdout().lock();
-    for (task, runs) in &view {
-        writeln!(out, "{}", escape(task))?;
-        if !runs.enabled {
-            writeln!(out, "  disabled")?;
-        }
-        for time in &runs.next {
-            writeln!(out, "  {time}")?;
-        }
-    }
-    Ok(out.flush()?)
+    ctx.out.print(&ScheduleReport(view))
 }
 
 /// RFC 3339 with the zone's offset; `Z` in UTC itself.

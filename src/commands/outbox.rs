@@ -3,62 +3,90 @@
 //! key changed since is left alone and the write reported as superseded
 //! (and dropped: replaying it would undo the newer write).
 
-use anyhow::Result;
+use std::io::Write as _;
 
-use crate::cli::{OutboxArgs, RetryArgs};
+use anyhow::Result;
+use serde::Serialize;
+
 use crate::exit::Coded;
-use crate::output::{escape, Format};
-use crate::pipeline::replay::{self, store_name};
-use crate::pipeline::wal::{Outbox, State};
+use crate::output::{escape, Plain, Report};
+use crate::pipeline::replay::{self, store_name, Retried};
+use crate::pipeline::wal::{Entry, Outbox, State};
 use crate::pipeline::{fanout, Ctx};
 
-pub fn list(ctx: &Ctx, args: &OutboxArgs) -> Result<()> {
-    let (mut entries, mut damaged) = (Vec::new(), Vec::new());
+/// The outbox's entries, oldest first, then the files set aside as damaged.
+struct Listing {
+    entries: Vec<(State, Entry)>,
+    damaged: Vec<String>,
+}
+
+/// One entry for scripts: as kept, with its id and state.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Row<'a> {
+    Entry {
+        id: &'a str,
+        state: &'static str,
+        #[serde(flatten)]
+        entry: &'a Entry,
+    },
+    Damaged {
+        file: &'a str,
+        state: &'static str,
+    },
+}
+
+impl Serialize for Listing {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let entries =
+            self.entries.iter().map(|(state, entry)| Row::Entry { id: &entry.id, state: state_json(*state), entry });
+        let damaged = self.damaged.iter().map(|file| Row::Damaged { file, state: "damaged" });
+        serializer.collect_seq(entries.chain(damaged))
+    }
+}
+
+/// A line per entry: id, store, command, writes, and why it is there.
+impl Report for Listing {
+    fn plain(&self, out: &mut Plain<'_>) -> std::io::Result<()> {
+        for (state, entry) in &self.entries {
+            let keys: Vec<String> = entry
+                .writes
+                .iter()
+                .map(|w| format!("{} {}", if w.value.is_some() { "PUT" } else { "DELETE" }, escape(&w.key)))
+                .collect();
+            let why = match state {
+                State::Pending => escape(&entry.error).into_owned(),
+                other => state_plain(*other).to_string(),
+            };
+            writeln!(
+                out,
+                "{}  {}  {}  {}  ({why})",
+                entry.id,
+                escape(&store_name(&entry.store)),
+                entry.command,
+                keys.join(", "),
+            )?;
+        }
+        for name in &self.damaged {
+            writeln!(out, "{}  damaged: set aside, never retried (read it, then remove it)", escape(name))?;
+        }
+        Ok(())
+    }
+}
+
+pub fn list(ctx: &Ctx) -> Result<()> {
+    let mut listing = Listing { entries: Vec::new(), damaged: Vec::new() };
     if let Some(outbox) = Outbox::existing()? {
         let mut locked = outbox.lock()?;
         let scan = locked.scan()?;
         fanout::say_set_aside(ctx, &mut locked);
-        entries = scan.entries.into_iter().map(|e| (locked.state(&e), e)).collect();
-        damaged = scan.damaged;
+        listing.entries = scan.entries.into_iter().map(|e| (locked.state(&e), e)).collect();
+        listing.damaged = scan.damaged;
     }
-    if args.output != Format::Plain {
-        let mut views: Vec<serde_json::Value> = entries
-            .iter()
-            .map(|(state, e)| {
-                let mut view = serde_json::to_value(e).unwrap_or_default();
-                view["id"] = e.id.clone().into();
-                view["state"] = state_json(*state).into();
-                view
-            })
-            .collect();
-        views.extend(damaged.iter().map(|name| serde_json::json!({"file": name, "state": "damaged"})));
-        return ctx.out.json(&views);
-    }
-    if entries.is_empty() && damaged.is_empty() {
+    if listing.entries.is_empty() && listing.damaged.is_empty() {
         ctx.out.note("the outbox is empty");
     }
-    for (state, entry) in &entries {
-        let keys: Vec<String> = entry
-            .writes
-            .iter()
-            .map(|w| format!("{} {}", if w.value.is_some() { "PUT" } else { "DELETE" }, escape(&w.key)))
-            .collect();
-        let why = match state {
-            State::Pending => escape(&entry.error).into_owned(),
-            other => state_plain(*other).to_string(),
-        };
-        println!(
-            "{}  {}  {}  {}  ({why})",
-            entry.id,
-            escape(&store_name(&entry.store)),
-            entry.command,
-            keys.join(", "),
-        );
-    }
-    for name in &damaged {
-        println!("{}  damaged: set aside, never retried (read it, then remove it)", escape(name));
-    }
-    Ok(())
+    ctx.out.print(&listing)
 }
 
 fn state_json(state: State) -> &'static str {
@@ -79,10 +107,21 @@ fn state_plain(state: State) -> &'static str {
     }
 }
 
+/// What became of each entry; a person read it in the notes.
+#[derive(Serialize)]
+#[serde(transparent)]
+struct Retries(Vec<Retried>);
+
+impl Report for Retries {
+    fn plain(&self, _: &mut Plain<'_>) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 /// Deliver every entry, oldest first, each under the outbox lock from
 /// reading it to settling it: two `retry` never both deliver one, and an
 /// entry one settled is never written back by the other.
-pub fn retry(ctx: &Ctx, args: &RetryArgs) -> Result<()> {
+pub fn retry(ctx: &Ctx) -> Result<()> {
     let mut failures = Vec::new();
     let mut report = Vec::new();
     let outbox = Outbox::existing()?;
@@ -134,9 +173,7 @@ pub fn retry(ctx: &Ctx, args: &RetryArgs) -> Result<()> {
     if report.is_empty() {
         ctx.out.note("the outbox is empty; nothing to retry");
     }
-    if args.output != Format::Plain {
-        ctx.out.json(&report)?;
-    }
+    ctx.out.print(&Retries(report))?;
     if failures.is_empty() {
         return Ok(());
     }

@@ -4,9 +4,8 @@
 use anyhow::Result;
 use serde::Serialize;
 
-use crate::cli::ProfilesArgs;
 use crate::config_file::Profile;
-use crate::output::{escape, Format, Printer};
+use crate::output::{Plain, Printer, Report};
 use crate::settings::Chosen;
 use crate::store::masked;
 
@@ -26,27 +25,29 @@ struct View<'a> {
     password_file: Option<String>,
 }
 
-pub fn run(chosen: &Chosen, out: &Printer, args: &ProfilesArgs) -> Result<()> {
+/// The profiles; plain, a line each (see [`line`]).
+#[derive(Serialize)]
+#[serde(transparent)]
+struct Profiles<'a>(Vec<View<'a>>);
+
+impl Report for Profiles<'_> {
+    fn plain(&self, out: &mut Plain<'_>) -> std::io::Result<()> {
+        self.0.iter().try_for_each(|v| out.line(&line(v)))
+    }
+}
+
+pub fn run(chosen: &Chosen, out: &Printer) -> Result<()> {
     let Some(file) = &chosen.config else {
-        if args.output != Format::Plain {
-            return out.json(&Vec::<()>::new());
-        }
         out.note("no config file: none given, and none of the usual places holds one");
-        return Ok(());
+        return out.print(&Profiles(Vec::new()));
     };
     let views: Vec<View> = file
         .profiles
         .iter()
         .map(|(name, profile)| view(name, profile, file.default_profile.as_deref(), chosen.name.as_deref()))
         .collect();
-    if args.output != Format::Plain {
-        return out.json(&views);
-    }
     out.note(format!("profiles of {}:", file.path.display()));
-    for v in &views {
-        println!("{}", escape(&line(v)));
-    }
-    Ok(())
+    out.print(&Profiles(views))
 }
 
 fn view<'a>(name: &'a str, p: &'a Profile, default: Option<&str>, active: Option<&str>) -> View<'a> {

@@ -4,12 +4,29 @@
 //! it reads and writes the first store only.
 
 use anyhow::Result;
+use serde::Serialize;
 
 use crate::cli::RollbackArgs;
-use crate::output::Format;
+use crate::output::{Plain, Report};
 use crate::pipeline::context::leaf;
 use crate::pipeline::{versions, Ctx};
 use crate::store::Precondition;
+
+/// The revision written (none in a dry run) and the one whose value it
+/// holds; a person read it in a note.
+#[derive(Serialize)]
+struct RollbackReport<'a> {
+    key: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    revision: Option<u64>,
+    from: u64,
+}
+
+impl Report for RollbackReport<'_> {
+    fn plain(&self, _: &mut Plain<'_>) -> std::io::Result<()> {
+        Ok(())
+    }
+}
 
 pub fn run(ctx: &Ctx, args: &RollbackArgs) -> Result<()> {
     let key = leaf(&args.key)?;
@@ -30,18 +47,12 @@ pub fn run(ctx: &Ctx, args: &RollbackArgs) -> Result<()> {
             "dry run: {key}: {checked}; would write the {size} bytes of revision {} over revision {current}; nothing written",
             version.revision
         ));
-        return Ok(());
+        return ctx.out.print(&RollbackReport { key: key.as_str(), revision: None, from: version.revision.0 });
     }
     let revision = ctx.store()?.put(key, &version.value, Precondition::Revision(current))?;
     ctx.out.note(format!(
         "{key}: the value of revision {} ({size} bytes) written at revision {revision}",
         version.revision
     ));
-    if args.output != Format::Plain {
-        ctx.out.record(
-            args.output,
-            &serde_json::json!({"key": key.as_str(), "revision": revision.0, "from": version.revision.0}),
-        )?;
-    }
-    Ok(())
+    ctx.out.print(&RollbackReport { key: key.as_str(), revision: Some(revision.0), from: version.revision.0 })
 }

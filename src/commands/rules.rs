@@ -4,8 +4,8 @@
 use anyhow::Result;
 use serde::Serialize;
 
-use crate::cli::ValidatorsArgs;
-use crate::output::{escape, Format, Printer};
+use crate::output::{Plain, Printer, Report};
+use crate::store::Key;
 use crate::validate::{Registry, Rule};
 
 #[derive(Serialize)]
@@ -17,8 +17,23 @@ struct View<'a> {
     source: Option<String>,
 }
 
-pub fn run(registry: &Registry, out: &Printer, args: &ValidatorsArgs) -> Result<()> {
-    let rules: Vec<&Rule> = match &args.key {
+/// The rules; plain, a line each: pattern, validator, where declared.
+#[derive(Serialize)]
+#[serde(transparent)]
+struct Rules<'a>(Vec<View<'a>>);
+
+impl Report for Rules<'_> {
+    fn plain(&self, out: &mut Plain<'_>) -> std::io::Result<()> {
+        for v in &self.0 {
+            let source = v.source.as_deref().unwrap_or("built in");
+            out.line(&format!("{}  {}  ({source})", v.pattern, v.validator))?;
+        }
+        Ok(())
+    }
+}
+
+pub fn run(registry: &Registry, out: &Printer, key: Option<&Key>) -> Result<()> {
+    let rules: Vec<&Rule> = match key {
         Some(key) => registry.rules_for(key).collect(),
         None => registry.rules().iter().collect(),
     };
@@ -31,15 +46,8 @@ pub fn run(registry: &Registry, out: &Printer, args: &ValidatorsArgs) -> Result<
             source: r.source.as_ref().map(|p| p.display().to_string()),
         })
         .collect();
-    if args.output != Format::Plain {
-        return out.json(&views);
-    }
-    if let (Some(key), true) = (&args.key, views.is_empty()) {
+    if let (Some(key), true) = (key, views.is_empty()) {
         out.note(format!("{key}: no validator applies"));
     }
-    for v in &views {
-        let source = v.source.as_deref().unwrap_or("built in");
-        println!("{}", escape(&format!("{}  {}  ({source})", v.pattern, v.validator)));
-    }
-    Ok(())
+    out.print(&Rules(views))
 }

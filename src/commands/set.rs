@@ -1,10 +1,12 @@
 use anyhow::Result;
+use serde::Serialize;
 
 use crate::cli::SetArgs;
 use crate::exit::{Coded, UsageError};
 use crate::pipeline::context::leaf;
 use crate::pipeline::fanout;
 use crate::pipeline::field;
+use crate::pipeline::report::WriteReport;
 use crate::pipeline::writes::{FieldPut, Put};
 use crate::pipeline::{source, Ctx};
 use crate::store::{Entry, Key, Precondition, Revision, StoreError};
@@ -30,14 +32,13 @@ pub fn run(ctx: &Ctx, args: &SetArgs) -> Result<()> {
     }
     let seen = fanout::read_for_outbox(ctx, &put, None);
     let outcomes = fanout::commit_all(ctx, "set", &put, &seen)?;
-    fanout::report(
-        ctx,
-        args.output,
-        key,
-        &outcomes,
-        |c| format!("{key} written at revision {}", c.revision),
-        |c| serde_json::json!({"key": key.as_str(), "revision": c.revision.0}),
-    )
+    fanout::report(ctx, key, &outcomes, |c| format!("{key} written at revision {}", c.revision), |_| None::<FieldSet>)
+}
+
+/// What a field set adds to the write report: which field.
+#[derive(Clone, Serialize)]
+struct FieldSet<'a> {
+    field: &'a str,
 }
 
 fn set_field(ctx: &Ctx, args: &SetArgs, put: FieldPut) -> Result<()> {
@@ -51,18 +52,23 @@ fn set_field(ctx: &Ctx, args: &SetArgs, put: FieldPut) -> Result<()> {
             put.pointer,
             value.len()
         ));
-        return Ok(());
+        return not_written(ctx, put.key, Some(FieldSet { field: put.pointer }));
     }
     let outcomes = fanout::commit_all(ctx, "set", &put, &seen)?;
     let key = put.key;
     fanout::report(
         ctx,
-        args.output,
         key,
         &outcomes,
         |c| format!("{key}: field {} written at revision {}", put.pointer, c.revision),
-        |c| serde_json::json!({"key": key.as_str(), "field": put.pointer, "revision": c.revision.0}),
+        |_| Some(FieldSet { field: put.pointer }),
     )
+}
+
+/// A dry run's report: nothing written on any store.
+fn not_written(ctx: &Ctx, key: &Key, detail: Option<FieldSet>) -> Result<()> {
+    let names: Vec<String> = ctx.targets.iter().map(|t| t.name()).collect();
+    ctx.out.print(&WriteReport::nothing_written(key.as_str(), &names, detail))
 }
 
 fn dry_run(
@@ -93,5 +99,5 @@ fn dry_run(
         let on = if ctx.targets.len() > 1 { format!(" on {}", target.name()) } else { String::new() };
         ctx.out.note(format!("dry run: {key}: {checked}; would {action}{on} with {size}; nothing written"));
     }
-    Ok(())
+    not_written(ctx, key, None)
 }

@@ -1,27 +1,93 @@
-use anyhow::Result;
+//! `stores`: the kinds of store this build supports, with their URL form
+//! and what each can do.
 
-use crate::output::{Format, Printer};
-use crate::store::registry::BACKENDS;
+use anyhow::Result;
+use serde::Serialize;
+
+use crate::output::{Plain, Printer, Report};
+use crate::store::registry::{Backend, BACKENDS};
 use crate::store::{plugin, Capabilities};
 
+/// One kind of store for scripts: its capabilities as the flags and limits
+/// commands decide from (null for a plugin: its hello declares them).
+#[derive(Serialize)]
+struct Kind {
+    name: &'static str,
+    schemes: &'static [&'static str],
+    form: &'static str,
+    about: &'static str,
+    capabilities: Option<CapabilitiesView>,
+    /// The capabilities in words, for a person.
+    #[serde(skip)]
+    summary: String,
+}
+
+#[derive(Serialize)]
+struct CapabilitiesView {
+    max_value_bytes: u64,
+    atomic_batch: bool,
+    max_batch_ops: Option<usize>,
+    max_batch_bytes: Option<u64>,
+    snapshot_scan: bool,
+    history: bool,
+    watch: bool,
+}
+
+impl Kind {
+    fn of(backend: &Backend, name: &'static str, declared: bool) -> Kind {
+        let caps = &backend.capabilities;
+        let summary = match declared {
+            true => capabilities(caps),
+            false => "capabilities as the plugin declares them in its hello".to_string(),
+        };
+        Kind {
+            summary,
+            name,
+            schemes: backend.schemes,
+            form: backend.form,
+            about: backend.about,
+            capabilities: declared.then_some(CapabilitiesView {
+                max_value_bytes: caps.max_value_bytes,
+                atomic_batch: caps.atomic_batch,
+                max_batch_ops: caps.max_batch_ops,
+                max_batch_bytes: caps.max_batch_bytes,
+                snapshot_scan: caps.snapshot_scan,
+                history: caps.history,
+                watch: caps.watch,
+            }),
+        }
+    }
+}
+
+/// Every kind; plain, two lines a kind (see [`lines`]).
+#[derive(Serialize)]
+#[serde(transparent)]
+struct Kinds(Vec<Kind>);
+
+impl Report for Kinds {
+    fn plain(&self, out: &mut Plain<'_>) -> std::io::Result<()> {
+        lines(&self.0).iter().try_for_each(|line| out.line(line))
+    }
+}
+
 pub fn run(out: &Printer) -> Result<()> {
-    out.entries(Format::Plain, Box::new(lines().into_iter().map(Ok)))
+    out.print(&Kinds(kinds()))
+}
+
+fn kinds() -> Vec<Kind> {
+    let built_in = BACKENDS.iter().map(|b| Kind::of(b, b.schemes[0], true));
+    built_in.chain([Kind::of(&plugin::BACKEND, "(plugin)", false)]).collect()
 }
 
 /// Two lines a kind: its name, URL form and what it is, in columns as wide
 /// as their longest entry; then its capabilities, under the form.
-fn lines() -> Vec<String> {
-    let plugin_caps = "capabilities as the plugin declares them in its hello".to_string();
-    let rows: Vec<(&str, &str, &str, String)> = BACKENDS
+fn lines(kinds: &[Kind]) -> Vec<String> {
+    let name = kinds.iter().map(|k| k.name.len()).max().unwrap_or(0);
+    let form = kinds.iter().map(|k| k.form.len()).max().unwrap_or(0);
+    kinds
         .iter()
-        .map(|b| (b.schemes[0], b.form, b.about, capabilities(&b.capabilities)))
-        .chain([("(plugin)", plugin::BACKEND.form, plugin::BACKEND.about, plugin_caps)])
-        .collect();
-    let name = rows.iter().map(|r| r.0.len()).max().unwrap_or(0);
-    let form = rows.iter().map(|r| r.1.len()).max().unwrap_or(0);
-    rows.iter()
-        .flat_map(|(scheme, url, about, caps)| {
-            [format!("{scheme:<name$} {url:<form$}   {about}"), format!("{:name$} {caps}", "")]
+        .flat_map(|k| {
+            [format!("{:<name$} {:<form$}   {}", k.name, k.form, k.about), format!("{:name$} {}", "", k.summary)]
         })
         .collect()
 }
@@ -62,7 +128,7 @@ mod tests {
 
     #[test]
     fn every_row_lines_up() {
-        let lines = lines();
+        let lines = lines(&kinds());
         let columns = |line: &str| {
             let form = after(line, " ");
             (form, form + after(&line[form..], "   "))

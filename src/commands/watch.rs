@@ -58,7 +58,7 @@ pub fn run(ctx: &Ctx, args: &WatchArgs) -> Result<()> {
         let left = args.count.map_or(u64::MAX, |n| n - seen);
         let events = &update.events()[..update.events().len().min(left as usize)];
         for event in events {
-            ctx.out.event(args.output, event)?;
+            ctx.out.each(&EventView::of(event))?;
         }
         seen += events.len() as u64;
         if let Some(handler) = &mut handler {

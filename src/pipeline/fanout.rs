@@ -17,7 +17,7 @@ use super::Ctx;
 use crate::document::DocValue;
 use crate::exit::{self, Coded, Exit};
 use crate::interrupt;
-use crate::output::Format;
+use crate::pipeline::report::{StoreOutcome, WriteReport};
 use crate::settings::Target;
 use crate::store::{Committed, Entry, Key, Store, StoreError};
 
@@ -360,60 +360,35 @@ fn severity(code: Exit) -> u8 {
     }
 }
 
-/// A store's outcome for `-o json`.
-#[derive(Serialize)]
-pub struct OutcomeView<'a> {
-    pub store: &'a str,
-    pub written: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub revision: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub exit: Option<u8>,
-}
-
 impl Outcome {
-    pub fn view(&self) -> OutcomeView<'_> {
-        match &self.result {
-            Ok(c) => {
-                OutcomeView { store: &self.store, written: true, revision: Some(c.revision.0), error: None, exit: None }
-            }
-            Err(e) => OutcomeView {
-                store: &self.store,
-                written: false,
-                revision: None,
-                error: Some(format!("{e:#}")),
-                exit: Some(exit::classify(e) as u8),
-            },
+    /// This store's part of the report, with `detail` of what it committed.
+    pub fn reported<D>(&self, detail: impl Fn(&Committed) -> Option<D>) -> StoreOutcome<'_, D> {
+        StoreOutcome {
+            store: &self.store,
+            detail: self.result.as_ref().ok().and_then(detail),
+            result: self.result.as_ref().map(|c| Some(c.revision)),
         }
     }
 }
 
-/// How a write of one key (or subtree) went: with one store a note, and
-/// with -o json `json` of it; with several a line per store, -o json
-/// `{"key", "stores": [...]}`, and the error if any store failed.
-pub fn report(
+/// How a write of one key (or subtree) went: with one store a note, with
+/// several a line per store; the report (`detail` of what each store
+/// committed) to the printer; and the error if any store failed.
+pub fn report<D: Serialize>(
     ctx: &Ctx,
-    output: Format,
     key: &Key,
     outcomes: &[Outcome],
     note: impl Fn(&Committed) -> String,
-    json: impl Fn(&Committed) -> serde_json::Value,
+    detail: impl Fn(&Committed) -> Option<D>,
 ) -> Result<()> {
     if let [one] = outcomes {
         let committed = one.result.as_ref().map_err(Coded::copy_of)?;
         ctx.out.note(note(committed));
-        if output != Format::Plain {
-            ctx.out.json(&json(committed))?;
-        }
-        return Ok(());
+    } else {
+        note_each(ctx, outcomes, note);
     }
-    note_each(ctx, outcomes, note);
-    if output != Format::Plain {
-        let stores: Vec<_> = outcomes.iter().map(Outcome::view).collect();
-        ctx.out.json(&serde_json::json!({"key": key.as_str(), "stores": stores}))?;
-    }
+    let stores = outcomes.iter().map(|o| o.reported(&detail)).collect();
+    ctx.out.print(&WriteReport { key: key.as_str(), stores })?;
     finish(outcomes)
 }
 

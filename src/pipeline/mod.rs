@@ -11,6 +11,7 @@ pub mod fanout;
 pub mod field;
 pub mod plan;
 pub mod replay;
+pub mod report;
 pub mod snapshot;
 pub mod source;
 pub mod undo;
