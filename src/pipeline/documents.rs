@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::Ctx;
 use crate::document::{Dialect, Document};
-use crate::pipeline::plan::{self, Applied, Change, Kind, Plan};
+use crate::plan::{self, Applied, Change, Kind, Plan};
 use crate::settings::Target;
 use crate::store::{Committed, Key, Revision, Store};
 
@@ -58,7 +58,7 @@ pub fn plan_onto(ctx: &Ctx, destination: &Target, doc: &Document, prune: bool) -
 /// guarded chunks rolled back if one fails — what they replace below
 /// `prefix` saved first as an undo document — drawing a progress bar for them.
 pub fn commit(store: &dyn Store, prefix: &Key, changes: &[Change], chunked: bool, quiet: bool) -> Result<Applied> {
-    let save = || crate::pipeline::undo::save(store, prefix);
+    let save = || crate::undo::save(store, prefix);
     let chunking = if chunked { plan::Chunking::AtMost(usize::MAX, &save) } else { plan::Chunking::Off };
     // Drawn only on a terminal (indicatif hides itself otherwise), and only
     // for a chunked commit, the one that can take long.

@@ -11,13 +11,13 @@ use std::time::Duration;
 use anyhow::{Context as _, Result};
 use serde::Serialize;
 
-use super::plan::Change;
 use super::wal::{self, Expect, Outbox, Pending, Run};
 use super::Ctx;
 use crate::document::DocValue;
 use crate::exit::{self, Coded, Exit};
 use crate::interrupt;
 use crate::pipeline::report::{StoreOutcome, WriteReport};
+use crate::plan::Change;
 use crate::settings::Target;
 use crate::store::{Committed, Entry, Key, Store, StoreError};
 
