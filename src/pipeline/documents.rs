@@ -12,18 +12,18 @@ use crate::plan::{self, Applied, Change, Kind, Plan};
 use crate::settings::Target;
 use crate::store::{Committed, Key, Revision, Store};
 
-/// The document in `file` (`-`: stdin), parsed as `dialect` and placed below
+/// The document in `file` (`-`: stdin), parsed as `format` and placed below
 /// `prefix` if given, and checked whole: every key and value, sizes and
 /// validators, all before any write.
-pub fn read(ctx: &Ctx, file: &str, dialect: Dialect, prefix: Option<&Key>) -> Result<Document> {
-    let doc = parse(ctx, file, dialect, prefix)?;
+pub fn read(ctx: &Ctx, file: &str, format: Dialect, prefix: Option<&Key>) -> Result<Document> {
+    let doc = parse(ctx, file, format, prefix)?;
     check(ctx, &doc)?;
     Ok(doc)
 }
 
 /// The document in `file`, parsed (every key checked) but its values not
 /// validated: what `diff`, a read, shows a plan of.
-pub fn parse(ctx: &Ctx, file: &str, dialect: Dialect, prefix: Option<&Key>) -> Result<Document> {
+pub fn parse(ctx: &Ctx, file: &str, format: Dialect, prefix: Option<&Key>) -> Result<Document> {
     let bytes = if file == "-" {
         let mut bytes = Vec::new();
         std::io::stdin().read_to_end(&mut bytes).context("cannot read the document from stdin")?;
@@ -32,7 +32,7 @@ pub fn parse(ctx: &Ctx, file: &str, dialect: Dialect, prefix: Option<&Key>) -> R
         std::fs::read(file).with_context(|| format!("cannot read {file}"))?
     };
     let name = if file == "-" { "stdin" } else { file };
-    let read = Document::read(&bytes, dialect, name, prefix)?;
+    let read = Document::read(&bytes, format, name, prefix)?;
     for note in &read.notes {
         ctx.out.note(note);
     }
