@@ -6,7 +6,7 @@ mod util;
 use predicates::prelude::*;
 use predicates::str::contains;
 use util::suite::{self, Table};
-use util::{fixture, Env};
+use util::{dir_url, fixture, Env};
 
 /// What only the directory store does.
 const OWN: Table<fn()> = table![
@@ -115,12 +115,8 @@ fn a_held_write_lock_times_out_with_exit_6() {
 /// `ovs config ARGS` on another directory store of `env`'s.
 fn on(env: &Env, store: &str, args: &[&str]) -> assert_cmd::Command {
     let mut cmd = env.config(args);
-    cmd.args(["--store", &format!("dir://{}", env.path().join(store).display())]);
+    cmd.args(["--store", &dir_url(env, store)]);
     cmd
-}
-
-fn dir_url(env: &Env, store: &str) -> String {
-    format!("dir://{}", env.path().join(store).display())
 }
 
 fn copy_places_keys_below_to_prefix() {

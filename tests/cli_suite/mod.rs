@@ -8,7 +8,7 @@ use predicates::str::contains;
 use crate::util::fixture::Factory;
 use crate::util::running::Running;
 use crate::util::suite::{self, Table, Trial};
-use crate::util::{Env, BAD_SCHEDULE, CELERY_KEY, GOOD_SCHEDULE};
+use crate::util::{dir_url, Env, BAD_SCHEDULE, CELERY_KEY, GOOD_SCHEDULE};
 
 /// The suite, listed once.
 const TESTS: Table<fn(&Env)> = crate::table![
@@ -717,7 +717,7 @@ impl Flaky {
     /// The two healthy stores beside it: two directory stores, or for a
     /// backend without a server, the env's own store and a directory store.
     fn healthy(&self, env: &Env) -> [String; 2] {
-        let dir = |name: &str| format!("dir://{}", env.path().join(name).display());
+        let dir = |name: &str| dir_url(env, name);
         match self.proxy {
             Some(_) => [dir("a"), dir("b")],
             None => [env.store_url.clone(), dir("a")],
@@ -788,7 +788,7 @@ pub fn a_fan_out_write_reaches_the_live_stores_and_retry_delivers_the_rest(env: 
 }
 
 pub fn fan_out_reports_each_store_in_json(env: &Env) {
-    let other = format!("dir://{}", env.path().join("other").display());
+    let other = dir_url(env, "other");
     let out = fan_out(env, &[&env.store_url, &other], &["set", "-o", "json", "/fan/j", "x"])
         .assert()
         .success()
@@ -855,7 +855,7 @@ pub fn watch_ends_at_its_timeout(env: &Env) {
 }
 
 pub fn mirror_watch_keeps_a_copy_identical_across_restarts(env: &Env) {
-    let copy = format!("dir://{}", env.path().join("mirror").display());
+    let copy = dir_url(env, "mirror");
     env.set("/m/old", "1");
     env.config(&["mirror", &env.store_url, &copy, "/m"]).assert().code(2).stderr(contains("--yes"));
     let args = ["--timeout", "60", "config", "mirror", "--yes", "--watch", &env.store_url, &copy, "/m"];
@@ -899,13 +899,8 @@ pub fn mirror_watch_keeps_a_copy_identical_across_restarts(env: &Env) {
     env.config(&["compare", &env.store_url, &copy, "/m"]).assert().success();
 }
 
-/// A directory store of its own next to `env`'s store, as a URL.
-fn dir_store(env: &Env, name: &str) -> String {
-    format!("dir://{}", env.path().join(name).display())
-}
-
 pub fn copy_from_the_dir_store_and_back_verifies_clean(env: &Env) {
-    let src = dir_store(env, "src");
+    let src = dir_url(env, "src");
     let on = |url: &str, args: &[&str]| {
         let mut cmd = env.config(args);
         cmd.args(["--store", url]);
@@ -938,7 +933,7 @@ pub fn copy_from_the_dir_store_and_back_verifies_clean(env: &Env) {
     assert_eq!(env.get(CELERY_KEY), GOOD_SCHEDULE.as_bytes());
 
     // And back, into a fresh directory store below another prefix.
-    let back = dir_store(env, "back");
+    let back = dir_url(env, "back");
     env.config(&["copy", &env.store_url, &back, "--prefix", "/app", "--to-prefix", "/restored"])
         .assert()
         .success()
@@ -951,7 +946,7 @@ pub fn copy_from_the_dir_store_and_back_verifies_clean(env: &Env) {
 }
 
 pub fn compare_tells_agreement_from_drift(env: &Env) {
-    let other = dir_store(env, "other");
+    let other = dir_url(env, "other");
     let set_other = |key: &str, value: &str| {
         env.config(&["set", key, value]).args(["--store", &other]).assert().success();
     };
@@ -1030,7 +1025,7 @@ pub fn a_prefix_is_its_own_key_in_every_command(env: &Env) {
     env.config(&["diff", "--exit-code", "--prune", "-"]).write_stdin(doc.clone()).assert().success();
 
     // copy and compare see the key itself.
-    let other = dir_store(env, "other");
+    let other = dir_url(env, "other");
     env.config(&["copy", &env.store_url, &other, "--prefix", p])
         .assert()
         .success()

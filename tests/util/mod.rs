@@ -35,6 +35,19 @@ pub fn unique_root() -> String {
     format!("/t{}-{}", std::process::id(), NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
 }
 
+/// Write `text` as the user's config file (~/.config/ovs/config.yaml).
+pub fn user_config(env: &Env, text: &str) -> PathBuf {
+    let path = env.path().join(".config/ovs/config.yaml");
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// `dir://` a directory store named `name` in `env`'s folder.
+pub fn dir_url(env: &Env, name: &str) -> String {
+    format!("dir://{}", env.path().join(name).display())
+}
+
 /// What a command printed on stderr.
 pub fn stderr_of(assert: assert_cmd::assert::Assert) -> String {
     String::from_utf8_lossy(&assert.get_output().stderr).into_owned()

@@ -2,7 +2,8 @@
 //! libtest-mimic): a suite is a table of (name, function), written once
 //! with [`table!`](crate::table), and each binary turns the tables it runs
 //! into trials. A suite function left out of its table is never used, and
-//! rustc says so (dead code): no test can be forgotten unnoticed.
+//! rustc says so (dead code): no test can be forgotten unnoticed. In these
+//! binaries `#[test]` does nothing: a test is a function in a table.
 
 pub use libtest_mimic::Trial;
 
