@@ -112,7 +112,7 @@ fn chroot_scopes_every_key() {
 }
 
 fn a_value_over_the_znode_limit_is_refused_before_sending() {
-    let Some(env) = zk_env() else { return };
+    let Some(env) = fixture::zookeeper().map(Fixture::env) else { return };
     env.config(&["set", "/big", "-"])
         .write_stdin("x".repeat(1 << 20))
         .assert()
@@ -142,7 +142,7 @@ fn zookeepers_own_tree_is_neither_listed_nor_written() {
 }
 
 fn an_editor_open_longer_than_the_session_timeout_still_writes() {
-    let Some(env) = zk_env() else { return };
+    let Some(env) = fixture::zookeeper().map(Fixture::env) else { return };
     env.set("/e", "old");
     // --timeout 2 asks for a 4 s session; the editor stays open 6 s.
     let slow = env.editor("slow.sh", r#"sleep 6; printf 'new' > "$1""#);
