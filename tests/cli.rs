@@ -3,13 +3,34 @@
 mod cli_suite;
 mod util;
 
-cli_suite!(|| Some(Env::new()));
-
 use predicates::prelude::*;
 use predicates::str::contains;
-use util::Env;
+use util::suite::{self, Table};
+use util::{dir_url, fixture, Env};
 
-#[test]
+/// What only the directory store does.
+const OWN: Table<fn()> = table![
+    bad_keys_and_urls_are_usage_errors,
+    stores_lists_every_backend_with_its_capabilities,
+    default_store_lives_under_xdg_data_home,
+    store_files_are_private,
+    a_corrupt_store_is_an_error_and_is_not_overwritten,
+    a_held_write_lock_times_out_with_exit_6,
+    copy_places_keys_below_to_prefix,
+    copy_refuses_a_differing_key_without_overwrite_and_writes_nothing,
+    copy_checks_every_value_against_the_destination_before_writing,
+    copy_onto_an_overlapping_prefix_of_the_same_store_is_refused,
+    copy_and_compare_refuse_bad_urls_and_arguments_without_showing_a_password,
+    compare_names_the_store_it_cannot_reach,
+    history_and_rollback_on_a_store_without_history_exit_2,
+];
+
+fn main() {
+    let mut trials = cli_suite::trials("", fixture::dir);
+    trials.extend(suite::each("", OWN));
+    suite::run(trials)
+}
+
 fn bad_keys_and_urls_are_usage_errors() {
     let env = Env::new();
     for bad in ["/a//b", "/a/../b", "/a/./b", "", "/a\u{7}"] {
@@ -35,7 +56,6 @@ fn bad_keys_and_urls_are_usage_errors() {
     env.ovs().args(["config", "frobnicate"]).assert().code(2);
 }
 
-#[test]
 fn stores_lists_every_backend_with_its_capabilities() {
     let env = Env::new();
     let out = env.config(&["stores"]).assert().success().get_output().stdout.clone();
@@ -47,7 +67,6 @@ fn stores_lists_every_backend_with_its_capabilities() {
     }
 }
 
-#[test]
 fn default_store_lives_under_xdg_data_home() {
     let env = Env::new();
     let data = env.path().join("data");
@@ -57,7 +76,6 @@ fn default_store_lives_under_xdg_data_home() {
     assert!(env.path().join(".local/share/ovs-config/ovs-config.jsonl").is_file());
 }
 
-#[test]
 fn store_files_are_private() {
     use std::os::unix::fs::PermissionsExt;
     let env = Env::new();
@@ -68,7 +86,6 @@ fn store_files_are_private() {
     }
 }
 
-#[test]
 fn a_corrupt_store_is_an_error_and_is_not_overwritten() {
     let env = Env::new();
     env.set("/a", "1");
@@ -83,7 +100,6 @@ fn a_corrupt_store_is_an_error_and_is_not_overwritten() {
     env.config(&["get", "/a"]).assert().code(1).stderr(contains("corrupt"));
 }
 
-#[test]
 fn a_held_write_lock_times_out_with_exit_6() {
     let env = Env::new();
     env.set("/a", "1");
@@ -99,15 +115,10 @@ fn a_held_write_lock_times_out_with_exit_6() {
 /// `ovs config ARGS` on another directory store of `env`'s.
 fn on(env: &Env, store: &str, args: &[&str]) -> assert_cmd::Command {
     let mut cmd = env.config(args);
-    cmd.args(["--store", &format!("dir://{}", env.path().join(store).display())]);
+    cmd.args(["--store", &dir_url(env, store)]);
     cmd
 }
 
-fn dir_url(env: &Env, store: &str) -> String {
-    format!("dir://{}", env.path().join(store).display())
-}
-
-#[test]
 fn copy_places_keys_below_to_prefix() {
     let env = Env::new();
     env.set("/app/a", "1");
@@ -120,7 +131,6 @@ fn copy_places_keys_below_to_prefix() {
     on(&env, "dst", &["list", "-r", "/"]).assert().success().stdout("/staging/app/a\n/staging/app/b/c\n");
 }
 
-#[test]
 fn copy_refuses_a_differing_key_without_overwrite_and_writes_nothing() {
     let env = Env::new();
     env.set("/app/a", "new");
@@ -143,7 +153,6 @@ fn copy_refuses_a_differing_key_without_overwrite_and_writes_nothing() {
     on(&env, "dst", &["get", "/app/b"]).assert().success().stdout("added");
 }
 
-#[test]
 fn copy_checks_every_value_against_the_destination_before_writing() {
     let env = Env::new();
     // Not checked where it is, but where it is going: below --to-prefix.
@@ -156,7 +165,6 @@ fn copy_checks_every_value_against_the_destination_before_writing() {
     on(&env, "dst", &["list", "-r", "/"]).assert().success().stdout("");
 }
 
-#[test]
 fn copy_onto_an_overlapping_prefix_of_the_same_store_is_refused() {
     let env = Env::new();
     env.set("/app/a", "1");
@@ -172,7 +180,6 @@ fn copy_onto_an_overlapping_prefix_of_the_same_store_is_refused() {
     assert_eq!(env.get("/apps/a"), b"1");
 }
 
-#[test]
 fn copy_and_compare_refuse_bad_urls_and_arguments_without_showing_a_password() {
     let env = Env::new();
     let good = env.store_url.clone();
@@ -198,7 +205,6 @@ fn copy_and_compare_refuse_bad_urls_and_arguments_without_showing_a_password() {
     env.ovs().args(two).args(["config", "compare"]).assert().success();
 }
 
-#[test]
 fn compare_names_the_store_it_cannot_reach() {
     let env = Env::new();
     env.set("/a", "1");
@@ -212,7 +218,6 @@ fn compare_names_the_store_it_cannot_reach() {
         .stderr(contains("etcd://127.0.0.1:1"));
 }
 
-#[test]
 fn history_and_rollback_on_a_store_without_history_exit_2() {
     let env = Env::new();
     env.set("/k", "v");

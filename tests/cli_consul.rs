@@ -1,32 +1,70 @@
 //! The CLI suite against the fake Consul agent (see `tests/util/consul.rs`
-//! for what it follows), and what is Consul's own: keys other tools wrote,
-//! raw prefixes, the ACL token, agents down or without a leader, the
-//! server's limits, `$CONSUL_HTTP_ADDR`, memory over 100,000 keys.
+//! for what it follows), the network suite (agents down or silent), and
+//! what is Consul's own: keys other tools wrote, raw prefixes, the ACL
+//! token, agents without a leader, the server's limits, `$CONSUL_HTTP_ADDR`,
+//! memory over 100,000 keys.
 
 mod cli_suite;
+mod network_suite;
 mod util;
 
 use std::collections::HashMap;
-use std::sync::OnceLock;
-use std::time::{Duration, Instant};
 
+use network_suite::{Cluster, Network};
 use predicates::prelude::PredicateBooleanExt;
 use predicates::str::contains;
 use util::consul::{Access, Config, FakeConsul, Limits, TlsFront};
-use util::Env;
+use util::fixture::{self, Fixture};
+use util::suite::{self, Table};
+use util::{stderr_of, Env};
 
-/// The agent this binary shares, with Consul's default limits.
-fn agent() -> &'static FakeConsul {
-    static AGENT: OnceLock<FakeConsul> = OnceLock::new();
-    AGENT.get_or_init(|| FakeConsul::start_with(Config { limits: Limits::default(), acl: None }))
+/// What is Consul's own.
+const OWN: Table<fn()> = table![
+    keys_other_tools_wrote_that_ovs_cannot_address_are_listed_and_flagged,
+    prefixes_get_their_slash_so_consuls_raw_prefixes_keep_the_boundary,
+    the_acl_token_goes_only_in_its_header_and_is_never_printed,
+    an_agent_without_a_leader_is_passed_over_for_the_next,
+    the_servers_limits_are_reported_as_the_limits_they_are,
+    consul_http_addr_names_the_agent_of_a_url_without_one,
+    a_delete_guarded_by_a_revision_of_a_missing_key_is_a_conflict,
+    a_document_from_another_store_round_trips_through_consul_byte_identically,
+    a_listing_of_100_000_keys_streams_in_flat_memory,
+    https_with_consuls_own_tls_variables_or_the_flags,
+    copy_over_the_transaction_limit_needs_chunked_then_verifies_clean,
+    a_destination_value_changed_before_the_read_back_is_a_mismatch,
+    keys_other_tools_wrote_that_ovs_cannot_address_are_skipped_by_copy,
+];
+
+fn main() {
+    let mut trials = cli_suite::trials("", fixture::consul);
+    trials.extend(network_suite::trials(
+        "",
+        Network {
+            url: |agents| format!("consul://{agents}"),
+            retries_until_the_timeout: false,
+            cluster: Some(Cluster {
+                first_down: first_of_three_agents_down,
+                live: || Some(util::consul::shared().endpoint()),
+            }),
+        },
+    ));
+    trials.extend(suite::each("", OWN));
+    suite::run(trials)
 }
 
 /// A fresh root on the agent this binary shares.
 fn consul_env() -> Option<Env> {
-    Some(Env::below_unique_root(&agent().url()))
+    fixture::consul().map(Fixture::env)
 }
 
-cli_suite!(consul_env);
+/// Three agents of one cluster, the first its URL names gone.
+fn first_of_three_agents_down() -> Option<Fixture> {
+    let first = FakeConsul::start();
+    let others = (first.another_agent(), first.another_agent());
+    let url = format!("consul://{},{},{}", first.endpoint(), others.0.endpoint(), others.1.endpoint());
+    drop(first);
+    Some(Fixture::new(url, Box::new(others)))
+}
 
 /// An agent of its own, for tests that look at all its keys or set it up.
 fn own_agent(config: Config) -> (FakeConsul, Env) {
@@ -35,11 +73,6 @@ fn own_agent(config: Config) -> (FakeConsul, Env) {
     (fake, env)
 }
 
-fn stderr_of(assert: assert_cmd::assert::Assert) -> String {
-    String::from_utf8_lossy(&assert.get_output().stderr).into_owned()
-}
-
-#[test]
 fn keys_other_tools_wrote_that_ovs_cannot_address_are_listed_and_flagged() {
     let (fake, env) = own_agent(Config::default());
     // A folder made by Consul's UI, an empty segment, and ordinary keys.
@@ -65,7 +98,6 @@ fn keys_other_tools_wrote_that_ovs_cannot_address_are_listed_and_flagged() {
     assert_eq!(fake.keys("odd/"), ["odd/a//b", "odd/empty-ui-dir/", "odd/fine"]);
 }
 
-#[test]
 fn prefixes_get_their_slash_so_consuls_raw_prefixes_keep_the_boundary() {
     let (fake, env) = own_agent(Config::default());
     for key in ["foo", "foo/a", "foo/b/c", "foobar", "foo-x/y", "foo0"] {
@@ -82,7 +114,6 @@ fn prefixes_get_their_slash_so_consuls_raw_prefixes_keep_the_boundary() {
     assert!(listings.iter().all(|r| r.starts_with("/v1/kv/foo/?") || r.starts_with("/v1/kv/foo?")), "{listings:?}");
 }
 
-#[test]
 fn the_acl_token_goes_only_in_its_header_and_is_never_printed() {
     const TOKEN: &str = "5ec7e7-70ken-a11";
     const READER: &str = "read-only-70ken";
@@ -127,17 +158,15 @@ fn the_acl_token_goes_only_in_its_header_and_is_never_printed() {
     assert!(requests.len() >= 8 && !requests.iter().any(|r| leaks(r) || r.contains("token")), "{requests:?}");
 }
 
-#[test]
-fn an_agent_down_or_without_a_leader_is_passed_over_for_the_next() {
+fn an_agent_without_a_leader_is_passed_over_for_the_next() {
     let first = FakeConsul::start();
     let second = first.another_agent();
     let third = first.another_agent();
     let dead = first.endpoint();
     drop(first);
-    // The dead agent first: connection refused, the next one serves.
+    // The dead agent first (as in the network suite), then one that has
+    // lost its cluster leader: both are passed over.
     let url = format!("consul://{dead},{},{}", second.endpoint(), third.endpoint());
-    cli_suite::every_command_once(&Env::with_store(url.clone(), Box::new(())));
-    // One that has lost its cluster leader is passed over too.
     second.set_leaderless(true);
     cli_suite::every_command_once(&Env::with_store(url, Box::new(())));
     let alone = Env::with_store(format!("consul://{}", second.endpoint()), Box::new(()));
@@ -145,35 +174,6 @@ fn an_agent_down_or_without_a_leader_is_passed_over_for_the_next() {
     assert!(err.contains("No cluster leader"), "{err}");
 }
 
-#[test]
-fn a_silent_agent_cannot_hold_the_command_past_the_timeout() {
-    let fake = FakeConsul::start();
-    // Accepts connections and never answers: only the timeout ends the wait.
-    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let env = Env::with_store(format!("consul://{},{}", silent.local_addr().unwrap(), fake.endpoint()), Box::new(()));
-    env.config(&["set", "/s", "1", "--timeout", "2"]).assert().success();
-    let started = Instant::now();
-    env.config(&["get", "/s", "--timeout", "2"]).assert().success().stdout("1");
-    assert!(started.elapsed() < Duration::from_secs(4), "took {:?}", started.elapsed());
-}
-
-#[test]
-fn every_agent_unreachable_exits_6_within_the_timeout_naming_them() {
-    let closed = || {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.local_addr().unwrap().to_string()
-    };
-    let (a, b) = (closed(), closed());
-    let env = Env::with_store(format!("consul://{a},{b}/r"), Box::new(()));
-    let started = Instant::now();
-    for args in [&["get", "/x"][..], &["set", "/x", "1"], &["list", "-r"], &["export", "/"]] {
-        let err = stderr_of(env.config(args).args(["--timeout", "2"]).assert().code(6));
-        assert!(err.lines().count() == 1 && err.contains(&a) && err.contains(&b), "{err}");
-    }
-    assert!(started.elapsed() < Duration::from_secs(4 * 2 + 4), "took {:?}", started.elapsed());
-}
-
-#[test]
 fn the_servers_limits_are_reported_as_the_limits_they_are() {
     // A server set up with less than Consul's defaults.
     let limits = Limits { kv_max_value_size: 2000, txn_max_req_len: 3000, ..Limits::default() };
@@ -209,7 +209,6 @@ fn the_servers_limits_are_reported_as_the_limits_they_are() {
     env.config(&["import", "--chunked", "-"]).write_stdin(doc).assert().code(2);
 }
 
-#[test]
 fn consul_http_addr_names_the_agent_of_a_url_without_one() {
     let fake = FakeConsul::start();
     let env = Env::with_store("consul:///from-env".into(), Box::new(()));
@@ -227,14 +226,12 @@ fn consul_http_addr_names_the_agent_of_a_url_without_one() {
         .stderr(contains("CONSUL_HTTP_TOKEN"));
 }
 
-#[test]
 fn a_delete_guarded_by_a_revision_of_a_missing_key_is_a_conflict() {
     let Some(env) = consul_env() else { return };
     env.config(&["delete", "/gone", "--if-revision", "7"]).assert().code(5).stderr(contains("does not exist"));
     env.config(&["delete", "/gone"]).assert().code(4);
 }
 
-#[test]
 fn a_document_from_another_store_round_trips_through_consul_byte_identically() {
     let dir = Env::new();
     let bin = dir.path().join("bin");
@@ -288,7 +285,6 @@ fn listing_peak_kb(env: &Env, args: &[&str]) -> (u64, usize) {
     (peak, lines)
 }
 
-#[test]
 fn a_listing_of_100_000_keys_streams_in_flat_memory() {
     let fake = FakeConsul::start();
     let env = Env::with_store(fake.url(), Box::new(()));
@@ -302,7 +298,6 @@ fn a_listing_of_100_000_keys_streams_in_flat_memory() {
     assert!(big < small + (2 << 10), "list -r of 100,000 keys peaked at {big} KB, of 10,000 at {small} KB");
 }
 
-#[test]
 fn https_with_consuls_own_tls_variables_or_the_flags() {
     if !util::etcd::require("openssl") {
         return;
@@ -361,7 +356,6 @@ fn https_with_consuls_own_tls_variables_or_the_flags() {
     env.config(&["get", "/tls/k"]).env("CONSUL_HTTP_SSL_VERIFY", "nope").assert().code(2);
 }
 
-#[test]
 fn copy_over_the_transaction_limit_needs_chunked_then_verifies_clean() {
     let (fake, env) = own_agent(Config::default());
     let src = Env::new();
@@ -382,7 +376,6 @@ fn copy_over_the_transaction_limit_needs_chunked_then_verifies_clean() {
     env.config(&["compare", &src.store_url, &env.store_url]).assert().success();
 }
 
-#[test]
 fn a_destination_value_changed_before_the_read_back_is_a_mismatch() {
     let (fake, env) = own_agent(Config::default());
     let src = Env::new();
@@ -408,7 +401,6 @@ fn a_destination_value_changed_before_the_read_back_is_a_mismatch() {
     env.config(&["compare", &src.store_url, &env.store_url]).assert().success();
 }
 
-#[test]
 fn keys_other_tools_wrote_that_ovs_cannot_address_are_skipped_by_copy() {
     let (fake, env) = own_agent(Config::default());
     for key in ["app/folder/", "app/a//b", "app/fine"] {

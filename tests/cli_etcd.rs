@@ -1,31 +1,68 @@
-//! The CLI suite against a real etcd, and what is etcd's own: failover,
-//! unreachable clusters, interop with etcdctl, authentication.
+//! The CLI suite against a real etcd, the network suite (failover,
+//! unreachable clusters), and what is etcd's own: interop with etcdctl,
+//! authentication, TLS, the request limit, history and rollback.
 
 mod cli_suite;
+mod network_suite;
 mod util;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use network_suite::{Cluster, Network};
 use predicates::str::contains;
 use util::etcd::EtcdCluster;
+use util::fixture::{self, Fixture};
+use util::suite::{self, Table};
 use util::Env;
+
+/// What is etcd's own.
+const OWN: Table<fn()> = table![
+    etcdctl_writes_read_back_identically,
+    ovs_writes_read_back_identically_in_etcdctl,
+    password_authentication_keeps_the_password_secret,
+    mutual_tls,
+    values_over_etcds_request_limit_are_refused_naming_it,
+    keys_other_tools_wrote_that_ovs_cannot_address_are_listed_escaped,
+    history_lists_versions_oldest_first_and_shows_each,
+    rollback_writes_the_old_value_as_a_new_revision,
+    rollback_to_a_value_the_validator_now_rejects_exits_3,
+    rollback_meeting_a_concurrent_write_exits_5,
+];
+
+fn main() {
+    let mut trials = cli_suite::trials("", fixture::etcd);
+    trials.extend(network_suite::trials(
+        "",
+        Network {
+            url: |endpoints| format!("etcd://{endpoints}"),
+            retries_until_the_timeout: false,
+            cluster: Some(Cluster {
+                first_down: one_member_of_three_down,
+                live: || Some(util::etcd::shared()?.endpoints()),
+            }),
+        },
+    ));
+    trials.extend(suite::each("", OWN));
+    suite::run(trials)
+}
 
 /// A fresh root on the etcd this binary shares.
 fn etcd_env() -> Option<Env> {
-    Some(Env::below_unique_root(&util::etcd::shared()?.url()))
+    fixture::etcd().map(Fixture::env)
 }
 
-cli_suite!(etcd_env);
+/// Three members, the first endpoint of the URL killed.
+fn one_member_of_three_down() -> Option<Fixture> {
+    let mut etcd = EtcdCluster::start(3)?;
+    etcd.kill(0);
+    Some(Fixture::new(etcd.url(), Box::new(etcd)))
+}
 
 /// The cluster behind `env`: its own, or the shared one.
 fn cluster(env: &Env) -> &EtcdCluster {
-    match &env.server {
-        Some(server) => server.downcast_ref().unwrap(),
-        None => util::etcd::shared().unwrap(),
-    }
+    env.server.as_ref().and_then(|server| server.downcast_ref()).unwrap_or_else(|| util::etcd::shared().unwrap())
 }
 
-#[test]
 fn etcdctl_writes_read_back_identically() {
     let Some(env) = etcd_env() else { return };
     let etcd = cluster(&env);
@@ -37,7 +74,6 @@ fn etcdctl_writes_read_back_identically() {
     env.config(&["list", "/interop"]).assert().success().stdout("dir/\ntext\n");
 }
 
-#[test]
 fn ovs_writes_read_back_identically_in_etcdctl() {
     let Some(env) = etcd_env() else { return };
     let etcd = cluster(&env);
@@ -59,42 +95,6 @@ fn ovs_writes_read_back_identically_in_etcdctl() {
     assert_eq!(out.stdout, b"hello\n\n", "etcdctl adds one newline of its own");
 }
 
-#[test]
-fn every_command_works_with_one_member_of_three_down() {
-    let Some(mut etcd) = EtcdCluster::start(3) else { return };
-    etcd.kill(0); // the first endpoint in the URL
-    let env = Env::with_store(etcd.url(), Box::new(()));
-    cli_suite::every_command_once(&env);
-}
-
-#[test]
-fn every_endpoint_down_exits_6_within_the_timeout_naming_them() {
-    let Some(mut etcd) = EtcdCluster::start(1) else { return };
-    let url = etcd.url();
-    etcd.kill(0);
-    let env = Env::with_store(url, Box::new(()));
-    let started = Instant::now();
-    let endpoint = etcd.endpoints();
-    env.config(&["get", "/x"]).args(["--timeout", "2"]).assert().code(6).stderr(contains(endpoint.as_str()));
-    env.config(&["set", "/x", "1"]).args(["--timeout", "2"]).assert().code(6);
-    env.config(&["list", "-r"]).args(["--timeout", "2"]).assert().code(6);
-    assert!(started.elapsed() < Duration::from_secs(3 * 2 + 3), "took {:?}", started.elapsed());
-}
-
-#[test]
-fn a_silent_endpoint_cannot_hold_the_command_past_the_timeout() {
-    let Some(etcd) = EtcdCluster::start(1) else { return };
-    // Accepts connections and never answers: only the timeout ends the wait.
-    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("etcd://{},{}", silent.local_addr().unwrap(), etcd.endpoints());
-    let env = Env::with_store(url, Box::new(etcd));
-    env.set("/s", "1");
-    let started = Instant::now();
-    assert_eq!(env.config(&["get", "/s"]).args(["--timeout", "2"]).assert().success().get_output().stdout, b"1");
-    assert!(started.elapsed() < Duration::from_secs(4), "took {:?}", started.elapsed());
-}
-
-#[test]
 fn password_authentication_keeps_the_password_secret() {
     let Some(etcd) = EtcdCluster::start(1) else { return };
     for args in [&["user", "add", "root:s3cret-pw"][..], &["auth", "enable"]] {
@@ -109,7 +109,6 @@ fn password_authentication_keeps_the_password_secret() {
     env.config(&["get", "/auth/k"]).args(["--store", &anonymous]).assert().code(1);
 }
 
-#[test]
 fn mutual_tls() {
     let Some(etcd) = EtcdCluster::start_tls() else { return };
     let tls = etcd.tls.clone().unwrap();
@@ -131,7 +130,6 @@ fn mutual_tls() {
     env.config(&["get", "/tls/k", "--timeout", "2"]).assert().failure();
 }
 
-#[test]
 fn values_over_etcds_request_limit_are_refused_naming_it() {
     let Some(env) = etcd_env() else { return };
     env.set("/big", "small");
@@ -157,7 +155,6 @@ fn values_over_etcds_request_limit_are_refused_naming_it() {
     assert_eq!(env.get("/big"), b"small");
 }
 
-#[test]
 fn keys_other_tools_wrote_that_ovs_cannot_address_are_listed_escaped() {
     let Some(env) = etcd_env() else { return };
     for key in ["/odd//b", "/odd/c/", "/odd/\x1b[2J", "/odd/fine"] {
@@ -179,7 +176,6 @@ fn etcdctl_put(env: &Env, key: &str, value: &str) {
     assert!(out.status.success(), "{out:?}");
 }
 
-#[test]
 fn history_lists_versions_oldest_first_and_shows_each() {
     let Some(env) = etcd_env() else { return };
     let mut revisions = Vec::new();
@@ -215,7 +211,6 @@ fn history_lists_versions_oldest_first_and_shows_each() {
     env.config(&["history", "/missing"]).assert().code(4);
 }
 
-#[test]
 fn rollback_writes_the_old_value_as_a_new_revision() {
     let Some(env) = etcd_env() else { return };
     env.set("/r", "good old");
@@ -234,7 +229,6 @@ fn rollback_writes_the_old_value_as_a_new_revision() {
     env.config(&["rollback", "/r", "1"]).assert().code(4);
 }
 
-#[test]
 fn rollback_to_a_value_the_validator_now_rejects_exits_3() {
     let Some(env) = etcd_env() else { return };
     etcdctl_put(&env, util::CELERY_KEY, util::BAD_SCHEDULE);
@@ -248,7 +242,6 @@ fn rollback_to_a_value_the_validator_now_rejects_exits_3() {
 /// A write between the rollback's read and its write is a conflict: a
 /// writer keeps writing while rollbacks run (each walks back through many
 /// versions first), until one meets it.
-#[test]
 fn rollback_meeting_a_concurrent_write_exits_5() {
     let Some(env) = etcd_env() else { return };
     env.set("/c", "target");

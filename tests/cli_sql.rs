@@ -1,64 +1,77 @@
-//! The CLI suite on each relational engine, and what is the relational
-//! store's own: the table made by the first write, a table of another
-//! shape left alone, keys compared by their bytes, what the engine's own
-//! client sees; on the servers, password logins, TLS and unreachable
-//! servers.
+//! The CLI suite on each relational engine, the network suite on the
+//! servers (down or silent), and what is the relational store's own: the
+//! table made by the first write, a table of another shape left alone, keys
+//! compared by their bytes, what the engine's own client sees; on the
+//! servers, password logins and TLS.
 
 mod cli_suite;
+mod network_suite;
 mod util;
-
-use std::time::{Duration, Instant};
 
 use predicates::prelude::*;
 use predicates::str::contains;
-use util::etcd::free_port;
+use util::fixture::{self, Factory};
 use util::sql::{Db, NO_PASSWORD_USER, PASSWORD};
+use util::suite::{self, Table, Trial};
 use util::Env;
 
-/// The shared suite and the tests every engine runs; with `server`, also
-/// those of a database server.
-macro_rules! engine {
-    (@each $db:expr; $($name:ident),*) => {
-        $(
-            #[test]
-            fn $name() {
-                let Some(db) = $db else { return };
-                super::$name(db);
+/// What every engine does.
+const ENGINE: Table<fn(Db)> = table![
+    a_missing_table_reads_as_empty_until_the_first_write,
+    a_table_of_another_shape_is_refused_and_left_alone,
+    keys_compare_by_their_bytes,
+    the_engines_own_client_reads_what_ovs_wrote,
+    a_big_value_is_not_read_for_other_keys,
+];
+
+/// And what a database server does.
+const SERVER: Table<fn(Db)> = table![
+    a_password_login_keeps_the_password_secret,
+    mutual_tls,
+    a_key_longer_than_the_key_column_is_refused,
+    a_user_without_a_password_logs_in_without_one,
+];
+
+const POSTGRES: Table<fn(Db)> = table![libpq_variables_fill_what_flags_and_the_url_leave_out];
+
+const OWN: Table<fn()> = table![one_store_named_twice_is_refused, an_earlier_sqlite_table_is_remade_by_the_next_write];
+
+/// The suites on one engine, and `tables` on a fresh table of its own.
+fn engine(name: &str, store: Factory, db: fn() -> Option<Db>, tables: &[Table<fn(Db)>]) -> Vec<Trial> {
+    let prefix = format!("{name}::");
+    let mut trials = cli_suite::trials(&prefix, store);
+    for table in tables {
+        trials.extend(suite::trials(&prefix, table, move |test: fn(Db)| {
+            if let Some(db) = db() {
+                test(db);
             }
-        )*
-    };
-    ($db:expr, server) => {
-        engine!($db);
-        engine!(@each $db; a_password_login_keeps_the_password_secret, an_unreachable_server_exits_6_naming_it,
-            mutual_tls, a_key_longer_than_the_key_column_is_refused, a_user_without_a_password_logs_in_without_one);
-    };
-    ($db:expr) => {
-        fn env() -> Option<Env> {
-            Some($db?.env())
-        }
-
-        cli_suite!(env);
-
-        engine!(@each $db; a_missing_table_reads_as_empty_until_the_first_write,
-            a_table_of_another_shape_is_refused_and_left_alone, keys_compare_by_their_bytes,
-            the_engines_own_client_reads_what_ovs_wrote, a_big_value_is_not_read_for_other_keys);
-    };
+        }));
+    }
+    trials
 }
 
-mod sqlite {
-    use super::*;
-    engine!(Db::sqlite());
-}
-
-mod mariadb {
-    use super::*;
-    engine!(Db::mariadb(), server);
-}
-
-mod postgres {
-    use super::*;
-    engine!(Db::postgres(), server);
-    engine!(@each Db::postgres(); libpq_variables_fill_what_flags_and_the_url_leave_out);
+fn main() {
+    let mut trials = engine("sqlite", fixture::sqlite, Db::sqlite, &[ENGINE]);
+    trials.extend(engine("mariadb", fixture::mariadb, Db::mariadb, &[ENGINE, SERVER]));
+    trials.extend(network_suite::trials(
+        "mariadb::",
+        network_suite::Network {
+            url: |host| format!("mysql://{host}/ovs?table=t"),
+            retries_until_the_timeout: false,
+            cluster: None,
+        },
+    ));
+    trials.extend(engine("postgres", fixture::postgres, Db::postgres, &[ENGINE, SERVER, POSTGRES]));
+    trials.extend(network_suite::trials(
+        "postgres::",
+        network_suite::Network {
+            url: |host| format!("postgres://{host}/ovs?table=t"),
+            retries_until_the_timeout: false,
+            cluster: None,
+        },
+    ));
+    trials.extend(suite::each("", OWN));
+    suite::run(trials)
 }
 
 fn a_missing_table_reads_as_empty_until_the_first_write(db: Db) {
@@ -124,28 +137,6 @@ fn the_engines_own_client_reads_what_ovs_wrote(db: Db) {
 fn a_password_login_keeps_the_password_secret(db: Db) {
     let env = Env::with_store(db.url_as("secure"), Box::new(db));
     cli_suite::a_password_login_keeps_the_password_secret(&env, PASSWORD, true);
-}
-
-fn an_unreachable_server_exits_6_naming_it(db: Db) {
-    let port = free_port();
-    let url = db.url.replace(&format!(":{}/", db.server().port), &format!(":{port}/"));
-    let env = Env::with_store(url, Box::new(db));
-    let started = Instant::now();
-    let endpoint = format!("127.0.0.1:{port}");
-    for args in [&["get", "/x"][..], &["set", "/x", "1"], &["list", "-r"]] {
-        env.config(args).args(["--timeout", "2"]).assert().code(6).stderr(contains(endpoint.as_str()));
-    }
-    assert!(started.elapsed() < Duration::from_secs(3 * 2 + 3), "took {:?}", started.elapsed());
-    // Accepts connections and never answers: only the timeout ends the wait.
-    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let silent_port = silent.local_addr().unwrap().port();
-    let started = Instant::now();
-    env.config(&["get", "/x", "--timeout", "2"])
-        .args(["--store", &env.store_url.replace(&format!(":{port}/"), &format!(":{silent_port}/"))])
-        .assert()
-        .code(6)
-        .stderr(contains(format!("127.0.0.1:{silent_port}")));
-    assert!(started.elapsed() < Duration::from_secs(4), "took {:?}", started.elapsed());
 }
 
 fn mutual_tls(db: Db) {
@@ -311,7 +302,6 @@ fn a_big_value_is_not_read_for_other_keys(db: Db) {
 /// before anything is written (a slip for another store, which the fan-out
 /// would otherwise miss), for a folder, an SQLite file and a cluster's host
 /// list alike.
-#[test]
 fn one_store_named_twice_is_refused() {
     let env = Env::new();
     let dir = env.store_url.clone();
@@ -339,7 +329,6 @@ fn one_store_named_twice_is_refused() {
 /// value slows every key near it), is read as it is and remade as a rowid
 /// table by the next write, in that write's transaction: every key keeps
 /// its value and revision, and the counter goes on.
-#[test]
 fn an_earlier_sqlite_table_is_remade_by_the_next_write() {
     let Some(db) = Db::sqlite() else { return };
     let t = db.table.clone();

@@ -1,16 +1,55 @@
-//! The CLI suite against a real ZooKeeper, and what is ZooKeeper's own: the
-//! ensemble with a server down, zkCli interop, digest auth, chroot, parents.
+//! The CLI suite against a real ZooKeeper, the network suite (an ensemble
+//! with a server down, servers down or silent), and what is ZooKeeper's
+//! own: zkCli interop, digest auth, chroot, parents, leader elections.
 
 mod cli_suite;
+mod network_suite;
 mod util;
 
 use std::time::{Duration, Instant};
 
 use assert_cmd::assert::OutputAssertExt;
+use network_suite::{Cluster, Network};
 use predicates::prelude::PredicateBooleanExt;
 use predicates::str::contains;
+use util::fixture::{self, Fixture};
+use util::suite::{self, Table};
 use util::zookeeper::ZkEnsemble;
 use util::Env;
+
+/// What is ZooKeeper's own.
+const OWN: Table<fn()> = table![
+    zkcli_writes_read_back_identically_and_the_reverse,
+    empty_parents_are_not_keys_and_are_pruned,
+    chroot_scopes_every_key,
+    a_value_over_the_znode_limit_is_refused_before_sending,
+    zookeepers_own_tree_is_neither_listed_nor_written,
+    an_editor_open_longer_than_the_session_timeout_still_writes,
+    an_edit_across_a_replaced_server_is_checked_against_the_new_one,
+    tls_is_refused_rather_than_ignored,
+    a_user_name_with_a_colon_is_refused_before_connecting,
+    a_leader_election_is_ridden_out,
+    digest_auth_protects_what_it_creates,
+    a_listing_that_meets_an_unreadable_znode_names_it,
+    a_subtree_too_large_for_one_multi_is_refused_whole,
+];
+
+fn main() {
+    let mut trials = cli_suite::trials("", fixture::zookeeper);
+    trials.extend(network_suite::trials(
+        "",
+        Network {
+            url: |hosts| format!("zk://{hosts}"),
+            retries_until_the_timeout: true,
+            cluster: Some(Cluster {
+                first_down: one_server_of_three_down,
+                live: || Some(util::zookeeper::shared()?.hosts()),
+            }),
+        },
+    ));
+    trials.extend(suite::each("", OWN));
+    suite::run(trials)
+}
 
 /// A server of its own, for tests that look at the whole tree.
 fn zk_env() -> Option<Env> {
@@ -18,18 +57,17 @@ fn zk_env() -> Option<Env> {
     Some(Env::with_store(zk.url(), Box::new(zk)))
 }
 
-/// A fresh chroot on the server this binary shares.
-fn shared_zk_env() -> Option<Env> {
-    Some(Env::below_unique_root(&util::zookeeper::shared()?.url()))
+/// An ensemble of three, the first server of the connect string killed.
+fn one_server_of_three_down() -> Option<Fixture> {
+    let mut zk = ZkEnsemble::start(3)?;
+    zk.kill(0);
+    Some(Fixture::new(zk.url(), Box::new(zk)))
 }
-
-cli_suite!(shared_zk_env);
 
 fn zk(env: &Env) -> &ZkEnsemble {
     env.server.as_ref().unwrap().downcast_ref().unwrap()
 }
 
-#[test]
 fn zkcli_writes_read_back_identically_and_the_reverse() {
     let Some(env) = zk_env() else { return };
     let out = zk(&env)
@@ -42,7 +80,6 @@ fn zkcli_writes_read_back_identically_and_the_reverse() {
     assert!(String::from_utf8_lossy(&out.stdout).lines().any(|l| l == "hello ovs"), "{out:?}");
 }
 
-#[test]
 fn empty_parents_are_not_keys_and_are_pruned() {
     let Some(env) = zk_env() else { return };
     env.set("/p/q/r", "leaf");
@@ -63,7 +100,6 @@ fn empty_parents_are_not_keys_and_are_pruned() {
     env.config(&["get", "/k"]).assert().code(4);
 }
 
-#[test]
 fn chroot_scopes_every_key() {
     let Some(env) = zk_env() else { return };
     let chrooted = format!("{}/flocker/control", zk(&env).url());
@@ -75,9 +111,8 @@ fn chroot_scopes_every_key() {
     env.config(&["list", "-r", "/"]).assert().success().stdout("");
 }
 
-#[test]
 fn a_value_over_the_znode_limit_is_refused_before_sending() {
-    let Some(env) = zk_env() else { return };
+    let Some(env) = fixture::zookeeper().map(Fixture::env) else { return };
     env.config(&["set", "/big", "-"])
         .write_stdin("x".repeat(1 << 20))
         .assert()
@@ -86,7 +121,6 @@ fn a_value_over_the_znode_limit_is_refused_before_sending() {
     env.config(&["get", "/big"]).assert().code(4);
 }
 
-#[test]
 fn zookeepers_own_tree_is_neither_listed_nor_written() {
     let Some(env) = zk_env() else { return };
     env.config(&["list"]).assert().success().stdout("");
@@ -107,18 +141,8 @@ fn zookeepers_own_tree_is_neither_listed_nor_written() {
     assert_eq!(env.get("/zookeeperx/k"), b"v");
 }
 
-#[test]
-fn every_command_works_with_one_server_of_three_down() {
-    let Some(mut zk) = ZkEnsemble::start(3) else { return };
-    zk.kill(0); // the first server in the connect string
-    let env = Env::with_store(zk.url(), Box::new(()));
-    cli_suite::every_command_once(&env);
-    drop(zk);
-}
-
-#[test]
 fn an_editor_open_longer_than_the_session_timeout_still_writes() {
-    let Some(env) = zk_env() else { return };
+    let Some(env) = fixture::zookeeper().map(Fixture::env) else { return };
     env.set("/e", "old");
     // --timeout 2 asks for a 4 s session; the editor stays open 6 s.
     let slow = env.editor("slow.sh", r#"sleep 6; printf 'new' > "$1""#);
@@ -126,7 +150,6 @@ fn an_editor_open_longer_than_the_session_timeout_still_writes() {
     assert_eq!(env.get("/e"), b"new");
 }
 
-#[test]
 fn an_edit_across_a_replaced_server_is_checked_against_the_new_one() {
     let Some(mut zk) = ZkEnsemble::start(1) else { return };
     let env = Env::with_store(zk.url(), Box::new(()));
@@ -164,7 +187,6 @@ printf 'mine' > "$1""#,
     env.config(&["get", "/existed"]).assert().code(4);
 }
 
-#[test]
 fn tls_is_refused_rather_than_ignored() {
     let env = Env::new();
     if !util::etcd::require("openssl") {
@@ -179,7 +201,6 @@ fn tls_is_refused_rather_than_ignored() {
         .stderr(contains("TLS"));
 }
 
-#[test]
 fn a_user_name_with_a_colon_is_refused_before_connecting() {
     let env = Env::new();
     // Nothing listens on port 1: only a check made before connecting exits 2.
@@ -195,7 +216,6 @@ fn a_user_name_with_a_colon_is_refused_before_connecting() {
     assert!(stderr.contains("user name cannot contain ':'") && !stderr.contains("pw-secret"), "{stderr}");
 }
 
-#[test]
 fn a_leader_election_is_ridden_out() {
     let Some(mut zk) = ZkEnsemble::start(3) else { return };
     let env = Env::with_store(zk.url(), Box::new(()));
@@ -215,40 +235,6 @@ fn a_leader_election_is_ridden_out() {
     assert_eq!(env.get("/during"), b"2");
 }
 
-#[test]
-fn every_server_down_exits_6() {
-    let Some(mut zk) = ZkEnsemble::start(1) else { return };
-    let url = zk.url();
-    zk.kill(0);
-    let env = Env::with_store(url, Box::new(()));
-    let started = Instant::now();
-    env.config(&["get", "/x", "--timeout", "2"]).assert().code(6).stderr(contains(zk.hosts().as_str()));
-    // Retried until the timeout is spent, and no longer.
-    let took = started.elapsed();
-    assert!(took > Duration::from_millis(1900) && took < Duration::from_secs(4), "took {took:?}");
-}
-
-#[test]
-fn a_silent_server_exits_6_within_the_timeout_naming_store_and_host() {
-    // Accepts connections and never answers.
-    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let host = silent.local_addr().unwrap().to_string();
-    let env = Env::new();
-    let started = Instant::now();
-    let out = env
-        .config(&["get", "/x", "--store", &format!("zk://{host}"), "--timeout", "2"])
-        .assert()
-        .code(6)
-        .get_output()
-        .clone();
-    let took = started.elapsed();
-    assert!(took < Duration::from_secs(4), "took {took:?}");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    let error = stderr.lines().last().unwrap_or_default();
-    let after_store = error.strip_prefix(&format!("error: zk://{host}: ")).unwrap_or_else(|| panic!("{stderr}"));
-    assert!(after_store.contains(&host), "{stderr}");
-}
-
 /// `ovs config ARGS` logged in to env's server as alice, by digest auth.
 fn as_alice(env: &Env, args: &[&str]) -> assert_cmd::Command {
     let mut cmd = env.config(args);
@@ -256,7 +242,6 @@ fn as_alice(env: &Env, args: &[&str]) -> assert_cmd::Command {
     cmd
 }
 
-#[test]
 fn digest_auth_protects_what_it_creates() {
     let Some(env) = zk_env() else { return };
     let url = format!("zk://alice@{}", zk(&env).hosts());
@@ -279,7 +264,6 @@ fn digest_auth_protects_what_it_creates() {
     );
 }
 
-#[test]
 fn a_listing_that_meets_an_unreadable_znode_names_it() {
     let Some(env) = zk_env() else { return };
     as_alice(&env, &["set", "/secret/k", "v"]).assert().success();
@@ -292,7 +276,6 @@ fn a_listing_that_meets_an_unreadable_znode_names_it() {
     }
 }
 
-#[test]
 fn a_subtree_too_large_for_one_multi_is_refused_whole() {
     let Some(env) = zk_env() else { return };
     // 4,200 znodes with 240-byte names: over 1 MiB of delete operations.

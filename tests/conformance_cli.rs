@@ -5,8 +5,16 @@
 
 mod util;
 
-use util::sql::Db;
-use util::Env;
+use util::fixture::{self, Factory};
+use util::{suite, Env};
+
+fn main() {
+    suite::run(suite::trials("", fixture::ALL, |store: Factory| {
+        if let Some(fixture) = store() {
+            passes(fixture.env());
+        }
+    }))
+}
 
 /// Every check passes on the store `env` names, and only its own key is left.
 fn passes(env: Env) {
@@ -16,44 +24,4 @@ fn passes(env: Env) {
     assert_eq!(report["failed"], 0, "{report}");
     assert_eq!(report["passed"], ovs_config::conformance::CHECKS.len(), "{report}");
     env.config(&["list", "-r", "/"]).assert().success().stdout("/outside\n");
-}
-
-#[test]
-fn dir() {
-    passes(Env::new());
-}
-
-#[test]
-fn sqlite() {
-    let Some(db) = Db::sqlite() else { return };
-    passes(db.env());
-}
-
-#[test]
-fn mariadb() {
-    let Some(db) = Db::mariadb() else { return };
-    passes(db.env());
-}
-
-#[test]
-fn postgres() {
-    let Some(db) = Db::postgres() else { return };
-    passes(db.env());
-}
-
-#[test]
-fn etcd() {
-    let Some(etcd) = util::etcd::shared() else { return };
-    passes(Env::below_unique_root(&etcd.url()));
-}
-
-#[test]
-fn zookeeper() {
-    let Some(zk) = util::zookeeper::shared() else { return };
-    passes(Env::below_unique_root(&zk.url()));
-}
-
-#[test]
-fn consul() {
-    passes(Env::below_unique_root(&util::consul::shared().url()));
 }

@@ -5,24 +5,26 @@
 mod conformance;
 mod util;
 
-use ovs_config::store::{self, Options, StoreUrl};
+use ovs_config::store;
+use util::fixture::{self, open};
+use util::suite::{self, Table};
 
-fn open(url: &str) -> Box<dyn store::Store> {
-    let options = Options { timeout: std::time::Duration::from_secs(10), ..Options::default() };
-    store::open(&StoreUrl::parse(url).unwrap(), &options).unwrap()
+/// What is Consul's own.
+const OWN: Table<fn()> = table![
+    guards_that_cannot_hold_fail_without_writing,
+    a_scan_that_meets_a_write_before_it_gives_anything_starts_again_unseen,
+    a_scan_that_meets_a_write_after_giving_entries_fails_naming_the_key,
+    a_scan_reads_values_in_pages_not_all_at_once,
+    a_commit_is_one_transaction_and_a_delete_tree_keeps_the_boundary,
+    the_fake_agent_answers_blocking_queries,
+    an_idle_watch_waits_in_blocking_queries,
+];
+
+fn main() {
+    let mut trials = conformance::trials("", fixture::consul);
+    trials.extend(suite::each("", OWN));
+    suite::run(trials)
 }
-
-fn consul_store() -> Option<conformance::Fixture> {
-    let url = format!("{}{}", util::consul::shared().url(), util::unique_root());
-    Some((open(&url), Box::new(url)))
-}
-
-/// The store at a fixture's URL, opened again.
-fn second(url: &dyn std::any::Any) -> Box<dyn store::Store> {
-    open(url.downcast_ref::<String>().unwrap())
-}
-
-conformance_suite!(consul_store, second);
 
 use std::collections::HashMap;
 use std::io::{Read, Write as _};
@@ -35,14 +37,13 @@ use util::consul::{shared, FakeConsul};
 /// A store below a fresh root on the shared agent, and that root as a
 /// Consul key prefix (`t1-2/`).
 fn rooted() -> (Box<dyn store::Store>, String) {
-    let root = util::unique_root();
-    (open(&format!("{}{root}", shared().url())), format!("{}/", &root[1..]))
+    let fixture = fixture::consul().unwrap();
+    (fixture.open(), format!("{}/", &fixture.root[1..]))
 }
 
 /// Guards that can never hold fail the commit, naming the key, and write
 /// nothing: a delete that wants its key absent, a revision Consul never
 /// gives (no key is at index 0, and a `cas` with 0 would mean "absent").
-#[test]
 fn guards_that_cannot_hold_fail_without_writing() {
     let (s, _) = rooted();
     s.put(&key("/here"), b"v", Precondition::Any).unwrap();
@@ -61,7 +62,6 @@ fn guards_that_cannot_hold_fail_without_writing() {
     assert_eq!(left, ["/here"]);
 }
 
-#[test]
 fn a_scan_that_meets_a_write_before_it_gives_anything_starts_again_unseen() {
     let (store, consul) = rooted();
     for (k, v) in [("/s/a", "1"), ("/s/b", "2")] {
@@ -75,7 +75,6 @@ fn a_scan_that_meets_a_write_before_it_gives_anything_starts_again_unseen() {
     assert_eq!(listings, 2, "the scan should have listed again");
 }
 
-#[test]
 fn a_scan_that_meets_a_write_after_giving_entries_fails_naming_the_key() {
     let (store, consul) = rooted();
     // 6 MB: more than a scan reads before it gives its first entry.
@@ -88,7 +87,6 @@ fn a_scan_that_meets_a_write_after_giving_entries_fails_naming_the_key() {
     assert!(err.to_string().contains("read again"), "{err}");
 }
 
-#[test]
 fn a_scan_reads_values_in_pages_not_all_at_once() {
     let (store, consul) = rooted();
     shared().load(&format!("{consul}p/"), 200, b"v");
@@ -97,7 +95,6 @@ fn a_scan_reads_values_in_pages_not_all_at_once() {
     assert!(!requests.iter().any(|r| r.contains("recurse")), "a scan never asks for every value at once");
 }
 
-#[test]
 fn a_commit_is_one_transaction_and_a_delete_tree_keeps_the_boundary() {
     let fake = FakeConsul::start();
     let store = open(&fake.url());
@@ -131,7 +128,6 @@ fn index(headers: &HashMap<String, String>) -> u64 {
 
 /// The watch issue will rely on these: a read with `?index=` waits until
 /// the index moves (or `?wait=` ends), on a key and on a listing.
-#[test]
 fn the_fake_agent_answers_blocking_queries() {
     let fake = FakeConsul::start();
     fake.put_raw("w/k", b"1");
@@ -158,7 +154,6 @@ fn the_fake_agent_answers_blocking_queries() {
 /// each sent with the index last seen and a wait, never a poll in a loop:
 /// one query (or two, at a wait's edge) in a second, besides the one that
 /// armed it and the scan's listing.
-#[test]
 fn an_idle_watch_waits_in_blocking_queries() {
     let fake = FakeConsul::start();
     fake.put_raw("w/k", b"1");

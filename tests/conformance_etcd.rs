@@ -4,52 +4,54 @@
 mod conformance;
 mod util;
 
-use conformance::key;
-use ovs_config::store::{self, Entry, Key, Options, Precondition, Revision, StoreError, StoreUrl, Write};
+use conformance::{key, Run};
+use ovs_config::store::{self, Entry, Key, Precondition, Revision, StoreError, Write};
 use util::etcd::EtcdCluster;
+use util::fixture::{self, open, Fixture};
+use util::suite::{self, Table};
 
-fn open(url: &str) -> Box<dyn store::Store> {
-    let options = Options { timeout: std::time::Duration::from_secs(10), ..Options::default() };
-    store::open(&StoreUrl::parse(url).unwrap(), &options).unwrap()
+/// What is etcd's own.
+const OWN: Table<fn()> = table![
+    root_prefix_scopes_every_operation,
+    guards_that_cannot_hold_fail_without_writing,
+    a_server_with_smaller_limits_refuses_batches_as_too_large,
+    scan_pages_shrink_for_large_values,
+];
+
+fn main() {
+    let mut trials = conformance::trials("", fixture::etcd);
+    trials.extend(suite::each("", OWN));
+    suite::run(trials)
 }
 
-fn etcd_store() -> Option<conformance::Fixture> {
-    let url = format!("{}{}", util::etcd::shared()?.url(), util::unique_root());
-    Some((open(&url), Box::new(url)))
+/// A fresh store on the etcd this binary shares, and its fixture.
+fn etcd_store() -> Option<(Box<dyn store::Store>, Fixture)> {
+    let fixture = fixture::etcd()?;
+    Some((fixture.open(), fixture))
 }
-
-/// The store at a fixture's URL, opened again.
-fn second(url: &dyn std::any::Any) -> Box<dyn store::Store> {
-    open(url.downcast_ref::<String>().unwrap())
-}
-
-conformance_suite!(etcd_store, second);
 
 /// The same suite below a root prefix: keys outside it stay untouched.
-mod rooted {
-    use super::*;
-
-    fn rooted_store() -> Option<conformance::Fixture> {
-        let cluster = EtcdCluster::start(1)?;
-        let out = cluster.etcdctl().args(["put", "/outside", "x"]).output().unwrap();
-        assert!(out.status.success(), "{out:?}");
-        Some((open(&format!("{}/tenant/a", cluster.url())), Box::new(cluster)))
-    }
-
-    #[test]
-    fn root_prefix_scopes_every_operation() {
-        let Some((store, guard)) = rooted_store() else { return };
-        let cluster = guard.downcast_ref::<EtcdCluster>().unwrap();
-        conformance::prefixes_respect_segment_boundaries(store.as_ref());
-        assert_eq!(store.delete_tree(&ovs_config::store::Key::root()).unwrap(), 3);
-        let out = cluster.etcdctl().args(["get", "--prefix", "--keys-only", "/"]).output().unwrap();
-        assert_eq!(String::from_utf8_lossy(&out.stdout).split_whitespace().collect::<Vec<_>>(), ["/outside"]);
-    }
+fn root_prefix_scopes_every_operation() {
+    let Some(fixture) = fixture::etcd() else { return };
+    let cluster = util::etcd::shared().unwrap();
+    let outside = format!("{}/outside", fixture.root);
+    let out = cluster.etcdctl().args(["put", &outside, "x"]).output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let store = open(&format!("{}/tenant/a", fixture.url));
+    let Some(Run::One(check)) =
+        conformance::CHECKS.iter().find(|c| c.name == "prefixes_respect_segment_boundaries").map(|c| c.run)
+    else {
+        unreachable!("a check of one store")
+    };
+    check(store.as_ref());
+    assert_eq!(store.delete_tree(&ovs_config::store::Key::root()).unwrap(), 3);
+    let out =
+        cluster.etcdctl().args(["get", "--prefix", "--keys-only", &format!("{}/", fixture.root)]).output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout).split_whitespace().collect::<Vec<_>>(), [outside]);
 }
 
 /// Guards that can never hold fail the commit, naming the key, and write
 /// nothing: a delete that wants its key absent, a revision etcd never gives.
-#[test]
 fn guards_that_cannot_hold_fail_without_writing() {
     let Some((store, _guard)) = etcd_store() else { return };
     let s = store.as_ref();
@@ -69,7 +71,6 @@ fn guards_that_cannot_hold_fail_without_writing() {
 /// A server set up with smaller limits than etcd's defaults refuses what
 /// the declared limits let through: a batch too large, never a transport
 /// error, and a value too large for a single put.
-#[test]
 fn a_server_with_smaller_limits_refuses_batches_as_too_large() {
     let Some(cluster) = EtcdCluster::start_with_flags(&["--max-txn-ops", "4", "--max-request-bytes", "8192"]) else {
         return;
@@ -98,7 +99,6 @@ fn a_server_with_smaller_limits_refuses_batches_as_too_large() {
 /// Large values after small ones: a page that would hold far more than a
 /// page's worth of bytes is asked again with fewer keys, and the scan still
 /// gives every entry, in order, with its revision.
-#[test]
 fn scan_pages_shrink_for_large_values() {
     let Some((store, _guard)) = etcd_store() else { return };
     let s = store.as_ref();

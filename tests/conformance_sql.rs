@@ -5,64 +5,40 @@
 mod conformance;
 mod util;
 
-use std::time::Duration;
-
 use conformance::key;
-use ovs_config::store::{self, Precondition, Revision, Store, StoreUrl, Write};
+use ovs_config::store::{self, Precondition, Revision, Write};
+use util::fixture::{self, open, Factory};
 use util::sql::Db;
+use util::suite::{self, Table, Trial};
 
-fn open(url: &str) -> Box<dyn Store> {
-    let options = store::Options { timeout: Duration::from_secs(10), ..store::Options::default() };
-    store::open(&StoreUrl::parse(url).unwrap(), &options).unwrap()
-}
+/// What every engine does.
+const ENGINE: Table<fn(&Db)> = table![
+    first_writers_all_make_the_tables_and_none_fails,
+    a_commit_that_changes_nothing_leaves_the_counter,
+    scan_pages_hold_a_few_megabytes_of_large_values,
+];
 
-fn fixture(db: Option<Db>) -> Option<conformance::Fixture> {
-    let db = db?;
-    Some((open(&db.url), Box::new(db)))
-}
+const SQLITE: Table<fn(&Db)> = table![the_files_are_private];
 
-/// The store of a fixture's table, opened again.
-fn second(db: &dyn std::any::Any) -> Box<dyn Store> {
-    open(&db.downcast_ref::<Db>().unwrap().url)
-}
-
-/// The shared suite and the tests below, on one engine.
-macro_rules! engine {
-    (@each $db:expr; $($name:ident),*) => {
-        $(
-            #[test]
-            fn $name() {
-                let Some(db) = $db else { return };
-                super::$name(&db);
+/// The suite on one engine, and `tables` on a fresh table of its own.
+fn engine(name: &str, store: Factory, db: fn() -> Option<Db>, tables: &[Table<fn(&Db)>]) -> Vec<Trial> {
+    let prefix = format!("{name}::");
+    let mut trials = conformance::trials(&prefix, store);
+    for table in tables {
+        trials.extend(suite::trials(&prefix, table, move |test: fn(&Db)| {
+            if let Some(db) = db() {
+                test(&db);
             }
-        )*
-    };
-    ($db:expr) => {
-        fn store() -> Option<conformance::Fixture> {
-            fixture($db)
-        }
-
-        conformance_suite!(store, second);
-
-        engine!(@each $db; first_writers_all_make_the_tables_and_none_fails,
-            a_commit_that_changes_nothing_leaves_the_counter, scan_pages_hold_a_few_megabytes_of_large_values);
-    };
+        }));
+    }
+    trials
 }
 
-mod sqlite {
-    use super::*;
-    engine!(Db::sqlite());
-    engine!(@each Db::sqlite(); the_files_are_private);
-}
-
-mod mariadb {
-    use super::*;
-    engine!(Db::mariadb());
-}
-
-mod postgres {
-    use super::*;
-    engine!(Db::postgres());
+fn main() {
+    let mut trials = engine("sqlite", fixture::sqlite, Db::sqlite, &[ENGINE, SQLITE]);
+    trials.extend(engine("mariadb", fixture::mariadb, Db::mariadb, &[ENGINE]));
+    trials.extend(engine("postgres", fixture::postgres, Db::postgres, &[ENGINE]));
+    suite::run(trials)
 }
 
 /// Eight stores write their first key to a table nobody has made yet, at

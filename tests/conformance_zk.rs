@@ -4,20 +4,30 @@
 mod conformance;
 mod util;
 
-use ovs_config::store::{self, Options, StoreUrl};
+use util::fixture::{self, Fixture};
+use util::suite::{self, Table};
 
-fn zk_store() -> Option<conformance::Fixture> {
-    let url = format!("{}{}", util::zookeeper::shared()?.url(), util::unique_root());
-    Some((second(&url), Box::new(url)))
+/// What is ZooKeeper's own.
+const OWN: Table<fn()> = table![
+    commits_create_and_prune_parents_in_the_same_multi,
+    an_absence_check_leaves_nothing_behind,
+    commits_without_puts_report_a_revision_in_order,
+    a_put_that_only_creates_answers_the_revision_it_created,
+    a_watch_reports_store_keys_below_the_chroot,
+    a_watch_cannot_resume_from_a_revision,
+];
+
+fn main() {
+    let mut trials = conformance::trials("", fixture::zookeeper);
+    trials.extend(suite::each("", OWN));
+    suite::run(trials)
 }
 
-/// The store at a fixture's URL, opened again.
-fn second(url: &dyn std::any::Any) -> Box<dyn store::Store> {
-    let options = Options { timeout: std::time::Duration::from_secs(10), ..Options::default() };
-    store::open(&StoreUrl::parse(url.downcast_ref::<String>().unwrap()).unwrap(), &options).unwrap()
+/// A fresh store on the ZooKeeper this binary shares, and its fixture.
+fn zk_store() -> Option<(Box<dyn Store>, Fixture)> {
+    let fixture = fixture::zookeeper()?;
+    Some((fixture.open(), fixture))
 }
-
-conformance_suite!(zk_store, second);
 
 // What is ZooKeeper's own: parents, which the shared suite cannot see. An
 // empty znode left without children would list as a key, so listings show
@@ -30,7 +40,6 @@ fn listed(s: &dyn Store, prefix: &str) -> Vec<String> {
     s.keys(&key(prefix)).unwrap().collect::<Result<_, _>>().unwrap()
 }
 
-#[test]
 fn commits_create_and_prune_parents_in_the_same_multi() {
     let Some((s, _guard)) = zk_store() else { return };
     let any = Precondition::Any;
@@ -56,7 +65,6 @@ fn commits_create_and_prune_parents_in_the_same_multi() {
     assert_eq!(s.children(&key("/")).unwrap().count(), 0, "a pruned parent is left");
 }
 
-#[test]
 fn an_absence_check_leaves_nothing_behind() {
     let Some((s, _guard)) = zk_store() else { return };
     let any = Precondition::Any;
@@ -70,7 +78,6 @@ fn an_absence_check_leaves_nothing_behind() {
     assert!(matches!(err, StoreError::Conflict { ref key, .. } if key.as_str() == "/e/x/y"), "{err}");
 }
 
-#[test]
 fn commits_without_puts_report_a_revision_in_order() {
     let Some((s, _guard)) = zk_store() else { return };
     let any = Precondition::Any;
@@ -86,7 +93,6 @@ fn commits_without_puts_report_a_revision_in_order() {
     assert_eq!(s.commit(&[]).unwrap().revision, Revision(0));
 }
 
-#[test]
 fn a_put_that_only_creates_answers_the_revision_it_created() {
     let Some((s, _guard)) = zk_store() else { return };
     let done = s
@@ -104,7 +110,6 @@ fn a_put_that_only_creates_answers_the_revision_it_created() {
 // Watching: the changes below the chroot come as the store's keys, and a
 // watch cannot resume (ZooKeeper keeps no log of changes).
 
-#[test]
 fn a_watch_reports_store_keys_below_the_chroot() {
     use ovs_config::store::{Event, Update};
     let Some((s, _guard)) = zk_store() else { return };
@@ -117,7 +122,6 @@ fn a_watch_reports_store_keys_below_the_chroot() {
     assert_eq!(watcher.position(), None);
 }
 
-#[test]
 fn a_watch_cannot_resume_from_a_revision() {
     let Some((s, _guard)) = zk_store() else { return };
     let err = s.watch(&key("/w"), Some(Revision(1))).err().unwrap();

@@ -10,13 +10,12 @@
 //! Seeded: OVS_CRASH_SEED=N reproduces a run (the seed is printed on
 //! failure); OVS_CRASH_TRIALS=N changes the number of trials (200).
 
-mod outbox_util;
 mod util;
 
 use std::process::Child;
 use std::time::Duration;
 
-use outbox_util::{entries_on_disk, signal, Cluster};
+use util::outbox::{entries_on_disk, signal, Cluster};
 
 /// xorshift64*: enough randomness for delays and choices, reproducible.
 struct Rng(u64);

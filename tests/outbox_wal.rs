@@ -3,12 +3,11 @@
 //! is set aside and blocks nothing; two `retry` at once deliver an entry
 //! once and never bring a settled one back.
 
-mod outbox_util;
 mod util;
 
 use std::os::unix::process::ExitStatusExt;
 
-use outbox_util::{signal, stderr_of, wait_until, Cluster};
+use util::outbox::{signal, stderr_of, wait_until, Cluster};
 
 /// Stores 0 and 1 take the write, store 2 is slow (its write lock held);
 /// the write is stopped by `sig` once 0 and 1 are settled.

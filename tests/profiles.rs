@@ -10,18 +10,10 @@ use std::path::{Path, PathBuf};
 use predicates::prelude::*;
 use predicates::str::contains;
 use util::etcd::EtcdCluster;
-use util::Env;
+use util::{dir_url, user_config, Env};
 
 fn examples() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("examples")
-}
-
-/// Write `text` as the user's config file (~/.config/ovs/config.yaml).
-fn user_config(env: &Env, text: &str) -> PathBuf {
-    let path = env.path().join(".config/ovs/config.yaml");
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(&path, text).unwrap();
-    path
 }
 
 /// `ovs config ARGS` with no store from the environment: the profile decides.
@@ -29,10 +21,6 @@ fn bare(env: &Env, args: &[&str]) -> assert_cmd::Command {
     let mut cmd = env.config(args);
     cmd.env_remove("OVS_CONFIG_STORE");
     cmd
-}
-
-fn dir_url(env: &Env, name: &str) -> String {
-    format!("dir://{}", env.path().join(name).display())
 }
 
 /// The value at `key` in the directory store `name`, or None.

@@ -8,17 +8,9 @@
 mod util;
 
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use util::Env;
-
-/// Write `text` as the user's config file (~/.config/ovs/config.yaml).
-fn user_config(env: &Env, text: &str) -> PathBuf {
-    let path = env.path().join(".config/ovs/config.yaml");
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(&path, text).unwrap();
-    path
-}
+use util::{user_config, Env};
 
 fn chmod(path: &Path, mode: u32) {
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();

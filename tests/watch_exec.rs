@@ -13,7 +13,7 @@ use util::running::Running;
 use util::Env;
 
 fn etcd_env() -> Option<Env> {
-    Some(Env::below_unique_root(&util::etcd::shared()?.url()))
+    util::fixture::etcd().map(util::fixture::Fixture::env)
 }
 
 /// The pids a handler wrote to `file` ("$$ $!": its shell and a child).

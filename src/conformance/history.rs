@@ -9,7 +9,7 @@ fn version(revision: Revision, value: &[u8]) -> Version {
     Version { revision, value: value.to_vec() }
 }
 
-pub fn history_lists_every_version_oldest_first(s: &dyn Store) {
+pub(super) fn history_lists_every_version_oldest_first(s: &dyn Store) {
     let revisions: Vec<Revision> = [&b"one"[..], b"", &[0xff, 0]].iter().map(|v| put(s, "/h/k", v)).collect();
     put(s, "/h/other", b"x");
     if !s.capabilities().history {
@@ -25,7 +25,7 @@ pub fn history_lists_every_version_oldest_first(s: &dyn Store) {
     assert_eq!(history.compacted, None);
 }
 
-pub fn history_starts_at_the_last_creation(s: &dyn Store) {
+pub(super) fn history_starts_at_the_last_creation(s: &dyn Store) {
     put(s, "/h/re", b"first life");
     s.delete(&key("/h/re"), Precondition::Any).unwrap();
     let again = put(s, "/h/re", b"second life");

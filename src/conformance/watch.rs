@@ -54,7 +54,7 @@ fn assert_delete(event: &Event, k: &str, last: Revision) {
     assert!(event.revision >= last, "{event:?} is before the key's last revision {last}");
 }
 
-pub fn watch_reports_puts_and_deletes_below_its_prefix(s: &dyn Store, _other: &dyn Store) {
+pub(super) fn watch_reports_puts_and_deletes_below_its_prefix(s: &dyn Store, _other: &dyn Store) {
     let old = s.put(&key("/w/old"), b"1", Precondition::Any).unwrap();
     let Some(mut w) = watcher(s, "/w") else { return };
     let new = s.put(&key("/w/new/deep"), b"created", Precondition::Any).unwrap();
@@ -72,7 +72,7 @@ pub fn watch_reports_puts_and_deletes_below_its_prefix(s: &dyn Store, _other: &d
 
 /// Writes outside the prefix, and to `/ab`, `/a-b` and `/a.b` for the
 /// prefix `/a`, come before a write below it: that one alone is reported.
-pub fn watch_ignores_keys_outside_its_prefix(s: &dyn Store, _other: &dyn Store) {
+pub(super) fn watch_ignores_keys_outside_its_prefix(s: &dyn Store, _other: &dyn Store) {
     let Some(mut w) = watcher(s, "/a") else { return };
     for k in ["/ab", "/ab/c", "/b/a", "/a-b", "/a.b", "/a0/x"] {
         s.put(&key(k), b"outside", Precondition::Any).unwrap();
@@ -86,7 +86,7 @@ pub fn watch_ignores_keys_outside_its_prefix(s: &dyn Store, _other: &dyn Store) 
 
 /// What a second, independently opened handle (another process) writes is
 /// seen too.
-pub fn watch_sees_writes_by_another_handle(s: &dyn Store, other: &dyn Store) {
+pub(super) fn watch_sees_writes_by_another_handle(s: &dyn Store, other: &dyn Store) {
     let Some(mut w) = watcher(s, "/h") else { return };
     let rev = other.put(&key("/h/k"), b"from elsewhere", Precondition::Any).unwrap();
     assert_eq!(events(w.as_mut(), 1), [put_event("/h/k", b"from elsewhere", rev)]);
@@ -97,7 +97,7 @@ pub fn watch_sees_writes_by_another_handle(s: &dyn Store, other: &dyn Store) {
 
 /// With nothing changing, `next` waits out its time and answers None;
 /// a wait of zero only looks.
-pub fn watch_next_is_none_when_nothing_changed(s: &dyn Store, _other: &dyn Store) {
+pub(super) fn watch_next_is_none_when_nothing_changed(s: &dyn Store, _other: &dyn Store) {
     s.put(&key("/q/k"), b"v", Precondition::Any).unwrap();
     let Some(mut w) = watcher(s, "/q") else { return };
     let wait = Duration::from_millis(300);
@@ -109,7 +109,7 @@ pub fn watch_next_is_none_when_nothing_changed(s: &dyn Store, _other: &dyn Store
 
 /// Every change of one commit arrives: puts at the commit's revision,
 /// deletes, and everything a delete-tree removed.
-pub fn watch_reports_every_change_of_a_batch(s: &dyn Store, _other: &dyn Store) {
+pub(super) fn watch_reports_every_change_of_a_batch(s: &dyn Store, _other: &dyn Store) {
     for k in ["/b/gone", "/b/tree/1", "/b/tree/2/x", "/b/treex", "/b/kept"] {
         s.put(&key(k), b"v", Precondition::Any).unwrap();
     }
@@ -143,7 +143,7 @@ pub fn watch_reports_every_change_of_a_batch(s: &dyn Store, _other: &dyn Store) 
 
 /// Many quick writes from another handle, puts, rewrites and deletes: what
 /// the watcher reports leads from the state before them to the state after.
-pub fn watch_misses_nothing_under_many_quick_writes(s: &dyn Store, other: &dyn Store) {
+pub(super) fn watch_misses_nothing_under_many_quick_writes(s: &dyn Store, other: &dyn Store) {
     for i in 0..10 {
         s.put(&key(&format!("/m/{i}")), b"first", Precondition::Any).unwrap();
     }
@@ -178,7 +178,7 @@ pub fn watch_misses_nothing_under_many_quick_writes(s: &dyn Store, other: &dyn S
 /// A store that cannot replay changes refuses to watch from a position; one
 /// that can tells which history a position is of (so that a rebuilt store
 /// is not resumed), at a revision not below one it gave.
-pub fn watch_from_a_position_needs_resume(s: &dyn Store, _other: &dyn Store) {
+pub(super) fn watch_from_a_position_needs_resume(s: &dyn Store, _other: &dyn Store) {
     let rev = s.put(&key("/p/k"), b"v", Precondition::Any).unwrap();
     let caps = s.capabilities();
     let from = s.watch(&key("/p"), Some(rev));
@@ -193,7 +193,7 @@ pub fn watch_from_a_position_needs_resume(s: &dyn Store, _other: &dyn Store) {
 
 /// `watch KEY` follows that key: its puts and its delete are reported (and
 /// keys below it), never a neighbour whose name only starts with it.
-pub fn watch_follows_its_own_key(s: &dyn Store, _other: &dyn Store) {
+pub(super) fn watch_follows_its_own_key(s: &dyn Store, _other: &dyn Store) {
     let Some(mut w) = watcher(s, "/k") else { return };
     for k in ["/k.x", "/k-y", "/kz", "/k0/a"] {
         s.put(&key(k), b"outside", Precondition::Any).unwrap();

@@ -1,28 +1,77 @@
 //! Every command and exit code end to end, written once and run against
-//! each backend: `cli_suite!(factory)` where the factory returns an [`Env`]
-//! whose `ovs` talks to a fresh store (None: that server is not installed).
+//! each backend: [`trials`] makes a trial of each test in [`TESTS`], on a
+//! fresh store from the backend's fixture.
 
 use predicates::prelude::*;
 use predicates::str::contains;
 
+use crate::util::fixture::Factory;
 use crate::util::running::Running;
-use crate::util::{Env, BAD_SCHEDULE, CELERY_KEY, GOOD_SCHEDULE};
+use crate::util::suite::{self, Table, Trial};
+use crate::util::{dir_url, Env, BAD_SCHEDULE, CELERY_KEY, GOOD_SCHEDULE};
 
-#[macro_export]
-macro_rules! cli_suite {
-    ($factory:expr) => {
-        $crate::cli_suite!(@each $factory; every_command_once, no_lost_increments, get_prints_the_value_byte_for_byte, get_missing_key_exits_4_with_one_line, get_json_and_yaml_carry_key_value_and_revision, binary_values_come_as_base64_in_json_and_raw_in_plain, set_reads_stdin_with_dash, set_without_a_value_is_a_usage_error, list_shows_children_and_recursive_keys_sorted, if_absent_creates_once, if_revision_writes_only_at_that_revision, dry_run_validates_and_writes_nothing, celery_schedule_is_validated_on_set, validate_checks_without_writing, delete_one_key, delete_with_stale_revision_is_a_conflict, recursive_delete_needs_yes_off_a_terminal_and_keeps_the_boundary, quiet_silences_notes, a_closed_pipe_is_not_an_error, edit_writes_the_changed_text, visual_wins_over_editor, edit_creates_a_missing_key, unchanged_text_writes_nothing, the_editor_sees_a_json_suffix_for_the_schedule, invalid_text_exits_3_and_keeps_the_text, a_concurrent_write_exits_5_and_keeps_the_text, a_concurrent_create_is_also_a_conflict, a_failing_editor_exits_1_and_keeps_the_text, a_blank_editor_variable_is_a_usage_error, an_emptied_buffer_cancels_the_edit, edit_works_whatever_the_length_of_the_last_segment, a_value_over_the_size_limit_is_refused_before_any_io, export_then_import_elsewhere_is_byte_identical, consul_format_round_trips, import_checks_everything_before_writing_anything, diff_exit_code_tells_no_change_change_and_error, apply_needs_yes_off_a_terminal_then_prunes, writes_report_json_for_scripts, edit_r_applies_the_difference, edit_r_refuses_a_concurrent_change_and_keeps_the_text, edit_r_keeps_the_text_of_a_bad_document, a_fan_out_write_reaches_the_live_stores_and_retry_delivers_the_rest, fan_out_reports_each_store_in_json, watch_prints_each_change_and_runs_exec_once_per_batch, watch_ends_at_its_timeout, mirror_watch_keeps_a_copy_identical_across_restarts, copy_from_the_dir_store_and_back_verifies_clean, compare_tells_agreement_from_drift, a_prefix_is_its_own_key_in_every_command, field_edits_change_one_field_guarded_by_the_revision, concurrent_field_edits_lose_no_update);
-    };
-    (@each $factory:expr; $($name:ident),*) => {
-        $(
-            #[test]
-            fn $name() {
-                let env: Option<util::Env> = $factory();
-                let Some(env) = env else { return };
-                cli_suite::$name(&env);
-            }
-        )*
-    };
+/// The suite, listed once.
+const TESTS: Table<fn(&Env)> = crate::table![
+    every_command_once,
+    no_lost_increments,
+    get_prints_the_value_byte_for_byte,
+    get_missing_key_exits_4_with_one_line,
+    get_json_and_yaml_carry_key_value_and_revision,
+    binary_values_come_as_base64_in_json_and_raw_in_plain,
+    set_reads_stdin_with_dash,
+    set_without_a_value_is_a_usage_error,
+    list_shows_children_and_recursive_keys_sorted,
+    if_absent_creates_once,
+    if_revision_writes_only_at_that_revision,
+    dry_run_validates_and_writes_nothing,
+    celery_schedule_is_validated_on_set,
+    validate_checks_without_writing,
+    delete_one_key,
+    delete_with_stale_revision_is_a_conflict,
+    recursive_delete_needs_yes_off_a_terminal_and_keeps_the_boundary,
+    quiet_silences_notes,
+    a_closed_pipe_is_not_an_error,
+    edit_writes_the_changed_text,
+    visual_wins_over_editor,
+    edit_creates_a_missing_key,
+    unchanged_text_writes_nothing,
+    the_editor_sees_a_json_suffix_for_the_schedule,
+    invalid_text_exits_3_and_keeps_the_text,
+    a_concurrent_write_exits_5_and_keeps_the_text,
+    a_concurrent_create_is_also_a_conflict,
+    a_failing_editor_exits_1_and_keeps_the_text,
+    a_blank_editor_variable_is_a_usage_error,
+    an_emptied_buffer_cancels_the_edit,
+    edit_works_whatever_the_length_of_the_last_segment,
+    a_value_over_the_size_limit_is_refused_before_any_io,
+    export_then_import_elsewhere_is_byte_identical,
+    consul_format_round_trips,
+    import_checks_everything_before_writing_anything,
+    diff_exit_code_tells_no_change_change_and_error,
+    apply_needs_yes_off_a_terminal_then_prunes,
+    writes_report_json_for_scripts,
+    edit_r_applies_the_difference,
+    edit_r_refuses_a_concurrent_change_and_keeps_the_text,
+    edit_r_keeps_the_text_of_a_bad_document,
+    a_fan_out_write_reaches_the_live_stores_and_retry_delivers_the_rest,
+    fan_out_reports_each_store_in_json,
+    watch_prints_each_change_and_runs_exec_once_per_batch,
+    watch_ends_at_its_timeout,
+    mirror_watch_keeps_a_copy_identical_across_restarts,
+    copy_from_the_dir_store_and_back_verifies_clean,
+    compare_tells_agreement_from_drift,
+    a_prefix_is_its_own_key_in_every_command,
+    field_edits_change_one_field_guarded_by_the_revision,
+    concurrent_field_edits_lose_no_update,
+];
+
+/// A trial of each test, each on a fresh store from `factory`.
+pub fn trials(prefix: &str, factory: Factory) -> Vec<Trial> {
+    suite::trials(prefix, TESTS, move |test: fn(&Env)| {
+        if let Some(fixture) = factory() {
+            test(&fixture.env());
+        }
+    })
 }
 
 pub fn get_prints_the_value_byte_for_byte(env: &Env) {
@@ -670,7 +719,7 @@ impl Flaky {
     /// The two healthy stores beside it: two directory stores, or for a
     /// backend without a server, the env's own store and a directory store.
     fn healthy(&self, env: &Env) -> [String; 2] {
-        let dir = |name: &str| format!("dir://{}", env.path().join(name).display());
+        let dir = |name: &str| dir_url(env, name);
         match self.proxy {
             Some(_) => [dir("a"), dir("b")],
             None => [env.store_url.clone(), dir("a")],
@@ -741,7 +790,7 @@ pub fn a_fan_out_write_reaches_the_live_stores_and_retry_delivers_the_rest(env: 
 }
 
 pub fn fan_out_reports_each_store_in_json(env: &Env) {
-    let other = format!("dir://{}", env.path().join("other").display());
+    let other = dir_url(env, "other");
     let out = fan_out(env, &[&env.store_url, &other], &["set", "-o", "json", "/fan/j", "x"])
         .assert()
         .success()
@@ -808,7 +857,7 @@ pub fn watch_ends_at_its_timeout(env: &Env) {
 }
 
 pub fn mirror_watch_keeps_a_copy_identical_across_restarts(env: &Env) {
-    let copy = format!("dir://{}", env.path().join("mirror").display());
+    let copy = dir_url(env, "mirror");
     env.set("/m/old", "1");
     env.config(&["mirror", &env.store_url, &copy, "/m"]).assert().code(2).stderr(contains("--yes"));
     let args = ["--timeout", "60", "config", "mirror", "--yes", "--watch", &env.store_url, &copy, "/m"];
@@ -852,13 +901,8 @@ pub fn mirror_watch_keeps_a_copy_identical_across_restarts(env: &Env) {
     env.config(&["compare", &env.store_url, &copy, "/m"]).assert().success();
 }
 
-/// A directory store of its own next to `env`'s store, as a URL.
-fn dir_store(env: &Env, name: &str) -> String {
-    format!("dir://{}", env.path().join(name).display())
-}
-
 pub fn copy_from_the_dir_store_and_back_verifies_clean(env: &Env) {
-    let src = dir_store(env, "src");
+    let src = dir_url(env, "src");
     let on = |url: &str, args: &[&str]| {
         let mut cmd = env.config(args);
         cmd.args(["--store", url]);
@@ -891,7 +935,7 @@ pub fn copy_from_the_dir_store_and_back_verifies_clean(env: &Env) {
     assert_eq!(env.get(CELERY_KEY), GOOD_SCHEDULE.as_bytes());
 
     // And back, into a fresh directory store below another prefix.
-    let back = dir_store(env, "back");
+    let back = dir_url(env, "back");
     env.config(&["copy", &env.store_url, &back, "--prefix", "/app", "--to-prefix", "/restored"])
         .assert()
         .success()
@@ -904,7 +948,7 @@ pub fn copy_from_the_dir_store_and_back_verifies_clean(env: &Env) {
 }
 
 pub fn compare_tells_agreement_from_drift(env: &Env) {
-    let other = dir_store(env, "other");
+    let other = dir_url(env, "other");
     let set_other = |key: &str, value: &str| {
         env.config(&["set", key, value]).args(["--store", &other]).assert().success();
     };
@@ -983,7 +1027,7 @@ pub fn a_prefix_is_its_own_key_in_every_command(env: &Env) {
     env.config(&["diff", "--exit-code", "--prune", "-"]).write_stdin(doc.clone()).assert().success();
 
     // copy and compare see the key itself.
-    let other = dir_store(env, "other");
+    let other = dir_url(env, "other");
     env.config(&["copy", &env.store_url, &other, "--prefix", p])
         .assert()
         .success()

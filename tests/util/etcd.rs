@@ -2,7 +2,6 @@
 //! temporary data dir, killed on drop. Without an `etcd` binary the tests
 //! are skipped with a message, except when CI=true, where that fails them.
 
-use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -10,6 +9,9 @@ use std::time::{Duration, Instant};
 use ovs_config::store::{self, Key, Options, StoreError, StoreUrl, TlsFiles};
 
 use super::process::Server;
+// Where test files found these before every backend shared them.
+pub use super::process::{free_port, require};
+pub use super::tls::make_certificates;
 
 pub struct EtcdCluster {
     members: Vec<Server>,
@@ -18,27 +20,6 @@ pub struct EtcdCluster {
     pub dir: tempfile::TempDir,
     /// Set when the cluster serves TLS and wants client certificates.
     pub tls: Option<TlsFiles>,
-}
-
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-/// Whether a server binary is on PATH; when CI=true its absence is a failure.
-pub fn require(binary: &str) -> bool {
-    let found = Command::new("sh")
-        .args(["-c", &format!("command -v {binary}")])
-        .stdout(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !found {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "{binary} is not installed and CI=true: run scripts/test.sh"
-        );
-        eprintln!("SKIP: {binary} is not installed (run scripts/test.sh)");
-    }
-    found
 }
 
 /// The one-member etcd this test binary shares: the suites run each test
@@ -218,23 +199,4 @@ fn spawn(dir: &std::path::Path, i: usize, client: u16, args: &[std::ffi::OsStrin
     let child =
         Command::new("etcd").args(args).args(extra).stdout(Stdio::null()).stderr(log).spawn().expect("start etcd");
     Server::new(client, child)
-}
-
-/// A throwaway CA, a server certificate for 127.0.0.1 and a client one.
-pub fn make_certificates(dir: &std::path::Path) -> TlsFiles {
-    let script = r#"
-set -e
-key() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1" 2>/dev/null; }
-key ca.key
-openssl req -x509 -new -key ca.key -out ca.pem -days 2 -subj /CN=ovs-test-ca
-for who in server client; do
-  key $who.key
-  openssl req -new -key $who.key -out $who.csr -subj /CN=$who
-  printf 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n' > $who.ext
-  openssl x509 -req -in $who.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out $who.pem -days 2 -extfile $who.ext 2>/dev/null
-done
-"#;
-    let out = Command::new("sh").args(["-c", script]).current_dir(dir).output().unwrap();
-    assert!(out.status.success(), "making certificates failed: {out:?}");
-    TlsFiles { ca: Some(dir.join("ca.pem")), cert: Some(dir.join("client.pem")), key: Some(dir.join("client.key")) }
 }

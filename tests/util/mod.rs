@@ -1,15 +1,22 @@
-//! A small harness for end-to-end tests: a temp store directory and an `ovs`
-//! command builder pointed at it, with no editor and no terminal.
+//! The harness every test binary shares: a temp folder and an `ovs`
+//! command builder pointed at a store ([`Env`]), each backend's fixture made
+//! one way (`fixture`), the servers behind them (`etcd`, `zookeeper`, `sql`,
+//! the fake `consul`), the suite runner (`suite`), and what several tests use
+//! (`outbox`, `proxy`, `running`, `python`).
 
 #![allow(dead_code)] // each test binary uses a different part of it
 
 pub mod consul;
 pub mod etcd;
+pub mod fixture;
+pub mod outbox;
 pub mod process;
 pub mod proxy;
 pub mod python;
 pub mod running;
 pub mod sql;
+pub mod suite;
+pub mod tls;
 pub mod zookeeper;
 
 use std::path::{Path, PathBuf};
@@ -26,6 +33,24 @@ pub const BAD_SCHEDULE: &str =
 pub fn unique_root() -> String {
     static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     format!("/t{}-{}", std::process::id(), NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
+}
+
+/// Write `text` as the user's config file (~/.config/ovs/config.yaml).
+pub fn user_config(env: &Env, text: &str) -> PathBuf {
+    let path = env.path().join(".config/ovs/config.yaml");
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// `dir://` a directory store named `name` in `env`'s folder.
+pub fn dir_url(env: &Env, name: &str) -> String {
+    format!("dir://{}", env.path().join(name).display())
+}
+
+/// What a command printed on stderr.
+pub fn stderr_of(assert: assert_cmd::assert::Assert) -> String {
+    String::from_utf8_lossy(&assert.get_output().stderr).into_owned()
 }
 
 pub struct Env {
@@ -54,8 +79,7 @@ impl Env {
     /// A store below a fresh root on a server the whole test binary shares
     /// (`base_url` has no root of its own).
     pub fn below_unique_root(base_url: &str) -> Env {
-        let root = unique_root();
-        Env { tmp: tempfile::tempdir().unwrap(), store_url: format!("{base_url}{root}"), root, server: None }
+        fixture::Fixture::below_unique_root(base_url).env()
     }
 
     pub fn path(&self) -> &Path {

@@ -1,8 +1,9 @@
 //! A server process the harness owns: killed (SIGKILL, like a crashed
 //! machine) when asked or when dropped — or, for a server shared by a whole
 //! test binary (kept in a static, which is never dropped), when the test
-//! process ends.
+//! process ends; and how the harness finds a server's binary and a port.
 
+use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Child, ChildStdin, Command, Stdio};
 
@@ -47,4 +48,26 @@ impl Drop for Server {
     fn drop(&mut self) {
         self.kill();
     }
+}
+
+/// A loopback port nothing listens on (the OS's pick, given back).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Whether a server binary is on PATH; when CI=true its absence is a failure.
+pub fn require(binary: &str) -> bool {
+    let found = Command::new("sh")
+        .args(["-c", &format!("command -v {binary}")])
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !found {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "{binary} is not installed and CI=true: run scripts/test.sh"
+        );
+        eprintln!("SKIP: {binary} is not installed (run scripts/test.sh)");
+    }
+    found
 }

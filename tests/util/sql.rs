@@ -22,8 +22,9 @@ use std::time::{Duration, Instant};
 
 use ovs_config::store::TlsFiles;
 
-use super::etcd::{free_port, make_certificates, require};
-use super::process::Server;
+use super::fixture::Fixture;
+use super::process::{free_port, require, Server};
+use super::tls::make_certificates;
 use super::Env;
 
 pub const PASSWORD: &str = "s3cret-pw";
@@ -121,10 +122,14 @@ impl Db {
         }
     }
 
+    /// This table as a fixture, whose guard is the `Db` (and its file).
+    pub fn fixture(self) -> Fixture {
+        Fixture::new(self.url.clone(), Box::new(self))
+    }
+
     /// An `ovs` environment on this table; the env keeps the table's file.
     pub fn env(self) -> Env {
-        let store_url = self.url.clone();
-        Env::with_store(store_url, Box::new(self))
+        self.fixture().env()
     }
 
     /// The `Db` behind an env made by [`Db::env`].

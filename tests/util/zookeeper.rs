@@ -11,8 +11,7 @@ use std::time::{Duration, Instant};
 
 use ovs_config::store::{self, Key, Options, StoreUrl};
 
-use super::etcd::{free_port, require};
-use super::process::Server;
+use super::process::{free_port, require, Server};
 
 const ZK_SERVER: &str = "/usr/share/zookeeper/bin/zkServer.sh";
 const ZK_CLI: &str = "/usr/share/zookeeper/bin/zkCli.sh";

@@ -4,14 +4,12 @@
 //! (`ovs-config.lock`, which a writer waits on up to `--timeout`), and
 //! down by putting a file where its folder was.
 
-#![allow(dead_code)] // each test binary uses a different part of it
-
 use std::fs::File;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::util::Env;
+use super::Env;
 
 pub struct Cluster {
     pub env: Env,
