@@ -8,6 +8,7 @@ mod children;
 pub mod consul;
 pub mod dir;
 pub mod etcd;
+mod failover;
 mod key;
 pub mod plugin;
 pub mod registry;
