@@ -5,7 +5,7 @@ mod conformance;
 mod util;
 
 use conformance::{key, Run};
-use ovs_config::store::{self, Entry, Key, Precondition, Revision, StoreError, Write};
+use ovs_config::store::{self, Entry, Key, Precondition, Revision, StoreError, StoreExt, Write};
 use util::etcd::EtcdCluster;
 use util::fixture::{self, open, Fixture};
 use util::suite::{self, Table};

@@ -6,7 +6,7 @@ mod conformance;
 mod util;
 
 use conformance::key;
-use ovs_config::store::{self, Precondition, Revision, Write};
+use ovs_config::store::{self, Precondition, Revision, StoreExt, Write};
 use util::fixture::{self, open, Factory};
 use util::sql::Db;
 use util::suite::{self, Table, Trial};

@@ -34,7 +34,7 @@ fn zk_store() -> Option<(Box<dyn Store>, Fixture)> {
 // whether a commit left one behind.
 
 use conformance::key;
-use ovs_config::store::{Precondition, Revision, Store, StoreError, Write};
+use ovs_config::store::{Precondition, Revision, Store, StoreError, StoreExt, Write};
 
 fn listed(s: &dyn Store, prefix: &str) -> Vec<String> {
     s.keys(&key(prefix)).unwrap().collect::<Result<_, _>>().unwrap()

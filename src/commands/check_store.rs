@@ -19,7 +19,7 @@ use crate::exit::{Coded, Exit, UsageError};
 use crate::output::{escape, Plain, Report};
 use crate::pipeline::Ctx;
 use crate::settings::Target;
-use crate::store::Key;
+use crate::store::{Key, StoreExt};
 
 #[derive(Serialize)]
 struct Outcome {

@@ -10,7 +10,7 @@ use crate::cli::RollbackArgs;
 use crate::output::{Plain, Report};
 use crate::pipeline::context::leaf;
 use crate::pipeline::{versions, Ctx};
-use crate::store::Precondition;
+use crate::store::{Precondition, StoreExt};
 
 /// The revision written (none in a dry run) and the one whose value it
 /// holds; a person read it in a note.

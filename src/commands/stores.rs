@@ -5,7 +5,8 @@ use anyhow::Result;
 use serde::Serialize;
 
 use crate::output::{Plain, Printer, Report};
-use crate::store::registry::{Backend, BACKENDS};
+use crate::store::backend::Backend;
+use crate::store::registry::BACKENDS;
 use crate::store::{plugin, Capabilities};
 
 /// One kind of store for scripts: its capabilities as the flags and limits

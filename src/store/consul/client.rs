@@ -5,13 +5,14 @@
 use std::future::Future;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bytes::Bytes;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use reqwest::header::{HeaderValue, CONTENT_TYPE};
 use reqwest::{Method, Response, StatusCode};
 
+use crate::store::failover::{self, Attempt};
 use crate::store::{Options, StoreError, TlsFiles};
 
 /// What stays as it is in a key's path segment: RFC 3986's unreserved set.
@@ -169,50 +170,44 @@ impl Http {
         F: Fn(Response) -> Fut,
         Fut: Future<Output = Result<T, reqwest::Error>>,
     {
-        let deadline = Instant::now() + self.timeout;
-        let n = self.agents.len();
         let start = self.current.load(Ordering::Relaxed);
-        self.rt.block_on(async {
-            let mut last_error = String::from("no agent answered");
-            for attempt in 0..n {
-                let index = (start + attempt) % n;
-                let agent = &self.agents[index];
-                let share = deadline.saturating_duration_since(Instant::now()) / (n - attempt) as u32;
+        let attempt = |index: usize| {
+            let (agent, read) = (&self.agents[index], &read);
+            // A request ovs could not build is no agent's fault: no other is tried.
+            let failed = |e: reqwest::Error| match e.is_builder() {
+                true => Attempt::Answered(Err(self.backend(cause(&e)))),
+                false => Attempt::Unavailable(cause(&e)),
+            };
+            async move {
                 tracing::debug!(method = %call.method, path = %call.path, agent = %agent, "consul request");
-                let outcome = tokio::time::timeout(share, async {
-                    let response = self.request(agent, call).send().await?;
-                    let status = response.status();
-                    if status.is_server_error() {
-                        let text = self.quote(&response.bytes().await?);
-                        return Ok(Err((status, text)));
-                    }
-                    read(response).await.map(Ok)
-                })
-                .await;
-                match outcome {
-                    Ok(Ok(Ok(answer))) => {
-                        self.current.store(index, Ordering::Relaxed);
-                        return Ok(answer);
-                    }
-                    Ok(Ok(Err((status, text)))) if unavailable(status, &text) => {
-                        last_error = format!("{agent}: {status}: {text}")
-                    }
-                    Ok(Ok(Err((status, text)))) => {
-                        return Err(StoreError::Backend {
-                            store: self.describe.clone(),
-                            message: format!("Consul answered {status}: {text}"),
-                        })
-                    }
-                    Ok(Err(e)) if e.is_builder() => {
-                        return Err(StoreError::Backend { store: self.describe.clone(), message: cause(&e) })
-                    }
-                    Ok(Err(e)) => last_error = format!("{agent}: {}", cause(&e)),
-                    Err(_) => last_error = format!("{agent}: no answer within {share:?}"),
+                let response = match self.request(agent, call).send().await {
+                    Ok(response) => response,
+                    Err(e) => return failed(e),
+                };
+                let status = response.status();
+                if !status.is_server_error() {
+                    return match read(response).await {
+                        Ok(answer) => Attempt::Answered(Ok(answer)),
+                        Err(e) => failed(e),
+                    };
+                }
+                match response.bytes().await.map(|body| self.quote(&body)) {
+                    Ok(text) if unavailable(status, &text) => Attempt::Unavailable(format!("{status}: {text}")),
+                    Ok(text) => Attempt::Answered(Err(self.backend(format!("Consul answered {status}: {text}")))),
+                    Err(e) => failed(e),
                 }
             }
-            let spent = Instant::now() >= deadline;
-            Err(StoreError::no_endpoint(&self.describe, self.timeout, spent, &self.agents, last_error))
-        })
+        };
+        let first = failover::first_answer(&self.describe, self.timeout, &self.agents, start, attempt, |_| {});
+        let (index, answer) = self.rt.block_on(first)?;
+        if answer.is_ok() {
+            self.current.store(index, Ordering::Relaxed);
+        }
+        answer
+    }
+
+    fn backend(&self, message: String) -> StoreError {
+        StoreError::Backend { store: self.describe.clone(), message }
     }
 
     fn request(&self, agent: &str, call: &Call) -> reqwest::RequestBuilder {

@@ -42,12 +42,13 @@ mod watch;
 
 use std::future::Future;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use etcd_client::{Certificate, Client, ConnectOptions, Error as EtcdError, Identity as TlsIdentity, TlsOptions};
 use tonic::Code;
 
-use super::registry::Backend;
+use super::backend::{Backend, Checked, Config, Login};
+use super::failover::{self, Attempt};
 use super::{
     parse_cluster, root_is_not_a_key, Capabilities, ClusterUrl, Committed, Entries, History, Identity, Key, Options,
     Revision, Scan, Store, StoreError, Versioned, Watcher, Write,
@@ -148,32 +149,24 @@ impl EtcdStore {
         F: Fn(Client) -> Fut,
         Fut: Future<Output = Result<T, EtcdError>>,
     {
-        let deadline = Instant::now() + self.timeout;
-        let n = self.urls.len();
         let start = self.current().as_ref().map_or(0, |(i, _)| *i);
-        self.rt.block_on(async {
-            let mut last_error = String::from("no endpoint answered");
-            for attempt in 0..n {
-                let index = (start + attempt) % n;
-                let share = deadline.saturating_duration_since(Instant::now()) / (n - attempt) as u32;
-                let outcome = tokio::time::timeout(share, async {
-                    let client = self.client(index).await?;
-                    op(client).await
-                })
-                .await;
-                match outcome {
-                    Ok(Ok(value)) => return Ok(Ok(value)),
-                    Ok(Err(e)) if unavailable(&e) => {
-                        last_error = format!("{}: {}", self.urls[index], short_message(&e))
-                    }
-                    Ok(Err(e)) => return Ok(Err(e)),
-                    Err(_) => last_error = format!("{}: no answer within {share:?}", self.urls[index]),
+        let attempt = |index| {
+            let op = &op;
+            async move {
+                match self.client(index).await {
+                    Ok(client) => match op(client).await {
+                        Err(e) if unavailable(&e) => Attempt::Unavailable(short_message(&e)),
+                        outcome => Attempt::Answered(outcome),
+                    },
+                    Err(e) if unavailable(&e) => Attempt::Unavailable(short_message(&e)),
+                    Err(e) => Attempt::Answered(Err(e)),
                 }
-                self.current().take();
             }
-            let spent = Instant::now() >= deadline;
-            Err(StoreError::no_endpoint(&self.describe, self.timeout, spent, &self.urls, last_error))
-        })
+        };
+        // A member that failed keeps no client: the next call starts afresh.
+        let failed = |_| drop(self.current().take());
+        let first = failover::first_answer(&self.describe, self.timeout, &self.urls, start, attempt, failed);
+        Ok(self.rt.block_on(first)?.1)
     }
 
     async fn client(&self, index: usize) -> Result<Client, EtcdError> {
@@ -261,13 +254,25 @@ pub const BACKEND: Backend = Backend {
         resume_watch: true,
         ..Capabilities::unlimited(0)
     },
-    logs_in: super::registry::Login::UserNeedsPassword,
-    check: |scheme, rest| Ok(parse_cluster(rest, 2379)?.info(scheme)),
-    open: |url, options| {
-        let cluster = parse_cluster(url.rest(), 2379).expect("checked when the URL was parsed");
-        Ok(Box::new(EtcdStore::open(&cluster, url.scheme() == "etcds", options)?))
+    logs_in: Login::UserNeedsPassword,
+    check: |scheme, rest| {
+        let cluster = parse_cluster(rest, 2379)?;
+        Ok(Checked::new(cluster.info(scheme), EtcdConfig { cluster, etcds: scheme == "etcds" }))
     },
 };
+
+/// An etcd URL: its endpoints and root, and whether it asks for TLS.
+#[derive(Debug)]
+struct EtcdConfig {
+    cluster: ClusterUrl,
+    etcds: bool,
+}
+
+impl Config for EtcdConfig {
+    fn open(&self, options: &Options) -> Result<Box<dyn Store>, StoreError> {
+        Ok(Box::new(EtcdStore::open(&self.cluster, self.etcds, options)?))
+    }
+}
 
 impl Store for EtcdStore {
     fn describe(&self) -> &str {

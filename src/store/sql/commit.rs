@@ -24,8 +24,9 @@
 use std::collections::HashMap;
 
 use super::listing::range;
+use super::pool::Conn;
 use super::session::{Kind, Param};
-use super::{revision, Conn, SqlStore};
+use super::{revision, SqlStore};
 use crate::store::{batch, Committed, Op, Precondition, Revision, Store, StoreError, Write};
 
 const ROWS_PER_STATEMENT: usize = 1000;

@@ -20,8 +20,9 @@
 
 use std::collections::VecDeque;
 
+use super::pool::Conn;
 use super::session::{Kind, Param, Row};
-use super::{revision, Conn, SqlStore};
+use super::{revision, SqlStore};
 use crate::store::{Entries, Entry, Key, Scan, StoreError};
 
 const KEYS_PAGE: i64 = 10_000;
