@@ -24,8 +24,9 @@ pub mod after_help {
   5  conflict: the key changed (--if-revision, --if-absent, edit, apply); nothing was written
   6  store unreachable or timed out
   7  differences found (diff --exit-code, compare)
+  8  access denied: authentication or permission refused (wrong password or token, an ACL)
 With several --store, a write that failed on some stores exits with the most severe code
-among them (1, then 6, 5, 4, 3, 2) and is kept in the outbox for `retry`."
+among them (1, then 8, 6, 5, 4, 3, 2) and is kept in the outbox for `retry`."
         };
     }
 

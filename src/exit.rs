@@ -19,6 +19,27 @@ pub enum Exit {
     Unreachable = 6,
     /// Not a failure: `diff --exit-code` found something that would change.
     Differs = 7,
+    /// Authentication or permission refused: a wrong password or token, an
+    /// ACL that does not allow it.
+    Denied = 8,
+}
+
+impl Exit {
+    /// Which code wins when a write failed on several stores: an unknown
+    /// failure first, then access denied (neither goes away by itself),
+    /// unreachable, conflict, not found, rejected, usage.
+    pub fn severity(self) -> u8 {
+        match self {
+            Exit::Failure => 7,
+            Exit::Denied => 6,
+            Exit::Unreachable => 5,
+            Exit::Conflict => 4,
+            Exit::NotFound => 3,
+            Exit::Rejected => 2,
+            Exit::Usage => 1,
+            Exit::Ok | Exit::Differs => 0,
+        }
+    }
 }
 
 impl From<Exit> for ExitCode {
@@ -46,8 +67,7 @@ pub struct NotFound(pub String);
 pub struct Differences;
 
 /// An error whose exit code is already decided: a write to several stores
-/// that failed on some (the most severe of their codes), or a copy of an
-/// error reported twice (once per store, once as the answer).
+/// that failed on some (the most severe of their codes).
 #[derive(Debug, thiserror::Error)]
 #[error("{message}")]
 pub struct Coded {
@@ -56,10 +76,83 @@ pub struct Coded {
 }
 
 impl Coded {
-    /// The same message and exit code as `err`.
+    /// A copy of `err`, for an error reported twice (once per store, once as
+    /// the answer): the same message, exit code and chain of causes (each
+    /// cause's words, for `-vv`).
     pub fn copy_of(err: &anyhow::Error) -> anyhow::Error {
-        Coded { message: format!("{err:#}"), code: classify(err) }.into()
+        let mut below: Option<Box<Copied>> = None;
+        for cause in err.chain().collect::<Vec<_>>().into_iter().rev() {
+            below = Some(Box::new(Copied {
+                text: cause.to_string(),
+                ends_line: ends_line(cause),
+                code: None,
+                source: below,
+            }));
+        }
+        let mut copy = below.expect("an error's chain holds the error itself");
+        copy.code = Some(classify(err));
+        anyhow::Error::new(*copy)
     }
+}
+
+/// One link of [`Coded::copy_of`]'s copy: what the original said there.
+#[derive(Debug)]
+struct Copied {
+    text: String,
+    /// The original was a store error: its words include its cause's.
+    ends_line: bool,
+    /// The original's exit code (on the first link).
+    code: Option<Exit>,
+    source: Option<Box<Copied>>,
+}
+
+impl std::fmt::Display for Copied {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl std::error::Error for Copied {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source.as_deref().map(|c| c as _)
+    }
+}
+
+/// Whether `cause`'s words already hold those of its own cause, so that the
+/// one-line message ends with it (a store error says what failed
+/// underneath; what failed below that is for `-vv`).
+fn ends_line(cause: &(dyn std::error::Error + 'static)) -> bool {
+    cause.is::<StoreError>() || cause.downcast_ref::<Copied>().is_some_and(|c| c.ends_line)
+}
+
+/// The one-line message for an error: each context, down to the first
+/// store error, whose words end it (they include what failed underneath).
+pub fn message(err: &anyhow::Error) -> String {
+    let mut parts = Vec::new();
+    for cause in err.chain() {
+        parts.push(cause.to_string());
+        if ends_line(cause) {
+            break;
+        }
+    }
+    parts.join(": ")
+}
+
+/// The whole chain, one entry per cause, each in its own words only: where
+/// an error's words end with its cause's, they are left to the cause's own
+/// entry. For `-vv`.
+pub fn causes(err: &anyhow::Error) -> Vec<String> {
+    let texts: Vec<String> = err.chain().map(|c| c.to_string()).collect();
+    let mut out = Vec::with_capacity(texts.len());
+    for (i, text) in texts.iter().enumerate() {
+        let next = texts.get(i + 1);
+        if next == Some(text) {
+            continue; // a wrapper that says nothing of its own
+        }
+        let own = next.and_then(|n| text.strip_suffix(n.as_str())).and_then(|t| t.strip_suffix(": "));
+        out.push(own.unwrap_or(text).to_string());
+    }
+    out
 }
 
 /// The exit code for an error: the first cause in its chain that says.
@@ -67,6 +160,9 @@ pub fn classify(err: &anyhow::Error) -> Exit {
     for cause in err.chain() {
         if let Some(coded) = cause.downcast_ref::<Coded>() {
             return coded.code;
+        }
+        if let Some(code) = cause.downcast_ref::<Copied>().and_then(|c| c.code) {
+            return code;
         }
         if let Some(e) = cause.downcast_ref::<StoreError>() {
             return store_code(e);
@@ -103,6 +199,7 @@ fn store_code(e: &StoreError) -> Exit {
         StoreError::NotFound { .. } => Exit::NotFound,
         StoreError::Conflict { .. } => Exit::Conflict,
         StoreError::Unreachable { .. } | StoreError::Timeout { .. } => Exit::Unreachable,
+        StoreError::Denied { .. } => Exit::Denied,
         StoreError::InvalidKey(_)
         | StoreError::Unsupported { .. }
         | StoreError::BadOption { .. }
@@ -110,6 +207,13 @@ fn store_code(e: &StoreError) -> Exit {
         | StoreError::BatchTooLarge { .. } => Exit::Usage,
         _ => Exit::Failure,
     }
+}
+
+/// Whether trying the same again may succeed: the error that decides the
+/// exit code is a store's that [`StoreError::is_retryable`] (or a copy of
+/// one), which is exactly when that code is [`Exit::Unreachable`].
+pub fn is_retryable(err: &anyhow::Error) -> bool {
+    classify(err) == Exit::Unreachable
 }
 
 /// `ovs config list | head` closes the pipe early; that is not a failure.
@@ -129,10 +233,10 @@ mod tests {
             (StoreError::NotFound { key: key.clone() }, Exit::NotFound),
             (StoreError::Conflict { key: key.clone(), detail: "x".into() }, Exit::Conflict),
             (
-                StoreError::Unreachable { store: "s".into(), endpoint: "e".into(), reason: "r".into() },
+                StoreError::Unreachable { store: "s".into(), endpoint: "e".into(), source: "r".into() },
                 Exit::Unreachable,
             ),
-            (StoreError::Corrupt { store: "s".into(), reason: "r".into() }, Exit::Failure),
+            (StoreError::Corrupt { store: "s".into(), reason: "r".into(), source: None }, Exit::Failure),
             (StoreError::TooLarge { store: "s".into(), size: Some(2), limit: 1, hint: None }, Exit::Usage),
             (StoreError::BadOption { store: "s".into(), message: "m".into() }, Exit::Usage),
         ];

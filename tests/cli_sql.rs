@@ -205,7 +205,7 @@ fn a_user_without_a_password_logs_in_without_one(db: Db) {
     };
     as_user(NO_PASSWORD_USER).assert().success().stdout("v");
     // The user --user names is the one the server sees.
-    as_user("nobody_here").assert().code(1).stderr(contains("nobody_here").and(contains("no password was given")));
+    as_user("nobody_here").assert().code(8).stderr(contains("nobody_here").and(contains("no password was given")));
 }
 
 /// libpq's PGUSER, PGPASSWORD, PGHOST, PGPORT and PGDATABASE fill what the

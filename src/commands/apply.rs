@@ -88,7 +88,7 @@ pub fn apply(ctx: &Ctx, args: &ApplyArgs) -> Result<()> {
             }
             match plan {
                 Ok(plan) => eprint!("{}", documents::render_at_most(plan, colour, most)),
-                Err(e) => eprintln!("  cannot plan: {}", crate::output::escape(&format!("{e:#}"))),
+                Err(e) => eprintln!("  cannot plan: {}", crate::output::escape(&crate::exit::message(e))),
             }
         }
     }
@@ -153,7 +153,9 @@ fn commit(ctx: &Ctx, command: &str, write: &ApplyDoc, plans: &[Read<Plan>], outp
     for ((o, plan), target) in outcomes.iter().zip(plans).zip(ctx.targets) {
         match (&o.result, plan) {
             (Ok(committed), Ok(plan)) => ctx.out.note(format!("{}: {}", target.name(), note(plan, committed))),
-            (Err(e), _) | (_, Err(e)) => ctx.out.warn(format!("{}: failed: {e:#}", target.name())),
+            (Err(e), _) | (_, Err(e)) => {
+                ctx.out.warn(format!("{}: failed: {}", target.name(), crate::exit::message(e)))
+            }
         }
     }
     if output != Format::Plain {
@@ -167,7 +169,7 @@ fn commit(ctx: &Ctx, command: &str, write: &ApplyDoc, plans: &[Read<Plan>], outp
                 };
                 let mut view = plan_view(&o.store, plan, revision);
                 if let Err(e) = &o.result {
-                    view["error"] = format!("{e:#}").into();
+                    view["error"] = crate::exit::message(e).into();
                     view["exit"] = (crate::exit::classify(e) as u8).into();
                 }
                 view
@@ -197,7 +199,7 @@ fn plan_view(store: &str, plan: &Read<Plan>, revision: Option<u64>) -> serde_jso
                 .unwrap_or_default()
         }
         Err(e) => {
-            serde_json::json!({"written": false, "error": format!("{e:#}"), "exit": crate::exit::classify(e) as u8})
+            serde_json::json!({"written": false, "error": crate::exit::message(e), "exit": crate::exit::classify(e) as u8})
         }
     };
     view["store"] = store.into();

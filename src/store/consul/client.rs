@@ -12,7 +12,7 @@ use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use reqwest::header::{HeaderValue, CONTENT_TYPE};
 use reqwest::{Method, Response, StatusCode};
 
-use crate::store::{Options, StoreError, TlsFiles};
+use crate::store::{Cause, Options, Said, StoreError, TlsFiles};
 
 /// What stays as it is in a key's path segment: RFC 3986's unreserved set.
 const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
@@ -147,7 +147,7 @@ impl Http {
                 return Err(StoreError::Unreachable {
                     store: self.describe.clone(),
                     endpoint: self.agent(),
-                    reason: cause(&e),
+                    source: cause(e),
                 })
             }
             Err(_) => {
@@ -155,6 +155,7 @@ impl Http {
                     store: self.describe.clone(),
                     after: self.timeout,
                     during: "reading an answer".into(),
+                    source: None,
                 })
             }
         };
@@ -173,7 +174,7 @@ impl Http {
         let n = self.agents.len();
         let start = self.current.load(Ordering::Relaxed);
         self.rt.block_on(async {
-            let mut last_error = String::from("no agent answered");
+            let mut last = None;
             for attempt in 0..n {
                 let index = (start + attempt) % n;
                 let agent = &self.agents[index];
@@ -189,29 +190,32 @@ impl Http {
                     read(response).await.map(Ok)
                 })
                 .await;
-                match outcome {
+                let unreachable =
+                    |source| StoreError::Unreachable { store: self.describe.clone(), endpoint: agent.clone(), source };
+                let error = match outcome {
                     Ok(Ok(Ok(answer))) => {
                         self.current.store(index, Ordering::Relaxed);
                         return Ok(answer);
                     }
                     Ok(Ok(Err((status, text)))) if unavailable(status, &text) => {
-                        last_error = format!("{agent}: {status}: {text}")
+                        unreachable(Said::cause(format!("{status}: {text}")))
                     }
-                    Ok(Ok(Err((status, text)))) => {
-                        return Err(StoreError::Backend {
-                            store: self.describe.clone(),
-                            message: format!("Consul answered {status}: {text}"),
-                        })
-                    }
-                    Ok(Err(e)) if e.is_builder() => {
-                        return Err(StoreError::Backend { store: self.describe.clone(), message: cause(&e) })
-                    }
-                    Ok(Err(e)) => last_error = format!("{agent}: {}", cause(&e)),
-                    Err(_) => last_error = format!("{agent}: no answer within {share:?}"),
+                    Ok(Ok(Err((status, text)))) => StoreError::Backend {
+                        store: self.describe.clone(),
+                        message: format!("Consul answered {status}: {text}"),
+                    },
+                    Ok(Err(e)) if e.is_builder() => StoreError::failed(&self.describe, "", cause(e)),
+                    Ok(Err(e)) => unreachable(cause(e)),
+                    Err(_) => unreachable(Said::cause(format!("no answer within {share:?}"))),
+                };
+                if !error.is_retryable() {
+                    return Err(error);
                 }
+                last = Some(error);
             }
             let spent = Instant::now() >= deadline;
-            Err(StoreError::no_endpoint(&self.describe, self.timeout, spent, &self.agents, last_error))
+            let last = last.unwrap_or_else(|| StoreError::failed(&self.describe, "", "no agent answered"));
+            Err(StoreError::no_endpoint(&self.describe, self.timeout, spent, &self.agents, last))
         })
     }
 
@@ -244,7 +248,8 @@ impl Http {
     pub(super) fn refused(&self, answer: &Answer) -> StoreError {
         let text = self.quote(&answer.body);
         match answer.status {
-            StatusCode::FORBIDDEN => self.access_denied(&text),
+            // 401 from a proxy in front of the agent; Consul itself says 403.
+            StatusCode::FORBIDDEN | StatusCode::UNAUTHORIZED => self.access_denied(&text),
             status => StoreError::Backend {
                 store: self.describe.clone(),
                 message: format!("Consul answered {status}: {text}"),
@@ -252,13 +257,18 @@ impl Http {
         }
     }
 
+    /// Consul's ACLs refused (`text`: what it said), and what to do about it.
     pub(super) fn access_denied(&self, text: &str) -> StoreError {
         let hint = if self.token.is_some() {
             "the token from $CONSUL_HTTP_TOKEN or $CONSUL_HTTP_TOKEN_FILE lacks the permission"
         } else {
             "no ACL token was given: set $CONSUL_HTTP_TOKEN or $CONSUL_HTTP_TOKEN_FILE"
         };
-        StoreError::Backend { store: self.describe.clone(), message: format!("access denied: {text} ({hint})") }
+        StoreError::Denied {
+            store: self.describe.clone(),
+            what: String::new(),
+            source: Said::cause(format!("{text} ({hint})")),
+        }
     }
 }
 
@@ -277,9 +287,15 @@ fn unavailable(status: StatusCode, text: &str) -> bool {
         || ["No cluster leader", "No known Consul servers", "No path to datacenter"].iter().any(|t| text.contains(t))
 }
 
-/// The innermost cause of a transport error: "Connection refused", not
-/// reqwest's "error sending request for url (...)".
-fn cause(e: &reqwest::Error) -> String {
+/// A transport error as a cause, worded by its innermost cause
+/// ("Connection refused", not reqwest's "error sending request for url
+/// (...)"), the whole chain kept below it.
+fn cause(e: reqwest::Error) -> Cause {
+    Said::over(innermost(&e), e)
+}
+
+/// The words of an error's innermost cause.
+fn innermost(e: &reqwest::Error) -> String {
     let mut inner: &dyn std::error::Error = e;
     while let Some(next) = inner.source() {
         inner = next;
@@ -350,7 +366,7 @@ fn client(options: &Options, env: &Environment, tls: bool) -> Result<reqwest::Cl
         .pool_max_idle_per_host(0);
     if !tls {
         // Plain HTTP: no need to load the system's certificates.
-        return builder.tls_built_in_root_certs(false).build().map_err(|e| cause(&e));
+        return builder.tls_built_in_root_certs(false).build().map_err(|e| innermost(&e));
     }
     let files = TlsFiles {
         ca: options.tls.ca.clone().or_else(|| env.tls.ca.clone()),
@@ -367,19 +383,19 @@ fn client(options: &Options, env: &Environment, tls: bool) -> Result<reqwest::Cl
     let mut builder = builder.danger_accept_invalid_certs(!env.verify);
     if let Some(ca) = &files.ca {
         builder = builder.tls_built_in_root_certs(false);
-        for cert in reqwest::Certificate::from_pem_bundle(&read(ca)?).map_err(|e| cause(&e))? {
+        for cert in reqwest::Certificate::from_pem_bundle(&read(ca)?).map_err(|e| innermost(&e))? {
             builder = builder.add_root_certificate(cert);
         }
     }
     match (&files.cert, &files.key) {
         (Some(cert), Some(key)) => {
             let pem = [read(cert)?, b"\n".to_vec(), read(key)?].concat();
-            builder = builder.identity(reqwest::Identity::from_pem(&pem).map_err(|e| cause(&e))?);
+            builder = builder.identity(reqwest::Identity::from_pem(&pem).map_err(|e| innermost(&e))?);
         }
         (None, None) => {}
         _ => return Err("a client certificate needs its key, and a key its certificate (--cert and --key)".into()),
     }
-    builder.build().map_err(|e| cause(&e))
+    builder.build().map_err(|e| innermost(&e))
 }
 
 #[cfg(test)]

@@ -49,8 +49,8 @@ use tonic::Code;
 
 use super::registry::Backend;
 use super::{
-    parse_cluster, root_is_not_a_key, Capabilities, ClusterUrl, Committed, Entries, History, Identity, Key, Options,
-    Revision, Scan, Store, StoreError, Versioned, Watcher, Write,
+    parse_cluster, root_is_not_a_key, Capabilities, Cause, ClusterUrl, Committed, Entries, History, Identity, Key,
+    Options, Revision, Said, Scan, Store, StoreError, Versioned, Watcher, Write,
 };
 
 /// etcd's default `--max-request-bytes`: a put carries key, value and a few
@@ -110,18 +110,19 @@ impl EtcdStore {
         String::from_utf8_lossy(&etcd_key[self.root.len().min(etcd_key.len())..]).into_owned()
     }
 
+    /// What etcd's refusal means. (A member that is down or cut off from
+    /// the leader is no refusal: [`Self::attempt`] tries the next one.)
     fn backend_error(&self, e: EtcdError) -> StoreError {
+        let store = self.describe.clone();
         if too_large(&e) {
             // The server's own limit (or the gRPC message limit) was hit: say
             // which limit, not a transport message.
-            return StoreError::TooLarge {
-                store: self.describe.clone(),
-                size: None,
-                limit: MAX_REQUEST_BYTES,
-                hint: Some(RAISE_HINT),
-            };
+            return StoreError::TooLarge { store, size: None, limit: MAX_REQUEST_BYTES, hint: Some(RAISE_HINT) };
         }
-        StoreError::Backend { store: self.describe.clone(), message: short_message(&e) }
+        if denied(&e) {
+            return StoreError::Denied { store, what: String::new(), source: cause(e) };
+        }
+        StoreError::failed(&store, "", cause(e))
     }
 
     /// The client of the endpoint that answered last, if any.
@@ -142,7 +143,9 @@ impl EtcdStore {
 
     /// [`Self::run`], handing back the server's refusal as it came (the
     /// outer error: no endpoint answered), for callers that tell refusals
-    /// apart themselves.
+    /// apart themselves. A member that is down, cut off from the leader or
+    /// silent is an unreachable endpoint, which is worth retrying: the next
+    /// one is tried.
     fn attempt<T, F, Fut>(&self, op: F) -> Result<Result<T, EtcdError>, StoreError>
     where
         F: Fn(Client) -> Fut,
@@ -152,7 +155,7 @@ impl EtcdStore {
         let n = self.urls.len();
         let start = self.current().as_ref().map_or(0, |(i, _)| *i);
         self.rt.block_on(async {
-            let mut last_error = String::from("no endpoint answered");
+            let mut last = None;
             for attempt in 0..n {
                 let index = (start + attempt) % n;
                 let share = deadline.saturating_duration_since(Instant::now()) / (n - attempt) as u32;
@@ -161,18 +164,24 @@ impl EtcdStore {
                     op(client).await
                 })
                 .await;
-                match outcome {
+                let unreachable = |source| StoreError::Unreachable {
+                    store: self.describe.clone(),
+                    endpoint: self.urls[index].clone(),
+                    source,
+                };
+                let error = match outcome {
                     Ok(Ok(value)) => return Ok(Ok(value)),
-                    Ok(Err(e)) if unavailable(&e) => {
-                        last_error = format!("{}: {}", self.urls[index], short_message(&e))
-                    }
+                    Ok(Err(e)) if unavailable(&e) => unreachable(cause(e)),
                     Ok(Err(e)) => return Ok(Err(e)),
-                    Err(_) => last_error = format!("{}: no answer within {share:?}", self.urls[index]),
-                }
+                    Err(_) => unreachable(Said::cause(format!("no answer within {share:?}"))),
+                };
+                debug_assert!(error.is_retryable());
+                last = Some(error);
                 self.current().take();
             }
             let spent = Instant::now() >= deadline;
-            Err(StoreError::no_endpoint(&self.describe, self.timeout, spent, &self.urls, last_error))
+            let last = last.unwrap_or_else(|| StoreError::failed(&self.describe, "", "no endpoint answered"));
+            Err(StoreError::no_endpoint(&self.describe, self.timeout, spent, &self.urls, last))
         })
     }
 
@@ -220,14 +229,41 @@ fn too_large(e: &EtcdError) -> bool {
     }
 }
 
-/// One line for a message: gRPC's own text without its metadata dump.
-fn short_message(e: &EtcdError) -> String {
+/// The server refused the login (a wrong user or password, or none where
+/// auth is enabled: etcd answers those InvalidArgument) or the operation
+/// (the user's role).
+fn denied(e: &EtcdError) -> bool {
     match e {
-        EtcdError::GRpcStatus(s) if matches!(s.code(), Code::Unauthenticated | Code::PermissionDenied) => {
-            format!("access denied: {}", s.message())
+        EtcdError::GRpcStatus(s) => {
+            matches!(s.code(), Code::Unauthenticated | Code::PermissionDenied)
+                || ["authentication failed", "user name is empty"].iter().any(|t| s.message().contains(t))
         }
-        EtcdError::GRpcStatus(s) => s.message().to_string(),
-        other => other.to_string(),
+        _ => false,
+    }
+}
+
+/// etcd's error as a cause: a gRPC status by its message alone (its
+/// metadata dump is no use to a reader), its transport failure below it.
+fn cause(e: EtcdError) -> Cause {
+    match e {
+        EtcdError::GRpcStatus(s) => Box::new(Status(s)),
+        other => Box::new(other),
+    }
+}
+
+/// A gRPC status worded by its message, with the status's own cause.
+#[derive(Debug)]
+struct Status(tonic::Status);
+
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0.message())
+    }
+}
+
+impl std::error::Error for Status {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        std::error::Error::source(&self.0)
     }
 }
 
