@@ -223,6 +223,8 @@ pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
     use crate::store::Key;
 
@@ -243,6 +245,65 @@ mod tests {
         for (err, code) in cases {
             assert_eq!(classify(&anyhow::Error::new(err).context("while doing x")), code);
         }
+    }
+
+    fn unreachable() -> StoreError {
+        let refused = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "Connection refused");
+        StoreError::Unreachable {
+            store: "etcd://h:1".into(),
+            endpoint: "h:1".into(),
+            source: crate::store::Context::cause("http://h:1", refused),
+        }
+    }
+
+    #[test]
+    fn access_denied_is_8_and_is_never_retried() {
+        let denied = StoreError::Denied { store: "s".into(), what: String::new(), source: "bad password".into() };
+        assert!(!denied.is_retryable());
+        assert_eq!(denied.to_string(), "s: access denied: bad password");
+        let err = anyhow::Error::new(denied).context("while reading /a");
+        assert_eq!(classify(&err), Exit::Denied);
+        assert_eq!(Exit::Denied as u8, 8);
+        assert!(!is_retryable(&err));
+        // A refusal outranks an unreachable store when several failed.
+        assert!(Exit::Denied.severity() > Exit::Unreachable.severity());
+        assert!(Exit::Failure.severity() > Exit::Denied.severity());
+    }
+
+    #[test]
+    fn only_an_unreachable_store_or_a_timeout_is_worth_retrying() {
+        assert!(unreachable().is_retryable());
+        let timeout =
+            StoreError::Timeout { store: "s".into(), after: Duration::from_secs(1), during: "x".into(), source: None };
+        assert!(timeout.is_retryable());
+        let key = Key::parse("/a").unwrap();
+        assert!(!StoreError::Conflict { key: key.clone(), detail: "x".into() }.is_retryable());
+        assert!(!StoreError::failed("s", "", "boom").is_retryable());
+        assert!(is_retryable(&anyhow::Error::new(unreachable()).context("writing /a")));
+    }
+
+    #[test]
+    fn the_cause_is_kept_and_the_one_line_reads_as_before() {
+        let err = anyhow::Error::new(unreachable()).context("cannot write /a");
+        let store = err.chain().nth(1).unwrap();
+        // The cause is reachable, whole: the io::Error two links down.
+        let io = store.source().and_then(|c| c.source()).and_then(|c| c.downcast_ref::<std::io::Error>());
+        assert_eq!(io.map(|e| e.kind()), Some(std::io::ErrorKind::ConnectionRefused));
+        assert_eq!(message(&err), "cannot write /a: etcd://h:1: cannot reach h:1: http://h:1: Connection refused");
+        assert_eq!(
+            causes(&err),
+            ["cannot write /a", "etcd://h:1: cannot reach h:1", "http://h:1", "Connection refused"]
+        );
+    }
+
+    #[test]
+    fn a_copy_keeps_the_message_code_and_causes() {
+        let err = anyhow::Error::new(unreachable()).context("cannot write /a");
+        let copy = Coded::copy_of(&err);
+        assert_eq!(message(&copy), message(&err));
+        assert_eq!(causes(&copy), causes(&err));
+        assert_eq!(classify(&copy), Exit::Unreachable);
+        assert!(is_retryable(&copy));
     }
 
     #[test]
