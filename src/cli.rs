@@ -162,13 +162,7 @@ pub struct Global {
     /// what flags and environment leave unset
     #[arg(long, env = "OVS_CONFIG_PROFILE", global = true, value_name = "NAME")]
     pub profile: Option<String>,
-    /// Store URL: dir:///path, etcd://host:port[,host:port...][/root] (etcds:// for TLS),
-    /// zk://host:port[,host:port...][/chroot], consul://host:port[,host:port...][/root] (consuls:// for
-    /// HTTPS; consul:// alone: $CONSUL_HTTP_ADDR), sqlite:///path/file.db, mysql://[user@]host:port/db,
-    /// postgres://[user@]host:port/db (SQL: ?table=NAME); any other SCHEME://... runs the plugin
-    /// ovs-store-SCHEME from PATH [default: the profile's stores, else dir://$XDG_DATA_HOME/ovs-config].
-    /// Give it several times to write to every store at once (reads use the first)
-    #[arg(long = "store", env = "OVS_CONFIG_STORE", global = true, value_name = "URL")]
+    #[arg(long = "store", env = "OVS_CONFIG_STORE", global = true, value_name = "URL", help = store_help())]
     pub stores: Vec<String>,
     /// How long to wait for the store (write lock, connection, request): seconds, or with a unit
     /// (500ms, 10s, 2m, 1h); for `watch`, also when to stop [default: 5]
@@ -201,6 +195,16 @@ pub struct Global {
     /// Print only results and errors, no progress notes
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub quiet: bool,
+}
+
+/// `--store`'s help, its URL forms the registry's, so a new backend shows there by itself.
+fn store_help() -> String {
+    format!(
+        "Store URL: {}; any other SCHEME://... runs the plugin ovs-store-SCHEME from PATH (see `ovs config \
+         stores`) [default: the profile's stores, else dir://$XDG_DATA_HOME/ovs-config]. Give it several times \
+         to write to every store at once (reads use the first)",
+        crate::store::registry::url_forms()
+    )
 }
 
 /// Seconds (`5`, `0.5`) or a number with a unit (`500ms`, `10s`, `2m`, `1h`).

@@ -9,7 +9,7 @@ use std::time::Duration;
 use crate::cli::Global;
 use crate::config_file::{ConfigFile, Profile};
 use crate::exit::UsageError;
-use crate::store::registry::Login;
+use crate::store::backend::Login;
 use crate::store::{self, Capabilities, Credentials, Options, Store, StoreError, StoreUrl, TlsFiles};
 
 pub struct Settings {

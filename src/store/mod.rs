@@ -2,6 +2,7 @@
 //! (keys, revisions, preconditions, typed errors), and the URL that picks a
 //! backend. Nothing here prints; commands never ask which backend they have.
 
+pub mod backend;
 pub mod batch;
 mod children;
 pub mod consul;
@@ -17,10 +18,11 @@ mod url;
 pub mod watch;
 pub mod zookeeper;
 
+pub use backend::{Backend, Checked, Config, Login, UrlInfo};
 pub use batch::{Committed, Op, Write};
 pub use key::{is_invisible, Key, KeyError};
 pub use tls::TlsFiles;
-pub use url::{masked, parse_cluster, ClusterUrl, StoreUrl, UrlError, UrlInfo};
+pub use url::{masked, parse_cluster, ClusterUrl, StoreUrl, UrlError};
 pub use watch::{Event, History, Update, Version, Watcher};
 
 use std::time::Duration;
@@ -430,7 +432,7 @@ impl std::fmt::Debug for Credentials {
 
 /// Open the store a URL names.
 pub fn open(url: &StoreUrl, options: &Options) -> Result<Box<dyn Store>, StoreError> {
-    (url.backend().open)(url, options)
+    url.config().open(options)
 }
 
 /// Refuse, before any I/O, a value over the store's limit (or over

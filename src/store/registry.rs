@@ -4,49 +4,9 @@
 //! A scheme none of them claims goes to the plugin backend, which runs
 //! `ovs-store-SCHEME`.
 
-use super::url::UrlInfo;
-use super::{consul, dir, etcd, plugin, sql, zookeeper, Capabilities, Options, Store, StoreError, StoreUrl};
-
-/// One kind of store.
-pub struct Backend {
-    /// The schemes it claims; the first is its name.
-    pub schemes: &'static [&'static str],
-    /// Its URL's shape, for `ovs config stores` and `--help`.
-    pub form: &'static str,
-    pub about: &'static str,
-    /// What it can do; an open store answers the same.
-    pub capabilities: Capabilities,
-    /// How it logs in with a user and a password.
-    pub logs_in: Login,
-    /// Check what follows `SCHEME://` before any I/O.
-    pub check: fn(scheme: &str, rest: &str) -> Result<UrlInfo, String>,
-    pub open: Opener,
-}
-
-/// What a kind of store does with a user and a password.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Login {
-    /// It takes none: any given are ignored.
-    No,
-    /// A user (from `--user` or the URL) needs a password from a flag, the
-    /// environment or the profile, else it is a usage error.
-    UserNeedsPassword,
-    /// As psql and mysql: a user without a password logs in without one and
-    /// the server decides (trust, peer, an account with no password), and a
-    /// password may come without a user. The credentials then always reach
-    /// the store, an empty user meaning none named and an empty password none
-    /// given (libpq's and libmysqlclient's reading of an empty setting).
-    Optional,
-}
-
-/// How a backend opens a store its `check` accepted.
-pub type Opener = fn(url: &StoreUrl, options: &Options) -> Result<Box<dyn Store>, StoreError>;
-
-impl std::fmt::Debug for Backend {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.schemes[0])
-    }
-}
+use super::backend::Backend;
+use super::url::{masked, StoreUrl, UrlError};
+use super::{consul, dir, etcd, plugin, sql, zookeeper};
 
 pub const BACKENDS: &[&Backend] =
     &[&dir::BACKEND, &etcd::BACKEND, &zookeeper::BACKEND, &consul::BACKEND, &sql::SQLITE, &sql::MYSQL, &sql::POSTGRES];
@@ -54,5 +14,34 @@ pub const BACKENDS: &[&Backend] =
 /// The built-in backend that claims `scheme`, else the plugin backend (whose
 /// `check` finds the plugin, or says there is none).
 pub fn for_scheme(scheme: &str) -> &'static Backend {
-    BACKENDS.iter().find(|b| b.schemes.contains(&scheme)).copied().unwrap_or(&plugin::BACKEND)
+    built_in(scheme).unwrap_or(&plugin::BACKEND)
+}
+
+fn built_in(scheme: &str) -> Option<&'static Backend> {
+    BACKENDS.iter().find(|b| b.schemes.contains(&scheme)).copied()
+}
+
+/// Parsing picks the backend, so it lives with the list of them: the URL
+/// type itself knows no backend by name.
+impl StoreUrl {
+    pub fn parse(text: &str) -> Result<StoreUrl, UrlError> {
+        let err = |reason: String| UrlError { url: masked(text), reason };
+        if masked(text) != text {
+            // Checked first, so that no later message can quote the password.
+            return Err(err("put no password in the URL; use $OVS_CONFIG_PASSWORD or --password-file".into()));
+        }
+        let (scheme, rest) = text
+            .split_once("://")
+            .ok_or_else(|| err("expected SCHEME://..., e.g. dir:///var/lib/ovs-config".into()))?;
+        let backend = for_scheme(scheme);
+        let checked = (backend.check)(scheme, rest).map_err(err)?;
+        // A plugin's URL means what the plugin makes of it (see `identity`).
+        let opaque = built_in(scheme).is_none();
+        Ok(StoreUrl::new(backend, scheme, rest, checked, opaque))
+    }
+}
+
+/// Every built-in backend's URL form, for `--store`'s help.
+pub fn url_forms() -> String {
+    BACKENDS.iter().map(|b| b.form).collect::<Vec<_>>().join(", ")
 }

@@ -1,11 +1,11 @@
 //! Store URLs: `SCHEME://...`, where the scheme picks a backend from the
-//! registry and the backend checks the rest (`dir:///path`,
+//! registry (`registry.rs` parses) and the backend checks the rest (`dir:///path`,
 //! `etcd://h1:2379,h2:2379[/root]`, `zk://h1:2181[/chroot]`, ...).
 //! Credentials never live here: a user name may, a password may not.
 
 use std::path::{Component, Path, PathBuf};
 
-use super::registry::{self, Backend};
+use super::backend::{Backend, Checked, Config, UrlInfo};
 use super::Key;
 
 /// A URL whose backend accepted it.
@@ -15,15 +15,9 @@ pub struct StoreUrl {
     scheme: String,
     rest: String,
     info: UrlInfo,
-}
-
-/// What a backend tells of a URL it accepts.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct UrlInfo {
-    /// The user the URL names (`user@`), for stores that log in.
-    pub user: Option<String>,
-    /// How messages name the store: no user name, never a secret.
-    pub display: String,
+    config: std::sync::Arc<dyn Config>,
+    /// A plugin's URL: only the plugin knows what it means.
+    opaque: bool,
 }
 
 /// `SCHEME://[user@]host:port[,host:port...][/root]`, for cluster stores.
@@ -44,18 +38,10 @@ pub struct UrlError {
 }
 
 impl StoreUrl {
-    pub fn parse(text: &str) -> Result<StoreUrl, UrlError> {
-        let err = |reason: String| UrlError { url: masked(text), reason };
-        if masked(text) != text {
-            // Checked first, so that no later message can quote the password.
-            return Err(err("put no password in the URL; use $OVS_CONFIG_PASSWORD or --password-file".into()));
-        }
-        let (scheme, rest) = text
-            .split_once("://")
-            .ok_or_else(|| err("expected SCHEME://..., e.g. dir:///var/lib/ovs-config".into()))?;
-        let backend = registry::for_scheme(scheme);
-        let info = (backend.check)(scheme, rest).map_err(err)?;
-        Ok(StoreUrl { backend, scheme: scheme.to_string(), rest: rest.to_string(), info })
+    /// A URL `backend`'s check accepted (`registry.rs` parses).
+    pub(super) fn new(backend: &'static Backend, scheme: &str, rest: &str, checked: Checked, opaque: bool) -> StoreUrl {
+        let Checked { info, config } = checked;
+        StoreUrl { backend, scheme: scheme.to_string(), rest: rest.to_string(), info, config, opaque }
     }
 
     pub fn backend(&self) -> &'static Backend {
@@ -69,6 +55,11 @@ impl StoreUrl {
     /// What follows `SCHEME://`, as given.
     pub fn rest(&self) -> &str {
         &self.rest
+    }
+
+    /// What the backend's check read from the URL, to open the store by.
+    pub fn config(&self) -> &dyn Config {
+        self.config.as_ref()
     }
 
     /// The user the URL names, if any.
@@ -86,7 +77,7 @@ impl StoreUrl {
     /// plugin makes of it: only the same spelling is the same store.
     pub fn identity(&self) -> String {
         let display = self.info.display.as_str();
-        if !registry::BACKENDS.iter().any(|b| b.schemes.contains(&self.scheme.as_str())) {
+        if self.opaque {
             return display.to_string();
         }
         let rest = display.split_once("://").map_or(display, |(_, rest)| rest);

@@ -25,9 +25,16 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStderr, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-use super::declared::CommandLine;
 use super::{Fault, Validator};
 use crate::store::Key;
+
+/// A command as a rule declares it: a list of arguments, or one line for the shell.
+#[derive(Clone, Debug, serde::Deserialize)]
+#[serde(untagged)]
+pub enum CommandLine {
+    Argv(Vec<String>),
+    Shell(String),
+}
 
 /// How much of a validator's stderr is kept.
 const KEPT: usize = 64 * 1024;

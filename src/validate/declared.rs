@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::command::CommandValidator;
+use super::command::{CommandLine, CommandValidator};
 use super::glob::Pattern;
 use super::{celery, Fault, Rule, Validator};
 use crate::store::Key;
@@ -52,13 +52,6 @@ impl Kind {
             Kind::Command => "command",
         }
     }
-}
-
-#[derive(Clone, Debug, Deserialize)]
-#[serde(untagged)]
-pub enum CommandLine {
-    Argv(Vec<String>),
-    Shell(String),
 }
 
 /// The rule `spec` declares; `file` is the config file (relative paths are

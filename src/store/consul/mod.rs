@@ -95,8 +95,7 @@ mod watch;
 use reqwest::Method;
 use serde::Deserialize;
 
-use super::registry::Backend;
-use super::url::UrlInfo;
+use super::backend::{Backend, Checked, Config, Login, UrlInfo};
 use super::{
     parse_cluster, root_is_not_a_key, Capabilities, ClusterUrl, Committed, Entries, Key, Options, Revision, Scan,
     Store, StoreError, Versioned, Watcher, Write,
@@ -136,11 +135,10 @@ pub const BACKEND: Backend = Backend {
         watch: true,
         ..Capabilities::unlimited(0)
     },
-    logs_in: super::registry::Login::No,
-    check: |scheme, rest| Ok(Agents::parse(scheme, rest)?.info()),
-    open: |url, options| {
-        let agents = Agents::parse(url.scheme(), url.rest()).expect("checked when the URL was parsed");
-        Ok(Box::new(ConsulStore::open(&agents, options)?))
+    logs_in: Login::No,
+    check: |scheme, rest| {
+        let agents = Agents::parse(scheme, rest)?;
+        Ok(Checked::new(agents.info(), agents))
     },
 };
 
@@ -182,6 +180,12 @@ impl Agents {
 
     fn info(&self) -> UrlInfo {
         self.url.info(self.scheme())
+    }
+}
+
+impl Config for Agents {
+    fn open(&self, options: &Options) -> Result<Box<dyn Store>, StoreError> {
+        Ok(Box::new(ConsulStore::open(self, options)?))
     }
 }
 

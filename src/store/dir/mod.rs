@@ -66,12 +66,12 @@ use std::time::Duration;
 use commit::Batch;
 use format::{Keep, Record};
 
+use super::backend::{Backend, Checked, Config, Login};
 use super::batch;
-use super::registry::Backend;
 use super::watch::{self, Rescan};
 use super::{
-    root_is_not_a_key, Capabilities, Committed, Entries, Entry, Key, Revision, Scan, Store, StoreError, UrlInfo,
-    Versioned, Watcher,
+    root_is_not_a_key, Capabilities, Committed, Entries, Entry, Key, Options, Revision, Scan, Store, StoreError,
+    UrlInfo, Versioned, Watcher,
 };
 
 const DATA_FILE: &str = "ovs-config.jsonl";
@@ -121,15 +121,27 @@ pub const BACKEND: Backend = Backend {
         watch: true,
         ..Capabilities::unlimited(MAX_VALUE_BYTES)
     },
-    logs_in: super::registry::Login::No,
+    logs_in: Login::No,
     check: |_, rest| {
         if !rest.starts_with('/') {
             return Err("a dir store needs an absolute path: dir:///path".into());
         }
-        Ok(UrlInfo { user: None, display: format!("dir://{rest}") })
+        let info = UrlInfo { user: None, display: format!("dir://{rest}") };
+        Ok(Checked::new(info, DirConfig { dir: PathBuf::from(rest) }))
     },
-    open: |url, options| Ok(Box::new(DirStore::open(Path::new(url.rest()), options.timeout))),
 };
+
+/// A directory store's URL: its folder.
+#[derive(Debug)]
+struct DirConfig {
+    dir: PathBuf,
+}
+
+impl Config for DirConfig {
+    fn open(&self, options: &Options) -> Result<Box<dyn Store>, StoreError> {
+        Ok(Box::new(DirStore::open(&self.dir, options.timeout)))
+    }
+}
 
 impl Store for DirStore {
     fn describe(&self) -> &str {

@@ -47,7 +47,7 @@ use std::time::{Duration, Instant};
 use etcd_client::{Certificate, Client, ConnectOptions, Error as EtcdError, Identity as TlsIdentity, TlsOptions};
 use tonic::Code;
 
-use super::registry::Backend;
+use super::backend::{Backend, Checked, Config, Login};
 use super::{
     parse_cluster, root_is_not_a_key, Capabilities, Cause, ClusterUrl, Committed, Entries, History, Identity, Key,
     Options, Revision, Said, Scan, Store, StoreError, Versioned, Watcher, Write,
@@ -297,13 +297,25 @@ pub const BACKEND: Backend = Backend {
         resume_watch: true,
         ..Capabilities::unlimited(0)
     },
-    logs_in: super::registry::Login::UserNeedsPassword,
-    check: |scheme, rest| Ok(parse_cluster(rest, 2379)?.info(scheme)),
-    open: |url, options| {
-        let cluster = parse_cluster(url.rest(), 2379).expect("checked when the URL was parsed");
-        Ok(Box::new(EtcdStore::open(&cluster, url.scheme() == "etcds", options)?))
+    logs_in: Login::UserNeedsPassword,
+    check: |scheme, rest| {
+        let cluster = parse_cluster(rest, 2379)?;
+        Ok(Checked::new(cluster.info(scheme), EtcdConfig { cluster, etcds: scheme == "etcds" }))
     },
 };
+
+/// An etcd URL: its endpoints and root, and whether it asks for TLS.
+#[derive(Debug)]
+struct EtcdConfig {
+    cluster: ClusterUrl,
+    etcds: bool,
+}
+
+impl Config for EtcdConfig {
+    fn open(&self, options: &Options) -> Result<Box<dyn Store>, StoreError> {
+        Ok(Box::new(EtcdStore::open(&self.cluster, self.etcds, options)?))
+    }
+}
 
 impl Store for EtcdStore {
     fn describe(&self) -> &str {

@@ -51,10 +51,10 @@ use std::sync::Mutex;
 use process::Conn;
 use protocol::{Answer, EntryIn, HelloOptions, Listing, Request, Tls, WriteOut, VERSION};
 
-use super::registry::Backend;
+use super::backend::{Backend, Checked, Config, Login, UrlInfo};
 use super::{
     batch, root_is_not_a_key, Capabilities, Committed, Entries, Entry, Key, Op, Options, Revision, Scan, Store,
-    StoreError, StoreUrl, UrlInfo, Versioned, Write,
+    StoreError, Versioned, Write,
 };
 
 /// The plugin backend: every scheme the built-in ones do not claim.
@@ -65,9 +65,8 @@ pub const BACKEND: Backend = Backend {
     // What a store not opened yet is held to: nothing; the plugin's hello
     // declares the real limits, and the plugin refuses what is over them.
     capabilities: Capabilities { atomic_batch: true, snapshot_scan: false, ..Capabilities::unlimited(u64::MAX) },
-    logs_in: super::registry::Login::UserNeedsPassword,
+    logs_in: Login::UserNeedsPassword,
     check,
-    open: |url, options| Ok(Box::new(PluginStore::open(url, options)?)),
 };
 
 fn program_name(scheme: &str) -> String {
@@ -77,14 +76,14 @@ fn program_name(scheme: &str) -> String {
 /// The scheme is a URL scheme (RFC 3986, lower case), so the program's name
 /// is a plain file name; the program is on PATH. The rest is the plugin's to
 /// check: a user may come before an `@` of the authority, as in other URLs.
-fn check(scheme: &str, rest: &str) -> Result<UrlInfo, String> {
+fn check(scheme: &str, rest: &str) -> Result<Checked, String> {
     let mut chars = scheme.chars();
     let valid = chars.next().is_some_and(|c| c.is_ascii_lowercase())
         && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '+' | '.' | '-'));
     if !valid {
         return Err(format!("unknown store kind {scheme:?}: a scheme is a lower-case letter, then [a-z0-9+.-]"));
     }
-    program(scheme)?;
+    let program = program(scheme)?;
     let authority = rest.split('/').next().unwrap_or("");
     let (user, display) = match authority.rsplit_once('@') {
         Some((user, host)) if !user.is_empty() => {
@@ -93,7 +92,29 @@ fn check(scheme: &str, rest: &str) -> Result<UrlInfo, String> {
         Some(_) => return Err("empty user name before @".into()),
         None => (None, format!("{scheme}://{rest}")),
     };
-    Ok(UrlInfo { user, display })
+    let config = PluginConfig {
+        name: program_name(scheme),
+        program,
+        url: format!("{scheme}://{rest}"),
+        describe: display.clone(),
+    };
+    Ok(Checked::new(UrlInfo { user, display }, config))
+}
+
+/// A plugin's URL: the program found for its scheme, and the URL as the
+/// plugin gets it.
+#[derive(Debug)]
+struct PluginConfig {
+    name: String,
+    program: PathBuf,
+    url: String,
+    describe: String,
+}
+
+impl Config for PluginConfig {
+    fn open(&self, options: &Options) -> Result<Box<dyn Store>, StoreError> {
+        Ok(Box::new(PluginStore::open(self, options)?))
+    }
 }
 
 fn program(scheme: &str) -> Result<PathBuf, String> {
@@ -116,19 +137,17 @@ pub struct PluginStore {
 }
 
 impl PluginStore {
-    fn open(url: &StoreUrl, options: &Options) -> Result<PluginStore, StoreError> {
-        let describe = url.to_string();
-        let program =
-            program(url.scheme()).map_err(|message| StoreError::BadOption { store: describe.clone(), message })?;
+    fn open(config: &PluginConfig, options: &Options) -> Result<PluginStore, StoreError> {
+        let (describe, program) = (config.describe.clone(), config.program.clone());
         // It runs with the operator's login and is handed their password: a
         // program someone else could rewrite is refused, as a validator is.
         crate::files::check_trusted(&program, "the store plugin")
             .map_err(|e| StoreError::BadOption { store: describe.clone(), message: e.to_string() })?;
         let mut store = PluginStore {
             describe,
-            name: program_name(url.scheme()),
+            name: config.name.clone(),
             program,
-            url: format!("{}://{}", url.scheme(), url.rest()),
+            url: config.url.clone(),
             options: options.clone(),
             caps: BACKEND.capabilities,
             idle: Mutex::new(Vec::new()),

@@ -77,8 +77,8 @@ use dialect::{Engine, Statements};
 use session::{Connector, Session};
 use url::Target;
 
-use super::registry::{Backend, Login};
-use super::{Capabilities, Revision};
+use super::backend::{Backend, Checked, Config, Login};
+use super::{Capabilities, Options, Revision, Store, StoreError};
 
 /// How often a watcher reads the revision counter: a change shows within
 /// this, for a query a server answers from one cached row.
@@ -105,8 +105,7 @@ pub const SQLITE: Backend = Backend {
             one transaction per batch",
     capabilities: capabilities(SQLITE_MAX_VALUE, None),
     logs_in: Login::No,
-    check: |scheme, rest| Ok(Target::parse(Engine::Sqlite, scheme, rest)?.info),
-    open: |url, options| Ok(Box::new(SqlStore::open(Engine::Sqlite, url, options)?)),
+    check: |scheme, rest| check(Engine::Sqlite, scheme, rest),
 };
 
 /// MySQL and MariaDB in the registry.
@@ -117,8 +116,7 @@ pub const MYSQL: Backend = Backend {
             one transaction per batch",
     capabilities: capabilities(MYSQL_MAX_VALUE, Some(MYSQL_HINT)),
     logs_in: Login::Optional,
-    check: |scheme, rest| Ok(Target::parse(Engine::MySql, scheme, rest)?.info),
-    open: |url, options| Ok(Box::new(SqlStore::open(Engine::MySql, url, options)?)),
+    check: |scheme, rest| check(Engine::MySql, scheme, rest),
 };
 
 /// PostgreSQL in the registry.
@@ -129,9 +127,28 @@ pub const POSTGRES: Backend = Backend {
             per batch",
     capabilities: capabilities(POSTGRES_MAX_VALUE, None),
     logs_in: Login::Optional,
-    check: |scheme, rest| Ok(Target::parse(Engine::Postgres, scheme, rest)?.info),
-    open: |url, options| Ok(Box::new(SqlStore::open(Engine::Postgres, url, options)?)),
+    check: |scheme, rest| check(Engine::Postgres, scheme, rest),
 };
+
+fn check(engine: Engine, scheme: &str, rest: &str) -> Result<Checked, String> {
+    let target = Target::parse(engine, scheme, rest)?;
+    Ok(Checked::new(target.info.clone(), target))
+}
+
+/// The registry's entry for `engine`.
+fn backend(engine: Engine) -> &'static Backend {
+    match engine {
+        Engine::Sqlite => &SQLITE,
+        Engine::MySql => &MYSQL,
+        Engine::Postgres => &POSTGRES,
+    }
+}
+
+impl Config for Target {
+    fn open(&self, options: &Options) -> Result<Box<dyn Store>, StoreError> {
+        Ok(Box::new(SqlStore::open(self, options)?))
+    }
+}
 
 pub struct SqlStore {
     rt: &'static tokio::runtime::Runtime,

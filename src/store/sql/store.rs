@@ -10,20 +10,24 @@ use super::{commit, listing, revision, SqlStore, POLL};
 use crate::store::watch::{self, Rescan};
 use crate::store::{
     root_is_not_a_key, Capabilities, Committed, Credentials, Entries, Key, Options, Revision, Scan, Store, StoreError,
-    StoreUrl, Versioned, Watcher, Write,
+    Versioned, Watcher, Write,
 };
 
 impl SqlStore {
-    pub(super) fn open(engine: Engine, url: &StoreUrl, options: &Options) -> Result<SqlStore, StoreError> {
-        let target = Target::parse(engine, url.scheme(), url.rest()).expect("checked when the URL was parsed");
-        let describe = url.to_string();
+    pub(super) fn open(target: &Target, options: &Options) -> Result<SqlStore, StoreError> {
+        let engine = target.engine;
+        let describe = target.info.display.clone();
         let backend = |message: String| StoreError::Backend { store: describe.clone(), message };
         let rt = crate::store::runtime::shared().map_err(backend)?;
         let mut password_given = false;
-        let (connector, endpoint, file) = match target.place {
+        let (connector, endpoint, file) = match &target.place {
             Place::File(path) => {
                 // Like the directory store, a file ignores TLS files meant for servers.
-                (Connector::Sqlite(session::sqlite(&path, options.timeout)), path.display().to_string(), Some(path))
+                (
+                    Connector::Sqlite(session::sqlite(path, options.timeout)),
+                    path.display().to_string(),
+                    Some(path.clone()),
+                )
             }
             Place::Server { host, port, user, database } => {
                 // As mysql and psql: the user --user or the URL names, else
@@ -34,15 +38,15 @@ impl SqlStore {
                     options.credentials.as_ref().map(pick).filter(|s| !s.is_empty()).map(String::from)
                 };
                 let libpq = |name: &str| if engine == Engine::Postgres { pg_env(name) } else { None };
-                let user = match given(|c| &c.user).or(user).or_else(|| libpq("PGUSER")) {
+                let user = match given(|c| &c.user).or_else(|| user.clone()).or_else(|| libpq("PGUSER")) {
                     Some(user) => user,
                     None => whoami::fallible::username()
                         .map_err(|e| backend(format!("no user named and no login name to use ({e})")))?,
                 };
                 let password = given(|c| &c.password).or_else(|| libpq("PGPASSWORD"));
                 password_given = password.is_some();
-                let login = session::Login { user: &user, password: password.as_deref(), database: &database };
-                let connector = session::server(engine, &host, port, login, &options.tls);
+                let login = session::Login { user: &user, password: password.as_deref(), database };
+                let connector = session::server(engine, host, *port, login, &options.tls);
                 let endpoint = if host.contains(':') { format!("[{host}]:{port}") } else { format!("{host}:{port}") };
                 (connector, endpoint, None)
             }
@@ -54,7 +58,7 @@ impl SqlStore {
             describe,
             endpoint,
             timeout: options.timeout,
-            capabilities: url.backend().capabilities,
+            capabilities: super::backend(engine).capabilities,
             file,
             idle: Mutex::new(Vec::new()),
             ready: AtomicBool::new(false),

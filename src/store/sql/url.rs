@@ -21,6 +21,7 @@ pub(super) enum Place {
 /// What follows `SCHEME://`, checked.
 #[derive(Debug)]
 pub(super) struct Target {
+    pub(super) engine: Engine,
     pub(super) place: Place,
     pub(super) table: String,
     pub(super) info: UrlInfo,
@@ -49,7 +50,7 @@ impl Target {
                 return Err("expected sqlite:///absolute/path/to/file.db".into());
             }
             let info = UrlInfo { user: None, display: format!("{scheme}://{body}{suffix}") };
-            return Ok(Target { place: Place::File(PathBuf::from(body)), table, info });
+            return Ok(Target { engine, place: Place::File(PathBuf::from(body)), table, info });
         }
         let (body, port) = match engine {
             Engine::Postgres => libpq_defaults(body)?,
@@ -68,7 +69,8 @@ impl Target {
         let info = UrlInfo { user: url.user.clone(), display: format!("{scheme}://{endpoint}/{database}{suffix}") };
         let host = host.trim_start_matches('[').trim_end_matches(']').to_string();
         let port = port.parse().expect("parse_cluster checked the port");
-        Ok(Target { place: Place::Server { host, port, user: url.user, database: database.to_string() }, table, info })
+        let place = Place::Server { host, port, user: url.user, database: database.to_string() };
+        Ok(Target { engine, place, table, info })
     }
 }
 

@@ -76,9 +76,10 @@ use std::time::Duration;
 use tokio::time::Instant;
 use zookeeper_client as zk;
 
+use super::backend::{Backend, Checked, Config, Login};
 use super::{
-    root_is_not_a_key, Capabilities, ClusterUrl, Committed, Entries, Key, KeyError, Options, Revision, Said, Scan,
-    Store, StoreError, Versioned, Watcher, Write,
+    parse_cluster, root_is_not_a_key, Capabilities, ClusterUrl, Committed, Entries, Key, KeyError, Options, Revision,
+    Said, Scan, Store, StoreError, Versioned, Watcher, Write,
 };
 
 /// ZooKeeper's default jute.maxbuffer is 1 MiB per request (a larger one
@@ -360,7 +361,7 @@ impl Store for ZkStore {
 }
 
 /// ZooKeeper in the registry.
-pub const BACKEND: super::registry::Backend = super::registry::Backend {
+pub const BACKEND: Backend = Backend {
     schemes: &["zk"],
     form: "zk://[user@]host:port[,host:port...][/chroot]",
     about: "ZooKeeper: revisions are the znode's mzxid, writes are version-checked, batches are multi",
@@ -377,10 +378,21 @@ pub const BACKEND: super::registry::Backend = super::registry::Backend {
         watch: true,
         ..Capabilities::unlimited(0)
     },
-    logs_in: super::registry::Login::UserNeedsPassword,
-    check: |scheme, rest| Ok(super::parse_cluster(rest, 2181)?.info(scheme)),
-    open: |url, options| {
-        let cluster = super::parse_cluster(url.rest(), 2181).expect("checked when the URL was parsed");
-        Ok(Box::new(ZkStore::open(&cluster, options)?))
+    logs_in: Login::UserNeedsPassword,
+    check: |scheme, rest| {
+        let cluster = parse_cluster(rest, 2181)?;
+        Ok(Checked::new(cluster.info(scheme), ZkConfig { cluster }))
     },
 };
+
+/// A ZooKeeper URL: its hosts and chroot.
+#[derive(Debug)]
+struct ZkConfig {
+    cluster: ClusterUrl,
+}
+
+impl Config for ZkConfig {
+    fn open(&self, options: &Options) -> Result<Box<dyn Store>, StoreError> {
+        Ok(Box::new(ZkStore::open(&self.cluster, options)?))
+    }
+}
