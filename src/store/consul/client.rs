@@ -84,8 +84,7 @@ impl Http {
         let bad = |message: String| StoreError::BadOption { store: describe.to_string(), message };
         let env = Environment::read().map_err(bad)?;
         let tls = https || options.tls.any() || env.https;
-        let rt = super::super::runtime::shared()
-            .map_err(|message| StoreError::Backend { store: describe.to_string(), message })?;
+        let rt = super::super::runtime::shared(describe)?;
         let client = client(options, &env, tls).map_err(bad)?;
         let token = match &env.token {
             Some(text) => {

@@ -75,12 +75,11 @@ impl EtcdStore {
     /// `etcds` asks for TLS, and so does any TLS file.
     pub fn open(url: &ClusterUrl, etcds: bool, options: &Options) -> Result<EtcdStore, StoreError> {
         let describe = url.describe(if etcds { "etcds" } else { "etcd" });
-        let backend = |message: String| StoreError::Backend { store: describe.clone(), message };
-        let rt = super::runtime::shared().map_err(backend)?;
+        let rt = super::runtime::shared(&describe)?;
         let tls = etcds || options.tls.any();
         let mut connect = ConnectOptions::new();
         if tls {
-            connect = connect.with_tls(tls_options(options).map_err(backend)?);
+            connect = connect.with_tls(tls_options(options, &describe)?);
         }
         if let Some(creds) = &options.credentials {
             connect = connect.with_user(creds.user.clone(), creds.password.clone());
@@ -267,8 +266,10 @@ impl std::error::Error for Status {
     }
 }
 
-fn tls_options(options: &Options) -> Result<TlsOptions, String> {
-    let read = |path: &std::path::Path| std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()));
+fn tls_options(options: &Options, store: &str) -> Result<TlsOptions, StoreError> {
+    let read = |path: &std::path::Path| {
+        std::fs::read(path).map_err(|e| StoreError::failed(store, format!("cannot read {}", path.display()), e))
+    };
     let mut tls = TlsOptions::new();
     if let Some(ca) = &options.tls.ca {
         tls = tls.ca_certificate(Certificate::from_pem(read(ca)?));

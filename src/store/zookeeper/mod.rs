@@ -140,8 +140,7 @@ impl ZkStore {
                 ),
             });
         }
-        let rt =
-            super::runtime::shared().map_err(|message| StoreError::Backend { store: describe.clone(), message })?;
+        let rt = super::runtime::shared(&describe)?;
         Ok(ZkStore {
             rt,
             hosts: url.endpoints.join(","),
