@@ -189,7 +189,7 @@ pub struct Global {
     /// store's default limit (see `ovs config stores`)
     #[arg(long, env = "OVS_CONFIG_MAX_VALUE_SIZE", global = true, value_name = "BYTES")]
     pub max_value_size: Option<u64>,
-    /// Log more to stderr (-v: what ovs does, -vv: also its libraries)
+    /// Log more to stderr (-v: what ovs does, -vv: also its libraries, and an error's every cause)
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,
     /// Print only results and errors, no progress notes
