@@ -413,7 +413,9 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::store::{Capabilities, Entries, Options, Scan, StoreUrl, Versioned};
+    use crate::store::{
+        Capabilities, Entries, History, Identity, Options, Scan, StoreExt, StoreUrl, Versioned, Watcher,
+    };
 
     /// A real directory store whose commit number `lose` gets no answer:
     /// applied first when `lands`, else not at all.
@@ -424,6 +426,7 @@ mod tests {
         lands: bool,
     }
 
+    #[deny(clippy::missing_trait_methods)]
     impl Store for NoAnswer {
         fn describe(&self) -> &str {
             self.inner.describe()
@@ -439,6 +442,18 @@ mod tests {
         }
         fn scan(&self, prefix: &Key) -> Result<Scan<'_>, StoreError> {
             self.inner.scan(prefix)
+        }
+        fn children(&self, prefix: &Key) -> Result<Entries<'_>, StoreError> {
+            self.inner.children(prefix)
+        }
+        fn watch(&self, prefix: &Key, after: Option<Revision>) -> Result<Box<dyn Watcher + '_>, StoreError> {
+            self.inner.watch(prefix, after)
+        }
+        fn identity(&self) -> Result<Option<Identity>, StoreError> {
+            self.inner.identity()
+        }
+        fn history(&self, key: &Key) -> Result<History, StoreError> {
+            self.inner.history(key)
         }
         fn commit(&self, writes: &[Write]) -> Result<Committed, StoreError> {
             if self.commits.fetch_add(1, Ordering::SeqCst) != self.lose {

@@ -256,6 +256,7 @@ fn rollback_meeting_a_concurrent_write_exits_5() {
     for i in 0..100 {
         etcdctl_put(&env, "/c", &format!("version {i}"));
     }
+    use ovs_config::store::StoreExt;
     let store = ovs_config::store::open(
         &ovs_config::store::StoreUrl::parse(&env.store_url).unwrap(),
         &ovs_config::store::Options { timeout: Duration::from_secs(5), ..Default::default() },

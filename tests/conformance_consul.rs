@@ -29,7 +29,7 @@ use std::io::{Read, Write as _};
 use std::time::{Duration, Instant};
 
 use conformance::key;
-use ovs_config::store::{Precondition, StoreError, Write};
+use ovs_config::store::{Precondition, StoreError, StoreExt, Write};
 use util::consul::{shared, FakeConsul};
 
 /// A store below a fresh root on the shared agent, and that root as a

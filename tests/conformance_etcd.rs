@@ -5,7 +5,7 @@ mod conformance;
 mod util;
 
 use conformance::key;
-use ovs_config::store::{self, Entry, Key, Options, Precondition, Revision, StoreError, StoreUrl, Write};
+use ovs_config::store::{self, Entry, Key, Options, Precondition, Revision, StoreError, StoreExt, StoreUrl, Write};
 use util::etcd::EtcdCluster;
 
 fn open(url: &str) -> Box<dyn store::Store> {

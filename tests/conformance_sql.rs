@@ -8,7 +8,7 @@ mod util;
 use std::time::Duration;
 
 use conformance::key;
-use ovs_config::store::{self, Precondition, Revision, Store, StoreUrl, Write};
+use ovs_config::store::{self, Precondition, Revision, Store, StoreExt, StoreUrl, Write};
 use util::sql::Db;
 
 fn open(url: &str) -> Box<dyn Store> {

@@ -24,7 +24,7 @@ conformance_suite!(zk_store, second);
 // whether a commit left one behind.
 
 use conformance::key;
-use ovs_config::store::{Precondition, Revision, Store, StoreError, Write};
+use ovs_config::store::{Precondition, Revision, Store, StoreError, StoreExt, Write};
 
 fn listed(s: &dyn Store, prefix: &str) -> Vec<String> {
     s.keys(&key(prefix)).unwrap().collect::<Result<_, _>>().unwrap()

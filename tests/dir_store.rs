@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use ovs_config::store::dir::DirStore;
-use ovs_config::store::{Key, Precondition, Store, StoreError, Write as StoreWrite};
+use ovs_config::store::{Key, Precondition, Store, StoreError, StoreExt, Write as StoreWrite};
 
 use predicates::prelude::*;
 use predicates::str::contains;

@@ -7,7 +7,9 @@ mod util;
 use std::process::Command;
 use std::time::Duration;
 
-use ovs_config::store::{self, Event, Key, Options, Precondition, Revision, Store, StoreUrl, Update, Version, Write};
+use ovs_config::store::{
+    self, Event, Key, Options, Precondition, Revision, Store, StoreExt, StoreUrl, Update, Version, Write,
+};
 use util::etcd::EtcdCluster;
 
 const WAIT: Duration = Duration::from_secs(10);

@@ -18,7 +18,7 @@ use crate::conformance::{Rooted, Run, CHECKS};
 use crate::exit::{Coded, Exit, UsageError};
 use crate::output::{escape, Format};
 use crate::settings::Target;
-use crate::store::Key;
+use crate::store::{Key, StoreExt};
 
 #[derive(Serialize)]
 struct Outcome {

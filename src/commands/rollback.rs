@@ -8,7 +8,7 @@ use anyhow::Result;
 use super::{history, leaf, Ctx};
 use crate::cli::RollbackArgs;
 use crate::output::Format;
-use crate::store::Precondition;
+use crate::store::{Precondition, StoreExt};
 
 pub fn run(ctx: &Ctx, args: &RollbackArgs) -> Result<()> {
     let key = leaf(&args.key)?;

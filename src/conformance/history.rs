@@ -1,7 +1,7 @@
 //! `Store::history`: where the capability says so, every version since the
 //! key was last created, oldest first, with its value; elsewhere refused.
 
-use crate::store::{Precondition, Revision, Store, StoreError, Version};
+use crate::store::{Precondition, Revision, Store, StoreError, StoreExt, Version};
 
 use super::{key, put};
 

@@ -15,7 +15,7 @@ pub use rooted::Rooted;
 
 use crate::document::Document;
 use crate::plan::{self, ChunkFailed, Chunking, Fate, Plan};
-use crate::store::{Entry, Key, Precondition, Revision, Store, StoreError, Write};
+use crate::store::{Entry, Key, Precondition, Revision, Store, StoreError, StoreExt, Write};
 
 /// Every check, listed once: `conformance_checks!([CALLBACK] ARGS)` expands
 /// to `CALLBACK! { ARGS; CHECK, ...; WATCH_CHECK, ... }`, the checks that take one store, then those that take

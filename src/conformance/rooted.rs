@@ -6,8 +6,8 @@
 use std::time::{Duration, Instant};
 
 use crate::store::{
-    batch, root_is_not_a_key, Capabilities, Committed, Entries, Entry, Event, History, Identity, Key, Precondition,
-    Revision, Scan, Store, StoreError, Update, Versioned, Watcher, Write,
+    batch, root_is_not_a_key, Capabilities, Committed, Entries, Entry, Event, History, Identity, Key, Revision, Scan,
+    Store, StoreError, Update, Versioned, Watcher, Write,
 };
 
 pub struct Rooted<'s> {
@@ -56,6 +56,7 @@ impl<'s> Rooted<'s> {
     }
 }
 
+#[deny(clippy::missing_trait_methods)]
 impl Store for Rooted<'_> {
     fn describe(&self) -> &str {
         self.inner.describe()
@@ -68,20 +69,6 @@ impl Store for Rooted<'_> {
     fn get(&self, key: &Key) -> Result<Versioned, StoreError> {
         root_is_not_a_key(key)?;
         self.inner.get(&self.inside(key)).map_err(|e| self.error(e))
-    }
-
-    fn put(&self, key: &Key, value: &[u8], cond: Precondition) -> Result<Revision, StoreError> {
-        root_is_not_a_key(key)?;
-        self.inner.put(&self.inside(key), value, cond).map_err(|e| self.error(e))
-    }
-
-    fn delete(&self, key: &Key, cond: Precondition) -> Result<(), StoreError> {
-        root_is_not_a_key(key)?;
-        self.inner.delete(&self.inside(key), cond).map_err(|e| self.error(e))
-    }
-
-    fn delete_tree(&self, prefix: &Key) -> Result<u64, StoreError> {
-        self.inner.delete_tree(&self.inside(prefix)).map_err(|e| self.error(e))
     }
 
     fn keys(&self, prefix: &Key) -> Result<Entries<'_>, StoreError> {

@@ -10,7 +10,7 @@
 use std::time::{Duration, Instant};
 
 use crate::store::watch::Snapshot;
-use crate::store::{Event, Precondition, Revision, Store, StoreError, Watcher, Write};
+use crate::store::{Event, Precondition, Revision, Store, StoreError, StoreExt, Watcher, Write};
 
 use super::key;
 

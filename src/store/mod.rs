@@ -9,6 +9,7 @@ pub mod consul;
 pub mod dir;
 mod error;
 pub mod etcd;
+mod failover;
 mod key;
 pub mod plugin;
 pub mod registry;
@@ -166,23 +167,6 @@ pub trait Store: Send + Sync {
 
     fn get(&self, key: &Key) -> Result<Versioned, StoreError>;
 
-    /// Write `value` at `key` if `cond` holds; returns the new revision.
-    /// A commit of one write: each backend's write logic lives in `commit`.
-    fn put(&self, key: &Key, value: &[u8], cond: Precondition) -> Result<Revision, StoreError> {
-        Ok(self.commit(&[Write::put(key, value, cond)])?.revision)
-    }
-
-    /// Delete one key if `cond` holds.
-    fn delete(&self, key: &Key, cond: Precondition) -> Result<(), StoreError> {
-        self.commit(&[Write::delete(key, cond)]).map(|_| ())
-    }
-
-    /// Delete `prefix` and every key below it, atomically; returns how many
-    /// keys were removed (0 is not an error here).
-    fn delete_tree(&self, prefix: &Key) -> Result<u64, StoreError> {
-        Ok(self.commit(&[Write::delete_tree(prefix)])?.deleted)
-    }
-
     /// Every key of the subtree of `prefix` (`prefix` itself, then every
     /// key below it), full path, sorted.
     fn keys(&self, prefix: &Key) -> Result<Entries<'_>, StoreError>;
@@ -191,19 +175,13 @@ pub trait Store: Send + Sync {
     /// failed precondition is `Conflict` naming the key, a `Delete` of a
     /// missing key is `NotFound`, and either way nothing is written. A batch
     /// over the store's limits is refused whole (`batch::check`).
-    fn commit(&self, writes: &[Write]) -> Result<Committed, StoreError> {
-        let _ = writes;
-        Err(StoreError::Unsupported { store: self.describe().to_string(), what: "commit".into() })
-    }
+    fn commit(&self, writes: &[Write]) -> Result<Committed, StoreError>;
 
     /// Every key of the subtree of `prefix` (`prefix` itself, then every key
     /// below it) with its value and revision, sorted, streamed; from one
     /// point in time where `snapshot_scan` says so, the prefix's own key
     /// included.
-    fn scan(&self, prefix: &Key) -> Result<Scan<'_>, StoreError> {
-        let _ = prefix;
-        Err(StoreError::Unsupported { store: self.describe().to_string(), what: "scan".into() })
-    }
+    fn scan(&self, prefix: &Key) -> Result<Scan<'_>, StoreError>;
 
     /// The immediate children of `prefix`, sorted: `name` for a key one level
     /// below, `name/` for a child with keys below it (both when both).
@@ -240,6 +218,29 @@ pub trait Store: Send + Sync {
         Err(StoreError::Unsupported { store: self.describe().to_string(), what: "history".into() })
     }
 }
+
+/// Conveniences written once on top of [`Store::commit`], for every store
+/// (as object_store's `ObjectStoreExt`): a backend has one write path, and
+/// a wrapper that forwards `commit` gets these for free.
+pub trait StoreExt: Store {
+    /// Write `value` at `key` if `cond` holds; returns the new revision.
+    fn put(&self, key: &Key, value: &[u8], cond: Precondition) -> Result<Revision, StoreError> {
+        Ok(self.commit(&[Write::put(key, value, cond)])?.revision)
+    }
+
+    /// Delete one key if `cond` holds.
+    fn delete(&self, key: &Key, cond: Precondition) -> Result<(), StoreError> {
+        self.commit(&[Write::delete(key, cond)]).map(|_| ())
+    }
+
+    /// Delete `prefix` and every key below it, atomically; returns how many
+    /// keys were removed (0 is not an error here).
+    fn delete_tree(&self, prefix: &Key) -> Result<u64, StoreError> {
+        Ok(self.commit(&[Write::delete_tree(prefix)])?.deleted)
+    }
+}
+
+impl<S: Store + ?Sized> StoreExt for S {}
 
 /// Options that apply to every backend that can use them.
 #[derive(Clone, Debug, Default)]

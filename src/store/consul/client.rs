@@ -5,13 +5,14 @@
 use std::future::Future;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bytes::Bytes;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use reqwest::header::{HeaderValue, CONTENT_TYPE};
 use reqwest::{Method, Response, StatusCode};
 
+use crate::store::failover::{self, Attempt};
 use crate::store::{Cause, Options, Said, StoreError, TlsFiles};
 
 /// What stays as it is in a key's path segment: RFC 3986's unreserved set.
@@ -169,53 +170,48 @@ impl Http {
         F: Fn(Response) -> Fut,
         Fut: Future<Output = Result<T, reqwest::Error>>,
     {
-        let deadline = Instant::now() + self.timeout;
-        let n = self.agents.len();
         let start = self.current.load(Ordering::Relaxed);
-        self.rt.block_on(async {
-            let mut last = None;
-            for attempt in 0..n {
-                let index = (start + attempt) % n;
-                let agent = &self.agents[index];
-                let share = deadline.saturating_duration_since(Instant::now()) / (n - attempt) as u32;
-                tracing::debug!(method = %call.method, path = %call.path, agent = %agent, "consul request");
-                let outcome = tokio::time::timeout(share, async {
-                    let response = self.request(agent, call).send().await?;
-                    let status = response.status();
-                    if status.is_server_error() {
-                        let text = self.quote(&response.bytes().await?);
-                        return Ok(Err((status, text)));
-                    }
-                    read(response).await.map(Ok)
+        let attempt = |index: usize| {
+            let (agent, read) = (&self.agents[index], &read);
+            let unreachable = move |source| {
+                Attempt::Failed(StoreError::Unreachable {
+                    store: self.describe.clone(),
+                    endpoint: agent.clone(),
+                    source,
                 })
-                .await;
-                let unreachable =
-                    |source| StoreError::Unreachable { store: self.describe.clone(), endpoint: agent.clone(), source };
-                let error = match outcome {
-                    Ok(Ok(Ok(answer))) => {
-                        self.current.store(index, Ordering::Relaxed);
-                        return Ok(answer);
-                    }
-                    Ok(Ok(Err((status, text)))) if unavailable(status, &text) => {
-                        unreachable(Said::cause(format!("{status}: {text}")))
-                    }
-                    Ok(Ok(Err((status, text)))) => StoreError::Backend {
+            };
+            // A request ovs could not build is no agent's fault: no other is tried.
+            let failed = move |e: reqwest::Error| match e.is_builder() {
+                true => Attempt::Failed(StoreError::failed(&self.describe, "", cause(e))),
+                false => unreachable(cause(e)),
+            };
+            async move {
+                tracing::debug!(method = %call.method, path = %call.path, agent = %agent, "consul request");
+                let response = match self.request(agent, call).send().await {
+                    Ok(response) => response,
+                    Err(e) => return failed(e),
+                };
+                let status = response.status();
+                if !status.is_server_error() {
+                    return match read(response).await {
+                        Ok(answer) => Attempt::Answered(answer),
+                        Err(e) => failed(e),
+                    };
+                }
+                match response.bytes().await.map(|body| self.quote(&body)) {
+                    Ok(text) if unavailable(status, &text) => unreachable(Said::cause(format!("{status}: {text}"))),
+                    Ok(text) => Attempt::Failed(StoreError::Backend {
                         store: self.describe.clone(),
                         message: format!("Consul answered {status}: {text}"),
-                    },
-                    Ok(Err(e)) if e.is_builder() => StoreError::failed(&self.describe, "", cause(e)),
-                    Ok(Err(e)) => unreachable(cause(e)),
-                    Err(_) => unreachable(Said::cause(format!("no answer within {share:?}"))),
-                };
-                if !error.is_retryable() {
-                    return Err(error);
+                    }),
+                    Err(e) => failed(e),
                 }
-                last = Some(error);
             }
-            let spent = Instant::now() >= deadline;
-            let last = last.unwrap_or_else(|| StoreError::failed(&self.describe, "", "no agent answered"));
-            Err(StoreError::no_endpoint(&self.describe, self.timeout, spent, &self.agents, last))
-        })
+        };
+        let first = failover::first_answer(&self.describe, self.timeout, &self.agents, start, attempt, |_| {});
+        let (index, answer) = self.rt.block_on(first)?;
+        self.current.store(index, Ordering::Relaxed);
+        Ok(answer)
     }
 
     fn request(&self, agent: &str, call: &Call) -> reqwest::RequestBuilder {

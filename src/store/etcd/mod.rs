@@ -42,15 +42,16 @@ mod watch;
 
 use std::future::Future;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use etcd_client::{Certificate, Client, ConnectOptions, Error as EtcdError, Identity as TlsIdentity, TlsOptions};
 use tonic::Code;
 
 use super::backend::{Backend, Checked, Config, Login};
+use super::failover::{self, Attempt};
 use super::{
     parse_cluster, root_is_not_a_key, Capabilities, Cause, ClusterUrl, Committed, Entries, History, Identity, Key,
-    Options, Revision, Said, Scan, Store, StoreError, Versioned, Watcher, Write,
+    Options, Revision, Scan, Store, StoreError, Versioned, Watcher, Write,
 };
 
 /// etcd's default `--max-request-bytes`: a put carries key, value and a few
@@ -150,38 +151,33 @@ impl EtcdStore {
         F: Fn(Client) -> Fut,
         Fut: Future<Output = Result<T, EtcdError>>,
     {
-        let deadline = Instant::now() + self.timeout;
-        let n = self.urls.len();
         let start = self.current().as_ref().map_or(0, |(i, _)| *i);
-        self.rt.block_on(async {
-            let mut last = None;
-            for attempt in 0..n {
-                let index = (start + attempt) % n;
-                let share = deadline.saturating_duration_since(Instant::now()) / (n - attempt) as u32;
-                let outcome = tokio::time::timeout(share, async {
-                    let client = self.client(index).await?;
-                    op(client).await
-                })
-                .await;
-                let unreachable = |source| StoreError::Unreachable {
+        let attempt = |index: usize| {
+            let op = &op;
+            // A member that is down, cut off from the leader or silent is
+            // an unreachable endpoint, worth retrying on the next one.
+            let unreachable = move |e: EtcdError| {
+                Attempt::Failed(StoreError::Unreachable {
                     store: self.describe.clone(),
                     endpoint: self.urls[index].clone(),
-                    source,
-                };
-                let error = match outcome {
-                    Ok(Ok(value)) => return Ok(Ok(value)),
-                    Ok(Err(e)) if unavailable(&e) => unreachable(cause(e)),
-                    Ok(Err(e)) => return Ok(Err(e)),
-                    Err(_) => unreachable(Said::cause(format!("no answer within {share:?}"))),
-                };
-                debug_assert!(error.is_retryable());
-                last = Some(error);
-                self.current().take();
+                    source: cause(e),
+                })
+            };
+            async move {
+                match self.client(index).await {
+                    Ok(client) => match op(client).await {
+                        Err(e) if unavailable(&e) => unreachable(e),
+                        outcome => Attempt::Answered(outcome),
+                    },
+                    Err(e) if unavailable(&e) => unreachable(e),
+                    Err(e) => Attempt::Answered(Err(e)),
+                }
             }
-            let spent = Instant::now() >= deadline;
-            let last = last.unwrap_or_else(|| StoreError::failed(&self.describe, "", "no endpoint answered"));
-            Err(StoreError::no_endpoint(&self.describe, self.timeout, spent, &self.urls, last))
-        })
+        };
+        // A member that failed keeps no client: the next call starts afresh.
+        let failed = |_| drop(self.current().take());
+        let first = failover::first_answer(&self.describe, self.timeout, &self.urls, start, attempt, failed);
+        Ok(self.rt.block_on(first)?.1)
     }
 
     async fn client(&self, index: usize) -> Result<Client, EtcdError> {
