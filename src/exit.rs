@@ -217,8 +217,18 @@ pub fn is_retryable(err: &anyhow::Error) -> bool {
 }
 
 /// `ovs config list | head` closes the pipe early; that is not a failure.
+/// A broken pipe among a store error's causes is the store's connection,
+/// not our output: it is the failure it says.
 pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
-    err.chain().filter_map(|c| c.downcast_ref::<std::io::Error>()).any(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    for cause in err.chain() {
+        if ends_line(cause) || cause.is::<crate::plan::ChunkFailed>() {
+            return false;
+        }
+        if cause.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe) {
+            return true;
+        }
+    }
+    false
 }
 
 #[cfg(test)]
@@ -294,6 +304,17 @@ mod tests {
             causes(&err),
             ["cannot write /a", "etcd://h:1: cannot reach h:1", "http://h:1", "Connection refused"]
         );
+    }
+
+    #[test]
+    fn a_broken_pipe_under_a_store_error_is_the_store_failing_not_our_output_closed() {
+        let pipe = || std::io::Error::new(std::io::ErrorKind::BrokenPipe, "Broken pipe");
+        assert!(is_broken_pipe(&anyhow::Error::new(pipe()).context("writing the listing")));
+        let store = StoreError::Unreachable { store: "s".into(), endpoint: "e".into(), source: pipe().into() };
+        let err = anyhow::Error::new(store).context("get /a");
+        assert!(!is_broken_pipe(&err));
+        assert!(!is_broken_pipe(&Coded::copy_of(&err)));
+        assert_eq!(classify(&err), Exit::Unreachable);
     }
 
     #[test]
