@@ -184,11 +184,7 @@ impl ConfigFile {
     /// `$XDG_CONFIG_HOME/ovs/config.yaml` (else `~/.config/ovs/config.yaml`),
     /// then `/etc/ovs/config.yaml`.
     pub fn search_path() -> Vec<PathBuf> {
-        let from_env = |name| std::env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from);
-        let user = from_env("XDG_CONFIG_HOME")
-            .filter(|p| p.is_absolute())
-            .or_else(|| from_env("HOME").map(|home| home.join(".config")))
-            .map(|dir| dir.join("ovs/config.yaml"));
+        let user = crate::files::xdg_dir("XDG_CONFIG_HOME", ".config").map(|dir| dir.join("ovs/config.yaml"));
         user.into_iter().chain([PathBuf::from(SYSTEM_FILE)]).collect()
     }
 

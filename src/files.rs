@@ -20,22 +20,22 @@ pub struct Untrusted {
     pub why: String,
 }
 
-/// `$XDG_<kind>_HOME/ovs-config/<sub>` when that variable is an absolute
-/// path, else `$HOME/<fallback>/ovs-config/<sub>` (the XDG base directory
-/// spec); None when neither is set.
-pub fn xdg_dir(var: &str, fallback: &str, sub: &str) -> Option<PathBuf> {
+/// The XDG base folder `$XDG_<kind>_HOME` when that variable is an
+/// absolute path, else `$HOME/<fallback>` (the XDG base directory spec);
+/// None when neither is set. Every folder ovs places by XDG is found here.
+pub fn xdg_dir(var: &str, fallback: &str) -> Option<PathBuf> {
     let from_env = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from);
-    let base = match from_env(var).filter(|p| p.is_absolute()) {
-        Some(base) => base,
-        None => from_env("HOME")?.join(fallback),
-    };
-    Some(base.join("ovs-config").join(sub))
+    match from_env(var).filter(|p| p.is_absolute()) {
+        Some(base) => Some(base),
+        None => Some(from_env("HOME")?.join(fallback)),
+    }
 }
 
 /// The folder ovs keeps `sub`'s state in: `$XDG_STATE_HOME/ovs-config/<sub>`,
 /// else `~/.local/state/ovs-config/<sub>`; `what` names it in the error.
 pub fn state_dir(sub: &str, what: &str) -> anyhow::Result<PathBuf> {
-    xdg_dir("XDG_STATE_HOME", ".local/state", sub)
+    xdg_dir("XDG_STATE_HOME", ".local/state")
+        .map(|base| base.join("ovs-config").join(sub))
         .ok_or_else(|| anyhow::anyhow!("cannot place {what}: neither XDG_STATE_HOME nor HOME is set"))
 }
 
@@ -104,19 +104,59 @@ fn check_chain(path: &Path, start: &Path, target: Option<&Path>, what: &str) -> 
     Ok(())
 }
 
-/// Replace `path` whole with `bytes`, or leave it as it was: a 0600 temp
-/// file beside it, written, fsynced, renamed over it, and the folder fsynced
-/// so the rename survives a crash.
+/// Names of [`write_atomic`]'s temp files.
+const TEMP_PREFIX: &str = ".ovs-new-";
+
+/// Replace `path` whole with `bytes`, or leave it as it was (see
+/// [`Replacement`]).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let dir = match path.parent() {
+    let mut file = Replacement::beside(path, TEMP_PREFIX)?;
+    file.write_all(bytes)?;
+    file.commit()
+}
+
+/// A file being replaced whole, for writers that stream it: a 0600 temp
+/// file beside it, written through a buffer; `commit` fsyncs it, renames it
+/// over the file and fsyncs the folder, so that a crash leaves the old file
+/// or the new one, never a mix. Dropped without `commit`, the temp file goes
+/// and the file stays as it was.
+pub struct Replacement {
+    out: io::BufWriter<tempfile::NamedTempFile>,
+    path: PathBuf,
+}
+
+impl Replacement {
+    /// `prefix` names the temp file, so that readers can skip it and a writer
+    /// can sweep up one that a killed process left.
+    pub fn beside(path: &Path, prefix: &str) -> io::Result<Replacement> {
+        let tmp = tempfile::Builder::new().prefix(prefix).tempfile_in(folder(path))?;
+        Ok(Replacement { out: io::BufWriter::new(tmp), path: path.to_path_buf() })
+    }
+
+    pub fn commit(self) -> io::Result<()> {
+        let tmp = self.out.into_inner().map_err(|e| e.into_error())?;
+        tmp.as_file().sync_all()?;
+        tmp.persist(&self.path).map_err(|e| e.error)?;
+        fs::File::open(folder(&self.path))?.sync_all()
+    }
+}
+
+impl io::Write for Replacement {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.out.write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+}
+
+/// The folder `path` is in.
+fn folder(path: &Path) -> &Path {
+    match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => Path::new("."),
-    };
-    let mut file = tempfile::Builder::new().prefix(".ovs-new-").tempfile_in(dir)?;
-    file.write_all(bytes)?;
-    file.as_file().sync_all()?;
-    file.persist(path).map_err(|e| e.error)?;
-    fs::File::open(dir)?.sync_all()
+    }
 }
 
 /// Create `path` empty, mode 0600, unless it exists (then it is left as it
@@ -133,7 +173,7 @@ pub fn create_private(path: &Path) -> io::Result<()> {
 /// Whether `name` is one of [`write_atomic`]'s temp files (left behind only
 /// by a process killed mid-write; readers skip them).
 pub fn is_temp_name(name: &OsStr) -> bool {
-    name.to_str().is_some_and(|n| n.starts_with(".ovs-new-"))
+    name.to_str().is_some_and(|n| n.starts_with(TEMP_PREFIX))
 }
 
 /// A user's name for messages, else `uid N`.
@@ -155,6 +195,22 @@ fn user_name(uid: u32) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_replacement_lands_whole_and_private_or_not_at_all() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.json");
+        fs::write(&path, "old").unwrap();
+        let names = || fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect::<Vec<_>>();
+        let mut dropped = Replacement::beside(&path, ".x-").unwrap();
+        dropped.write_all(b"half").unwrap();
+        drop(dropped);
+        assert_eq!((fs::read_to_string(&path).unwrap().as_str(), names().len()), ("old", 1));
+        write_atomic(&path, b"new").unwrap();
+        assert_eq!(fs::read_to_string(&path).unwrap(), "new");
+        assert_eq!(fs::metadata(&path).unwrap().mode() & 0o777, 0o600);
+        assert_eq!(names(), ["state.json"]);
+    }
 
     #[test]
     fn a_file_others_can_write_is_refused_naming_it_and_its_mode() {

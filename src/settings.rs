@@ -245,11 +245,7 @@ impl Target {
 /// `$XDG_DATA_HOME/ovs-config`, else `$HOME/.local/share/ovs-config`: a path
 /// any user can write, per the XDG base directory spec.
 fn default_data_dir() -> Result<PathBuf, UsageError> {
-    let from_env = |name| std::env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from);
-    if let Some(dir) = from_env("XDG_DATA_HOME").filter(|p| p.is_absolute()) {
-        return Ok(dir.join("ovs-config"));
-    }
-    from_env("HOME")
-        .map(|home| home.join(".local/share/ovs-config"))
+    crate::files::xdg_dir("XDG_DATA_HOME", ".local/share")
+        .map(|base| base.join("ovs-config"))
         .ok_or_else(|| UsageError("no --store given and neither XDG_DATA_HOME nor HOME is set".into()))
 }

@@ -4,12 +4,13 @@
 
 use std::collections::HashSet;
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, BufWriter};
+use std::io;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::time::{Duration, Instant};
 
 use super::format::{Header, Keep, Output, Record, Trailer, FORMAT, VERSION};
 use super::{DirStore, DATA_FILE};
+use crate::files;
 use crate::store::batch::{self, Op};
 use crate::store::{Committed, Revision, StoreError};
 
@@ -146,8 +147,9 @@ impl DirStore {
         let revision = current + 1;
         let write_err = |e: io::Error| self.io_error("cannot write", &self.dir, e);
 
-        let tmp = tempfile::Builder::new().prefix(TEMP_PREFIX).tempfile_in(&self.dir).map_err(write_err)?;
-        let mut out = Output { out: BufWriter::new(tmp), count: 0 };
+        let data = self.dir.join(DATA_FILE);
+        let new = files::Replacement::beside(&data, TEMP_PREFIX).map_err(write_err)?;
+        let mut out = Output { out: new, count: 0 };
         out.line(&Header { format: FORMAT.into(), version: VERSION, revision }).map_err(write_err)?;
 
         let (mut puts, mut deleted) = (0u64, 0u64);
@@ -195,11 +197,7 @@ impl DirStore {
         let end = out.count;
         out.line(&Trailer { end }).map_err(write_err)?;
 
-        let tmp = out.out.into_inner().map_err(|e| write_err(e.into_error()))?;
-        tmp.as_file().sync_all().map_err(write_err)?;
-        let data = self.dir.join(DATA_FILE);
-        tmp.persist(&data).map_err(|e| write_err(e.error))?;
-        File::open(&self.dir).and_then(|d| d.sync_all()).map_err(write_err)?;
+        out.out.commit().map_err(write_err)?;
         tracing::debug!(file = %data.display(), revision, puts, deleted, "wrote the data file");
         Ok(Committed { revision: Revision(revision), deleted })
     }

@@ -3,7 +3,7 @@
 
 use std::fmt;
 use std::fs::File;
-use std::io::{self, BufReader, BufWriter, Write};
+use std::io::{self, BufReader, Write};
 use std::path::PathBuf;
 
 use base64::{engine::general_purpose::STANDARD as B64, Engine};
@@ -75,7 +75,7 @@ impl DirStore {
 
 /// The new data file as it is written; counts records for the end line.
 pub(super) struct Output {
-    pub(super) out: BufWriter<tempfile::NamedTempFile>,
+    pub(super) out: crate::files::Replacement,
     pub(super) count: u64,
 }
 
