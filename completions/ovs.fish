@@ -34,7 +34,7 @@ complete -c ovs -n "__fish_ovs_needs_command" -l cacert -d 'CA certificate (PEM)
 complete -c ovs -n "__fish_ovs_needs_command" -l cert -d 'Client certificate (PEM) for mutual TLS; needs --key' -r -F
 complete -c ovs -n "__fish_ovs_needs_command" -l key -d 'Client private key (PEM) for mutual TLS; needs --cert' -r -F
 complete -c ovs -n "__fish_ovs_needs_command" -l max-value-size -d 'Largest value to write, in bytes, for a server set up to take more (or less) than the store\'s default limit (see `ovs config stores`)' -r
-complete -c ovs -n "__fish_ovs_needs_command" -s v -l verbose -d 'Log more to stderr (-v: what ovs does, -vv: also its libraries)'
+complete -c ovs -n "__fish_ovs_needs_command" -s v -l verbose -d 'Log more to stderr (-v: what ovs does, -vv: also its libraries, and an error\'s every cause)'
 complete -c ovs -n "__fish_ovs_needs_command" -s q -l quiet -d 'Print only results and errors, no progress notes'
 complete -c ovs -n "__fish_ovs_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ovs -n "__fish_ovs_needs_command" -s V -l version -d 'Print version'
@@ -50,7 +50,7 @@ complete -c ovs -n "__fish_ovs_using_subcommand config; and not __fish_seen_subc
 complete -c ovs -n "__fish_ovs_using_subcommand config; and not __fish_seen_subcommand_from list list-recursive get set edit delete validate export import diff apply outbox retry copy compare mirror watch history rollback schedule stores profiles validators conformance help" -l cert -d 'Client certificate (PEM) for mutual TLS; needs --key' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and not __fish_seen_subcommand_from list list-recursive get set edit delete validate export import diff apply outbox retry copy compare mirror watch history rollback schedule stores profiles validators conformance help" -l key -d 'Client private key (PEM) for mutual TLS; needs --cert' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and not __fish_seen_subcommand_from list list-recursive get set edit delete validate export import diff apply outbox retry copy compare mirror watch history rollback schedule stores profiles validators conformance help" -l max-value-size -d 'Largest value to write, in bytes, for a server set up to take more (or less) than the store\'s default limit (see `ovs config stores`)' -r
-complete -c ovs -n "__fish_ovs_using_subcommand config; and not __fish_seen_subcommand_from list list-recursive get set edit delete validate export import diff apply outbox retry copy compare mirror watch history rollback schedule stores profiles validators conformance help" -s v -l verbose -d 'Log more to stderr (-v: what ovs does, -vv: also its libraries)'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and not __fish_seen_subcommand_from list list-recursive get set edit delete validate export import diff apply outbox retry copy compare mirror watch history rollback schedule stores profiles validators conformance help" -s v -l verbose -d 'Log more to stderr (-v: what ovs does, -vv: also its libraries, and an error\'s every cause)'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and not __fish_seen_subcommand_from list list-recursive get set edit delete validate export import diff apply outbox retry copy compare mirror watch history rollback schedule stores profiles validators conformance help" -s q -l quiet -d 'Print only results and errors, no progress notes'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and not __fish_seen_subcommand_from list list-recursive get set edit delete validate export import diff apply outbox retry copy compare mirror watch history rollback schedule stores profiles validators conformance help" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and not __fish_seen_subcommand_from list list-recursive get set edit delete validate export import diff apply outbox retry copy compare mirror watch history rollback schedule stores profiles validators conformance help" -f -a "list" -d 'List the children of PREFIX (a child with keys below it ends in /), or with -r PREFIX itself and every key below it'
@@ -92,7 +92,7 @@ complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcomma
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from list" -l key -d 'Client private key (PEM) for mutual TLS; needs --cert' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from list" -l max-value-size -d 'Largest value to write, in bytes, for a server set up to take more (or less) than the store\'s default limit (see `ovs config stores`)' -r
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from list" -s r -l recursive -d 'PREFIX itself and every key below it, full path'
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from list" -s v -l verbose -d 'Log more to stderr (-v: what ovs does, -vv: also its libraries)'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from list" -s v -l verbose -d 'Log more to stderr (-v: what ovs does, -vv: also its libraries, and an error\'s every cause)'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print only results and errors, no progress notes'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from list-recursive" -s o -l output -r -f -a "plain\t''
@@ -108,7 +108,7 @@ complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcomma
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from list-recursive" -l cert -d 'Client certificate (PEM) for mutual TLS; needs --key' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from list-recursive" -l key -d 'Client private key (PEM) for mutual TLS; needs --cert' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from list-recursive" -l max-value-size -d 'Largest value to write, in bytes, for a server set up to take more (or less) than the store\'s default limit (see `ovs config stores`)' -r
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from list-recursive" -s v -l verbose -d 'Log more to stderr (-v: what ovs does, -vv: also its libraries)'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from list-recursive" -s v -l verbose -d 'Log more to stderr (-v: what ovs does, -vv: also its libraries, and an error\'s every cause)'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from list-recursive" -s q -l quiet -d 'Print only results and errors, no progress notes'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from list-recursive" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from get" -l field -d 'Print only the field at this JSON Pointer (RFC 6901, e.g. /task/hour) of a JSON or YAML value: a string as its text, anything else as JSON' -r
@@ -125,7 +125,7 @@ complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcomma
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from get" -l cert -d 'Client certificate (PEM) for mutual TLS; needs --key' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from get" -l key -d 'Client private key (PEM) for mutual TLS; needs --cert' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from get" -l max-value-size -d 'Largest value to write, in bytes, for a server set up to take more (or less) than the store\'s default limit (see `ovs config stores`)' -r
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from get" -s v -l verbose -d 'Log more to stderr (-v: what ovs does, -vv: also its libraries)'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from get" -s v -l verbose -d 'Log more to stderr (-v: what ovs does, -vv: also its libraries, and an error\'s every cause)'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from get" -s q -l quiet -d 'Print only results and errors, no progress notes'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from get" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from set" -s f -l file -d 'Read the value from PATH' -r -F
@@ -147,7 +147,7 @@ complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcomma
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from set" -l if-absent -d 'Create only: fail with exit 5 if KEY exists'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from set" -l string -d 'With --field: VALUE is a string, not JSON'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from set" -l dry-run -d 'Validate and check the precondition, report, write nothing'
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from set" -s v -l verbose -d 'Log more to stderr (-v: what ovs does, -vv: also its libraries)'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from set" -s v -l verbose -d 'Log more to stderr (-v: what ovs does, -vv: also its libraries, and an error\'s every cause)'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from set" -s q -l quiet -d 'Print only results and errors, no progress notes'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from set" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from edit" -s o -l output -d 'plain: a note on stderr; json/yaml: what was written (as `set` or `apply` reports it), on stdout' -r -f -a "plain\t''
@@ -164,7 +164,7 @@ complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcomma
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from edit" -l key -d 'Client private key (PEM) for mutual TLS; needs --cert' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from edit" -l max-value-size -d 'Largest value to write, in bytes, for a server set up to take more (or less) than the store\'s default limit (see `ovs config stores`)' -r
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from edit" -s r -l recursive -d 'Edit KEY and every key below it as one document; on save, apply the difference as `apply --prune` would'
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from edit" -s v -l verbose -d 'Log more to stderr (-v: what ovs does, -vv: also its libraries)'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from edit" -s v -l verbose -d 'Log more to stderr (-v: what ovs does, -vv: also its libraries, and an error\'s every cause)'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from edit" -s q -l quiet -d 'Print only results and errors, no progress notes'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from edit" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from delete" -l if-revision -d 'Delete only if KEY is still at revision REV' -r
@@ -183,7 +183,7 @@ complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcomma
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from delete" -l max-value-size -d 'Largest value to write, in bytes, for a server set up to take more (or less) than the store\'s default limit (see `ovs config stores`)' -r
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from delete" -s r -l recursive -d 'Delete KEY and every key below it (never /foobar for /foo)'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from delete" -s y -l yes -d 'Do not ask for confirmation (required for -r when stdin is not a terminal)'
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from delete" -s v -l verbose -d 'Log more to stderr (-v: what ovs does, -vv: also its libraries)'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from delete" -s v -l verbose -d 'Log more to stderr (-v: what ovs does, -vv: also its libraries, and an error\'s every cause)'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from delete" -s q -l quiet -d 'Print only results and errors, no progress notes'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from delete" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from validate" -s f -l file -d 'Read the value from PATH' -r -F
@@ -197,7 +197,7 @@ complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcomma
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from validate" -l cert -d 'Client certificate (PEM) for mutual TLS; needs --key' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from validate" -l key -d 'Client private key (PEM) for mutual TLS; needs --cert' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from validate" -l max-value-size -d 'Largest value to write, in bytes, for a server set up to take more (or less) than the store\'s default limit (see `ovs config stores`)' -r
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from validate" -s v -l verbose -d 'Log more to stderr (-v: what ovs does, -vv: also its libraries)'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from validate" -s v -l verbose -d 'Log more to stderr (-v: what ovs does, -vv: also its libraries, and an error\'s every cause)'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from validate" -s q -l quiet -d 'Print only results and errors, no progress notes'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from validate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from export" -s o -l output -d 'plain or yaml: the document in YAML; json: in JSON (ovs format; consul format is always JSON)' -r -f -a "plain\t''
@@ -215,7 +215,7 @@ complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcomma
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from export" -l cert -d 'Client certificate (PEM) for mutual TLS; needs --key' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from export" -l key -d 'Client private key (PEM) for mutual TLS; needs --cert' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from export" -l max-value-size -d 'Largest value to write, in bytes, for a server set up to take more (or less) than the store\'s default limit (see `ovs config stores`)' -r
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from export" -s v -l verbose -d 'Log more to stderr (-v: what ovs does, -vv: also its libraries)'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from export" -s v -l verbose -d 'Log more to stderr (-v: what ovs does, -vv: also its libraries, and an error\'s every cause)'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from export" -s q -l quiet -d 'Print only results and errors, no progress notes'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from export" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from import" -l format -d 'ovs: ovs\'s own document (YAML or JSON); consul: `consul kv export`\'s JSON array' -r -f -a "ovs\t'ovs-config\'s own (YAML, or JSON with -o json)'
@@ -236,7 +236,7 @@ complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcomma
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from import" -l max-value-size -d 'Largest value to write, in bytes, for a server set up to take more (or less) than the store\'s default limit (see `ovs config stores`)' -r
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from import" -l dry-run -d 'Validate and plan, report, write nothing'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from import" -l chunked -d 'Over the store\'s atomic limits, apply in guarded chunks, rolled back if one fails'
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from import" -s v -l verbose -d 'Log more to stderr (-v: what ovs does, -vv: also its libraries)'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from import" -s v -l verbose -d 'Log more to stderr (-v: what ovs does, -vv: also its libraries, and an error\'s every cause)'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from import" -s q -l quiet -d 'Print only results and errors, no progress notes'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from import" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from diff" -l format -d 'ovs: ovs\'s own document (YAML or JSON); consul: `consul kv export`\'s JSON array' -r -f -a "ovs\t'ovs-config\'s own (YAML, or JSON with -o json)'
@@ -257,7 +257,7 @@ complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcomma
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from diff" -l max-value-size -d 'Largest value to write, in bytes, for a server set up to take more (or less) than the store\'s default limit (see `ovs config stores`)' -r
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from diff" -l prune -d 'Also show keys at or below the document\'s prefix that it does not hold, as removed'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from diff" -l exit-code -d 'Exit 7 when something would change (0 when nothing would)'
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from diff" -s v -l verbose -d 'Log more to stderr (-v: what ovs does, -vv: also its libraries)'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from diff" -s v -l verbose -d 'Log more to stderr (-v: what ovs does, -vv: also its libraries, and an error\'s every cause)'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from diff" -s q -l quiet -d 'Print only results and errors, no progress notes'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from diff" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from apply" -l format -d 'ovs: ovs\'s own document (YAML or JSON); consul: `consul kv export`\'s JSON array' -r -f -a "ovs\t'ovs-config\'s own (YAML, or JSON with -o json)'
@@ -279,7 +279,7 @@ complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcomma
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from apply" -l prune -d 'Also remove keys at or below the document\'s prefix that it does not hold'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from apply" -s y -l yes -d 'Do not ask (required when stdin is not a terminal)'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from apply" -l chunked -d 'Over the store\'s atomic limits, apply in guarded chunks, rolled back if one fails'
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from apply" -s v -l verbose -d 'Log more to stderr (-v: what ovs does, -vv: also its libraries)'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from apply" -s v -l verbose -d 'Log more to stderr (-v: what ovs does, -vv: also its libraries, and an error\'s every cause)'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from apply" -s q -l quiet -d 'Print only results and errors, no progress notes'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from apply" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from outbox" -s o -l output -r -f -a "plain\t''
@@ -295,7 +295,7 @@ complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcomma
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from outbox" -l cert -d 'Client certificate (PEM) for mutual TLS; needs --key' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from outbox" -l key -d 'Client private key (PEM) for mutual TLS; needs --cert' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from outbox" -l max-value-size -d 'Largest value to write, in bytes, for a server set up to take more (or less) than the store\'s default limit (see `ovs config stores`)' -r
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from outbox" -s v -l verbose -d 'Log more to stderr (-v: what ovs does, -vv: also its libraries)'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from outbox" -s v -l verbose -d 'Log more to stderr (-v: what ovs does, -vv: also its libraries, and an error\'s every cause)'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from outbox" -s q -l quiet -d 'Print only results and errors, no progress notes'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from outbox" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from retry" -s o -l output -d 'plain: a line per write on stderr; json/yaml: what became of each, on stdout' -r -f -a "plain\t''
@@ -311,7 +311,7 @@ complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcomma
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from retry" -l cert -d 'Client certificate (PEM) for mutual TLS; needs --key' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from retry" -l key -d 'Client private key (PEM) for mutual TLS; needs --cert' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from retry" -l max-value-size -d 'Largest value to write, in bytes, for a server set up to take more (or less) than the store\'s default limit (see `ovs config stores`)' -r
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from retry" -s v -l verbose -d 'Log more to stderr (-v: what ovs does, -vv: also its libraries)'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from retry" -s v -l verbose -d 'Log more to stderr (-v: what ovs does, -vv: also its libraries, and an error\'s every cause)'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from retry" -s q -l quiet -d 'Print only results and errors, no progress notes'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from retry" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from copy" -l prefix -d 'Copy PREFIX and the keys below it' -r
@@ -331,7 +331,7 @@ complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcomma
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from copy" -l max-value-size -d 'Largest value to write, in bytes, for a server set up to take more (or less) than the store\'s default limit (see `ovs config stores`)' -r
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from copy" -l overwrite -d 'Overwrite destination keys whose value differs (else: refused, nothing written)'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from copy" -l chunked -d 'Over the destination\'s atomic limits, copy in guarded chunks, rolled back if one fails'
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from copy" -s v -l verbose -d 'Log more to stderr (-v: what ovs does, -vv: also its libraries)'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from copy" -s v -l verbose -d 'Log more to stderr (-v: what ovs does, -vv: also its libraries, and an error\'s every cause)'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from copy" -s q -l quiet -d 'Print only results and errors, no progress notes'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from copy" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from compare" -s o -l output -r -f -a "plain\t''
@@ -347,7 +347,7 @@ complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcomma
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from compare" -l cert -d 'Client certificate (PEM) for mutual TLS; needs --key' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from compare" -l key -d 'Client private key (PEM) for mutual TLS; needs --cert' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from compare" -l max-value-size -d 'Largest value to write, in bytes, for a server set up to take more (or less) than the store\'s default limit (see `ovs config stores`)' -r
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from compare" -s v -l verbose -d 'Log more to stderr (-v: what ovs does, -vv: also its libraries)'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from compare" -s v -l verbose -d 'Log more to stderr (-v: what ovs does, -vv: also its libraries, and an error\'s every cause)'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from compare" -s q -l quiet -d 'Print only results and errors, no progress notes'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from compare" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from mirror" -s o -l output -r -f -a "plain\t''
@@ -366,7 +366,7 @@ complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcomma
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from mirror" -s y -l yes -d 'Do not ask (required when stdin is not a terminal)'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from mirror" -l watch -d 'Then keep following the source\'s changes, resuming after a restart'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from mirror" -l chunked -d 'Over the destination\'s atomic limits, apply in guarded chunks, rolled back if one fails'
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from mirror" -s v -l verbose -d 'Log more to stderr (-v: what ovs does, -vv: also its libraries)'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from mirror" -s v -l verbose -d 'Log more to stderr (-v: what ovs does, -vv: also its libraries, and an error\'s every cause)'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from mirror" -s q -l quiet -d 'Print only results and errors, no progress notes'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from mirror" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from watch" -l count -d 'Stop after N changes' -r
@@ -384,7 +384,7 @@ complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcomma
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from watch" -l cert -d 'Client certificate (PEM) for mutual TLS; needs --key' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from watch" -l key -d 'Client private key (PEM) for mutual TLS; needs --cert' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from watch" -l max-value-size -d 'Largest value to write, in bytes, for a server set up to take more (or less) than the store\'s default limit (see `ovs config stores`)' -r
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from watch" -s v -l verbose -d 'Log more to stderr (-v: what ovs does, -vv: also its libraries)'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from watch" -s v -l verbose -d 'Log more to stderr (-v: what ovs does, -vv: also its libraries, and an error\'s every cause)'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from watch" -s q -l quiet -d 'Print only results and errors, no progress notes'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from watch" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from history" -l show -d 'Print the value KEY had at revision REV' -r
@@ -401,7 +401,7 @@ complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcomma
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from history" -l cert -d 'Client certificate (PEM) for mutual TLS; needs --key' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from history" -l key -d 'Client private key (PEM) for mutual TLS; needs --cert' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from history" -l max-value-size -d 'Largest value to write, in bytes, for a server set up to take more (or less) than the store\'s default limit (see `ovs config stores`)' -r
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from history" -s v -l verbose -d 'Log more to stderr (-v: what ovs does, -vv: also its libraries)'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from history" -s v -l verbose -d 'Log more to stderr (-v: what ovs does, -vv: also its libraries, and an error\'s every cause)'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from history" -s q -l quiet -d 'Print only results and errors, no progress notes'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from history" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from rollback" -s o -l output -d 'plain: a note on stderr; json/yaml: {"key", "revision", "from"} on stdout' -r -f -a "plain\t''
@@ -418,7 +418,7 @@ complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcomma
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from rollback" -l key -d 'Client private key (PEM) for mutual TLS; needs --cert' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from rollback" -l max-value-size -d 'Largest value to write, in bytes, for a server set up to take more (or less) than the store\'s default limit (see `ovs config stores`)' -r
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from rollback" -l dry-run -d 'Validate and check, report, write nothing'
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from rollback" -s v -l verbose -d 'Log more to stderr (-v: what ovs does, -vv: also its libraries)'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from rollback" -s v -l verbose -d 'Log more to stderr (-v: what ovs does, -vv: also its libraries, and an error\'s every cause)'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from rollback" -s q -l quiet -d 'Print only results and errors, no progress notes'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from rollback" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from schedule" -s f -l file -d 'Preview the schedule in PATH (- reads stdin) instead of the stored one' -r -F
@@ -438,7 +438,7 @@ complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcomma
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from schedule" -l cert -d 'Client certificate (PEM) for mutual TLS; needs --key' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from schedule" -l key -d 'Client private key (PEM) for mutual TLS; needs --cert' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from schedule" -l max-value-size -d 'Largest value to write, in bytes, for a server set up to take more (or less) than the store\'s default limit (see `ovs config stores`)' -r
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from schedule" -s v -l verbose -d 'Log more to stderr (-v: what ovs does, -vv: also its libraries)'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from schedule" -s v -l verbose -d 'Log more to stderr (-v: what ovs does, -vv: also its libraries, and an error\'s every cause)'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from schedule" -s q -l quiet -d 'Print only results and errors, no progress notes'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from schedule" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from stores" -s o -l output -d 'plain: two lines per kind; json/yaml: each kind\'s schemes, URL form and capabilities' -r -f -a "plain\t''
@@ -454,7 +454,7 @@ complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcomma
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from stores" -l cert -d 'Client certificate (PEM) for mutual TLS; needs --key' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from stores" -l key -d 'Client private key (PEM) for mutual TLS; needs --cert' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from stores" -l max-value-size -d 'Largest value to write, in bytes, for a server set up to take more (or less) than the store\'s default limit (see `ovs config stores`)' -r
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from stores" -s v -l verbose -d 'Log more to stderr (-v: what ovs does, -vv: also its libraries)'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from stores" -s v -l verbose -d 'Log more to stderr (-v: what ovs does, -vv: also its libraries, and an error\'s every cause)'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from stores" -s q -l quiet -d 'Print only results and errors, no progress notes'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from stores" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from profiles" -s o -l output -r -f -a "plain\t''
@@ -470,7 +470,7 @@ complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcomma
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from profiles" -l cert -d 'Client certificate (PEM) for mutual TLS; needs --key' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from profiles" -l key -d 'Client private key (PEM) for mutual TLS; needs --cert' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from profiles" -l max-value-size -d 'Largest value to write, in bytes, for a server set up to take more (or less) than the store\'s default limit (see `ovs config stores`)' -r
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from profiles" -s v -l verbose -d 'Log more to stderr (-v: what ovs does, -vv: also its libraries)'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from profiles" -s v -l verbose -d 'Log more to stderr (-v: what ovs does, -vv: also its libraries, and an error\'s every cause)'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from profiles" -s q -l quiet -d 'Print only results and errors, no progress notes'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from profiles" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from validators" -s o -l output -r -f -a "plain\t''
@@ -486,7 +486,7 @@ complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcomma
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from validators" -l cert -d 'Client certificate (PEM) for mutual TLS; needs --key' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from validators" -l key -d 'Client private key (PEM) for mutual TLS; needs --cert' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from validators" -l max-value-size -d 'Largest value to write, in bytes, for a server set up to take more (or less) than the store\'s default limit (see `ovs config stores`)' -r
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from validators" -s v -l verbose -d 'Log more to stderr (-v: what ovs does, -vv: also its libraries)'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from validators" -s v -l verbose -d 'Log more to stderr (-v: what ovs does, -vv: also its libraries, and an error\'s every cause)'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from validators" -s q -l quiet -d 'Print only results and errors, no progress notes'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from validators" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from conformance" -l prefix -d 'Run below PREFIX, which must be empty and is deleted afterwards [default: a fresh /ovs-conformance-RANDOM]' -r
@@ -503,7 +503,7 @@ complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcomma
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from conformance" -l cert -d 'Client certificate (PEM) for mutual TLS; needs --key' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from conformance" -l key -d 'Client private key (PEM) for mutual TLS; needs --cert' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from conformance" -l max-value-size -d 'Largest value to write, in bytes, for a server set up to take more (or less) than the store\'s default limit (see `ovs config stores`)' -r
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from conformance" -s v -l verbose -d 'Log more to stderr (-v: what ovs does, -vv: also its libraries)'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from conformance" -s v -l verbose -d 'Log more to stderr (-v: what ovs does, -vv: also its libraries, and an error\'s every cause)'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from conformance" -s q -l quiet -d 'Print only results and errors, no progress notes'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from conformance" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "list" -d 'List the children of PREFIX (a child with keys below it ends in /), or with -r PREFIX itself and every key below it'

@@ -24,8 +24,9 @@ pub mod after_help {
   5  conflict: the key changed (--if-revision, --if-absent, edit, apply); nothing was written
   6  store unreachable or timed out
   7  differences found (diff --exit-code, compare)
+  8  access denied: authentication or permission refused (wrong password or token, an ACL)
 With several --store, a write that failed on some stores exits with the most severe code
-among them (1, then 6, 5, 4, 3, 2) and is kept in the outbox for `retry`."
+among them (1, then 8, 6, 5, 4, 3, 2) and is kept in the outbox for `retry`."
         };
     }
 
@@ -188,7 +189,7 @@ pub struct Global {
     /// store's default limit (see `ovs config stores`)
     #[arg(long, env = "OVS_CONFIG_MAX_VALUE_SIZE", global = true, value_name = "BYTES")]
     pub max_value_size: Option<u64>,
-    /// Log more to stderr (-v: what ovs does, -vv: also its libraries)
+    /// Log more to stderr (-v: what ovs does, -vv: also its libraries, and an error's every cause)
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,
     /// Print only results and errors, no progress notes

@@ -33,13 +33,23 @@ fn main() -> ExitCode {
         .with_ansi(colour)
         .without_time()
         .init();
+    let chain = cli.global.verbose >= 2;
     match commands::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if exit::is_broken_pipe(&e) => ExitCode::SUCCESS,
         // The diff already said it all.
         Err(e) if e.is::<exit::Differences>() => exit::Exit::Differs.into(),
+        Err(e) if chain => {
+            // -vv: every cause on its own line, each in its own words.
+            let mut lines = exit::causes(&e).into_iter();
+            eprintln!("error: {}", escape(&lines.next().unwrap_or_default()));
+            for cause in lines {
+                eprintln!("  caused by: {}", escape(&cause));
+            }
+            exit::classify(&e).into()
+        }
         Err(e) => {
-            eprintln!("error: {}", escape(&format!("{e:#}")));
+            eprintln!("error: {}", escape(&exit::message(&e)));
             exit::classify(&e).into()
         }
     }

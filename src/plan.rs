@@ -192,10 +192,7 @@ impl std::fmt::Display for ChunkFailed {
         let also = if self.fate == Fate::Applied { format!(" and chunk {chunk}") } else { String::new() };
         match &self.rollback.stopped {
             Some((e, still)) => {
-                let why = match e {
-                    StoreError::Unreachable { .. } | StoreError::Timeout { .. } => "could not reach the store",
-                    _ => "failed",
-                };
+                let why = if e.is_retryable() { "could not reach the store" } else { "failed" };
                 write!(f, "; the rollback {why} ({e}): {still}")?;
             }
             None if applied == 0 && self.fate != Fate::Applied => write!(f, "; no chunk had been applied before it")?,
@@ -309,6 +306,7 @@ fn answered(e: &StoreError) -> bool {
             | StoreError::BadOption { .. }
             | StoreError::BatchTooLarge { .. }
             | StoreError::TooLarge { .. }
+            | StoreError::Denied { .. }
     )
 }
 
@@ -464,7 +462,7 @@ mod tests {
             if self.lands {
                 self.inner.commit(writes)?;
             }
-            Err(StoreError::Unreachable { store: "s".into(), endpoint: "e".into(), reason: "connection reset".into() })
+            Err(StoreError::Unreachable { store: "s".into(), endpoint: "e".into(), source: "connection reset".into() })
         }
     }
 

@@ -143,15 +143,15 @@ fn the_acl_token_goes_only_in_its_header_and_is_never_printed() {
         .assert()
         .success();
     // Refusals: no token, a token Consul does not know, one that may only read.
-    let all = check(env.config(&["-vv", "get", "/k"]).assert().code(1));
+    let all = check(env.config(&["-vv", "get", "/k"]).assert().code(8));
     assert!(all.contains("access denied") && all.contains("CONSUL_HTTP_TOKEN"), "{all}");
-    let all = check(env.config(&["-vv", "get", "/k"]).env("CONSUL_HTTP_TOKEN", WRONG).assert().code(1));
+    let all = check(env.config(&["-vv", "get", "/k"]).env("CONSUL_HTTP_TOKEN", WRONG).assert().code(8));
     assert!(all.contains("ACL not found"), "{all}");
-    let all = check(env.config(&["-vv", "set", "/k", "x"]).env("CONSUL_HTTP_TOKEN", READER).assert().code(1));
+    let all = check(env.config(&["-vv", "set", "/k", "x"]).env("CONSUL_HTTP_TOKEN", READER).assert().code(8));
     assert!(all.contains("access denied") && all.contains("Permission denied"), "{all}");
     env.config(&["get", "/k"]).env("CONSUL_HTTP_TOKEN", READER).assert().success().stdout("w");
     // A listing the token sees only part of fails rather than look complete.
-    let all = check(env.config(&["list", "-r", "/"]).env("CONSUL_HTTP_TOKEN", "pub-only").assert().code(1));
+    let all = check(env.config(&["list", "-r", "/"]).env("CONSUL_HTTP_TOKEN", "pub-only").assert().code(8));
     assert!(all.contains("ACLs hide some keys below /"), "{all}");
     // Not once in a URL, query string included.
     let requests = fake.requests();

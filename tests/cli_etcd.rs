@@ -106,7 +106,7 @@ fn password_authentication_keeps_the_password_secret() {
     cli_suite::a_password_login_keeps_the_password_secret(&env, "s3cret-pw", false);
     // Without credentials, etcd refuses.
     let anonymous = format!("etcd://{}", cluster(&env).endpoints());
-    env.config(&["get", "/auth/k"]).args(["--store", &anonymous]).assert().code(1);
+    env.config(&["get", "/auth/k"]).args(["--store", &anonymous]).assert().code(8);
 }
 
 fn mutual_tls() {

@@ -155,7 +155,7 @@ fn mutual_tls(db: Db) {
     with(&["set", "/tls/k", "secure"], &all).assert().success();
     with(&["get", "/tls/k"], &all).assert().success().stdout("secure");
     // Without a client certificate the server refuses this user.
-    with(&["get", "/tls/k"], &all[..1]).assert().code(1);
+    with(&["get", "/tls/k"], &all[..1]).assert().code(8);
     // Without the CA, the server's certificate is not trusted.
     with(&["get", "/tls/k"], &all[1..]).assert().code(1).stderr(contains("TLS"));
     // Anyone may ask for a verified server over TLS.
@@ -196,7 +196,7 @@ fn a_user_without_a_password_logs_in_without_one(db: Db) {
     };
     as_user(NO_PASSWORD_USER).assert().success().stdout("v");
     // The user --user names is the one the server sees.
-    as_user("nobody_here").assert().code(1).stderr(contains("nobody_here").and(contains("no password was given")));
+    as_user("nobody_here").assert().code(8).stderr(contains("nobody_here").and(contains("no password was given")));
 }
 
 /// libpq's PGUSER, PGPASSWORD, PGHOST, PGPORT and PGDATABASE fill what the
@@ -225,12 +225,12 @@ fn libpq_variables_fill_what_flags_and_the_url_leave_out(db: Db) {
         cmd
     };
     libpq("").env("PGUSER", NO_PASSWORD_USER).assert().success().stdout("v");
-    libpq("").assert().code(1).stderr(contains("nobody_here"));
+    libpq("").assert().code(8).stderr(contains("nobody_here"));
     libpq(&format!("{NO_PASSWORD_USER}@")).assert().success().stdout("v");
     // PGPASSWORD is the password when ovs's own sources give none; theirs win.
     libpq("secure@").env("PGPASSWORD", PASSWORD).assert().success().stdout("v");
-    libpq("secure@").env("PGPASSWORD", PASSWORD).env("OVS_CONFIG_PASSWORD", "wrong-pw").assert().code(1);
-    libpq("secure@").assert().code(1).stderr(contains("no password was given").and(contains("PGPASSWORD")));
+    libpq("secure@").env("PGPASSWORD", PASSWORD).env("OVS_CONFIG_PASSWORD", "wrong-pw").assert().code(8);
+    libpq("secure@").assert().code(8).stderr(contains("no password was given").and(contains("PGPASSWORD")));
     // Without PGDATABASE a URL must name its database.
     libpq("").env_remove("PGDATABASE").assert().code(2).stderr(contains("PGDATABASE"));
 }

@@ -248,13 +248,13 @@ fn digest_auth_protects_what_it_creates() {
     as_alice(&env, &["set", "/secret/k", "v"]).assert().success();
     as_alice(&env, &["get", "/secret/k"]).assert().success().stdout("v");
     // Anonymous and wrong-password clients are refused, and no password is echoed.
-    env.config(&["get", "/secret/k"]).assert().code(1).stderr(contains("access denied"));
+    env.config(&["get", "/secret/k"]).assert().code(8).stderr(contains("access denied"));
     let out = env
         .config(&["get", "/secret/k"])
         .args(["--store", &url])
         .env("OVS_CONFIG_PASSWORD", "wrong-pw")
         .assert()
-        .code(1)
+        .code(8)
         .get_output()
         .clone();
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -269,7 +269,7 @@ fn a_listing_that_meets_an_unreadable_znode_names_it() {
     as_alice(&env, &["set", "/secret/k", "v"]).assert().success();
     env.set("/open/k", "v");
     for args in [&["list", "-r", "/"][..], &["list", "/"], &["list", "-r", "/secret"]] {
-        let out = env.config(args).assert().code(1).get_output().clone();
+        let out = env.config(args).assert().code(8).get_output().clone();
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
         assert!(stderr.contains("access denied listing /secret"), "{args:?}: {stderr}");

@@ -189,6 +189,7 @@ fn plugin_errors_map_to_exit_codes_and_the_password_never_shows() {
         ("bad_option", 2),
         ("too_large", 2),
         ("corrupt", 1),
+        ("denied", 8),
         ("backend", 1),
         ("no_such_kind", 1),
     ];

@@ -444,7 +444,7 @@ validators:
         .unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stdout), "dataset:\n  backend: zfs\n  pool: tank\n\n");
     // The user: the environment's beats the profile's, the flag beats both.
-    bare(&env, &["get", "/flocker/node1/dataset"]).env("OVS_CONFIG_USER", "nobody").assert().code(1);
+    bare(&env, &["get", "/flocker/node1/dataset"]).env("OVS_CONFIG_USER", "nobody").assert().code(8);
     bare(&env, &["--user", "root", "get", "/flocker/node1/dataset"])
         .env("OVS_CONFIG_USER", "nobody")
         .assert()
@@ -453,7 +453,7 @@ validators:
     let out = bare(&env, &["get", "/flocker/node1/dataset"])
         .env("OVS_CONFIG_PASSWORD", "wrong-pw")
         .assert()
-        .code(1)
+        .code(8)
         .get_output()
         .clone();
     let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));

@@ -157,7 +157,9 @@ fn message(payload: &(dyn std::any::Any + Send)) -> String {
 
 /// The same store opened again, as another process would.
 fn open_again(ctx: &Ctx, target: &Target) -> Result<Target, String> {
-    ctx.settings.target(&target.given).map_err(|e| format!("cannot open a second handle on the store: {e:#}"))
+    ctx.settings
+        .target(&target.given)
+        .map_err(|e| format!("cannot open a second handle on the store: {}", crate::exit::message(&e)))
 }
 
 /// A fresh random number (std seeds each `RandomState` from the OS).

@@ -217,7 +217,9 @@ fn edit(ctx: &Ctx, mut subject: impl Subject) -> Result<()> {
             return not_written(ctx, &key);
         }
         if let Err(refused) = subject.check(ctx, &text) {
-            if ctx.interactive && ask(&format!("{refused:#}\nRe-open the editor with your text?"))? {
+            if ctx.interactive
+                && ask(&format!("{}\nRe-open the editor with your text?", crate::exit::message(&refused)))?
+            {
                 continue;
             }
             ctx.out.warn(kept(&draft));
@@ -231,8 +233,10 @@ fn edit(ctx: &Ctx, mut subject: impl Subject) -> Result<()> {
             }
             Err(conflict) if crate::exit::classify(&conflict) == crate::exit::Exit::Conflict => {
                 ctx.out.warn(kept(&draft));
-                let question =
-                    format!("{conflict:#}\nRe-edit on top of the new value (your text stays in the kept file)?");
+                let question = format!(
+                    "{}\nRe-edit on top of the new value (your text stays in the kept file)?",
+                    crate::exit::message(&conflict)
+                );
                 if !(ctx.interactive && ask(&question)?) {
                     return Err(conflict);
                 }

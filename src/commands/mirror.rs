@@ -131,9 +131,13 @@ fn ride_out<T>(ctx: &Ctx, destination: &Target, mut write: impl FnMut() -> Resul
                 }
                 return Ok(done);
             }
-            Err(e) if crate::exit::classify(&e) == crate::exit::Exit::Unreachable => {
+            Err(e) if crate::exit::is_retryable(&e) => {
                 let first = *since.get_or_insert_with(|| {
-                    ctx.out.warn(format!("{e:#}; trying again for up to {:?}", ctx.settings.timeout()));
+                    ctx.out.warn(format!(
+                        "{}; trying again for up to {:?}",
+                        crate::exit::message(&e),
+                        ctx.settings.timeout()
+                    ));
                     Instant::now()
                 });
                 if first.elapsed() >= ctx.settings.timeout() {

@@ -92,8 +92,13 @@ fn ended(args: &WatchArgs, seen: u64, after: Duration, store: &str, cut: bool) -
         None if !cut.is_empty() => format!(" ({seen} changes seen{cut})"),
         _ => return Ok(()),
     };
-    Err(StoreError::Timeout { store: store.to_string(), after, during: format!("watching {}{counted}", args.prefix) }
-        .into())
+    Err(StoreError::Timeout {
+        store: store.to_string(),
+        after,
+        during: format!("watching {}{counted}", args.prefix),
+        source: None,
+    }
+    .into())
 }
 
 /// Changes the --exec command has not had yet: their keys and JSON lines.

@@ -220,7 +220,10 @@ impl Wal {
             Ok(dropped) => ctx
                 .out
                 .note(format!("{store}: {dropped} older pending write(s) in the outbox are superseded by this one")),
-            Err(e) => ctx.out.warn(format!("warning: {store}: written, but the outbox could not be settled: {e:#}")),
+            Err(e) => ctx.out.warn(format!(
+                "warning: {store}: written, but the outbox could not be settled: {}",
+                crate::exit::message(&e)
+            )),
         }
     }
 
@@ -236,7 +239,7 @@ impl Wal {
                     Some(Ok(_)) => {}
                     Some(Err(_)) if !landed => locked.remove(id)?,
                     Some(Err(e)) => {
-                        if keep(&mut locked, id, format!("{e:#}"))? {
+                        if keep(&mut locked, id, crate::exit::message(e))? {
                             ctx.out.note(format!("{store}: kept in the outbox as {id}"));
                         }
                     }
@@ -249,7 +252,10 @@ impl Wal {
             Ok(())
         });
         if let Err(e) = settled {
-            ctx.out.warn(format!("warning: the outbox could not be settled (retry will check each store): {e:#}"));
+            ctx.out.warn(format!(
+                "warning: the outbox could not be settled (retry will check each store): {}",
+                crate::exit::message(&e)
+            ));
         }
         self.run = None;
     }
@@ -263,7 +269,7 @@ impl Wal {
                 let Some(id) = id else { continue };
                 let why = match result {
                     Some(Ok(_)) => continue,
-                    Some(Err(e)) => format!("{e:#}"),
+                    Some(Err(e)) => crate::exit::message(e),
                     None => format!("interrupted by {name} before this store answered; it may already hold the value"),
                 };
                 keep(&mut locked, id, why)?;
@@ -271,7 +277,10 @@ impl Wal {
             Ok(())
         });
         if let Err(e) = settled {
-            ctx.out.warn(format!("warning: the outbox could not be settled (retry will check each store): {e:#}"));
+            ctx.out.warn(format!(
+                "warning: the outbox could not be settled (retry will check each store): {}",
+                crate::exit::message(&e)
+            ));
         }
         let written = results.iter().filter(|r| matches!(r, Some(Ok(_)))).count();
         ctx.out.warn(format!(
@@ -294,7 +303,7 @@ impl Wal {
             Ok(())
         });
         if let Err(e) = removed {
-            ctx.out.warn(format!("warning: the outbox could not be cleaned up: {e:#}"));
+            ctx.out.warn(format!("warning: the outbox could not be cleaned up: {}", crate::exit::message(&e)));
             if let Some(mut run) = self.run.take() {
                 if run.unready().is_ok() {
                     run.leave_file();
@@ -342,22 +351,10 @@ pub fn finish(outcomes: &[Outcome]) -> Result<()> {
     .into())
 }
 
-/// Which failure of several stores decides the exit code: an unknown
-/// failure first, then unreachable, conflict, not found, rejected, usage.
+/// Which failure of several stores decides the exit code
+/// ([`Exit::severity`]).
 pub fn most_severe<'a>(errors: impl Iterator<Item = &'a anyhow::Error>) -> Exit {
-    errors.map(exit::classify).max_by_key(|c| severity(*c)).unwrap_or(Exit::Failure)
-}
-
-fn severity(code: Exit) -> u8 {
-    match code {
-        Exit::Failure => 6,
-        Exit::Unreachable => 5,
-        Exit::Conflict => 4,
-        Exit::NotFound => 3,
-        Exit::Rejected => 2,
-        Exit::Usage => 1,
-        Exit::Ok | Exit::Differs => 0,
-    }
+    errors.map(exit::classify).max_by_key(|c| c.severity()).unwrap_or(Exit::Failure)
 }
 
 impl Outcome {
@@ -413,7 +410,7 @@ pub fn current(store: &dyn Store, key: &Key) -> Result<Option<Entry>, StoreError
 
 /// `STORE: why`, without naming the store twice (store errors name it).
 fn naming(store: &str, e: &anyhow::Error) -> String {
-    let why = format!("{e:#}");
+    let why = crate::exit::message(e);
     if why.starts_with(store) {
         why
     } else {
@@ -458,7 +455,10 @@ fn drop_stale(ctx: &Ctx, target: &Target, changes: &[Change]) {
         Ok(dropped) => {
             ctx.out.note(format!("{name}: {dropped} older pending write(s) in the outbox are superseded by this one"))
         }
-        Err(e) => ctx.out.warn(format!("warning: {name}: written, but the outbox could not be checked: {e:#}")),
+        Err(e) => ctx.out.warn(format!(
+            "warning: {name}: written, but the outbox could not be checked: {}",
+            crate::exit::message(&e)
+        )),
     }
 }
 

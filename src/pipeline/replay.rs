@@ -68,9 +68,9 @@ pub fn entry(ctx: &Ctx, locked: &mut Locked, id: &str) -> Result<Option<(Retried
     let delivered = deliver(ctx, &mut entry, &newer, &mut done);
     entry.run = None;
     if let Err(e) = &delivered {
-        ctx.out.warn(format!("{id} {store}: still pending: {e:#}"));
-        entry.error = format!("{e:#}");
-        done.error = Some(format!("{e:#}"));
+        ctx.out.warn(format!("{id} {store}: still pending: {}", crate::exit::message(e)));
+        entry.error = crate::exit::message(e);
+        done.error = Some(crate::exit::message(e));
         done.exit = Some(crate::exit::classify(e) as u8);
     }
     // What was delivered, superseded or already there leaves the outbox

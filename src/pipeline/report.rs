@@ -86,7 +86,7 @@ impl<'a, D> StoreOutcome<'a, D> {
             written: revision.is_some(),
             revision: revision.map(|r| r.0),
             detail: &self.detail,
-            error: error.map(|e| format!("{e:#}")),
+            error: error.map(crate::exit::message),
             exit: error.map(|e| exit::classify(e) as u8),
         }
     }

@@ -7,20 +7,23 @@
 use std::future::Future;
 use std::time::{Duration, Instant};
 
-use super::StoreError;
+use super::{Said, StoreError};
 
 /// What one endpoint made of an attempt.
 pub(crate) enum Attempt<T> {
     /// It answered (a server's refusal included): no other is tried.
     Answered(T),
-    /// It cannot serve now (down, cut off, overloaded): why, and try the next.
-    Unavailable(String),
+    /// It failed: the next endpoint is tried when the error is worth
+    /// retrying ([`StoreError::is_retryable`]: it cannot serve now, being
+    /// down, cut off or overloaded), else this error is the answer.
+    Failed(StoreError),
 }
 
 /// The index of the first of `endpoints`, from `start`, whose `attempt`
-/// answers, and its answer. `failed` hears of each endpoint that did not
-/// (to drop a connection kept for it). When none answers: `Unreachable`
-/// naming them all, or `Timeout` if the time ran out, with the last reason.
+/// answers, and its answer. `failed` hears of each endpoint that could not
+/// serve (to drop a connection kept for it). When none answers:
+/// `Unreachable` naming them all, or `Timeout` if the time ran out, with the
+/// last failure as the cause.
 pub(crate) async fn first_answer<T, Fut>(
     store: &str,
     timeout: Duration,
@@ -34,18 +37,27 @@ where
 {
     let deadline = Instant::now() + timeout;
     let n = endpoints.len();
-    let mut last = String::from("no endpoint answered");
+    let mut last = None;
     for tried in 0..n {
         let index = (start + tried) % n;
         let share = deadline.saturating_duration_since(Instant::now()) / (n - tried) as u32;
-        match tokio::time::timeout(share, attempt(index)).await {
+        let error = match tokio::time::timeout(share, attempt(index)).await {
             Ok(Attempt::Answered(value)) => return Ok((index, value)),
-            Ok(Attempt::Unavailable(reason)) => last = format!("{}: {reason}", endpoints[index]),
-            Err(_) => last = format!("{}: no answer within {share:?}", endpoints[index]),
+            Ok(Attempt::Failed(e)) => e,
+            Err(_) => StoreError::Unreachable {
+                store: store.to_string(),
+                endpoint: endpoints[index].clone(),
+                source: Said::cause(format!("no answer within {share:?}")),
+            },
+        };
+        if !error.is_retryable() {
+            return Err(error);
         }
         failed(index);
+        last = Some(error);
     }
     let spent = Instant::now() >= deadline;
+    let last = last.unwrap_or_else(|| StoreError::failed(store, "", "no endpoint answered"));
     Err(StoreError::no_endpoint(store, timeout, spent, endpoints, last))
 }
 
@@ -74,7 +86,11 @@ mod tests {
                 async move {
                     match (answers, hang) {
                         (true, _) => Attempt::Answered("hello"),
-                        (false, false) => Attempt::Unavailable("connection refused".into()),
+                        (false, false) => Attempt::Failed(StoreError::Unreachable {
+                            store: "etcd://a:1,b:2,c:3".into(),
+                            endpoint: endpoints()[i].clone(),
+                            source: "connection refused".into(),
+                        }),
                         (false, true) => std::future::pending().await,
                     }
                 }
@@ -104,12 +120,33 @@ mod tests {
         let (result, tried) = run(0, &[false, false, false], false);
         assert_eq!(tried, [0, 1, 2]);
         match result.unwrap_err() {
-            StoreError::Unreachable { endpoint, reason, .. } => {
+            StoreError::Unreachable { endpoint, source, .. } => {
                 assert_eq!(endpoint, "any of http://a:1, http://b:2, http://c:3");
-                assert_eq!(reason, "http://c:3: connection refused");
+                assert_eq!(source.to_string(), "http://c:3: connection refused");
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn an_error_not_worth_retrying_is_the_answer() {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
+        let mut tried = Vec::new();
+        let result: Result<(usize, ()), StoreError> = rt.block_on(first_answer(
+            "s",
+            Duration::from_millis(300),
+            &endpoints(),
+            0,
+            |i| {
+                tried.push(i);
+                async {
+                    Attempt::Failed(StoreError::Denied { store: "s".into(), what: String::new(), source: "no".into() })
+                }
+            },
+            |_| {},
+        ));
+        assert!(matches!(result, Err(StoreError::Denied { .. })));
+        assert_eq!(tried, [0]);
     }
 
     #[test]
@@ -119,7 +156,9 @@ mod tests {
         assert_eq!(tried, [0, 1, 2]);
         assert!(started.elapsed() < Duration::from_secs(2));
         match result.unwrap_err() {
-            StoreError::Timeout { during, .. } => assert!(during.contains("http://c:3: no answer within"), "{during}"),
+            e @ StoreError::Timeout { .. } => {
+                assert!(e.to_string().contains("(last: http://c:3: no answer within"), "{e}")
+            }
             other => panic!("{other:?}"),
         }
     }

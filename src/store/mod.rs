@@ -7,6 +7,7 @@ pub mod batch;
 mod children;
 pub mod consul;
 pub mod dir;
+mod error;
 pub mod etcd;
 mod failover;
 mod key;
@@ -21,6 +22,7 @@ pub mod zookeeper;
 
 pub use backend::{Backend, Checked, Config, Login, UrlInfo};
 pub use batch::{Committed, Op, Write};
+pub use error::{Cause, Context, Said, StoreError};
 pub use key::{is_invisible, Key, KeyError};
 pub use tls::TlsFiles;
 pub use url::{masked, parse_cluster, ClusterUrl, StoreUrl, UrlError};
@@ -91,71 +93,6 @@ pub struct Entry {
 
 /// A streamed scan, sorted by key bytes; memory holds a page at most.
 pub type Scan<'a> = Box<dyn Iterator<Item = Result<Entry, StoreError>> + 'a>;
-
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum StoreError {
-    #[error("key not found: {key}")]
-    NotFound { key: Key },
-    #[error("conflict on {key}: {detail}; nothing was written")]
-    Conflict { key: Key, detail: String },
-    #[error("{store}: cannot reach {endpoint}: {reason}")]
-    Unreachable { store: String, endpoint: String, reason: String },
-    #[error("{store}: timed out after {after:?} {during}")]
-    Timeout { store: String, after: Duration, during: String },
-    #[error(transparent)]
-    InvalidKey(#[from] KeyError),
-    #[error("{store}: store is corrupt: {reason}")]
-    Corrupt { store: String, reason: String },
-    #[error("{store}: {message}")]
-    Backend { store: String, message: String },
-    /// Asked of a backend that cannot do it: refused, never silently skipped.
-    #[error("{store}: {what} is not supported by this store")]
-    Unsupported { store: String, what: String },
-    /// The options given cannot work with this store (a usage error, found
-    /// before any I/O).
-    #[error("{store}: {message}")]
-    BadOption { store: String, message: String },
-    /// A batch over the store's atomic limits, refused whole.
-    #[error("{store}: a batch of {what} is over this store's limit of {limit} for one atomic commit; nothing was written (--chunked applies it in guarded chunks)")]
-    BatchTooLarge { store: String, what: String, limit: String },
-    /// A value over the store's limit, refused before it is sent (or
-    /// recognised in the server's answer).
-    #[error("{store}: {} is over this store's limit of {limit} bytes{}; nothing was written",
-        size.map_or("the request".to_string(), |n| format!("a value of {n} bytes")),
-        hint.map(|h| format!(" ({h})")).unwrap_or_default())]
-    TooLarge { store: String, size: Option<u64>, limit: u64, hint: Option<&'static str> },
-}
-
-impl StoreError {
-    /// Every endpoint of a cluster failed: a timeout when the time is spent,
-    /// else unreachable, naming them all and the last reason.
-    pub(crate) fn no_endpoint(store: &str, timeout: Duration, spent: bool, endpoints: &[String], last: String) -> Self {
-        if spent {
-            return StoreError::Timeout { store: store.to_string(), after: timeout, during: format!("(last: {last})") };
-        }
-        StoreError::Unreachable {
-            store: store.to_string(),
-            endpoint: format!("any of {}", endpoints.join(", ")),
-            reason: last,
-        }
-    }
-
-    /// The conflict a failed precondition reports, worded the same way for
-    /// every backend.
-    pub fn precondition_failed(key: &Key, wanted: Precondition, current: Option<Revision>) -> Self {
-        let now = match current {
-            Some(rev) => format!("it is at revision {rev}"),
-            None => "it does not exist".to_string(),
-        };
-        let detail = match wanted {
-            Precondition::Any => now,
-            Precondition::Absent => format!("expected it to be absent, but {now}"),
-            Precondition::Revision(rev) => format!("expected revision {rev}, but {now}"),
-        };
-        StoreError::Conflict { key: key.clone(), detail }
-    }
-}
 
 /// What a backend can do and its limits, declared so that commands decide
 /// from them and never from the kind of store.

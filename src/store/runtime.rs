@@ -7,8 +7,11 @@ use std::sync::OnceLock;
 
 use tokio::runtime::{Builder, Runtime};
 
-/// The shared runtime, started on first use and kept for the process.
-pub(crate) fn shared() -> Result<&'static Runtime, String> {
+use super::StoreError;
+
+/// The shared runtime, started on first use and kept for the process
+/// (`store` names the store that asks, should it fail to start).
+pub(crate) fn shared(store: &str) -> Result<&'static Runtime, StoreError> {
     static RUNTIME: OnceLock<Runtime> = OnceLock::new();
     if let Some(rt) = RUNTIME.get() {
         return Ok(rt);
@@ -18,6 +21,6 @@ pub(crate) fn shared() -> Result<&'static Runtime, String> {
         .thread_name("ovs-io")
         .enable_all()
         .build()
-        .map_err(|e| format!("cannot start the I/O runtime: {e}"))?;
+        .map_err(|e| StoreError::failed(store, "cannot start the I/O runtime", e))?;
     Ok(RUNTIME.get_or_init(|| rt))
 }

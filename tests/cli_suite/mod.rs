@@ -253,10 +253,10 @@ pub fn every_command_once(env: &Env) {
 }
 
 /// A store that logs in with `password`: it works from $OVS_CONFIG_PASSWORD
-/// and from --password-file; a wrong password is refused (exit 1, naming
+/// and from --password-file; a wrong password is refused (exit 8, naming
 /// neither password, even at -vv); with no password source at all, a store
 /// whose user needs one says so (exit 2), and one that logs in as psql and
-/// mysql do (`password_optional`) asks the server, which refuses (exit 1),
+/// mysql do (`password_optional`) asks the server, which refuses (exit 8),
 /// and says no password was given. The etcd and relational tests run it on
 /// their servers.
 #[allow(dead_code)] // each test binary includes this module; only those stores log in with a password
@@ -269,7 +269,7 @@ pub fn a_password_login_keeps_the_password_secret(env: &Env, password: &str, pas
         .config(&["-vv", "get", "/auth/k"])
         .env("OVS_CONFIG_PASSWORD", "wrong-pw")
         .assert()
-        .code(1)
+        .code(8)
         .get_output()
         .clone();
     let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
@@ -277,7 +277,7 @@ pub fn a_password_login_keeps_the_password_secret(env: &Env, password: &str, pas
     assert!(!all.contains("wrong-pw") && !all.contains(password), "{all}");
     let without = env.config(&["get", "/auth/k"]).env_remove("OVS_CONFIG_PASSWORD").assert();
     if password_optional {
-        without.code(1).stderr(contains("no password was given").and(contains("OVS_CONFIG_PASSWORD")));
+        without.code(8).stderr(contains("no password was given").and(contains("OVS_CONFIG_PASSWORD")));
     } else {
         without.code(2).stderr(contains("OVS_CONFIG_PASSWORD"));
     }

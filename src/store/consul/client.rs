@@ -13,7 +13,7 @@ use reqwest::header::{HeaderValue, CONTENT_TYPE};
 use reqwest::{Method, Response, StatusCode};
 
 use crate::store::failover::{self, Attempt};
-use crate::store::{Options, StoreError, TlsFiles};
+use crate::store::{Cause, Options, Said, StoreError, TlsFiles};
 
 /// What stays as it is in a key's path segment: RFC 3986's unreserved set.
 const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
@@ -85,8 +85,7 @@ impl Http {
         let bad = |message: String| StoreError::BadOption { store: describe.to_string(), message };
         let env = Environment::read().map_err(bad)?;
         let tls = https || options.tls.any() || env.https;
-        let rt = super::super::runtime::shared()
-            .map_err(|message| StoreError::Backend { store: describe.to_string(), message })?;
+        let rt = super::super::runtime::shared(describe)?;
         let client = client(options, &env, tls).map_err(bad)?;
         let token = match &env.token {
             Some(text) => {
@@ -148,7 +147,7 @@ impl Http {
                 return Err(StoreError::Unreachable {
                     store: self.describe.clone(),
                     endpoint: self.agent(),
-                    reason: cause(&e),
+                    source: cause(e),
                 })
             }
             Err(_) => {
@@ -156,6 +155,7 @@ impl Http {
                     store: self.describe.clone(),
                     after: self.timeout,
                     during: "reading an answer".into(),
+                    source: None,
                 })
             }
         };
@@ -173,10 +173,17 @@ impl Http {
         let start = self.current.load(Ordering::Relaxed);
         let attempt = |index: usize| {
             let (agent, read) = (&self.agents[index], &read);
+            let unreachable = move |source| {
+                Attempt::Failed(StoreError::Unreachable {
+                    store: self.describe.clone(),
+                    endpoint: agent.clone(),
+                    source,
+                })
+            };
             // A request ovs could not build is no agent's fault: no other is tried.
-            let failed = |e: reqwest::Error| match e.is_builder() {
-                true => Attempt::Answered(Err(self.backend(cause(&e)))),
-                false => Attempt::Unavailable(cause(&e)),
+            let failed = move |e: reqwest::Error| match e.is_builder() {
+                true => Attempt::Failed(StoreError::failed(&self.describe, "", cause(e))),
+                false => unreachable(cause(e)),
             };
             async move {
                 tracing::debug!(method = %call.method, path = %call.path, agent = %agent, "consul request");
@@ -187,27 +194,24 @@ impl Http {
                 let status = response.status();
                 if !status.is_server_error() {
                     return match read(response).await {
-                        Ok(answer) => Attempt::Answered(Ok(answer)),
+                        Ok(answer) => Attempt::Answered(answer),
                         Err(e) => failed(e),
                     };
                 }
                 match response.bytes().await.map(|body| self.quote(&body)) {
-                    Ok(text) if unavailable(status, &text) => Attempt::Unavailable(format!("{status}: {text}")),
-                    Ok(text) => Attempt::Answered(Err(self.backend(format!("Consul answered {status}: {text}")))),
+                    Ok(text) if unavailable(status, &text) => unreachable(Said::cause(format!("{status}: {text}"))),
+                    Ok(text) => Attempt::Failed(StoreError::Backend {
+                        store: self.describe.clone(),
+                        message: format!("Consul answered {status}: {text}"),
+                    }),
                     Err(e) => failed(e),
                 }
             }
         };
         let first = failover::first_answer(&self.describe, self.timeout, &self.agents, start, attempt, |_| {});
         let (index, answer) = self.rt.block_on(first)?;
-        if answer.is_ok() {
-            self.current.store(index, Ordering::Relaxed);
-        }
-        answer
-    }
-
-    fn backend(&self, message: String) -> StoreError {
-        StoreError::Backend { store: self.describe.clone(), message }
+        self.current.store(index, Ordering::Relaxed);
+        Ok(answer)
     }
 
     fn request(&self, agent: &str, call: &Call) -> reqwest::RequestBuilder {
@@ -239,7 +243,8 @@ impl Http {
     pub(super) fn refused(&self, answer: &Answer) -> StoreError {
         let text = self.quote(&answer.body);
         match answer.status {
-            StatusCode::FORBIDDEN => self.access_denied(&text),
+            // 401 from a proxy in front of the agent; Consul itself says 403.
+            StatusCode::FORBIDDEN | StatusCode::UNAUTHORIZED => self.access_denied(&text),
             status => StoreError::Backend {
                 store: self.describe.clone(),
                 message: format!("Consul answered {status}: {text}"),
@@ -247,13 +252,18 @@ impl Http {
         }
     }
 
+    /// Consul's ACLs refused (`text`: what it said), and what to do about it.
     pub(super) fn access_denied(&self, text: &str) -> StoreError {
         let hint = if self.token.is_some() {
             "the token from $CONSUL_HTTP_TOKEN or $CONSUL_HTTP_TOKEN_FILE lacks the permission"
         } else {
             "no ACL token was given: set $CONSUL_HTTP_TOKEN or $CONSUL_HTTP_TOKEN_FILE"
         };
-        StoreError::Backend { store: self.describe.clone(), message: format!("access denied: {text} ({hint})") }
+        StoreError::Denied {
+            store: self.describe.clone(),
+            what: String::new(),
+            source: Said::cause(format!("{text} ({hint})")),
+        }
     }
 }
 
@@ -272,9 +282,15 @@ fn unavailable(status: StatusCode, text: &str) -> bool {
         || ["No cluster leader", "No known Consul servers", "No path to datacenter"].iter().any(|t| text.contains(t))
 }
 
-/// The innermost cause of a transport error: "Connection refused", not
-/// reqwest's "error sending request for url (...)".
-fn cause(e: &reqwest::Error) -> String {
+/// A transport error as a cause, worded by its innermost cause
+/// ("Connection refused", not reqwest's "error sending request for url
+/// (...)"), the whole chain kept below it.
+fn cause(e: reqwest::Error) -> Cause {
+    Said::over(innermost(&e), e)
+}
+
+/// The words of an error's innermost cause.
+fn innermost(e: &reqwest::Error) -> String {
     let mut inner: &dyn std::error::Error = e;
     while let Some(next) = inner.source() {
         inner = next;
@@ -345,7 +361,7 @@ fn client(options: &Options, env: &Environment, tls: bool) -> Result<reqwest::Cl
         .pool_max_idle_per_host(0);
     if !tls {
         // Plain HTTP: no need to load the system's certificates.
-        return builder.tls_built_in_root_certs(false).build().map_err(|e| cause(&e));
+        return builder.tls_built_in_root_certs(false).build().map_err(|e| innermost(&e));
     }
     let files = TlsFiles {
         ca: options.tls.ca.clone().or_else(|| env.tls.ca.clone()),
@@ -362,19 +378,19 @@ fn client(options: &Options, env: &Environment, tls: bool) -> Result<reqwest::Cl
     let mut builder = builder.danger_accept_invalid_certs(!env.verify);
     if let Some(ca) = &files.ca {
         builder = builder.tls_built_in_root_certs(false);
-        for cert in reqwest::Certificate::from_pem_bundle(&read(ca)?).map_err(|e| cause(&e))? {
+        for cert in reqwest::Certificate::from_pem_bundle(&read(ca)?).map_err(|e| innermost(&e))? {
             builder = builder.add_root_certificate(cert);
         }
     }
     match (&files.cert, &files.key) {
         (Some(cert), Some(key)) => {
             let pem = [read(cert)?, b"\n".to_vec(), read(key)?].concat();
-            builder = builder.identity(reqwest::Identity::from_pem(&pem).map_err(|e| cause(&e))?);
+            builder = builder.identity(reqwest::Identity::from_pem(&pem).map_err(|e| innermost(&e))?);
         }
         (None, None) => {}
         _ => return Err("a client certificate needs its key, and a key its certificate (--cert and --key)".into()),
     }
-    builder.build().map_err(|e| cause(&e))
+    builder.build().map_err(|e| innermost(&e))
 }
 
 #[cfg(test)]

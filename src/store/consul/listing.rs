@@ -207,6 +207,7 @@ impl Scanner<'_> {
                     "while the keys below {} kept changing under a scan (it starts again each time)",
                     self.prefix
                 ),
+                source: None,
             };
         }
         let now = match index {

@@ -232,10 +232,9 @@ impl KvEntry {
     fn value(&self, store: &str) -> Result<Vec<u8>, StoreError> {
         use base64::Engine;
         let Some(text) = &self.value else { return Ok(Vec::new()) };
-        base64::engine::general_purpose::STANDARD.decode(text).map_err(|e| StoreError::Backend {
-            store: store.to_string(),
-            message: format!("the value of {:?} is not base64: {e}", self.key),
-        })
+        base64::engine::general_purpose::STANDARD
+            .decode(text)
+            .map_err(|e| StoreError::failed(store, format!("the value of {:?} is not base64", self.key), e))
     }
 }
 
@@ -312,8 +311,9 @@ impl Store for ConsulStore {
         let answer = self.http.call(&Call::new(Method::GET, client::kv_path(&self.consul_key(key), "")))?;
         match answer.status.as_u16() {
             200 => {
-                let entries: Vec<KvEntry> = serde_json::from_slice(&answer.body)
-                    .map_err(|e| self.backend(format!("unexpected answer to a read of {key}: {e}")))?;
+                let entries: Vec<KvEntry> = serde_json::from_slice(&answer.body).map_err(|e| {
+                    StoreError::failed(&self.describe, format!("unexpected answer to a read of {key}"), e)
+                })?;
                 let entry = entries.into_iter().next().ok_or_else(|| StoreError::NotFound { key: key.clone() })?;
                 Ok(Versioned { value: entry.value(&self.describe)?, revision: Revision(entry.modify_index) })
             }

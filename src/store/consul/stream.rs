@@ -15,7 +15,7 @@ use reqwest::Response;
 use serde::de::{Deserializer, SeqAccess, Visitor};
 
 use super::client::Http;
-use crate::store::StoreError;
+use crate::store::{Context, StoreError};
 
 /// Keys handed over ahead of the consumer.
 const AHEAD: usize = 1024;
@@ -50,24 +50,24 @@ pub(super) fn strings(http: &Http, response: Response) -> Result<Strings, StoreE
                 Err(_) if gone.get() => {}
                 Err(e) => {
                     let error = match e.io_error_kind() {
-                        Some(std::io::ErrorKind::TimedOut) => {
-                            StoreError::Timeout { store, after: timeout, during: "reading a key listing".into() }
-                        }
+                        Some(std::io::ErrorKind::TimedOut) => StoreError::Timeout {
+                            store,
+                            after: timeout,
+                            during: "reading a key listing".into(),
+                            source: None,
+                        },
                         Some(_) => StoreError::Unreachable {
                             store,
                             endpoint: agent,
-                            reason: format!("a key listing was cut short: {e}"),
+                            source: Context::cause("a key listing was cut short", e),
                         },
-                        None => StoreError::Backend { store, message: format!("a key listing that is not JSON: {e}") },
+                        None => StoreError::failed(&store, "a key listing that is not JSON", e),
                     };
                     let _ = tx.send(Err(error));
                 }
             }
         })
-        .map_err(|e| StoreError::Backend {
-            store: http.describe.clone(),
-            message: format!("cannot start a thread: {e}"),
-        })?;
+        .map_err(|e| StoreError::failed(&http.describe, "cannot start a thread", e))?;
     Ok(Strings { rx })
 }
 

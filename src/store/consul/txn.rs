@@ -93,11 +93,12 @@ pub(super) enum Outcome {
 
 /// Send `ops` as one transaction.
 pub(super) fn run(store: &ConsulStore, ops: &[Op]) -> std::result::Result<Outcome, StoreError> {
-    let body = serde_json::to_vec(ops).map_err(|e| store.backend(format!("cannot encode a transaction: {e}")))?;
+    let body =
+        serde_json::to_vec(ops).map_err(|e| StoreError::failed(&store.describe, "cannot encode a transaction", e))?;
     let answer = store.http.call(&Call::json(Method::PUT, "/v1/txn".into(), body))?;
     let reply = |answer: &Answer| {
         serde_json::from_slice::<Reply>(&answer.body)
-            .map_err(|e| store.backend(format!("unexpected answer to a transaction: {e}")))
+            .map_err(|e| StoreError::failed(&store.describe, "unexpected answer to a transaction", e))
     };
     match answer.status.as_u16() {
         200 => {

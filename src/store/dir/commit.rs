@@ -97,6 +97,7 @@ impl DirStore {
                         store: self.describe.clone(),
                         after: self.lock_timeout,
                         during: format!("waiting for the write lock {}", path.display()),
+                        source: None,
                     })
                 }
                 Err(fs::TryLockError::Error(e)) => return Err(self.io_error("cannot lock", &path, e)),

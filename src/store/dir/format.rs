@@ -146,15 +146,29 @@ pub(super) struct Reader<'a> {
 
 impl Reader<'_> {
     fn corrupt(&self, reason: impl fmt::Display) -> StoreError {
-        StoreError::Corrupt { store: self.store.describe.clone(), reason: format!("{}: {reason}", self.path.display()) }
+        StoreError::Corrupt {
+            store: self.store.describe.clone(),
+            reason: format!("{}: {reason}", self.path.display()),
+            source: None,
+        }
+    }
+
+    /// What the reader met (`e`) where it found the file corrupt (`what`:
+    /// "" for nowhere in particular).
+    fn corrupt_by(&self, what: &str, e: serde_json::Error) -> StoreError {
+        let reason = match what {
+            "" => self.path.display().to_string(),
+            what => format!("{}: {what}", self.path.display()),
+        };
+        StoreError::Corrupt { store: self.store.describe.clone(), reason, source: Some(e.into()) }
     }
 
     /// serde_json's errors carry the line and column.
     fn error(&self, e: serde_json::Error) -> StoreError {
         match e.classify() {
             serde_json::error::Category::Io => self.store.io_error("cannot read", &self.path, e.into()),
-            serde_json::error::Category::Eof => self.corrupt(format_args!("truncated, no end line: {e}")),
-            _ => self.corrupt(e),
+            serde_json::error::Category::Eof => self.corrupt_by("truncated, no end line", e),
+            _ => self.corrupt_by("", e),
         }
     }
 }
@@ -170,7 +184,7 @@ impl Iterator for Reader<'_> {
         let end = match line {
             Ok(Some(record)) => return Some(Ok(record)),
             Ok(None) => match self.de.end() {
-                Err(e) if e.is_syntax() => Err(self.corrupt(format_args!("data after the end line: {e}"))),
+                Err(e) if e.is_syntax() => Err(self.corrupt_by("data after the end line", e)),
                 end => end.map_err(|e| self.error(e)),
             },
             Err(e) => Err(self.error(e)),

@@ -94,7 +94,7 @@ impl DirStore {
     }
 
     fn io_error(&self, what: &str, path: &Path, e: io::Error) -> StoreError {
-        StoreError::Backend { store: self.describe.clone(), message: format!("{what} {}: {e}", path.display()) }
+        StoreError::failed(&self.describe, format!("{what} {}", path.display()), e)
     }
 
     /// The data file's inode and header revision (None: no file), which

@@ -50,8 +50,8 @@ use tonic::Code;
 use super::backend::{Backend, Checked, Config, Login};
 use super::failover::{self, Attempt};
 use super::{
-    parse_cluster, root_is_not_a_key, Capabilities, ClusterUrl, Committed, Entries, History, Identity, Key, Options,
-    Revision, Scan, Store, StoreError, Versioned, Watcher, Write,
+    parse_cluster, root_is_not_a_key, Capabilities, Cause, ClusterUrl, Committed, Entries, History, Identity, Key,
+    Options, Revision, Scan, Store, StoreError, Versioned, Watcher, Write,
 };
 
 /// etcd's default `--max-request-bytes`: a put carries key, value and a few
@@ -76,12 +76,11 @@ impl EtcdStore {
     /// `etcds` asks for TLS, and so does any TLS file.
     pub fn open(url: &ClusterUrl, etcds: bool, options: &Options) -> Result<EtcdStore, StoreError> {
         let describe = url.describe(if etcds { "etcds" } else { "etcd" });
-        let backend = |message: String| StoreError::Backend { store: describe.clone(), message };
-        let rt = super::runtime::shared().map_err(backend)?;
+        let rt = super::runtime::shared(&describe)?;
         let tls = etcds || options.tls.any();
         let mut connect = ConnectOptions::new();
         if tls {
-            connect = connect.with_tls(tls_options(options).map_err(backend)?);
+            connect = connect.with_tls(tls_options(options, &describe)?);
         }
         if let Some(creds) = &options.credentials {
             connect = connect.with_user(creds.user.clone(), creds.password.clone());
@@ -111,18 +110,19 @@ impl EtcdStore {
         String::from_utf8_lossy(&etcd_key[self.root.len().min(etcd_key.len())..]).into_owned()
     }
 
+    /// What etcd's refusal means. (A member that is down or cut off from
+    /// the leader is no refusal: [`Self::attempt`] tries the next one.)
     fn backend_error(&self, e: EtcdError) -> StoreError {
+        let store = self.describe.clone();
         if too_large(&e) {
             // The server's own limit (or the gRPC message limit) was hit: say
             // which limit, not a transport message.
-            return StoreError::TooLarge {
-                store: self.describe.clone(),
-                size: None,
-                limit: MAX_REQUEST_BYTES,
-                hint: Some(RAISE_HINT),
-            };
+            return StoreError::TooLarge { store, size: None, limit: MAX_REQUEST_BYTES, hint: Some(RAISE_HINT) };
         }
-        StoreError::Backend { store: self.describe.clone(), message: short_message(&e) }
+        if denied(&e) {
+            return StoreError::Denied { store, what: String::new(), source: cause(e) };
+        }
+        StoreError::failed(&store, "", cause(e))
     }
 
     /// The client of the endpoint that answered last, if any.
@@ -143,22 +143,33 @@ impl EtcdStore {
 
     /// [`Self::run`], handing back the server's refusal as it came (the
     /// outer error: no endpoint answered), for callers that tell refusals
-    /// apart themselves.
+    /// apart themselves. A member that is down, cut off from the leader or
+    /// silent is an unreachable endpoint, which is worth retrying: the next
+    /// one is tried.
     fn attempt<T, F, Fut>(&self, op: F) -> Result<Result<T, EtcdError>, StoreError>
     where
         F: Fn(Client) -> Fut,
         Fut: Future<Output = Result<T, EtcdError>>,
     {
         let start = self.current().as_ref().map_or(0, |(i, _)| *i);
-        let attempt = |index| {
+        let attempt = |index: usize| {
             let op = &op;
+            // A member that is down, cut off from the leader or silent is
+            // an unreachable endpoint, worth retrying on the next one.
+            let unreachable = move |e: EtcdError| {
+                Attempt::Failed(StoreError::Unreachable {
+                    store: self.describe.clone(),
+                    endpoint: self.urls[index].clone(),
+                    source: cause(e),
+                })
+            };
             async move {
                 match self.client(index).await {
                     Ok(client) => match op(client).await {
-                        Err(e) if unavailable(&e) => Attempt::Unavailable(short_message(&e)),
+                        Err(e) if unavailable(&e) => unreachable(e),
                         outcome => Attempt::Answered(outcome),
                     },
-                    Err(e) if unavailable(&e) => Attempt::Unavailable(short_message(&e)),
+                    Err(e) if unavailable(&e) => unreachable(e),
                     Err(e) => Attempt::Answered(Err(e)),
                 }
             }
@@ -213,19 +224,48 @@ fn too_large(e: &EtcdError) -> bool {
     }
 }
 
-/// One line for a message: gRPC's own text without its metadata dump.
-fn short_message(e: &EtcdError) -> String {
+/// The server refused the login (a wrong user or password, or none where
+/// auth is enabled: etcd answers those InvalidArgument) or the operation
+/// (the user's role).
+fn denied(e: &EtcdError) -> bool {
     match e {
-        EtcdError::GRpcStatus(s) if matches!(s.code(), Code::Unauthenticated | Code::PermissionDenied) => {
-            format!("access denied: {}", s.message())
+        EtcdError::GRpcStatus(s) => {
+            matches!(s.code(), Code::Unauthenticated | Code::PermissionDenied)
+                || ["authentication failed", "user name is empty"].iter().any(|t| s.message().contains(t))
         }
-        EtcdError::GRpcStatus(s) => s.message().to_string(),
-        other => other.to_string(),
+        _ => false,
     }
 }
 
-fn tls_options(options: &Options) -> Result<TlsOptions, String> {
-    let read = |path: &std::path::Path| std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()));
+/// etcd's error as a cause: a gRPC status by its message alone (its
+/// metadata dump is no use to a reader), its transport failure below it.
+fn cause(e: EtcdError) -> Cause {
+    match e {
+        EtcdError::GRpcStatus(s) => Box::new(Status(s)),
+        other => Box::new(other),
+    }
+}
+
+/// A gRPC status worded by its message, with the status's own cause.
+#[derive(Debug)]
+struct Status(tonic::Status);
+
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0.message())
+    }
+}
+
+impl std::error::Error for Status {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        std::error::Error::source(&self.0)
+    }
+}
+
+fn tls_options(options: &Options, store: &str) -> Result<TlsOptions, StoreError> {
+    let read = |path: &std::path::Path| {
+        std::fs::read(path).map_err(|e| StoreError::failed(store, format!("cannot read {}", path.display()), e))
+    };
     let mut tls = TlsOptions::new();
     if let Some(ca) = &options.tls.ca {
         tls = tls.ca_certificate(Certificate::from_pem(read(ca)?));

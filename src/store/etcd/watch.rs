@@ -18,7 +18,7 @@ use etcd_client::{EventType, WatchOptions, WatchResponse, WatchStream, Watcher a
 use super::listing::{self, prefix_end, MAX_RESPONSE};
 use super::EtcdStore;
 use crate::store::watch::{Event, Snapshot, Update, Watcher};
-use crate::store::{Key, Revision, StoreError};
+use crate::store::{Cause, Context, Key, Revision, Said, StoreError};
 
 /// The pause between attempts to watch again after the connection was lost.
 const PAUSE: Duration = Duration::from_millis(100);
@@ -90,11 +90,7 @@ impl PrefixWatcher<'_> {
                     self.open = Some(open);
                     return Ok(());
                 }
-                Err(StoreError::Unreachable { .. } | StoreError::Timeout { .. })
-                    if Instant::now() + PAUSE < deadline =>
-                {
-                    std::thread::sleep(PAUSE)
-                }
+                Err(e) if e.is_retryable() && Instant::now() + PAUSE < deadline => std::thread::sleep(PAUSE),
                 Err(e) => return Err(e),
             }
         }
@@ -139,14 +135,14 @@ impl PrefixWatcher<'_> {
 
     /// The stream failed: watch again from the position, unless it has
     /// kept failing for longer than the timeout.
-    fn lost(&mut self, reason: String) -> Result<(), StoreError> {
+    fn lost(&mut self, reason: Cause) -> Result<(), StoreError> {
         self.open = None;
         let since = *self.lost_since.get_or_insert_with(Instant::now);
         if since.elapsed() >= self.store.timeout {
             return Err(StoreError::Unreachable {
                 store: self.store.describe.clone(),
                 endpoint: self.store.urls.join(", "),
-                reason: format!("the watch was lost: {reason}"),
+                source: Context::cause("the watch was lost", reason),
             });
         }
         std::thread::sleep(PAUSE);
@@ -167,11 +163,11 @@ impl Watcher for PrefixWatcher<'_> {
                 Err(_) => return Ok(None),
                 Ok(Ok(Some(resp))) => resp,
                 Ok(Ok(None)) => {
-                    self.lost("the server ended the stream".into())?;
+                    self.lost(Said::cause("the server ended the stream"))?;
                     continue;
                 }
                 Ok(Err(e)) => {
-                    self.lost(super::short_message(&e))?;
+                    self.lost(super::cause(e))?;
                     continue;
                 }
             };

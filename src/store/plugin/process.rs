@@ -44,10 +44,7 @@ impl Conn {
             // The password reaches a plugin only in its hello, on its stdin.
             .env_remove("OVS_CONFIG_PASSWORD")
             .spawn()
-            .map_err(|e| StoreError::Backend {
-                store: store.to_string(),
-                message: format!("cannot run {name}: {e}"),
-            })?;
+            .map_err(|e| StoreError::failed(store, format!("cannot run {name}"), e))?;
         let (stdin, stdout, stderr) =
             (child.stdin.take().unwrap(), child.stdout.take().unwrap(), child.stderr.take().unwrap());
         let (to_plugin, outgoing) = mpsc::channel::<Vec<u8>>();
@@ -132,6 +129,7 @@ impl Conn {
                     store: store.to_string(),
                     after: timeout,
                     during: format!("waiting for {} to answer {what}; it was stopped", self.name),
+                    source: None,
                 });
             }
             Err(RecvTimeoutError::Disconnected) => {

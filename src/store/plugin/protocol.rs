@@ -9,7 +9,7 @@ use std::time::Duration;
 use base64::{engine::general_purpose::STANDARD as B64, Engine};
 use serde::{Deserialize, Serialize};
 
-use crate::store::{Capabilities, Key, KeyError, Op, Precondition, Revision, StoreError, Write};
+use crate::store::{Capabilities, Key, KeyError, Op, Precondition, Revision, Said, StoreError, Write};
 
 /// The protocol version this build speaks.
 pub const VERSION: u32 = 1;
@@ -284,15 +284,16 @@ impl ErrorOut {
             "unreachable" => StoreError::Unreachable {
                 store,
                 endpoint: self.endpoint.unwrap_or_else(|| "its server".into()),
-                reason: message,
+                source: Said::cause(message),
             },
-            "timeout" => StoreError::Timeout { store, after: timeout, during: format!("({message})") },
+            "timeout" => StoreError::Timeout { store, after: timeout, during: format!("({message})"), source: None },
+            "denied" => StoreError::Denied { store, what: String::new(), source: Said::cause(message) },
             // KeyError's reason is a fixed text; the plugin's message goes in the key's place.
             "invalid_key" => StoreError::InvalidKey(KeyError {
                 text: format!("{} ({message})", self.key.unwrap_or_default()),
                 reason: "the store refuses this key",
             }),
-            "corrupt" => StoreError::Corrupt { store, reason: message },
+            "corrupt" => StoreError::Corrupt { store, reason: message, source: None },
             "unsupported" => StoreError::Unsupported { store, what: message },
             "bad_option" => StoreError::BadOption { store, message },
             "too_large" => StoreError::TooLarge {

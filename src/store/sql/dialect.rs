@@ -18,7 +18,8 @@ pub(super) enum Engine {
 /// What a server error means to the store.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Meaning {
-    /// Wrong user, password or certificate.
+    /// Wrong user, password or certificate, or a grant that does not
+    /// allow it.
     Denied,
     /// A lock or statement timeout, or SQLite's busy database.
     Busy,
@@ -131,13 +132,13 @@ impl Engine {
                 _ => Meaning::Other,
             },
             Engine::MySql => match code {
-                "1044" | "1045" | "1698" | "1226" => Meaning::Denied,
+                "1044" | "1045" | "1142" | "1143" | "1227" | "1698" | "1226" => Meaning::Denied,
                 "1205" | "3024" | "1969" => Meaning::Busy,
                 "1153" | "1301" => Meaning::TooLarge,
                 _ => Meaning::Other,
             },
             Engine::Postgres => match code {
-                "28000" | "28P01" => Meaning::Denied,
+                "28000" | "28P01" | "42501" => Meaning::Denied,
                 "55P03" | "57014" => Meaning::Busy,
                 "54000" => Meaning::TooLarge,
                 _ => Meaning::Other,

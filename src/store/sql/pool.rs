@@ -27,6 +27,7 @@ impl SqlStore {
                 store: self.describe.clone(),
                 after: self.timeout,
                 during: format!("waiting for {}", self.endpoint),
+                source: None,
             }),
         }
     }

@@ -17,8 +17,7 @@ impl SqlStore {
     pub(super) fn open(target: &Target, options: &Options) -> Result<SqlStore, StoreError> {
         let engine = target.engine;
         let describe = target.info.display.clone();
-        let backend = |message: String| StoreError::Backend { store: describe.clone(), message };
-        let rt = crate::store::runtime::shared().map_err(backend)?;
+        let rt = crate::store::runtime::shared(&describe)?;
         let mut password_given = false;
         let (connector, endpoint, file) = match &target.place {
             Place::File(path) => {
@@ -41,7 +40,7 @@ impl SqlStore {
                 let user = match given(|c| &c.user).or_else(|| user.clone()).or_else(|| libpq("PGUSER")) {
                     Some(user) => user,
                     None => whoami::fallible::username()
-                        .map_err(|e| backend(format!("no user named and no login name to use ({e})")))?,
+                        .map_err(|e| StoreError::failed(&describe, "no user named and no login name to use", e))?,
                 };
                 let password = given(|c| &c.password).or_else(|| libpq("PGPASSWORD"));
                 password_given = password.is_some();

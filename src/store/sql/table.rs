@@ -20,10 +20,8 @@ impl SqlStore {
             }
             // Made 0600 before SQLite opens it, as the directory store's
             // files are; SQLite gives its -wal and -shm files the same mode.
-            crate::files::create_private(file).map_err(|e| StoreError::Backend {
-                store: self.describe.clone(),
-                message: format!("cannot create {}: {e}", file.display()),
-            })?;
+            crate::files::create_private(file)
+                .map_err(|e| StoreError::failed(&self.describe, format!("cannot create {}", file.display()), e))?;
         }
         let mut conn = self.conn()?;
         Ok(self.tables(&mut conn, create)?.then_some(conn))

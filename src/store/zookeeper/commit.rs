@@ -135,12 +135,7 @@ pub(super) fn commit(store: &ZkStore, writes: &[Write]) -> Result<Committed, Sto
             Err((at, zk::Error::BadVersion | zk::Error::NoNode | zk::Error::NodeExists | zk::Error::NotEmpty)) => {
                 changing = Some(steps[at].by)
             }
-            Err((at, zk::Error::NoAuth)) => {
-                return Err(StoreError::Backend {
-                    store: store.describe().to_string(),
-                    message: format!("access denied writing {}", steps[at].by),
-                })
-            }
+            Err((at, e @ zk::Error::NoAuth)) => return Err(store.refused(&format!("writing {}", steps[at].by), e)),
             Err((_, e)) => return Err(store.error(e)),
         }
     }

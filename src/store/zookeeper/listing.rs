@@ -56,11 +56,8 @@ fn children_lists(store: &ZkStore, paths: &[String]) -> Result<Vec<Option<Vec<St
                 zk::MultiReadResult::Children { children } => Some(children),
                 zk::MultiReadResult::Error { err: zk::Error::NoNode } => None,
                 // Said per path: a bare "not authorized" would not tell which.
-                zk::MultiReadResult::Error { err: zk::Error::NoAuth } => {
-                    return Err(StoreError::Backend {
-                        store: store.describe.clone(),
-                        message: format!("access denied listing {}", store.key_of(path)),
-                    })
+                zk::MultiReadResult::Error { err: e @ zk::Error::NoAuth } => {
+                    return Err(store.refused(&format!("listing {}", store.key_of(path)), e))
                 }
                 zk::MultiReadResult::Error { err } => return Err(store.error(err)),
                 _ => {
@@ -258,12 +255,7 @@ fn values(store: &ZkStore, paths: &[String]) -> Result<Vec<Entry>, StoreError> {
                 entries.push(Entry { key: store.key_of(path), value, revision: revision(&stat) })
             }
             Ok(_) | Err(zk::Error::NoNode) => {}
-            Err(zk::Error::NoAuth) => {
-                return Err(StoreError::Backend {
-                    store: store.describe.clone(),
-                    message: format!("access denied reading {}", store.key_of(path)),
-                })
-            }
+            Err(e @ zk::Error::NoAuth) => return Err(store.refused(&format!("reading {}", store.key_of(path)), e)),
             Err(e) => return Err(store.error(e)),
         }
     }

@@ -79,7 +79,7 @@ use zookeeper_client as zk;
 use super::backend::{Backend, Checked, Config, Login};
 use super::{
     parse_cluster, root_is_not_a_key, Capabilities, ClusterUrl, Committed, Entries, Key, KeyError, Options, Revision,
-    Scan, Store, StoreError, Versioned, Watcher, Write,
+    Said, Scan, Store, StoreError, Versioned, Watcher, Write,
 };
 
 /// ZooKeeper's default jute.maxbuffer is 1 MiB per request (a larger one
@@ -140,8 +140,7 @@ impl ZkStore {
                 ),
             });
         }
-        let rt =
-            super::runtime::shared().map_err(|message| StoreError::Backend { store: describe.clone(), message })?;
+        let rt = super::runtime::shared(&describe)?;
         Ok(ZkStore {
             rt,
             hosts: url.endpoints.join(","),
@@ -174,13 +173,23 @@ impl ZkStore {
         }
     }
 
-    /// What ZooKeeper said about an operation, for the user.
+    /// What ZooKeeper's answer means. A lost connection or session is an
+    /// unreachable store (worth retrying); a refused login or ACL is access
+    /// denied.
     fn error(&self, e: zk::Error) -> StoreError {
+        self.refused("", e)
+    }
+
+    /// [`Self::error`], saying what was refused (`what`, "" for nothing
+    /// more than ZooKeeper's words).
+    fn refused(&self, what: &str, e: zk::Error) -> StoreError {
+        let store = self.describe.clone();
         match e {
             zk::Error::NoAuth | zk::Error::AuthFailed => {
-                StoreError::Backend { store: self.describe.clone(), message: format!("access denied: {e}") }
+                StoreError::Denied { store, what: what.into(), source: e.into() }
             }
-            e => StoreError::Backend { store: self.describe.clone(), message: e.to_string() },
+            e if lost(&e) => StoreError::Unreachable { store, endpoint: self.hosts.clone(), source: e.into() },
+            e => StoreError::failed(&store, what, e),
         }
     }
 
@@ -213,7 +222,7 @@ impl ZkStore {
             let mut last = None;
             while Instant::now() < deadline {
                 match tokio::time::timeout_at(deadline, async { op(self.client().await?).await }).await {
-                    Ok(Err(e)) if lost(&e) => last = Some(e),
+                    Ok(Err(e)) if self.error(e.clone()).is_retryable() => last = Some(e),
                     Ok(answer) => return Ok(answer),
                     Err(_) => break,
                 }
@@ -231,16 +240,19 @@ impl ZkStore {
             Some(e) => StoreError::Unreachable {
                 store: self.describe.clone(),
                 endpoint: self.hosts.clone(),
-                reason: match e {
+                source: match e {
                     // The client's "no available hosts" reads as if none were given.
-                    zk::Error::NoHosts => format!("no server would open a session (retried for {:?})", self.timeout),
-                    e => format!("{e} (retried for {:?})", self.timeout),
+                    zk::Error::NoHosts => {
+                        Said::over(format!("no server would open a session (retried for {:?})", self.timeout), e)
+                    }
+                    e => Said::over(format!("{e} (retried for {:?})", self.timeout), e),
                 },
             },
             None => StoreError::Timeout {
                 store: self.describe.clone(),
                 after: self.timeout,
                 during: format!("talking to {}", self.hosts),
+                source: None,
             },
         }
     }
@@ -284,7 +296,7 @@ impl ZkStore {
 
 /// The connection or the session is gone, the server is busy, or no server
 /// took the session: nothing was said about the operation, so it may be
-/// tried again. `Custom` is how this client reports its transport failures
+/// tried again (the store is unreachable, for [`ZkStore::error`]). `Custom` is how this client reports its transport failures
 /// (I/O errors, "no response from connection").
 fn lost(e: &zk::Error) -> bool {
     use zk::Error as E;
