@@ -7,40 +7,16 @@ use anyhow::Result;
 use crate::cli::{ApplyArgs, ImportArgs};
 use crate::document::Document;
 use crate::exit::{Coded, UsageError};
-use crate::pipeline::documents::{self, commit_plan, PlanView};
-use crate::pipeline::fanout::{self, Fanned, Read};
-use crate::pipeline::plan::{Change, Plan};
+use crate::pipeline::documents::{self, PlanView};
+use crate::pipeline::fanout::{self, Read};
+use crate::pipeline::plan::Plan;
 use crate::pipeline::report::{StoreOutcome, WriteReport};
+use crate::pipeline::writes::ApplyDoc;
 use crate::pipeline::Ctx;
-use crate::store::{Committed, Store};
-
-/// A document made to hold in every store.
-pub struct ApplyDoc<'a> {
-    pub doc: &'a Document,
-    pub prune: bool,
-    pub chunked: bool,
-    /// -q: no progress bar either.
-    pub quiet: bool,
-}
-
-impl Fanned for ApplyDoc<'_> {
-    type Seen = Plan;
-
-    fn read(&self, store: &dyn Store) -> Result<Plan> {
-        Ok(Plan::compute(store.scan(&self.doc.prefix)?, self.doc, self.prune)?)
-    }
-
-    fn changes(&self, plan: &Plan) -> Vec<Change> {
-        plan.changes.clone()
-    }
-
-    fn commit(&self, store: &dyn Store, plan: &Plan) -> Result<Committed> {
-        commit_plan(store, &self.doc.prefix, plan, self.chunked, self.quiet)
-    }
-}
+use crate::store::Committed;
 
 pub fn import(ctx: &Ctx, args: &ImportArgs) -> Result<()> {
-    let doc = documents::read(ctx, &args.source)?;
+    let doc = documents::read(ctx, &args.source.file, args.source.format, args.source.prefix.as_ref())?;
     let write = ApplyDoc { doc: &doc, prune: false, chunked: args.chunked, quiet: ctx.out.is_quiet() };
     let plans = fanout::read_all(ctx, &write);
     if args.dry_run {
@@ -50,7 +26,7 @@ pub fn import(ctx: &Ctx, args: &ImportArgs) -> Result<()> {
 }
 
 pub fn apply(ctx: &Ctx, args: &ApplyArgs) -> Result<()> {
-    let doc = documents::read(ctx, &args.source)?;
+    let doc = documents::read(ctx, &args.source.file, args.source.format, args.source.prefix.as_ref())?;
     let write = ApplyDoc { doc: &doc, prune: args.prune, chunked: args.chunked, quiet: ctx.out.is_quiet() };
     let plans = fanout::read_all(ctx, &write);
     if let [Err(e)] = plans.as_slice() {

@@ -11,7 +11,7 @@ use serde::Serialize;
 use crate::cli::CopyArgs;
 use crate::exit::UsageError;
 use crate::output::{escape, Plain, Report};
-use crate::pipeline::plan::{Kind, Plan};
+use crate::pipeline::plan::Kind;
 use crate::pipeline::snapshot::snapshot;
 use crate::pipeline::{documents, Ctx};
 use crate::store::{Entry, Key, StoreError};
@@ -55,9 +55,8 @@ pub fn run(ctx: &Ctx, args: &CopyArgs) -> Result<()> {
         .into());
     }
     let (doc, skipped) = snapshot(source.store()?.scan(from)?, from, to)?;
+    let plan = documents::plan_onto(ctx, &destination, &doc, false)?;
     let dst = destination.store()?;
-    ctx.check_entries(std::slice::from_ref(&destination), &doc.entries)?;
-    let plan = Plan::compute(dst.scan(to)?, &doc, false)?;
     let differing: Vec<&Key> = plan.changes.iter().filter(|c| c.kind() == Kind::Changed).map(|c| &c.key).collect();
     if let (false, Some(first)) = (args.overwrite, differing.first()) {
         let keys: Vec<&str> = differing.iter().map(|k| k.as_str()).collect();

@@ -28,7 +28,7 @@ impl Report for DiffReport<'_> {
 pub fn run(ctx: &Ctx, args: &DiffArgs) -> Result<()> {
     // A read: validators are for writes (`apply` runs them), so a read never
     // pays for building them.
-    let doc = documents::parse(ctx, &args.source)?;
+    let doc = documents::parse(ctx, &args.source.file, args.source.format, args.source.prefix.as_ref())?;
     let plan = Plan::compute(ctx.store()?.scan(&doc.prefix)?, &doc, args.prune)?;
     ctx.out.print(&DiffReport { view: documents::PlanView::of(&plan), plan: &plan })?;
     if ctx.out.is_plain() {

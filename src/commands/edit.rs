@@ -13,12 +13,12 @@ use crate::document::{Dialect, Document};
 use crate::exit::Coded;
 use crate::pipeline::context::leaf;
 use crate::pipeline::documents::PlanView;
-use crate::pipeline::fanout::{self, Fanned, Read};
+use crate::pipeline::fanout::{self, Read};
 use crate::pipeline::plan::Plan;
 use crate::pipeline::report::{StoreOutcome, WriteReport};
-use crate::pipeline::writes::Put;
+use crate::pipeline::writes::{Put, TreeWrite};
 use crate::pipeline::{documents, Ctx};
-use crate::store::{Committed, Entry, Key, Store};
+use crate::store::{Committed, Entry, Key};
 
 /// The file the user edits; removed only after a successful write or when
 /// nothing changed.
@@ -132,35 +132,6 @@ struct Tree {
     prefix: Key,
     seen: Vec<Read<Vec<Entry>>>,
     edited: Option<Document>,
-}
-
-/// The subtree as each store holds it, and the edited document to make it.
-struct TreeWrite<'a> {
-    prefix: &'a Key,
-    doc: Option<&'a Document>,
-}
-
-impl TreeWrite<'_> {
-    fn plan(&self, seen: &[Entry]) -> Result<Plan> {
-        let doc = self.doc.expect("planned only once edited");
-        Ok(Plan::compute(seen.iter().cloned().map(Ok), doc, true)?)
-    }
-}
-
-impl Fanned for TreeWrite<'_> {
-    type Seen = Vec<Entry>;
-
-    fn read(&self, store: &dyn Store) -> Result<Vec<Entry>> {
-        Ok(store.scan(self.prefix)?.collect::<Result<_, _>>()?)
-    }
-
-    fn changes(&self, seen: &Vec<Entry>) -> Vec<crate::pipeline::plan::Change> {
-        self.plan(seen).map(|p| p.changes).unwrap_or_default()
-    }
-
-    fn commit(&self, store: &dyn Store, seen: &Vec<Entry>) -> Result<Committed> {
-        documents::commit_plan(store, self.prefix, &self.plan(seen)?, false, true)
-    }
 }
 
 impl Subject for Tree {

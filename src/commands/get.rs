@@ -4,7 +4,7 @@ use serde::Serialize;
 use crate::cli::GetArgs;
 use crate::output::{Plain, Report, ValueReport};
 use crate::pipeline::context::leaf;
-use crate::pipeline::field::Document;
+use crate::pipeline::field::Structured;
 use crate::pipeline::Ctx;
 
 /// One field of a value (`get --field`): plain as jq -r gives it, a string
@@ -35,7 +35,7 @@ pub fn run(ctx: &Ctx, args: &GetArgs) -> Result<()> {
     let Some(pointer) = &args.field else {
         return ctx.out.print(&ValueReport::of(&args.key, &item));
     };
-    let doc = Document::parse(&args.key, &item.value)?;
+    let doc = Structured::parse(&args.key, &item.value)?;
     let value = doc.get(&args.key, pointer)?;
     let report = FieldReport {
         key: args.key.as_str(),

@@ -9,7 +9,7 @@ use serde::Serialize;
 use crate::cli::HistoryArgs;
 use crate::output::{Plain, Report, ValueReport};
 use crate::pipeline::context::leaf;
-use crate::pipeline::history::{find, read};
+use crate::pipeline::versions::{find, read};
 use crate::pipeline::Ctx;
 use crate::store::Versioned;
 

@@ -154,9 +154,8 @@ fn sync(ctx: &Ctx, args: &MirrorArgs, source: Scan, destination: &Target, ask: b
     if !skipped.is_empty() {
         ctx.out.warn(format!("{} source key(s) ovs cannot address are not mirrored", skipped.len()));
     }
+    let plan = documents::plan_onto(ctx, destination, &doc, true)?;
     let dst = destination.store()?;
-    ctx.check_entries(std::slice::from_ref(destination), &doc.entries)?;
-    let plan = Plan::compute(dst.scan(&args.prefix)?, &doc, true)?;
     if plan.changes.is_empty() {
         ctx.out.note(format!("{}: already identical ({} keys)", dst.describe(), plan.unchanged));
         return Ok(0);

@@ -1,10 +1,15 @@
-//! One module per subcommand. Each validates its arguments, calls the store
-//! through the `Store` trait and hands results to the printer; none knows
-//! which backend it has.
+//! One module per subcommand. Each takes its arguments, calls the write
+//! pipeline (`crate::pipeline`) or the store through the `Store` trait, and
+//! hands results to the printer; none knows which backend it has, and none
+//! uses another command's module: what two commands share lives in the
+//! pipeline. A module is named for its subcommand, unless another layer
+//! has that name: `validate` is `check_value`, `validators` is `rules`,
+//! `schedule` is `next_runs` and `conformance` is `check_store`.
 
 mod apply;
+mod check_store;
+mod check_value;
 mod compare;
-mod conformance;
 mod copy;
 mod delete;
 mod diff;
@@ -14,14 +19,13 @@ mod get;
 mod history;
 mod list;
 mod mirror;
+mod next_runs;
 mod outbox;
 mod profiles;
 mod rollback;
-mod schedule;
+mod rules;
 mod set;
 mod stores;
-mod validate;
-mod validators;
 mod watch;
 
 use anyhow::Result;
@@ -44,7 +48,7 @@ pub fn run(cli: Cli) -> Result<()> {
         return stores::run(&out);
     }
     if let ConfigCommand::Validators(args) = &command {
-        return validators::run(&build_registry(&settings)?, &out, args.key.as_ref());
+        return rules::run(&build_registry(&settings)?, &out, args.key.as_ref());
     }
     let ctx = Ctx::new(&settings, &out);
     match command {
@@ -58,7 +62,7 @@ pub fn run(cli: Cli) -> Result<()> {
         ConfigCommand::Diff(args) => diff::run(&ctx, &args),
         ConfigCommand::Apply(args) => apply::apply(&ctx, &args),
         ConfigCommand::Delete(args) => delete::run(&ctx, &args),
-        ConfigCommand::Validate(args) => validate::run(&ctx, &args),
+        ConfigCommand::Validate(args) => check_value::run(&ctx, &args),
         ConfigCommand::Outbox(_) => outbox::list(&ctx),
         ConfigCommand::Retry(_) => outbox::retry(&ctx),
         ConfigCommand::Copy(args) => copy::run(&ctx, &args),
@@ -67,8 +71,8 @@ pub fn run(cli: Cli) -> Result<()> {
         ConfigCommand::Watch(args) => watch::run(&ctx, &args),
         ConfigCommand::History(args) => history::run(&ctx, &args),
         ConfigCommand::Rollback(args) => rollback::run(&ctx, &args),
-        ConfigCommand::Schedule(args) => schedule::run(&ctx, &args),
-        ConfigCommand::Conformance(args) => conformance::run(&ctx, &args),
+        ConfigCommand::Schedule(args) => next_runs::run(&ctx, &args),
+        ConfigCommand::Conformance(args) => check_store::run(&ctx, &args),
         ConfigCommand::Stores(_) | ConfigCommand::Profiles(_) | ConfigCommand::Validators(_) => {
             unreachable!("handled before the store is opened")
         }

@@ -9,7 +9,7 @@ use serde::Serialize;
 use crate::cli::RollbackArgs;
 use crate::output::{Plain, Report};
 use crate::pipeline::context::leaf;
-use crate::pipeline::{history, Ctx};
+use crate::pipeline::{versions, Ctx};
 use crate::store::Precondition;
 
 /// The revision written (none in a dry run) and the one whose value it
@@ -30,8 +30,8 @@ impl Report for RollbackReport<'_> {
 
 pub fn run(ctx: &Ctx, args: &RollbackArgs) -> Result<()> {
     let key = leaf(&args.key)?;
-    let history = history::read(ctx, key)?;
-    let version = history::find(&history, key, args.revision)?;
+    let history = versions::read(ctx, key)?;
+    let version = versions::find(&history, key, args.revision)?;
     let current = history.versions.last().expect("a key that exists has a current version").revision;
     let checked = ctx.check_value(key, &version.value)?;
     if ctx.targets.len() > 1 {

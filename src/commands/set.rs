@@ -4,74 +4,16 @@ use serde::Serialize;
 use crate::cli::SetArgs;
 use crate::exit::{Coded, UsageError};
 use crate::pipeline::context::leaf;
-use crate::pipeline::fanout::{self, Fanned};
-use crate::pipeline::field::{self, Document};
-use crate::pipeline::plan::Change;
+use crate::pipeline::fanout;
+use crate::pipeline::field;
 use crate::pipeline::report::WriteReport;
-use crate::pipeline::writes::{guard, Put};
+use crate::pipeline::writes::{FieldPut, Put};
 use crate::pipeline::{source, Ctx};
-use crate::store::{Committed, Entry, Key, Precondition, Revision, Store, StoreError, Write};
-
-/// How often a field set reads the value again after a concurrent change.
-const FIELD_ATTEMPTS: usize = 5;
-
-/// One field of a JSON or YAML value set in every store: read, edited,
-/// checked whole and written back guarded by the revision read — read again
-/// and retried when another write got there first.
-struct FieldPut<'a> {
-    ctx: &'a Ctx<'a>,
-    key: &'a Key,
-    pointer: &'a str,
-    field: field::NewField,
-    /// --if-revision: that revision, and no retry.
-    cond: Option<Precondition>,
-}
-
-impl FieldPut<'_> {
-    /// The whole value with the field set, checked.
-    fn edit(&self, seen: &Option<Entry>) -> Result<Vec<u8>> {
-        let entry = seen.as_ref().ok_or_else(|| StoreError::NotFound { key: self.key.clone() })?;
-        let mut doc = Document::parse(self.key, &entry.value)?;
-        doc.set(self.key, self.pointer, &self.field)?;
-        let value = doc.to_bytes();
-        self.ctx.check_value(self.key, &value)?;
-        Ok(value)
-    }
-}
-
-impl Fanned for FieldPut<'_> {
-    type Seen = Option<Entry>;
-
-    fn read(&self, store: &dyn Store) -> Result<Option<Entry>> {
-        Ok(fanout::current(store, self.key)?)
-    }
-
-    fn changes(&self, seen: &Option<Entry>) -> Vec<Change> {
-        self.edit(seen)
-            .map(|new| vec![Change { key: self.key.clone(), old: seen.clone(), new: Some(new) }])
-            .unwrap_or_default()
-    }
-
-    fn commit(&self, store: &dyn Store, seen: &Option<Entry>) -> Result<Committed> {
-        let mut seen = seen.clone();
-        for attempt in 1..=FIELD_ATTEMPTS {
-            let value = self.edit(&seen)?;
-            let cond = self.cond.unwrap_or_else(|| guard(&seen));
-            match store.commit(&[Write::put(self.key, &value, cond)]) {
-                Err(StoreError::Conflict { .. }) if self.cond.is_none() && attempt < FIELD_ATTEMPTS => {
-                    tracing::debug!(attempt, "the value changed under the field edit; reading it again");
-                    seen = fanout::current(store, self.key)?;
-                }
-                result => return Ok(result?),
-            }
-        }
-        unreachable!("the last attempt returns")
-    }
-}
+use crate::store::{Entry, Key, Precondition, Revision, StoreError};
 
 pub fn run(ctx: &Ctx, args: &SetArgs) -> Result<()> {
     let key = leaf(&args.key)?;
-    let value = source::read(&args.source)?
+    let value = source::read(args.source.value.as_deref(), args.source.file.as_deref())?
         .ok_or_else(|| UsageError("no value: give VALUE, - for stdin, or --file PATH".into()))?;
     let cond = match (args.if_revision, args.if_absent) {
         (Some(rev), _) => Precondition::Revision(Revision(rev)),

@@ -7,31 +7,32 @@ use anyhow::{Context, Result};
 use serde::Serialize;
 
 use super::Ctx;
-use crate::cli::DocumentSource;
-use crate::document::Document;
+use crate::document::{Dialect, Document};
 use crate::pipeline::plan::{self, Applied, Change, Kind, Plan};
+use crate::settings::Target;
 use crate::store::{Committed, Key, Revision, Store};
 
-/// The document `source` names, parsed and checked whole: every key and
-/// value, sizes and validators, all before any write.
-pub fn read(ctx: &Ctx, source: &DocumentSource) -> Result<Document> {
-    let doc = parse(ctx, source)?;
+/// The document in `file` (`-`: stdin), parsed as `format` and placed below
+/// `prefix` if given, and checked whole: every key and value, sizes and
+/// validators, all before any write.
+pub fn read(ctx: &Ctx, file: &str, format: Dialect, prefix: Option<&Key>) -> Result<Document> {
+    let doc = parse(ctx, file, format, prefix)?;
     check(ctx, &doc)?;
     Ok(doc)
 }
 
-/// The document `source` names, parsed (every key checked) but its values
-/// not validated: what `diff`, a read, shows a plan of.
-pub fn parse(ctx: &Ctx, source: &DocumentSource) -> Result<Document> {
-    let bytes = if source.file == "-" {
+/// The document in `file`, parsed (every key checked) but its values not
+/// validated: what `diff`, a read, shows a plan of.
+pub fn parse(ctx: &Ctx, file: &str, format: Dialect, prefix: Option<&Key>) -> Result<Document> {
+    let bytes = if file == "-" {
         let mut bytes = Vec::new();
         std::io::stdin().read_to_end(&mut bytes).context("cannot read the document from stdin")?;
         bytes
     } else {
-        std::fs::read(&source.file).with_context(|| format!("cannot read {}", source.file))?
+        std::fs::read(file).with_context(|| format!("cannot read {file}"))?
     };
-    let name = if source.file == "-" { "stdin" } else { source.file.as_str() };
-    let read = Document::read(&bytes, source.format, name, source.prefix.as_ref())?;
+    let name = if file == "-" { "stdin" } else { file };
+    let read = Document::read(&bytes, format, name, prefix)?;
     for note in &read.notes {
         ctx.out.note(note);
     }
@@ -42,6 +43,15 @@ pub fn parse(ctx: &Ctx, source: &DocumentSource) -> Result<Document> {
 /// refused key is named, not only the first.
 pub fn check(ctx: &Ctx, doc: &Document) -> Result<()> {
     ctx.check_entries(ctx.targets, &doc.entries)
+}
+
+/// The plan that makes `destination` hold `doc` (with `prune`, and nothing
+/// else below its prefix), against one scan of it, once every value passed
+/// the destination's checks: a copy's or a mirror's plan.
+pub fn plan_onto(ctx: &Ctx, destination: &Target, doc: &Document, prune: bool) -> Result<Plan> {
+    let store = destination.store()?;
+    ctx.check_entries(std::slice::from_ref(destination), &doc.entries)?;
+    Ok(Plan::compute(store.scan(&doc.prefix)?, doc, prune)?)
 }
 
 /// Commit a plan's changes to `store`: one atomic commit, or with `chunked`

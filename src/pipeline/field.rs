@@ -9,24 +9,25 @@ use crate::exit::{NotFound, UsageError};
 use crate::splice::{self, Syntax};
 use crate::store::Key;
 
-/// A parsed value and its text, which a field edit changes only at that field.
-pub struct Document {
+/// A JSON or YAML value, parsed, and its text, which a field edit changes
+/// only at that field.
+pub struct Structured {
     pub root: Value,
     text: String,
     syntax: Syntax,
 }
 
-impl Document {
+impl Structured {
     /// JSON first; else a YAML mapping or sequence (a bare YAML scalar is any
     /// text at all, so it does not count).
-    pub fn parse(key: &Key, bytes: &[u8]) -> Result<Document> {
+    pub fn parse(key: &Key, bytes: &[u8]) -> Result<Structured> {
         let neither = || UsageError(format!("{key}: --field needs a JSON or YAML value, and this one is neither"));
         let text = std::str::from_utf8(bytes).map_err(|_| neither())?.to_string();
         if let Ok(root) = serde_json::from_str::<Value>(&text) {
-            return Ok(Document { root, text, syntax: Syntax::Json });
+            return Ok(Structured { root, text, syntax: Syntax::Json });
         }
         match crate::yaml::from_slice::<Value>(bytes, crate::yaml::Binary::AsText) {
-            Ok(root @ (Value::Object(_) | Value::Array(_))) => Ok(Document { root, text, syntax: Syntax::Yaml }),
+            Ok(root @ (Value::Object(_) | Value::Array(_))) => Ok(Structured { root, text, syntax: Syntax::Yaml }),
             _ => Err(neither().into()),
         }
     }
@@ -221,7 +222,7 @@ mod tests {
 
     #[test]
     fn pointers_follow_rfc_6901() {
-        let doc = Document::parse(&key(), br#"{"a/b": {"m~n": [10, 20]}, "": 1}"#).unwrap();
+        let doc = Structured::parse(&key(), br#"{"a/b": {"m~n": [10, 20]}, "": 1}"#).unwrap();
         assert_eq!(doc.get(&key(), "/a~1b/m~0n/1").unwrap(), &Value::from(20));
         assert_eq!(doc.get(&key(), "/").unwrap(), &Value::from(1));
         assert_eq!(doc.get(&key(), "").unwrap(), &doc.root);
@@ -234,38 +235,38 @@ mod tests {
         }
     }
 
-    fn set(doc: &mut Document, pointer: &str, json: &str) -> Result<()> {
+    fn set(doc: &mut Structured, pointer: &str, json: &str) -> Result<()> {
         doc.set(&key(), pointer, &new_value(json.as_bytes(), false).unwrap())
     }
 
     fn edited(text: &str, pointer: &str, json: &str) -> String {
-        let mut doc = Document::parse(&key(), text.as_bytes()).unwrap();
+        let mut doc = Structured::parse(&key(), text.as_bytes()).unwrap();
         set(&mut doc, pointer, json).unwrap();
         String::from_utf8(doc.to_bytes()).unwrap()
     }
 
     #[test]
     fn set_changes_that_field_only_and_keeps_the_order_and_syntax() {
-        let mut doc = Document::parse(&key(), br#"{"z": 1, "a": {"hour": "3", "minute": "0"}}"#).unwrap();
+        let mut doc = Structured::parse(&key(), br#"{"z": 1, "a": {"hour": "3", "minute": "0"}}"#).unwrap();
         set(&mut doc, "/a/hour", r#""*/2""#).unwrap();
         // Was `{"z":1,"a":{"hour":"*/2","minute":"0"}}`: the whole value rewritten (issue 15, item 3).
         assert_eq!(doc.to_bytes(), br#"{"z": 1, "a": {"hour": "*/2", "minute": "0"}}"#);
         set(&mut doc, "/a/new", "null").unwrap();
         assert!(set(&mut doc, "/missing/x", "null").is_err());
-        let mut yaml = Document::parse(&key(), b"dataset:\n  backend: zfs\n  pool: tank\n").unwrap();
+        let mut yaml = Structured::parse(&key(), b"dataset:\n  backend: zfs\n  pool: tank\n").unwrap();
         set(&mut yaml, "/dataset/pool", r#""ssd""#).unwrap();
         assert_eq!(yaml.to_bytes(), b"dataset:\n  backend: zfs\n  pool: ssd\n");
-        let mut list = Document::parse(&key(), b"[1]").unwrap();
+        let mut list = Structured::parse(&key(), b"[1]").unwrap();
         set(&mut list, "/-", "2").unwrap();
         assert_eq!(list.to_bytes(), b"[1,2]");
-        assert!(Document::parse(&key(), b"plain text").is_err());
+        assert!(Structured::parse(&key(), b"plain text").is_err());
     }
 
     #[test]
     fn a_json_field_edit_keeps_every_other_byte() {
         let text = r#"{"id": 12345678901234567890123, "e": 1E2, "t": 1e-400, "a": 1}"#;
         assert_eq!(edited(text, "/a", "2"), r#"{"id": 12345678901234567890123, "e": 1E2, "t": 1e-400, "a": 2}"#);
-        let doc = Document::parse(&key(), text.as_bytes()).unwrap();
+        let doc = Structured::parse(&key(), text.as_bytes()).unwrap();
         assert_eq!(doc.number_text("/id"), Some("12345678901234567890123"));
         assert_eq!(doc.number_text("/e"), Some("1E2"));
         assert_eq!(edited(text, "/e", " 1e3 "), r#"{"id": 12345678901234567890123, "e": 1e3, "t": 1e-400, "a": 1}"#);
@@ -290,7 +291,7 @@ mod tests {
         assert_eq!(edited(r#"{"a\u0062": 1, "ab": 2}"#, "/ab", "3"), r#"{"a\u0062": 1, "ab": 3}"#);
         assert_eq!(edited(r#"{"a/b~": [0, {"c": 1}]}"#, "/a~1b~0/1/c", r#""d""#), r#"{"a/b~": [0, {"c": "d"}]}"#);
         assert_eq!(edited(r#"{"a": 1}"#, "", "[2]"), "[2]");
-        let mut doc = Document::parse(&key(), b"{\"a\": 1}").unwrap();
+        let mut doc = Structured::parse(&key(), b"{\"a\": 1}").unwrap();
         doc.set(&key(), "/a", &new_value(b"x\ny", true).unwrap()).unwrap();
         assert_eq!(doc.to_bytes(), br#"{"a": "x\ny"}"#);
     }
@@ -324,7 +325,7 @@ mod tests {
     #[test]
     fn a_byte_order_mark_is_kept_or_refused_never_a_panic() {
         for text in ["\u{feff}a: éé\nb: 1\n", "\u{feff}{\"a\": \"é\", \"b\": 1}"] {
-            let Ok(mut doc) = Document::parse(&key(), text.as_bytes()) else { continue };
+            let Ok(mut doc) = Structured::parse(&key(), text.as_bytes()) else { continue };
             match set(&mut doc, "/b", "2") {
                 Ok(()) => assert!(String::from_utf8(doc.to_bytes()).unwrap().starts_with('\u{feff}')),
                 Err(e) => assert_eq!(crate::exit::classify(&e), crate::exit::Exit::Usage, "{e}"),
@@ -335,7 +336,7 @@ mod tests {
     #[test]
     fn a_yaml_field_behind_an_anchor_is_refused_not_rewritten() {
         let text = "base: &b {x: 1}\nuse: *b\n";
-        let mut doc = Document::parse(&key(), text.as_bytes()).unwrap();
+        let mut doc = Structured::parse(&key(), text.as_bytes()).unwrap();
         let err = set(&mut doc, "/base/x", "2").unwrap_err();
         assert_eq!(crate::exit::classify(&err), crate::exit::Exit::Usage, "{err}");
         assert!(err.to_string().contains("ovs config edit"), "{err}");
@@ -456,7 +457,7 @@ mod tests {
                 pick in any::<prop::sample::Index>(),
                 new in prop::sample::select(vec!["7", "\"no\"", "\"two words\"", "[1, {\"q\": null}]", "{}"]),
             ) {
-                let mut doc = Document::parse(&key(), text.as_bytes()).unwrap();
+                let mut doc = Structured::parse(&key(), text.as_bytes()).unwrap();
                 let mut all = Vec::new();
                 pointers(&doc.root, String::new(), &mut all);
                 let pointer = pick.get(&all[1..]).clone();
@@ -480,7 +481,7 @@ mod tests {
                 pick in any::<prop::sample::Index>(),
                 new in prop::sample::select(vec!["7", "1e5", "\"x\"", "[1, {\"q\": null}]", "{}", "{\n  \"m\": 2\n}"]),
             ) {
-                let mut doc = Document::parse(&key(), text.as_bytes()).unwrap();
+                let mut doc = Structured::parse(&key(), text.as_bytes()).unwrap();
                 let mut all = Vec::new();
                 pointers(&doc.root, String::new(), &mut all);
                 let pointer = pick.get(&all).clone();
@@ -498,11 +499,11 @@ mod tests {
                     prop_assert!(pointer.ends_with("/new") || pointer.ends_with("/-"));
                 } else {
                     let old: Value = serde_json::from_str(&text[edit.range.clone()]).unwrap();
-                    let was = Document::parse(&key(), text.as_bytes()).unwrap();
+                    let was = Structured::parse(&key(), text.as_bytes()).unwrap();
                     prop_assert_eq!(&old, was.get(&key(), &pointer).unwrap());
                 }
                 // And it reads as the old value with that one field set.
-                let was = Document::parse(&key(), text.as_bytes()).unwrap();
+                let was = Structured::parse(&key(), text.as_bytes()).unwrap();
                 let mut expected = was.root.clone();
                 set_value(&mut expected, &key(), &pointer, &tokens, field.value.clone()).unwrap();
                 prop_assert_eq!(serde_json::from_str::<Value>(&after).unwrap(), expected);

@@ -9,13 +9,14 @@ pub mod context;
 pub mod documents;
 pub mod fanout;
 pub mod field;
-pub mod history;
 pub mod plan;
+pub mod replay;
 pub mod report;
 pub mod snapshot;
 pub mod source;
 pub mod undo;
 pub mod until;
+pub mod versions;
 pub mod wal;
 pub mod writes;
 

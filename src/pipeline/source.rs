@@ -1,17 +1,17 @@
 //! Reading a value from an argument, `-` (stdin) or `--file`.
 
 use std::io::Read;
+use std::path::Path;
 
 use anyhow::{Context, Result};
 
-use crate::cli::ValueSource;
-
-/// The bytes the source names, or None when it names nothing.
-pub fn read(source: &ValueSource) -> Result<Option<Vec<u8>>> {
-    if let Some(path) = &source.file {
+/// The bytes of the file at `path` if given, else of `value` (`-`: stdin),
+/// or None when neither is given.
+pub fn read(value: Option<&str>, path: Option<&Path>) -> Result<Option<Vec<u8>>> {
+    if let Some(path) = path {
         return std::fs::read(path).with_context(|| format!("cannot read {}", path.display())).map(Some);
     }
-    match source.value.as_deref() {
+    match value {
         Some("-") => {
             let mut buf = Vec::new();
             std::io::stdin().read_to_end(&mut buf).context("cannot read stdin")?;

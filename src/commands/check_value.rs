@@ -6,7 +6,7 @@ use crate::pipeline::{source, Ctx};
 
 pub fn run(ctx: &Ctx, args: &ValidateArgs) -> Result<()> {
     let key = leaf(&args.key)?;
-    let (value, what) = match source::read(&args.source)? {
+    let (value, what) = match source::read(args.source.value.as_deref(), args.source.file.as_deref())? {
         Some(value) => (value, "value"),
         None => (ctx.store()?.get(key)?.value, "stored value"),
     };
