@@ -71,7 +71,7 @@ pub fn classify(err: &anyhow::Error) -> Exit {
         if let Some(e) = cause.downcast_ref::<StoreError>() {
             return store_code(e);
         }
-        if let Some(failed) = cause.downcast_ref::<crate::pipeline::plan::ChunkFailed>() {
+        if let Some(failed) = cause.downcast_ref::<crate::plan::ChunkFailed>() {
             return store_code(failed.decisive());
         }
         if let Some(refusal) = cause.downcast_ref::<Refusal>() {

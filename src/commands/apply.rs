@@ -9,10 +9,10 @@ use crate::document::Document;
 use crate::exit::{Coded, UsageError};
 use crate::pipeline::documents::{self, PlanView};
 use crate::pipeline::fanout::{self, Read};
-use crate::pipeline::plan::Plan;
 use crate::pipeline::report::{StoreOutcome, WriteReport};
 use crate::pipeline::writes::ApplyDoc;
 use crate::pipeline::Ctx;
+use crate::plan::Plan;
 use crate::store::Committed;
 
 pub fn import(ctx: &Ctx, args: &ImportArgs) -> Result<()> {

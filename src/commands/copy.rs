@@ -11,9 +11,9 @@ use serde::Serialize;
 use crate::cli::CopyArgs;
 use crate::exit::UsageError;
 use crate::output::{escape, Plain, Report};
-use crate::pipeline::plan::Kind;
 use crate::pipeline::snapshot::snapshot;
 use crate::pipeline::{documents, Ctx};
+use crate::plan::Kind;
 use crate::store::{Entry, Key, StoreError};
 
 /// How many keys an error message names before "and N more".

@@ -6,8 +6,8 @@ use serde::Serialize;
 use crate::cli::DiffArgs;
 use crate::exit::Differences;
 use crate::output::{Plain, Report};
-use crate::pipeline::plan::Plan;
 use crate::pipeline::{documents, Ctx};
+use crate::plan::Plan;
 
 /// The plan: plain as `+ key`, `- key`, `~ key` with a diff of the value.
 #[derive(Serialize)]

@@ -14,10 +14,10 @@ use crate::exit::Coded;
 use crate::pipeline::context::leaf;
 use crate::pipeline::documents::PlanView;
 use crate::pipeline::fanout::{self, Read};
-use crate::pipeline::plan::Plan;
 use crate::pipeline::report::{StoreOutcome, WriteReport};
 use crate::pipeline::writes::{Put, TreeWrite};
 use crate::pipeline::{documents, Ctx};
+use crate::plan::Plan;
 use crate::store::{Committed, Entry, Key};
 
 /// The file the user edits; removed only after a successful write or when

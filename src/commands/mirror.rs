@@ -19,10 +19,10 @@ use serde::{Deserialize, Serialize};
 use crate::cli::MirrorArgs;
 use crate::exit::UsageError;
 use crate::output::{Plain, Report};
-use crate::pipeline::plan::Plan;
 use crate::pipeline::snapshot::snapshot;
 use crate::pipeline::until::Until;
 use crate::pipeline::{documents, Ctx};
+use crate::plan::Plan;
 use crate::settings::Target;
 use crate::store::{Event, Identity, Key, Precondition, Revision, Scan, StoreError, Update, Write};
 

@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::exit::Coded;
 use crate::output::{escape, Plain, Report};
-use crate::pipeline::replay::{self, store_name};
+use crate::pipeline::replay::{self, store_name, Retried};
 use crate::pipeline::wal::{Entry, Outbox, State};
 use crate::pipeline::{fanout, Ctx};
 
@@ -110,7 +110,7 @@ fn state_plain(state: State) -> &'static str {
 /// What became of each entry; a person read it in the notes.
 #[derive(Serialize)]
 #[serde(transparent)]
-struct Retries(Vec<replay::Retried>);
+struct Retries(Vec<Retried>);
 
 impl Report for Retries {
     fn plain(&self, _: &mut Plain<'_>) -> std::io::Result<()> {

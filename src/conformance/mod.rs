@@ -14,7 +14,7 @@ pub use history::*;
 pub use rooted::Rooted;
 
 use crate::document::Document;
-use crate::pipeline::plan::{self, ChunkFailed, Chunking, Fate, Plan};
+use crate::plan::{self, ChunkFailed, Chunking, Fate, Plan};
 use crate::store::{Entry, Key, Precondition, Revision, Store, StoreError, Write};
 
 /// Every check, listed once: `conformance_checks!([CALLBACK] ARGS)` expands
@@ -571,7 +571,7 @@ pub fn a_chunked_apply_that_meets_a_conflict_is_rolled_back(s: &dyn Store) {
     let plan = Plan::compute(s.scan(&key("/r")).unwrap(), &document("/r", &pairs), false).unwrap();
     put(s, "/r/k07", b"theirs");
     let undo_dir = tempfile::tempdir().unwrap();
-    let save = || crate::pipeline::undo::save_in(undo_dir.path(), s, &key("/r"));
+    let save = || crate::undo::save_in(undo_dir.path(), s, &key("/r"));
     let err = plan::apply(s, &plan.changes, Chunking::AtMost(3, &save), &|_, _| {}).unwrap_err();
     let rolled = err.downcast_ref::<ChunkFailed>().unwrap_or_else(|| panic!("{err:#}"));
     assert!(matches!(rolled.cause, StoreError::Conflict { .. }), "{err:#}");

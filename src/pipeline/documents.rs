@@ -8,22 +8,22 @@ use serde::Serialize;
 
 use super::Ctx;
 use crate::document::{Dialect, Document};
-use crate::pipeline::plan::{self, Applied, Change, Kind, Plan};
+use crate::plan::{self, Applied, Change, Kind, Plan};
 use crate::settings::Target;
 use crate::store::{Committed, Key, Revision, Store};
 
-/// The document in `file` (`-`: stdin), parsed as `format` and placed below
+/// The document in `file` (`-`: stdin), parsed as `dialect` and placed below
 /// `prefix` if given, and checked whole: every key and value, sizes and
 /// validators, all before any write.
-pub fn read(ctx: &Ctx, file: &str, format: Dialect, prefix: Option<&Key>) -> Result<Document> {
-    let doc = parse(ctx, file, format, prefix)?;
+pub fn read(ctx: &Ctx, file: &str, dialect: Dialect, prefix: Option<&Key>) -> Result<Document> {
+    let doc = parse(ctx, file, dialect, prefix)?;
     check(ctx, &doc)?;
     Ok(doc)
 }
 
 /// The document in `file`, parsed (every key checked) but its values not
 /// validated: what `diff`, a read, shows a plan of.
-pub fn parse(ctx: &Ctx, file: &str, format: Dialect, prefix: Option<&Key>) -> Result<Document> {
+pub fn parse(ctx: &Ctx, file: &str, dialect: Dialect, prefix: Option<&Key>) -> Result<Document> {
     let bytes = if file == "-" {
         let mut bytes = Vec::new();
         std::io::stdin().read_to_end(&mut bytes).context("cannot read the document from stdin")?;
@@ -32,7 +32,7 @@ pub fn parse(ctx: &Ctx, file: &str, format: Dialect, prefix: Option<&Key>) -> Re
         std::fs::read(file).with_context(|| format!("cannot read {file}"))?
     };
     let name = if file == "-" { "stdin" } else { file };
-    let read = Document::read(&bytes, format, name, prefix)?;
+    let read = Document::read(&bytes, dialect, name, prefix)?;
     for note in &read.notes {
         ctx.out.note(note);
     }
@@ -58,7 +58,7 @@ pub fn plan_onto(ctx: &Ctx, destination: &Target, doc: &Document, prune: bool) -
 /// guarded chunks rolled back if one fails — what they replace below
 /// `prefix` saved first as an undo document — drawing a progress bar for them.
 pub fn commit(store: &dyn Store, prefix: &Key, changes: &[Change], chunked: bool, quiet: bool) -> Result<Applied> {
-    let save = || crate::pipeline::undo::save(store, prefix);
+    let save = || crate::undo::save(store, prefix);
     let chunking = if chunked { plan::Chunking::AtMost(usize::MAX, &save) } else { plan::Chunking::Off };
     // Drawn only on a terminal (indicatif hides itself otherwise), and only
     // for a chunked commit, the one that can take long.

@@ -11,13 +11,13 @@ use std::time::Duration;
 use anyhow::{Context as _, Result};
 use serde::Serialize;
 
+use super::wal::{self, Expect, Outbox, Pending, Run};
 use super::Ctx;
 use crate::document::DocValue;
 use crate::exit::{self, Coded, Exit};
 use crate::interrupt;
-use crate::pipeline::plan::Change;
 use crate::pipeline::report::{StoreOutcome, WriteReport};
-use crate::pipeline::wal::{self, Expect, Outbox, Pending, Run};
+use crate::plan::Change;
 use crate::settings::Target;
 use crate::store::{Committed, Entry, Key, Store, StoreError};
 
@@ -62,7 +62,7 @@ pub struct Outcome {
 /// already), at once. With one store its error is returned as it is: there
 /// is nothing to converge, and no outbox. With several, the write is first
 /// recorded in the outbox for every store (a write-ahead log: see
-/// [`crate::pipeline::wal`]), each store's entry is settled as it answers, and each
+/// [`super::wal`]), each store's entry is settled as it answers, and each
 /// store's outcome is returned — the caller reports, then calls [`finish`].
 /// A stop signal while the stores answer settles what answered, keeps the
 /// rest, and ends the process (128 + signal).

@@ -13,7 +13,7 @@ use anyhow::Result;
 use crate::exit;
 use crate::output::{Plain, Report};
 use crate::pipeline::documents::PlanView;
-use crate::pipeline::plan::Plan;
+use crate::plan::Plan;
 use crate::store::{Committed, Revision};
 
 /// How a write went on one store.

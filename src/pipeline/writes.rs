@@ -7,9 +7,9 @@ use anyhow::Result;
 use super::documents::commit_plan;
 use super::fanout::{self, Fanned};
 use super::field;
-use super::plan::{Change, Plan};
 use super::Ctx;
 use crate::document::Document;
+use crate::plan::{Change, Plan};
 use crate::store::{Committed, Entry, Key, Precondition, Store, StoreError, Write};
 
 /// One value written to every store.

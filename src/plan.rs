@@ -17,8 +17,8 @@
 //! of a chunked apply.
 
 use crate::document::Document;
-use crate::pipeline::undo::Undo;
 use crate::store::{Committed, Entry, Key, Precondition, Revision, Store, StoreError, Write};
+use crate::undo::Undo;
 
 /// One key the plan changes: `old` is what the scan saw (None: absent),
 /// `new` what the document holds (None: removed by --prune).
@@ -478,7 +478,7 @@ mod tests {
         let doc = Document { prefix: key("/r"), entries };
         let plan = Plan::compute(inner.scan(&key("/r")).unwrap(), &doc, false).unwrap();
         let store = NoAnswer { inner, commits: AtomicUsize::new(0), lose: 2, lands };
-        let save = || crate::pipeline::undo::save_in(&dir.path().join("undo"), &store, &key("/r"));
+        let save = || crate::undo::save_in(&dir.path().join("undo"), &store, &key("/r"));
         let err = apply(&store, &plan.changes, Chunking::AtMost(3, &save), &|_, _| {}).unwrap_err();
         let failed = err.downcast::<ChunkFailed>().unwrap();
         let after = contents(&store);
