@@ -42,7 +42,9 @@ pub fn apply(ctx: &Ctx, args: &ApplyArgs) -> Result<()> {
             }
             match plan {
                 Ok(plan) => ctx.out.show(&documents::render_at_most(plan, colour, most)),
-                Err(e) => ctx.out.show(&format!("  cannot plan: {}\n", crate::output::escape(&crate::exit::message(e)))),
+                Err(e) => {
+                    ctx.out.show(&format!("  cannot plan: {}\n", crate::output::escape(&crate::exit::message(e))))
+                }
             }
         }
     }
@@ -113,7 +115,9 @@ fn commit(ctx: &Ctx, command: &str, write: &ApplyDoc, plans: &[Read<Plan>]) -> R
         for ((o, plan), target) in outcomes.iter().zip(plans).zip(ctx.targets) {
             match (&o.result, plan) {
                 (Ok(committed), Ok(plan)) => ctx.out.note(format!("{}: {}", target.name(), note(plan, committed))),
-                (Err(e), _) | (_, Err(e)) => ctx.out.warn(format!("{}: failed: {}", target.name(), crate::exit::message(e))),
+                (Err(e), _) | (_, Err(e)) => {
+                    ctx.out.warn(format!("{}: failed: {}", target.name(), crate::exit::message(e)))
+                }
             }
         }
     }
