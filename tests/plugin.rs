@@ -158,7 +158,8 @@ fn a_plugin_that_hangs_times_out() {
         print('{\"ok\": true, \"version\": 1, \"capabilities\": {\"max_value_bytes\": 100}}', flush=True)\n\
         sys.stdin.readline()\ntime.sleep(600)\n";
     plugin(&env, "hangs", python);
-    let out = ovs(&env, &["--timeout", "1", "list", "-r", "/"]).assert().code(6);
+    // Time enough for python to start and answer the hello on a busy machine.
+    let out = ovs(&env, &["--timeout", "3", "list", "-r", "/"]).assert().code(6);
     assert!(one_line(&out).contains("waiting for ovs-store-hangs to answer keys"));
 }
 
