@@ -8,7 +8,7 @@ use std::io::{self, IsTerminal, Write};
 use base64::{engine::general_purpose::STANDARD as B64, Engine};
 use serde::Serialize;
 
-use crate::store::{is_invisible, Event, Key, Versioned};
+use crate::store::{is_invisible, Event, Key, Version};
 
 fn needs_escape(c: char) -> bool {
     c.is_control() || is_invisible(c) || c == char::REPLACEMENT_CHARACTER
@@ -196,7 +196,7 @@ pub struct ValueReport<'a> {
 }
 
 impl<'a> ValueReport<'a> {
-    pub fn of(key: &'a Key, item: &'a Versioned) -> ValueReport<'a> {
+    pub fn of(key: &'a Key, item: &'a Version) -> ValueReport<'a> {
         ValueReport {
             key: key.as_str(),
             value: ValueView::of(&item.value),

@@ -413,9 +413,7 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::store::{
-        Capabilities, Entries, History, Identity, Options, Scan, StoreExt, StoreUrl, Versioned, Watcher,
-    };
+    use crate::store::{Capabilities, Entries, History, Identity, Options, Scan, StoreExt, StoreUrl, Version, Watcher};
 
     /// A real directory store whose commit number `lose` gets no answer:
     /// applied first when `lands`, else not at all.
@@ -434,7 +432,7 @@ mod tests {
         fn capabilities(&self) -> Capabilities {
             self.inner.capabilities()
         }
-        fn get(&self, key: &Key) -> Result<Versioned, StoreError> {
+        fn get(&self, key: &Key) -> Result<Version, StoreError> {
             self.inner.get(key)
         }
         fn keys(&self, prefix: &Key) -> Result<Entries<'_>, StoreError> {

@@ -11,7 +11,7 @@ use crate::output::{Plain, Report, ValueReport};
 use crate::pipeline::context::leaf;
 use crate::pipeline::versions::{find, read};
 use crate::pipeline::Ctx;
-use crate::store::Versioned;
+use crate::store::Version;
 
 /// The versions of a key, oldest first: plain a line each, the current one
 /// marked.
@@ -44,7 +44,7 @@ pub fn run(ctx: &Ctx, args: &HistoryArgs) -> Result<()> {
     let history = read(ctx, key)?;
     if let Some(rev) = args.show {
         let version = find(&history, key, rev)?;
-        let item = Versioned { value: version.value.clone(), revision: version.revision };
+        let item = Version { value: version.value.clone(), revision: version.revision };
         return ctx.out.print(&ValueReport::of(key, &item));
     }
     let compacted = history.compacted.map(|rev| rev.0);

@@ -238,7 +238,7 @@ fn revision_precondition(s: &dyn Store) {
     let next = s.put(&key("/rev"), b"2", Precondition::Revision(rev)).unwrap();
     let err = s.put(&key("/rev"), b"3", Precondition::Revision(rev)).unwrap_err();
     assert!(matches!(err, StoreError::Conflict { .. }), "{err}");
-    assert_eq!(s.get(&key("/rev")).unwrap(), crate::store::Versioned { value: b"2".to_vec(), revision: next });
+    assert_eq!(s.get(&key("/rev")).unwrap(), crate::store::Version { value: b"2".to_vec(), revision: next });
     let err = s.put(&key("/missing"), b"x", Precondition::Revision(rev)).unwrap_err();
     assert!(matches!(err, StoreError::Conflict { .. }), "{err}");
     assert!(matches!(s.get(&key("/missing")), Err(StoreError::NotFound { .. })));

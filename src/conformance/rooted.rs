@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use crate::store::{
     batch, root_is_not_a_key, Capabilities, Committed, Entries, Entry, Event, History, Identity, Key, Revision, Scan,
-    Store, StoreError, Update, Versioned, Watcher, Write,
+    Store, StoreError, Update, Version, Watcher, Write,
 };
 
 pub struct Rooted<'s> {
@@ -66,7 +66,7 @@ impl Store for Rooted<'_> {
         self.inner.capabilities()
     }
 
-    fn get(&self, key: &Key) -> Result<Versioned, StoreError> {
+    fn get(&self, key: &Key) -> Result<Version, StoreError> {
         root_is_not_a_key(key)?;
         self.inner.get(&self.inside(key)).map_err(|e| self.error(e))
     }

@@ -26,7 +26,7 @@ pub use error::{Cause, Context, Said, StoreError};
 pub use key::{is_invisible, Key, KeyError};
 pub use tls::TlsFiles;
 pub use url::{masked, parse_cluster, ClusterUrl, StoreUrl, UrlError};
-pub use watch::{Event, History, Update, Version, Watcher};
+pub use watch::{Event, History, Update, Watcher};
 
 use std::time::Duration;
 
@@ -63,9 +63,10 @@ impl Precondition {
     }
 }
 
-/// A value and the revision it was read at.
+/// A value and its revision: a key as read now, or one of its past
+/// versions (`Store::history`).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Versioned {
+pub struct Version {
     pub value: Vec<u8>,
     pub revision: Revision,
 }
@@ -165,7 +166,7 @@ pub trait Store: Send + Sync {
 
     fn capabilities(&self) -> Capabilities;
 
-    fn get(&self, key: &Key) -> Result<Versioned, StoreError>;
+    fn get(&self, key: &Key) -> Result<Version, StoreError>;
 
     /// Every key of the subtree of `prefix` (`prefix` itself, then every
     /// key below it), full path, sorted.

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use super::{Entry, Key, Revision, Scan, Store, StoreError};
+use super::{Entry, Key, Revision, Scan, Store, StoreError, Version};
 
 /// One change below the watched prefix.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -60,13 +60,6 @@ pub trait Watcher: Send {
     fn seen(&self) -> Option<Scan<'_>> {
         None
     }
-}
-
-/// A past version of a key.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Version {
-    pub revision: Revision,
-    pub value: Vec<u8>,
 }
 
 /// The versions of a key the store still has, oldest first.

@@ -98,7 +98,7 @@ use serde::Deserialize;
 use super::backend::{Backend, Checked, Config, Login, UrlInfo};
 use super::{
     parse_cluster, root_is_not_a_key, Capabilities, ClusterUrl, Committed, Entries, Key, Options, Revision, Scan,
-    Store, StoreError, Versioned, Watcher, Write,
+    Store, StoreError, Version, Watcher, Write,
 };
 use client::{Call, Http};
 
@@ -306,7 +306,7 @@ impl Store for ConsulStore {
         BACKEND.capabilities
     }
 
-    fn get(&self, key: &Key) -> Result<Versioned, StoreError> {
+    fn get(&self, key: &Key) -> Result<Version, StoreError> {
         root_is_not_a_key(key)?;
         let answer = self.http.call(&Call::new(Method::GET, client::kv_path(&self.consul_key(key), "")))?;
         match answer.status.as_u16() {
@@ -315,7 +315,7 @@ impl Store for ConsulStore {
                     StoreError::failed(&self.describe, format!("unexpected answer to a read of {key}"), e)
                 })?;
                 let entry = entries.into_iter().next().ok_or_else(|| StoreError::NotFound { key: key.clone() })?;
-                Ok(Versioned { value: entry.value(&self.describe)?, revision: Revision(entry.modify_index) })
+                Ok(Version { value: entry.value(&self.describe)?, revision: Revision(entry.modify_index) })
             }
             404 => Err(StoreError::NotFound { key: key.clone() }),
             _ => Err(self.http.refused(&answer)),

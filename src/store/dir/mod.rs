@@ -71,7 +71,7 @@ use super::batch;
 use super::watch::{self, Rescan};
 use super::{
     root_is_not_a_key, Capabilities, Committed, Entries, Entry, Key, Options, Revision, Scan, Store, StoreError,
-    UrlInfo, Versioned, Watcher,
+    UrlInfo, Version, Watcher,
 };
 
 const DATA_FILE: &str = "ovs-config.jsonl";
@@ -152,14 +152,14 @@ impl Store for DirStore {
         BACKEND.capabilities
     }
 
-    fn get(&self, key: &Key) -> Result<Versioned, StoreError> {
+    fn get(&self, key: &Key) -> Result<Version, StoreError> {
         root_is_not_a_key(key)?;
         let mut found = None;
         // Only the wanted key's record comes with its value.
         for record in self.reader(Keep::Key(key.as_str()))?.into_iter().flatten() {
             let record = record?;
             if let Some(value) = record.value {
-                found = Some(Versioned { value, revision: Revision(record.revision) });
+                found = Some(Version { value, revision: Revision(record.revision) });
             }
         }
         found.ok_or_else(|| StoreError::NotFound { key: key.clone() })

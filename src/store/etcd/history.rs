@@ -8,8 +8,8 @@ use etcd_client::{Error as EtcdError, GetOptions, KeyValue};
 use tonic::Code;
 
 use super::EtcdStore;
-use crate::store::watch::{History, Version};
 use crate::store::{root_is_not_a_key, Key, Revision, StoreError};
+use crate::store::{History, Version};
 
 pub(super) fn history(store: &EtcdStore, key: &Key) -> Result<History, StoreError> {
     root_is_not_a_key(key)?;

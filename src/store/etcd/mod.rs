@@ -51,7 +51,7 @@ use super::backend::{Backend, Checked, Config, Login};
 use super::failover::{self, Attempt};
 use super::{
     parse_cluster, root_is_not_a_key, Capabilities, Cause, ClusterUrl, Committed, Entries, History, Identity, Key,
-    Options, Revision, Scan, Store, StoreError, Versioned, Watcher, Write,
+    Options, Revision, Scan, Store, StoreError, Version, Watcher, Write,
 };
 
 /// etcd's default `--max-request-bytes`: a put carries key, value and a few
@@ -323,7 +323,7 @@ impl Store for EtcdStore {
         BACKEND.capabilities
     }
 
-    fn get(&self, key: &Key) -> Result<Versioned, StoreError> {
+    fn get(&self, key: &Key) -> Result<Version, StoreError> {
         root_is_not_a_key(key)?;
         let k = self.etcd_key(key);
         let mut resp = self.run(|mut c| {
@@ -332,7 +332,7 @@ impl Store for EtcdStore {
         })?;
         let kv = resp.take_kvs().into_iter().next().ok_or_else(|| StoreError::NotFound { key: key.clone() })?;
         let revision = Revision(kv.mod_revision() as u64);
-        Ok(Versioned { value: kv.into_key_value().1, revision })
+        Ok(Version { value: kv.into_key_value().1, revision })
     }
 
     fn commit(&self, writes: &[Write]) -> Result<Committed, StoreError> {

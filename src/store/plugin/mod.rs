@@ -54,7 +54,7 @@ use protocol::{Answer, EntryIn, HelloOptions, Listing, Request, Tls, WriteOut, V
 use super::backend::{Backend, Checked, Config, Login, UrlInfo};
 use super::{
     batch, root_is_not_a_key, Capabilities, Committed, Entries, Entry, Key, Op, Options, Revision, Scan, Store,
-    StoreError, Versioned, Write,
+    StoreError, Version, Write,
 };
 
 /// The plugin backend: every scheme the built-in ones do not claim.
@@ -296,7 +296,7 @@ fn entry(item: serde_json::Value, listing: &mut Listing, caps: &Capabilities) ->
 impl PluginStore {
     /// The prefix's own key, the first of its subtree (None for the root,
     /// which is no key, or a key that is not there).
-    fn own(&self, prefix: &Key) -> Result<Option<Versioned>, StoreError> {
+    fn own(&self, prefix: &Key) -> Result<Option<Version>, StoreError> {
         if prefix.is_root() {
             return Ok(None);
         }
@@ -317,11 +317,11 @@ impl Store for PluginStore {
         self.caps
     }
 
-    fn get(&self, key: &Key) -> Result<Versioned, StoreError> {
+    fn get(&self, key: &Key) -> Result<Version, StoreError> {
         root_is_not_a_key(key)?;
         self.call(&Request::Get { key: key.as_str() }, "get", |answer| {
             let value = protocol::value(answer.value.ok_or("no \"value\"")?, &self.caps)?;
-            Ok(Versioned { value, revision: protocol::revision(answer.revision.ok_or("no \"revision\"")?)? })
+            Ok(Version { value, revision: protocol::revision(answer.revision.ok_or("no \"revision\"")?)? })
         })
     }
 

@@ -10,7 +10,7 @@ use super::{commit, listing, revision, SqlStore, POLL};
 use crate::store::watch::{self, Rescan};
 use crate::store::{
     root_is_not_a_key, Capabilities, Committed, Credentials, Entries, Key, Options, Revision, Scan, Store, StoreError,
-    Versioned, Watcher, Write,
+    Version, Watcher, Write,
 };
 
 impl SqlStore {
@@ -87,13 +87,13 @@ impl Store for SqlStore {
         self.capabilities
     }
 
-    fn get(&self, key: &Key) -> Result<Versioned, StoreError> {
+    fn get(&self, key: &Key) -> Result<Version, StoreError> {
         root_is_not_a_key(key)?;
         let not_found = || StoreError::NotFound { key: key.clone() };
         let Some(mut conn) = self.reader(false)? else { return Err(not_found()) };
         let mut found = None;
         conn.fetch(&self.sql.get, &[Param::Bytes(self.key_bytes(key))], &[Kind::Bytes, Kind::Int], &mut |mut row| {
-            found = Some(Versioned { value: row.bytes(0), revision: revision(row.int(1)) });
+            found = Some(Version { value: row.bytes(0), revision: revision(row.int(1)) });
             true
         })?;
         found.ok_or_else(not_found)

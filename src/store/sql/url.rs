@@ -65,10 +65,12 @@ impl Target {
             let or = if engine == Engine::Postgres { " (or set $PGDATABASE)" } else { "" };
             return Err(format!("expected [user@]host[:port]/database: name one database{or}"));
         }
-        let (host, port) = endpoint.rsplit_once(':').expect("parse_cluster gives host:port");
+        // parse_cluster gives host:port; read as this store's own types.
+        let Some((host, port)) = endpoint.rsplit_once(':').and_then(|(h, p)| Some((h, p.parse::<u16>().ok()?))) else {
+            return Err(format!("expected host:port, got {endpoint}"));
+        };
         let info = UrlInfo { user: url.user.clone(), display: format!("{scheme}://{endpoint}/{database}{suffix}") };
         let host = host.trim_start_matches('[').trim_end_matches(']').to_string();
-        let port = port.parse().expect("parse_cluster checked the port");
         let place = Place::Server { host, port, user: url.user, database: database.to_string() };
         Ok(Target { engine, place, table, info })
     }

@@ -79,7 +79,7 @@ use zookeeper_client as zk;
 use super::backend::{Backend, Checked, Config, Login};
 use super::{
     parse_cluster, root_is_not_a_key, Capabilities, ClusterUrl, Committed, Entries, Key, KeyError, Options, Revision,
-    Said, Scan, Store, StoreError, Versioned, Watcher, Write,
+    Said, Scan, Store, StoreError, Version, Watcher, Write,
 };
 
 /// ZooKeeper's default jute.maxbuffer is 1 MiB per request (a larger one
@@ -322,7 +322,7 @@ impl Store for ZkStore {
         BACKEND.capabilities
     }
 
-    fn get(&self, key: &Key) -> Result<Versioned, StoreError> {
+    fn get(&self, key: &Key) -> Result<Version, StoreError> {
         root_is_not_a_key(key)?;
         let path = &self.path(key)?;
         let found = self.run(|c| async move {
@@ -333,7 +333,7 @@ impl Store for ZkStore {
             }
         })?;
         match found {
-            Some((value, stat)) if is_key(&stat) => Ok(Versioned { value, revision: revision(&stat) }),
+            Some((value, stat)) if is_key(&stat) => Ok(Version { value, revision: revision(&stat) }),
             _ => Err(StoreError::NotFound { key: key.clone() }),
         }
     }
