@@ -144,15 +144,7 @@ fn named(keys: &[&str]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::Revision;
-
-    fn entry(key: &str, value: &str) -> Result<Entry, StoreError> {
-        Ok(Entry { key: key.into(), value: value.into(), revision: Revision(1) })
-    }
-
-    fn key(text: &str) -> Key {
-        Key::parse(text).unwrap()
-    }
+    use crate::pipeline::snapshot::tests::{entry, key};
 
     #[test]
     fn verify_reports_a_corrupted_value_and_a_missing_key_and_ignores_extra_keys() {

@@ -32,16 +32,18 @@ pub fn snapshot(
     Ok((Document { prefix: to.clone(), entries }, skipped))
 }
 
+/// Its tests' helpers serve the copy command's tests too.
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::store::Revision;
 
-    fn entry(key: &str, value: &str) -> Result<Entry, StoreError> {
+    /// A scanned entry at revision 1.
+    pub(crate) fn entry(key: &str, value: &str) -> Result<Entry, StoreError> {
         Ok(Entry { key: key.into(), value: value.into(), revision: Revision(1) })
     }
 
-    fn key(text: &str) -> Key {
+    pub(crate) fn key(text: &str) -> Key {
         Key::parse(text).unwrap()
     }
 
