@@ -8,7 +8,9 @@
 //! however small the limit (it counts them), so the cost of a request grows
 //! with how far its range reaches, not with what it returns. Hence:
 //!
-//! - `keys` uses large pages: few requests, memory bounded by one page.
+//! - `keys` uses large pages: few requests; each next page is asked for
+//!   as soon as the one before arrives, so etcd serves it while ovs prints
+//!   (memory: two pages at most).
 //! - `children` never reads every key below the prefix. When a key shows
 //!   that `name/` is a child, the listing skips the whole `name/` range and
 //!   then looks for the next key with ranges that start just past it and
@@ -31,10 +33,12 @@ use super::EtcdStore;
 use crate::store::watch::Snapshot;
 use crate::store::{Entries, Entry, Key, Revision, Scan, StoreError};
 
-/// A small first page, so that output starts at once; then pages of
-/// `KEYS_PAGE`, each asked for while the one before is printed.
-const KEYS_FIRST_PAGE: i64 = 5_000;
-const KEYS_PAGE: i64 = 32_000;
+/// Keys per page of a listing, each page asked for while the one before is
+/// printed. Measured on 100,000 keys (etcd 3.4, which walks the whole rest
+/// of the range on every request): pages of 16,000 cost etcd 185 ms of CPU,
+/// 40,000 123 ms, one page of everything 107 ms but 25 MB of memory; 40,000
+/// keeps a listing under 20 MB.
+const KEYS_PAGE: i64 = 40_000;
 /// A full page of long keys exceeds tonic's 4 MiB default response limit.
 pub(super) const MAX_RESPONSE: usize = 256 << 20;
 const CHILDREN_FIRST_PAGE: i64 = 16;
@@ -194,7 +198,6 @@ pub(super) fn keys<'s>(store: &'s EtcdStore, prefix: &Key) -> Entries<'s> {
     let mut pages = Pages { store, end: prefix_end(&start), revision: 0 };
     let mut own = Some(prefix.clone());
     let mut cursor = Some(start);
-    let mut limit = KEYS_FIRST_PAGE;
     let mut ahead: Option<Ahead> = None;
     let mut buffer: VecDeque<Vec<u8>> = VecDeque::new();
     Box::new(std::iter::from_fn(move || loop {
@@ -210,17 +213,16 @@ pub(super) fn keys<'s>(store: &'s EtcdStore, prefix: &Key) -> Entries<'s> {
         }
         let from = cursor.take()?;
         let page = match ahead.take() {
-            Some(ahead) => ahead.wait(&mut pages, from, limit),
-            None => pages.fetch(from, limit),
+            Some(ahead) => ahead.wait(&mut pages, from, KEYS_PAGE),
+            None => pages.fetch(from, KEYS_PAGE),
         };
         match page {
             Ok((keys, more)) => {
-                limit = KEYS_PAGE;
                 if let (true, Some(last)) = (more, keys.last()) {
                     // The next page is asked for now, and read while this
                     // one is printed.
                     let next = successor(last);
-                    ahead = pages.ask_ahead(next.clone(), limit);
+                    ahead = pages.ask_ahead(next.clone(), KEYS_PAGE);
                     cursor = Some(next);
                 }
                 buffer.extend(keys);
