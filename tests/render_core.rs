@@ -152,6 +152,19 @@ fn an_install_replaces_the_file_keeps_its_mode_and_reloads_only_on_change() {
     let target = Target { check: Some(check), ..target };
     assert!(install(&target, "three\n").unwrap().changed);
     assert_eq!(std::fs::read_to_string(&log).unwrap(), "reloaded\nreloaded\nreloaded\n");
+    // A failing reload: the new file stays, exit 1 saying so.
+    let target = Target { check: None, reload: Some("echo 'not running' >&2; exit 1"), ..target };
+    let err = install(&target, "four\n").unwrap_err();
+    assert_eq!(classify(&err), Exit::Failure);
+    assert!(err.to_string().contains("--reload failed: not running"), "{err}");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "four\n");
+    // A link stays a link: the file it points to is replaced.
+    let link = dir.path().join("link.cfg");
+    std::os::unix::fs::symlink(&file, &link).unwrap();
+    let target = Target { file: &link, reload: None, ..target };
+    assert!(install(&target, "five\n").unwrap().changed);
+    assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "five\n");
 }
 
 /// A store whose pair `/pair/a`, `/pair/b` (always written together, equal)
