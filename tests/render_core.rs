@@ -236,10 +236,11 @@ fn values_read_one_by_one_are_read_again_until_none_moved() {
     let text = render(&store, &pair).unwrap().text;
     let (a, b) = text.split_once(' ').unwrap();
     assert_eq!(a, b, "one point in time: {text}");
-    // With them: rendered again from one scan of the prefix covering both.
-    let (store, _guard) = Moving::new(true, 1);
+    // With them: rendered again from one scan of the prefix covering both
+    // (which does not move: gets alone would never settle).
+    let (store, _guard) = Moving::new(true, 1000);
     let rendered = render(&store, &pair).unwrap();
-    assert_eq!(rendered.text, "1 1");
+    assert_eq!(rendered.text, "1000 1000");
     // A store that never settles: exit 5, nothing rendered.
     let (store, _guard) = Moving::new(false, 1000);
     let err = render(&store, &pair).unwrap_err();
