@@ -97,6 +97,8 @@ a:
     let err = render(store, &template("{{ key('/bin') }}")).unwrap_err();
     assert_eq!(classify(&err), Exit::Failure);
     assert_eq!(err.to_string(), "template t.j2, line 1: the value of /bin is not UTF-8 text");
+    let err = render(store, &template("\n{{ tree('/') }}")).unwrap_err();
+    assert_eq!(err.to_string(), "template t.j2, line 2: the value of /bin is not UTF-8 text");
     // What a render reads depends on what it read: each value is read.
     put(store, "/ptr", b"/mysql/master/c2/hostname");
     let rendered = render(store, &template("{{ key(key('/ptr')) }}")).unwrap();
