@@ -113,12 +113,14 @@ fn is_mine(meta: &fs::Metadata) -> bool {
 }
 
 /// Run `sh -c LINE` in a process group of its own (ended with ovs), its
-/// stdout on ovs's stderr (ovs's stdout is for results); Err holds the
-/// first line of its stderr when it fails.
+/// stdout on ovs's stderr (ovs's stdout is for results) and no stdin (it
+/// must not wait on the operator's terminal); Err holds the first line of
+/// its stderr when it fails.
 fn run(line: &str) -> Result<std::result::Result<(), String>> {
     let stdout = std::io::stderr().as_fd().try_clone_to_owned().context("cannot pass stderr on")?;
-    let mut group = Group::spawn(Command::new("sh").args(["-c", line]).stdout(stdout).stderr(Stdio::piped()))
-        .with_context(|| format!("cannot run {}", crate::output::escape(line)))?;
+    let mut group =
+        Group::spawn(Command::new("sh").args(["-c", line]).stdin(Stdio::null()).stdout(stdout).stderr(Stdio::piped()))
+            .with_context(|| format!("cannot run {}", crate::output::escape(line)))?;
     let mut said = Vec::new();
     if let Some(mut stderr) = group.child().stderr.take() {
         let _ = stderr.read_to_end(&mut said);
