@@ -22,6 +22,7 @@ mod mirror;
 mod next_runs;
 mod outbox;
 mod profiles;
+mod render;
 mod rollback;
 mod rules;
 mod set;
@@ -69,6 +70,7 @@ pub fn run(cli: Cli) -> Result<()> {
         ConfigCommand::Compare(args) => compare::run(&ctx, &args),
         ConfigCommand::Mirror(args) => mirror::run(&ctx, &args),
         ConfigCommand::Watch(args) => watch::run(&ctx, &args),
+        ConfigCommand::Render(args) => render::run(&ctx, &args),
         ConfigCommand::History(args) => history::run(&ctx, &args),
         ConfigCommand::Rollback(args) => rollback::run(&ctx, &args),
         ConfigCommand::Schedule(args) => next_runs::run(&ctx, &args),
