@@ -176,6 +176,12 @@ pub fn classify(err: &anyhow::Error) -> Exit {
         if cause.is::<Rejected>() || cause.is::<Rejections>() {
             return Exit::Rejected;
         }
+        if let Some(render) = cause.downcast_ref::<crate::render::RenderError>() {
+            return render.exit();
+        }
+        if cause.is::<crate::render::install::Refused>() {
+            return Exit::Rejected;
+        }
         if cause.is::<Differences>() {
             return Exit::Differs;
         }

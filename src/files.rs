@@ -133,6 +133,22 @@ impl Replacement {
         Ok(Replacement { out: io::BufWriter::new(tmp), path: path.to_path_buf() })
     }
 
+    /// The temp file as written so far, for a check to read before `commit`.
+    pub fn staged(&mut self) -> io::Result<&Path> {
+        self.out.flush()?;
+        Ok(self.out.get_ref().path())
+    }
+
+    /// The mode the file gets (the temp file is 0600 until then).
+    pub fn set_mode(&self, mode: u32) -> io::Result<()> {
+        self.out.get_ref().as_file().set_permissions(fs::Permissions::from_mode(mode))
+    }
+
+    /// The owner and group the file gets (it is the invoking user's until then).
+    pub fn set_owner(&self, uid: u32, gid: u32) -> io::Result<()> {
+        std::os::unix::fs::fchown(self.out.get_ref().as_file(), Some(uid), Some(gid))
+    }
+
     pub fn commit(self) -> io::Result<()> {
         let tmp = self.out.into_inner().map_err(|e| e.into_error())?;
         tmp.as_file().sync_all()?;

@@ -15,6 +15,7 @@ pub mod output;
 pub mod pipeline;
 pub mod plan;
 pub mod process_group;
+pub mod render;
 pub mod schedule;
 pub mod settings;
 pub mod splice;

@@ -4,7 +4,9 @@
 
 use super::{Entries, Key, StoreError};
 
-pub(super) fn from_keys<'a>(prefix: Key, keys: Entries<'a>) -> Entries<'a> {
+/// The immediate children of `prefix` (as [`super::Store::children`] lists
+/// them) among `keys`, the sorted keys of its subtree.
+pub fn from_keys<'a>(prefix: Key, keys: Entries<'a>) -> Entries<'a> {
     let mut last: Option<String> = None;
     Box::new(keys.filter_map(move |item| {
         let key = match item {

@@ -22,6 +22,7 @@ pub mod zookeeper;
 
 pub use backend::{Backend, Checked, Config, Login, UrlInfo};
 pub use batch::{Committed, Op, Write};
+pub use children::from_keys as children_from_keys;
 pub use error::{Cause, Context, Said, StoreError};
 pub use key::{is_invisible, Key, KeyError};
 pub use tls::TlsFiles;
