@@ -40,9 +40,10 @@ pub fn run(ctx: &Ctx, args: &ExecArgs) -> Result<()> {
         cannot_run(ctx, args, &error);
     }
     let signals = interrupt::keep(&interrupt::forwarded());
+    // Watching before the first read: a change made after it is not missed.
+    let mut follow = Follow::start(ctx, store, interest.clone(), args.wait.unwrap_or(Wait::OFF), &signals)?;
     let mut vars = read(store, &args.env, &interest)?;
     let mut running = start(ctx, args, &vars);
-    let mut follow = Follow::start(ctx, store, interest.clone(), args.wait.unwrap_or(Wait::OFF), &signals)?;
     ctx.out.note(format!("running {} with {} variable(s); watching {}", shown(args), vars.len(), store.describe()));
     loop {
         let mut ended = None;
@@ -53,7 +54,7 @@ pub fn run(ctx: &Ctx, args: &ExecArgs) -> Result<()> {
         match wake {
             Wake::Tick => exit_as(ended.expect("the command ended")),
             Wake::Signal(signal) => send(&mut running, signal),
-            Wake::Changed => {
+            Wake::Changed(_) => {
                 let now = match read(store, &args.env, &interest) {
                     Ok(now) => now,
                     Err(e) => {

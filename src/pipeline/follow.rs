@@ -124,9 +124,10 @@ fn common_prefix(keys: &[Key]) -> Key {
 /// Why [`Follow::next`] returned.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Wake {
-    /// Something of interest changed (or the store is back after being
-    /// away), and the burst has settled.
-    Changed,
+    /// Something of interest changed, and the burst has settled: the keys
+    /// that changed, or None when they are unknown (the store is back after
+    /// being away).
+    Changed(Option<BTreeSet<String>>),
     /// A kept signal came.
     Signal(i32),
     /// The caller's `tick` asked to return.
@@ -162,14 +163,16 @@ impl<'a> Follow<'a> {
 
     /// Follow `interest` from now on (a template that read other keys this
     /// time); the watches are opened again only if they must change.
-    pub fn focus(&mut self, interest: Interest) -> Result<()> {
+    /// True when they were: a change made since the caller's last read of
+    /// what is new in `interest` may have been missed, so read it again.
+    pub fn focus(&mut self, interest: Interest) -> Result<bool> {
         let reopen = interest.roots() != self.interest.roots();
         self.interest = interest;
         if reopen && self.watchers.is_some() {
             self.watchers = None;
             self.open()?;
         }
-        Ok(())
+        Ok(reopen)
     }
 
     /// Open the watches; Ok(false) while the store is away.
@@ -193,6 +196,7 @@ impl<'a> Follow<'a> {
     /// `tick` (asked every [`SLICE`] at most) says to return.
     pub fn next(&mut self, mut tick: impl FnMut() -> Result<bool>) -> Result<Wake> {
         let mut burst: Option<(Instant, Instant)> = None;
+        let mut changed = Some(BTreeSet::new());
         loop {
             if let Some(signal) = self.signals.take() {
                 return Ok(Wake::Signal(signal));
@@ -202,48 +206,61 @@ impl<'a> Follow<'a> {
             }
             let budget = match burst {
                 Some((first, last)) => match self.wait.settled(first, last) {
-                    None => return Ok(Wake::Changed),
+                    None => return Ok(Wake::Changed(changed)),
                     Some(left) => left.min(SLICE),
                 },
                 None => SLICE,
             };
-            if self.changed(budget)? {
+            let came = self.changed(budget)?;
+            if came != Some(BTreeSet::new()) {
+                changed = match (changed, came) {
+                    (Some(mut all), Some(keys)) => {
+                        all.extend(keys);
+                        Some(all)
+                    }
+                    _ => None,
+                };
                 let now = Instant::now();
                 burst = Some((burst.map_or(now, |(first, _)| first), now));
             }
         }
     }
 
-    /// Whether something of interest changed within `budget`.
-    fn changed(&mut self, budget: Duration) -> Result<bool> {
+    /// The keys of interest that changed within `budget`; None when that is
+    /// unknown (the store is back after being away).
+    fn changed(&mut self, budget: Duration) -> Result<Option<BTreeSet<String>>> {
         let Follow { watchers, interest, away, .. } = self;
         let Some(open) = watchers.as_mut() else {
             std::thread::sleep(PAUSE);
-            return self.open();
+            return Ok(match self.open()? {
+                true => None,
+                false => Some(BTreeSet::new()),
+            });
         };
         if open.is_empty() {
             std::thread::sleep(budget);
-            return Ok(false);
+            return Ok(Some(BTreeSet::new()));
         }
         let share = budget / open.len() as u32;
-        let mut changed = false;
+        let mut changed = BTreeSet::new();
         for watcher in open.iter_mut() {
             // Drain what has already arrived, so a batch is seen whole.
             let mut wait = share;
             loop {
                 match watcher.next(wait) {
-                    Ok(Some(update)) => changed |= update.events().iter().any(|e| interest.matters(&e.key)),
+                    Ok(Some(update)) => changed
+                        .extend(update.events().iter().filter(|e| interest.matters(&e.key)).map(|e| e.key.clone())),
                     Ok(None) => break,
                     Err(e) => {
                         *watchers = None;
                         away.failed(e.into())?;
-                        return Ok(false);
+                        return Ok(Some(BTreeSet::new()));
                     }
                 }
                 wait = Duration::ZERO;
             }
         }
-        Ok(changed)
+        Ok(Some(changed))
     }
 }
 

@@ -12,6 +12,7 @@ pub mod environment;
 pub mod fanout;
 pub mod field;
 pub mod follow;
+pub mod keep_current;
 pub mod replay;
 pub mod report;
 pub mod ride_out;
