@@ -43,6 +43,9 @@ _ovs() {
             ovs__subcmd__config,edit)
                 cmd="ovs__subcmd__config__subcmd__edit"
                 ;;
+            ovs__subcmd__config,exec)
+                cmd="ovs__subcmd__config__subcmd__exec"
+                ;;
             ovs__subcmd__config,export)
                 cmd="ovs__subcmd__config__subcmd__export"
                 ;;
@@ -117,6 +120,9 @@ _ovs() {
                 ;;
             ovs__subcmd__config__subcmd__help,edit)
                 cmd="ovs__subcmd__config__subcmd__help__subcmd__edit"
+                ;;
+            ovs__subcmd__config__subcmd__help,exec)
+                cmd="ovs__subcmd__config__subcmd__help__subcmd__exec"
                 ;;
             ovs__subcmd__config__subcmd__help,export)
                 cmd="ovs__subcmd__config__subcmd__help__subcmd__export"
@@ -198,6 +204,9 @@ _ovs() {
                 ;;
             ovs__subcmd__help__subcmd__config,edit)
                 cmd="ovs__subcmd__help__subcmd__config__subcmd__edit"
+                ;;
+            ovs__subcmd__help__subcmd__config,exec)
+                cmd="ovs__subcmd__help__subcmd__config__subcmd__exec"
                 ;;
             ovs__subcmd__help__subcmd__config,export)
                 cmd="ovs__subcmd__help__subcmd__config__subcmd__export"
@@ -311,7 +320,7 @@ _ovs() {
             return 0
             ;;
         ovs__subcmd__config)
-            opts="-v -q -h --config --profile --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help list list-recursive get set edit delete validate export import diff apply outbox retry copy compare mirror watch history rollback schedule stores profiles validators conformance help"
+            opts="-v -q -h --config --profile --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help list list-recursive get set edit delete validate export import diff apply outbox retry copy compare mirror watch exec history rollback schedule stores profiles validators conformance help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -830,6 +839,72 @@ _ovs() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        ovs__subcmd__config__subcmd__exec)
+            opts="-v -q -h --env --watch --wait --signal --config --profile --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --env)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --signal)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cacert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-value-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         ovs__subcmd__config__subcmd__export)
             opts="-o -v -q -h --output --format --config --profile --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -963,7 +1038,7 @@ _ovs() {
             return 0
             ;;
         ovs__subcmd__config__subcmd__help)
-            opts="list list-recursive get set edit delete validate export import diff apply outbox retry copy compare mirror watch history rollback schedule stores profiles validators conformance help"
+            opts="list list-recursive get set edit delete validate export import diff apply outbox retry copy compare mirror watch exec history rollback schedule stores profiles validators conformance help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1061,6 +1136,20 @@ _ovs() {
             return 0
             ;;
         ovs__subcmd__config__subcmd__help__subcmd__edit)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ovs__subcmd__config__subcmd__help__subcmd__exec)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -2327,7 +2416,7 @@ _ovs() {
             return 0
             ;;
         ovs__subcmd__help__subcmd__config)
-            opts="list list-recursive get set edit delete validate export import diff apply outbox retry copy compare mirror watch history rollback schedule stores profiles validators conformance"
+            opts="list list-recursive get set edit delete validate export import diff apply outbox retry copy compare mirror watch exec history rollback schedule stores profiles validators conformance"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2425,6 +2514,20 @@ _ovs() {
             return 0
             ;;
         ovs__subcmd__help__subcmd__config__subcmd__edit)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ovs__subcmd__help__subcmd__config__subcmd__exec)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
