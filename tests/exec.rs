@@ -89,6 +89,25 @@ fn watch_sends_the_signal_instead(env: &Env) {
     assert_eq!(run.line(), "hup h1");
 }
 
+/// A burst within --wait gives one restart, with the last values.
+fn a_burst_within_wait_gives_one_restart(env: &Env) {
+    env.set("/b/n", "start");
+    let cmd = "echo run $N; exec sleep 60";
+    let run =
+        Running::start(env, &["config", "exec", "--env", "/b", "--watch", "--wait", "3s:120s", "--", "sh", "-c", cmd]);
+    assert_eq!(run.line(), "run start");
+    run.wait_stderr("watching");
+    for i in 0..50 {
+        env.set("/b/n", &i.to_string());
+    }
+    assert_eq!(run.line(), "run 49");
+}
+
+#[test]
+fn dir_a_burst_within_wait_gives_one_restart() {
+    a_burst_within_wait_gives_one_restart(&Env::new());
+}
+
 #[test]
 fn dir_variables_as_documented() {
     variables_as_documented(&Env::new());
