@@ -76,6 +76,9 @@ _ovs() {
             ovs__subcmd__config,profiles)
                 cmd="ovs__subcmd__config__subcmd__profiles"
                 ;;
+            ovs__subcmd__config,render)
+                cmd="ovs__subcmd__config__subcmd__render"
+                ;;
             ovs__subcmd__config,retry)
                 cmd="ovs__subcmd__config__subcmd__retry"
                 ;;
@@ -153,6 +156,9 @@ _ovs() {
                 ;;
             ovs__subcmd__config__subcmd__help,profiles)
                 cmd="ovs__subcmd__config__subcmd__help__subcmd__profiles"
+                ;;
+            ovs__subcmd__config__subcmd__help,render)
+                cmd="ovs__subcmd__config__subcmd__help__subcmd__render"
                 ;;
             ovs__subcmd__config__subcmd__help,retry)
                 cmd="ovs__subcmd__config__subcmd__help__subcmd__retry"
@@ -234,6 +240,9 @@ _ovs() {
                 ;;
             ovs__subcmd__help__subcmd__config,profiles)
                 cmd="ovs__subcmd__help__subcmd__config__subcmd__profiles"
+                ;;
+            ovs__subcmd__help__subcmd__config,render)
+                cmd="ovs__subcmd__help__subcmd__config__subcmd__render"
                 ;;
             ovs__subcmd__help__subcmd__config,retry)
                 cmd="ovs__subcmd__help__subcmd__config__subcmd__retry"
@@ -320,7 +329,7 @@ _ovs() {
             return 0
             ;;
         ovs__subcmd__config)
-            opts="-v -q -h --config --profile --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help list list-recursive get set edit delete validate export import diff apply outbox retry copy compare mirror watch exec history rollback schedule stores profiles validators conformance help"
+            opts="-v -q -h --config --profile --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help list list-recursive get set edit delete validate export import diff apply outbox retry copy compare mirror watch exec render history rollback schedule stores profiles validators conformance help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1038,7 +1047,7 @@ _ovs() {
             return 0
             ;;
         ovs__subcmd__config__subcmd__help)
-            opts="list list-recursive get set edit delete validate export import diff apply outbox retry copy compare mirror watch exec history rollback schedule stores profiles validators conformance help"
+            opts="list list-recursive get set edit delete validate export import diff apply outbox retry copy compare mirror watch exec render history rollback schedule stores profiles validators conformance help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1290,6 +1299,20 @@ _ovs() {
             return 0
             ;;
         ovs__subcmd__config__subcmd__help__subcmd__profiles)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ovs__subcmd__config__subcmd__help__subcmd__render)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1806,6 +1829,84 @@ _ovs() {
                 return 0
             fi
             case "${prev}" in
+                --output)
+                    COMPREPLY=($(compgen -W "plain json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "plain json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cacert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-value-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ovs__subcmd__config__subcmd__render)
+            opts="-o -v -q -h --all --out --check --reload --mode --dry-run --output --config --profile --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --out)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --check)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --reload)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --mode)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --output)
                     COMPREPLY=($(compgen -W "plain json yaml" -- "${cur}"))
                     return 0
@@ -2416,7 +2517,7 @@ _ovs() {
             return 0
             ;;
         ovs__subcmd__help__subcmd__config)
-            opts="list list-recursive get set edit delete validate export import diff apply outbox retry copy compare mirror watch exec history rollback schedule stores profiles validators conformance"
+            opts="list list-recursive get set edit delete validate export import diff apply outbox retry copy compare mirror watch exec render history rollback schedule stores profiles validators conformance"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2654,6 +2755,20 @@ _ovs() {
             return 0
             ;;
         ovs__subcmd__help__subcmd__config__subcmd__profiles)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ovs__subcmd__help__subcmd__config__subcmd__render)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -18,12 +18,12 @@ pub mod after_help {
   0  ok
   1  failure (I/O error, corrupt store, declined prompt, editor failed)
   2  usage (bad flag, bad key, bad store URL, bad document, bad config file, value or batch over the
-     store's limits)
-  3  validation rejected the value; nothing was written
-  4  key not found
+     store's limits, a template's syntax or run-time error)
+  3  validation rejected the value (or render --check refused the file); nothing was written
+  4  key not found (render: a key the template reads without a default)
   5  conflict: the key changed (--if-revision, --if-absent, edit, apply); nothing was written
   6  store unreachable or timed out
-  7  differences found (diff --exit-code, compare)
+  7  differences found (diff --exit-code, compare, render --dry-run)
   8  access denied: authentication or permission refused (wrong password or token, an ACL)
 With several --store, a write that failed on some stores exits with the most severe code
 among them (1, then 8, 6, 5, 4, 3, 2) and is kept in the outbox for `retry`."
@@ -137,6 +137,12 @@ among them (1, then 8, 6, 5, 4, 3, 2) and is kept in the outbox for `retry`."
 
 Without --watch ovs becomes CMD (execve). CMD's exit status is ovs's (128 + n when a signal
 ended it); 127: CMD not found, 126: CMD cannot be run.";
+    pub const RENDER: &str = "Examples:
+  ovs config render haproxy.cfg.j2
+  ovs config render haproxy.cfg.j2 --out /etc/haproxy/haproxy.cfg --check 'haproxy -c -f {src}' \\
+      --reload 'systemctl reload haproxy'
+  ovs config render agent.yml.j2 --out /etc/flocker/agent.yml --mode 0600 --dry-run
+  ovs config render --all -o json";
     pub const HISTORY: &str = "Examples:
   ovs --store etcd://h1:2379 config history /ovs/framework/memcache
   ovs --store etcd://h1:2379 config history /ovs/framework/memcache --show 41";
@@ -297,6 +303,9 @@ pub enum ConfigCommand {
     /// Run a command with one environment variable per key below each --env PREFIX (--watch: restart it on change)
     #[command(after_long_help = after_help::EXEC)]
     Exec(ExecArgs),
+    /// Render a template (Jinja2) from the store's values, to stdout or installed into a file
+    #[command(after_long_help = after_help::RENDER)]
+    Render(RenderArgs),
     /// List the past versions of KEY that the store keeps
     #[command(after_long_help = after_help::HISTORY)]
     History(HistoryArgs),
@@ -344,6 +353,7 @@ impl ConfigCommand {
             Mirror(a) => a.output,
             Watch(a) => a.output,
             Exec(_) => Format::Plain,
+            Render(a) => a.output,
             History(a) => a.output,
             Rollback(a) => a.output,
             Schedule(a) => a.output,
@@ -497,6 +507,48 @@ pub struct ExecArgs {
     /// The command and its arguments, after `--`
     #[arg(last = true, required = true, value_name = "CMD")]
     pub command: Vec<std::ffi::OsString>,
+}
+
+#[derive(Debug, Args)]
+pub struct RenderArgs {
+    /// The template file: Jinja2 syntax, with key(), exists(), keys(), tree() and the filters
+    /// fromjson, fromyaml, tojson, toyaml
+    #[arg(required_unless_present = "all")]
+    pub template: Option<PathBuf>,
+    /// Render every template the config file's `templates:` list declares, each into its
+    /// destination
+    #[arg(long, conflicts_with_all = ["template", "out", "check", "reload", "mode"])]
+    pub all: bool,
+    /// Install the result into FILE: staged beside it, checked, then renamed over it
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Before installing, run CMD (with sh -c; {src} is the staged file); if it fails, keep the
+    /// old file and exit 3
+    #[arg(long, value_name = "CMD", requires = "out")]
+    pub check: Option<String>,
+    /// After installing, run CMD (with sh -c), only when the content changed
+    #[arg(long, value_name = "CMD", requires = "out")]
+    pub reload: Option<String>,
+    /// The installed file's mode, in octal (default: the old file's mode, else 0644)
+    #[arg(long, value_name = "MODE", requires = "out", value_parser = parse_mode)]
+    pub mode: Option<u32>,
+    /// Write nothing: print a unified diff of the file against the new content; exit 7 if they
+    /// differ
+    #[arg(long)]
+    pub dry_run: bool,
+    /// plain: the text (to stdout), the diff (--dry-run) or a line per file installed; json/yaml:
+    /// each template's destination, whether it changed, reloaded, and its text or diff
+    #[arg(short, long, value_enum, default_value_t = Format::Plain)]
+    pub output: Format,
+}
+
+/// A file mode in octal, as chmod takes it: `644`, `0644`, `0o644`.
+pub fn parse_mode(text: &str) -> Result<u32, String> {
+    let digits = text.strip_prefix("0o").unwrap_or(text);
+    match u32::from_str_radix(digits, 8) {
+        Ok(mode) if mode <= 0o7777 && !digits.is_empty() => Ok(mode),
+        _ => Err(format!("{text:?} is not a file mode in octal (e.g. 0644)")),
+    }
 }
 
 #[derive(Debug, Args)]

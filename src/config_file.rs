@@ -21,6 +21,7 @@ pub struct ConfigFile {
     pub default_profile: Option<String>,
     pub profiles: BTreeMap<String, Profile>,
     pub validators: Vec<Spec>,
+    pub templates: Vec<DeclaredTemplate>,
 }
 
 #[derive(Default, Deserialize)]
@@ -32,6 +33,75 @@ struct Raw {
     profiles: BTreeMap<String, Profile>,
     #[serde(default)]
     validators: Vec<Spec>,
+    #[serde(default)]
+    templates: Vec<DeclaredTemplate>,
+}
+
+/// A template `render --all` keeps current, as confd's template resources:
+/// paths relative to the config file's folder.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeclaredTemplate {
+    pub source: PathBuf,
+    pub destination: PathBuf,
+    /// In octal, as chmod takes it (`"0644"`; `644` reads the same).
+    #[serde(default, deserialize_with = "mode")]
+    pub mode: Option<u32>,
+    #[serde(default)]
+    pub check: Option<String>,
+    #[serde(default)]
+    pub reload: Option<String>,
+    /// `MIN[:MAX]` of calm before a re-render, for `--watch`.
+    #[serde(default, deserialize_with = "wait")]
+    pub wait: Option<(Duration, Option<Duration>)>,
+}
+
+/// A file mode in octal, from a string or the digits of a number, read by
+/// a visitor so that an error carries the value's line.
+fn mode<'de, D: Deserializer<'de>>(de: D) -> Result<Option<u32>, D::Error> {
+    struct Mode;
+    impl<'de> serde::de::Visitor<'de> for Mode {
+        type Value = Option<u32>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a file mode in octal, e.g. \"0644\"")
+        }
+        fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Self::Value, E> {
+            crate::cli::parse_mode(text).map(Some).map_err(|e| E::custom(format!("mode: {e}")))
+        }
+        fn visit_u64<E: serde::de::Error>(self, digits: u64) -> Result<Self::Value, E> {
+            self.visit_str(&digits.to_string())
+        }
+    }
+    de.deserialize_any(Mode)
+}
+
+/// `MIN` or `MIN:MAX`, each a duration as --timeout takes it, MAX not below
+/// MIN; read by a visitor so that an error carries the value's line.
+fn wait<'de, D: Deserializer<'de>>(de: D) -> Result<Option<(Duration, Option<Duration>)>, D::Error> {
+    struct Wait;
+    impl<'de> serde::de::Visitor<'de> for Wait {
+        type Value = Option<(Duration, Option<Duration>)>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("MIN or MIN:MAX, e.g. 2s:10s")
+        }
+        fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Self::Value, E> {
+            let bad = |why: String| E::custom(format!("wait {text:?}: {why}"));
+            let (min, max) = match text.split_once(':') {
+                Some((min, max)) => (min, Some(max)),
+                None => (text, None),
+            };
+            let min = crate::cli::parse_duration(min).map_err(bad)?;
+            let max = max.map(crate::cli::parse_duration).transpose().map_err(bad)?;
+            if max.is_some_and(|max| max < min) {
+                return Err(bad("MAX is below MIN".into()));
+            }
+            Ok(Some((min, max)))
+        }
+        fn visit_u64<E: serde::de::Error>(self, secs: u64) -> Result<Self::Value, E> {
+            self.visit_str(&secs.to_string())
+        }
+    }
+    de.deserialize_any(Wait)
 }
 
 /// One named profile; every field is optional and only fills in what the
@@ -211,11 +281,13 @@ impl ConfigFile {
         let raw = raw.unwrap_or_default();
         let dir = path.parent().unwrap_or(Path::new("."));
         let profiles = raw.profiles.into_iter().map(|(name, profile)| (name, profile.relative_to(dir))).collect();
+        let templates = raw.templates.into_iter().map(|t| t.relative_to(dir)).collect();
         let file = ConfigFile {
             path: path.to_path_buf(),
             default_profile: raw.default_profile,
             profiles,
             validators: raw.validators,
+            templates,
         };
         if let Some(name) = &file.default_profile {
             if !file.profiles.contains_key(name) {
@@ -264,6 +336,13 @@ fn syntax_error(path: &Path, e: &serde_yaml::Error) -> UsageError {
     let suffix = format!(" at line {} column {}", at.line(), at.column());
     let message = text.strip_suffix(&suffix).unwrap_or(&text);
     UsageError(format!("config file {}, line {}: {message}", path.display(), at.line()))
+}
+
+impl DeclaredTemplate {
+    fn relative_to(self, dir: &Path) -> DeclaredTemplate {
+        let fix = |p: PathBuf| if p.is_relative() { dir.join(p) } else { p };
+        DeclaredTemplate { source: fix(self.source), destination: fix(self.destination), ..self }
+    }
 }
 
 impl Profile {
@@ -335,6 +414,35 @@ validators:
         assert!(err.contains("line") && err.contains("not both"), "{err}");
         let err = parse("profiles:\n  a: {}\ndefault_profile: b\n").unwrap_err();
         assert!(err.contains("line 3") && err.contains("\"b\"") && err.contains("a"), "{err}");
+    }
+
+    #[test]
+    fn declared_templates_take_paths_from_the_files_folder_and_modes_in_octal() {
+        let file = parse(
+            "templates:
+  - source: haproxy.cfg.j2
+    destination: /etc/haproxy/haproxy.cfg
+    mode: \"0640\"
+    check: haproxy -c -f {src}
+    reload: systemctl reload haproxy
+    wait: 2s:10s
+  - source: /srv/agent.yml.j2
+    destination: out/agent.yml
+    mode: 600
+",
+        )
+        .unwrap();
+        let [haproxy, agent] = &file.templates[..] else { panic!("{:?}", file.templates) };
+        assert_eq!(haproxy.source, Path::new("/etc/ovs/haproxy.cfg.j2"));
+        assert_eq!((haproxy.mode, agent.mode), (Some(0o640), Some(0o600)));
+        assert_eq!(haproxy.wait, Some((Duration::from_secs(2), Some(Duration::from_secs(10)))));
+        assert_eq!(agent.destination, Path::new("/etc/ovs/out/agent.yml"));
+        let err = parse("templates:\n  - source: a\n    destination: b\n    mode: rw\n").unwrap_err();
+        assert!(err.contains("line 4") && err.contains("mode"), "{err}");
+        let err = parse("templates:\n  - source: a\n    destination: b\n    wait: 5s:1s\n").unwrap_err();
+        assert!(err.contains("line 4") && err.contains("MAX"), "{err}");
+        let err = parse("templates:\n  - source: a\n").unwrap_err();
+        assert!(err.contains("destination"), "{err}");
     }
 
     #[test]

@@ -23,6 +23,7 @@ mod mirror;
 mod next_runs;
 mod outbox;
 mod profiles;
+mod render;
 mod rollback;
 mod rules;
 mod set;
@@ -71,6 +72,7 @@ pub fn run(cli: Cli) -> Result<()> {
         ConfigCommand::Mirror(args) => mirror::run(&ctx, &args),
         ConfigCommand::Watch(args) => watch::run(&ctx, &args),
         ConfigCommand::Exec(args) => exec::run(&ctx, &args),
+        ConfigCommand::Render(args) => render::run(&ctx, &args),
         ConfigCommand::History(args) => history::run(&ctx, &args),
         ConfigCommand::Rollback(args) => rollback::run(&ctx, &args),
         ConfigCommand::Schedule(args) => next_runs::run(&ctx, &args),

@@ -41,7 +41,8 @@ pub struct Installed {
     pub reloaded: bool,
 }
 
-/// `--check` refused the new file; the old one was kept: exit 3.
+/// `--check` refused the new file; the old one was kept: exit 3. The
+/// message has the first line of the command's stderr.
 #[derive(Debug, thiserror::Error)]
 #[error("--check refused the new {file}, which was not installed: {said}")]
 pub struct Refused {
@@ -118,6 +119,9 @@ fn run(line: &str) -> Result<std::result::Result<(), String>> {
     if status.success() {
         return Ok(Ok(()));
     }
-    let first = String::from_utf8_lossy(&said).lines().map(str::trim).find(|l| !l.is_empty()).map(str::to_string);
-    Ok(Err(first.unwrap_or_else(|| format!("{} exited with {status} and said nothing on stderr", line))))
+    let said = String::from_utf8_lossy(&said);
+    match said.lines().map(str::trim).find(|l| !l.is_empty()) {
+        Some(first) => Ok(Err(first.to_string())),
+        None => Ok(Err(format!("{line} exited with {status} and said nothing on stderr"))),
+    }
 }
