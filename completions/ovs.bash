@@ -1885,7 +1885,7 @@ _ovs() {
             return 0
             ;;
         ovs__subcmd__config__subcmd__render)
-            opts="-o -v -q -h --all --out --check --reload --mode --dry-run --output --config --profile --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help"
+            opts="-o -v -q -h --all --out --check --reload --mode --dry-run --watch --wait --output --config --profile --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1904,6 +1904,10 @@ _ovs() {
                     return 0
                     ;;
                 --mode)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --wait)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -410,6 +410,7 @@ complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcomma
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from render" -l check -d 'Before installing, run CMD (with sh -c; {src} is the staged file); if it fails, keep the old file and exit 3' -r
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from render" -l reload -d 'After installing, run CMD (with sh -c), only when the content changed' -r
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from render" -l mode -d 'The installed file\'s mode, in octal (default: the old file\'s mode, else 0644)' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from render" -l wait -d 'With --watch: render once no change came for MIN, but no later than MAX after the first (durations as --timeout takes them; MAX defaults to 4 x MIN) [default: 0, each change]' -r
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from render" -s o -l output -d 'plain: the text (to stdout), the diff (--dry-run) or a line per file installed; json/yaml: each template\'s destination, whether it changed, reloaded, and its text or diff' -r -f -a "plain\t''
 json\t''
 yaml\t''"
@@ -425,6 +426,7 @@ complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcomma
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from render" -l max-value-size -d 'Largest value to write, in bytes, for a server set up to take more (or less) than the store\'s default limit (see `ovs config stores`)' -r
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from render" -l all -d 'Render every template the config file\'s `templates:` list declares, each into its destination'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from render" -l dry-run -d 'Write nothing: print a unified diff of the file against the new content; exit 7 if they differ'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from render" -l watch -d 'Keep the file(s) current: install again whenever a key the template read (or one under a prefix it listed) changes; failures are logged and the old file kept; SIGHUP re-reads the templates, SIGTERM ends it (exit 0)'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from render" -s v -l verbose -d 'Log more to stderr (-v: what ovs does, -vv: also its libraries, and an error\'s every cause)'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from render" -s q -l quiet -d 'Print only results and errors, no progress notes'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from render" -s h -l help -d 'Print help (see more with \'--help\')'

@@ -142,7 +142,10 @@ ended it); 127: CMD not found, 126: CMD cannot be run.";
   ovs config render haproxy.cfg.j2 --out /etc/haproxy/haproxy.cfg --check 'haproxy -c -f {src}' \\
       --reload 'systemctl reload haproxy'
   ovs config render agent.yml.j2 --out /etc/flocker/agent.yml --mode 0600 --dry-run
-  ovs config render --all -o json";
+  ovs config render --all -o json
+  ovs config render haproxy.cfg.j2 --out /etc/haproxy/haproxy.cfg --reload 'systemctl reload haproxy' \\
+      --watch --wait 500ms:5s
+  ovs config render --all --watch";
     pub const HISTORY: &str = "Examples:
   ovs --store etcd://h1:2379 config history /ovs/framework/memcache
   ovs --store etcd://h1:2379 config history /ovs/framework/memcache --show 41";
@@ -536,6 +539,15 @@ pub struct RenderArgs {
     /// differ
     #[arg(long)]
     pub dry_run: bool,
+    /// Keep the file(s) current: install again whenever a key the template read (or one under a
+    /// prefix it listed) changes; failures are logged and the old file kept; SIGHUP re-reads the
+    /// templates, SIGTERM ends it (exit 0)
+    #[arg(long, conflicts_with = "dry_run")]
+    pub watch: bool,
+    /// With --watch: render once no change came for MIN, but no later than MAX after the first
+    /// (durations as --timeout takes them; MAX defaults to 4 x MIN) [default: 0, each change]
+    #[arg(long, value_name = "MIN[:MAX]", value_parser = crate::pipeline::follow::Wait::parse, requires = "watch")]
+    pub wait: Option<crate::pipeline::follow::Wait>,
     /// plain: the text (to stdout), the diff (--dry-run) or a line per file installed; json/yaml:
     /// each template's destination, whether it changed, reloaded, and its text or diff
     #[arg(short, long, value_enum, default_value_t = Format::Plain)]

@@ -13,23 +13,22 @@ use anyhow::Result;
 use super::follow::{Follow, Interest, Wait, Wake};
 use super::Ctx;
 use crate::interrupt;
-use crate::render::Rendered;
 use crate::store::{Key, Store};
 
 /// One template kept current: renders and installs it (re-reading the
-/// template first when asked), reporting what it did; its answer says what
+/// template first when asked), reporting what it did; its answer is what
 /// the render read.
 pub struct Job<'a> {
     /// How messages name it (its destination).
     pub name: String,
-    pub run: Box<dyn FnMut(bool) -> Result<Rendered> + 'a>,
+    run: Box<dyn FnMut(bool) -> Result<Interest> + 'a>,
     /// What its last good render read; everything until it had one (a
     /// template that fails, as on a missing key, is tried on any change).
     interest: Interest,
 }
 
 impl<'a> Job<'a> {
-    pub fn new(name: String, run: impl FnMut(bool) -> Result<Rendered> + 'a) -> Job<'a> {
+    pub fn new(name: String, run: impl FnMut(bool) -> Result<Interest> + 'a) -> Job<'a> {
         let everything = Interest { prefixes: BTreeSet::from([Key::root()]), ..Interest::default() };
         Job { name, run: Box::new(run), interest: everything }
     }
@@ -37,7 +36,7 @@ impl<'a> Job<'a> {
     /// Render and install; a failure is logged and the old file kept.
     fn attempt(&mut self, ctx: &Ctx, reread: bool) {
         match (self.run)(reread) {
-            Ok(rendered) => self.interest = Interest { keys: rendered.keys, prefixes: rendered.prefixes },
+            Ok(read) => self.interest = read,
             Err(e) => ctx.out.warn(format!(
                 "{}: not updated, the old file is kept: {}; watching on",
                 self.name,
