@@ -190,3 +190,34 @@ fn bad_wait_is_a_usage_error() {
     let args = ["render", files.template.to_str().unwrap(), "--wait", "1s"];
     util::stderr_of(env.config(&args).assert().code(2));
 }
+
+/// `render --all --watch`: one process keeps every declared file current,
+/// rendering again only the templates a change concerns.
+#[test]
+fn dir_all_renders_only_what_a_change_concerns() {
+    let env = Env::new();
+    env.set("/a", "1");
+    env.set("/b", "1");
+    let conf = util::user_config(
+        &env,
+        "templates:\n  - source: a.j2\n    destination: a.out\n  - source: b.j2\n    destination: b.out\n",
+    );
+    let dir = conf.parent().unwrap();
+    std::fs::write(dir.join("a.j2"), "a={{ key('/a') }}\n").unwrap();
+    std::fs::write(dir.join("b.j2"), "b={{ key('/b') }}\n").unwrap();
+    let run = Running::start(&env, &["config", "render", "--all", "--watch"]);
+    let a = dir.join("a.out").display().to_string();
+    let b = dir.join("b.out").display().to_string();
+    // Rendered, then rendered again once the watches are open.
+    let first: Vec<String> = (0..4).map(|_| run.line()).collect();
+    assert_eq!(
+        first,
+        [format!("installed {a}"), format!("installed {b}"), format!("unchanged {a}"), format!("unchanged {b}")]
+    );
+    env.set("/b", "2");
+    assert_eq!(run.line(), format!("installed {b}"));
+    env.set("/a", "2");
+    assert_eq!(run.line(), format!("installed {a}"));
+    holds(&dir.join("b.out"), "b=2\n");
+    stop(run);
+}
