@@ -55,7 +55,7 @@ watch_section() {
   etcdctl --endpoints "$EP" put /bench/render/value v0 >/dev/null
   printf "value={{ key('/bench/render/value') }}\n" >"$WORK/t.j2"
   "$OVS" --store "etcd://$EP" config render "$WORK/t.j2" --out "$WORK/out.cfg" --watch \
-    --reload "echo \${EPOCHREALTIME/./} >> '$WORK/stamps'" 2>"$WORK/ovs.err" &
+    --reload "date +%s%6N >> '$WORK/stamps'" >/dev/null 2>"$WORK/ovs.err" &
   local pid=$!
   SERVERS+=("$pid")
   for _ in $(seq 100); do grep -q watching "$WORK/ovs.err" && break; sleep 0.1; done
