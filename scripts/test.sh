@@ -10,8 +10,8 @@ export DEBIAN_FRONTEND=noninteractive
 as_root apt-get update -q
 # protoc builds etcd-client; etcd, etcdctl, ZooKeeper, MariaDB and PostgreSQL are real
 # servers for the backend tests (sqlite3 reads the SQLite store's files); openssl makes the
-# test certificates for TLS.
-as_root apt-get install -y -q --no-install-recommends protobuf-compiler etcd-server etcd-client zookeeper openssl \
+# test certificates for TLS; haproxy -c checks what `render` installs.
+as_root apt-get install -y -q --no-install-recommends protobuf-compiler etcd-server etcd-client zookeeper openssl haproxy \
   sqlite3 mariadb-server postgresql
 # Consul is in no package registry this project reaches: its store is tested
 # against the in-repo fake agent (tests/util/consul.rs), nothing to install.

@@ -97,6 +97,8 @@ a:
     let err = render(store, &template("{{ key('/bin') }}")).unwrap_err();
     assert_eq!(classify(&err), Exit::Failure);
     assert_eq!(err.to_string(), "template t.j2, line 1: the value of /bin is not UTF-8 text");
+    let err = render(store, &template("\n{{ tree('/') }}")).unwrap_err();
+    assert_eq!(err.to_string(), "template t.j2, line 2: the value of /bin is not UTF-8 text");
     // What a render reads depends on what it read: each value is read.
     put(store, "/ptr", b"/mysql/master/c2/hostname");
     let rendered = render(store, &template("{{ key(key('/ptr')) }}")).unwrap();
@@ -152,4 +154,98 @@ fn an_install_replaces_the_file_keeps_its_mode_and_reloads_only_on_change() {
     let target = Target { check: Some(check), ..target };
     assert!(install(&target, "three\n").unwrap().changed);
     assert_eq!(std::fs::read_to_string(&log).unwrap(), "reloaded\nreloaded\nreloaded\n");
+    // A failing reload: the new file stays, exit 1 saying so.
+    let target = Target { check: None, reload: Some("echo 'not running' >&2; exit 1"), ..target };
+    let err = install(&target, "four\n").unwrap_err();
+    assert_eq!(classify(&err), Exit::Failure);
+    assert!(err.to_string().contains("--reload failed: not running"), "{err}");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "four\n");
+    // A link stays a link: the file it points to is replaced.
+    let link = dir.path().join("link.cfg");
+    std::os::unix::fs::symlink(&file, &link).unwrap();
+    let target = Target { file: &link, reload: None, ..target };
+    assert!(install(&target, "five\n").unwrap().changed);
+    assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "five\n");
+}
+
+/// A store whose pair `/pair/a`, `/pair/b` (always written together, equal)
+/// moves on each of the first `moves` gets of `/pair/a`, just after the
+/// value is read: a render that read the two one by one would mix them.
+struct Moving {
+    inner: Box<dyn Store>,
+    snapshot_scan: bool,
+    moves: std::sync::atomic::AtomicU64,
+}
+
+impl Moving {
+    fn new(snapshot_scan: bool, moves: u64) -> (Moving, Box<dyn std::any::Any>) {
+        let fixture = fixture::dir().unwrap();
+        let inner = fixture.open();
+        let moving = Moving { inner, snapshot_scan, moves: moves.into() };
+        moving.write(0);
+        (moving, fixture.guard)
+    }
+
+    fn write(&self, n: u64) {
+        let [a, b] = ["/pair/a", "/pair/b"].map(|k| Key::parse(k).unwrap());
+        let value = n.to_string();
+        let writes = [
+            ovs_config::store::Write::put(&a, value.as_bytes(), Precondition::Any),
+            ovs_config::store::Write::put(&b, value.as_bytes(), Precondition::Any),
+        ];
+        self.inner.commit(&writes).unwrap();
+    }
+}
+
+impl Store for Moving {
+    fn describe(&self) -> &str {
+        "moving"
+    }
+    fn capabilities(&self) -> ovs_config::store::Capabilities {
+        ovs_config::store::Capabilities { snapshot_scan: self.snapshot_scan, ..self.inner.capabilities() }
+    }
+    fn get(&self, key: &Key) -> Result<ovs_config::store::Version, ovs_config::store::StoreError> {
+        let read = self.inner.get(key);
+        if key.as_str() == "/pair/a" {
+            let left = self.moves.load(std::sync::atomic::Ordering::SeqCst);
+            if left > 0 {
+                self.moves.store(left - 1, std::sync::atomic::Ordering::SeqCst);
+                self.write(left);
+            }
+        }
+        read
+    }
+    fn keys(&self, prefix: &Key) -> Result<ovs_config::store::Entries<'_>, ovs_config::store::StoreError> {
+        self.inner.keys(prefix)
+    }
+    fn commit(
+        &self,
+        writes: &[ovs_config::store::Write],
+    ) -> Result<ovs_config::store::Committed, ovs_config::store::StoreError> {
+        self.inner.commit(writes)
+    }
+    fn scan(&self, prefix: &Key) -> Result<ovs_config::store::Scan<'_>, ovs_config::store::StoreError> {
+        self.inner.scan(prefix)
+    }
+}
+
+#[test]
+fn values_read_one_by_one_are_read_again_until_none_moved() {
+    let pair = template("{{ key('/pair/a') }} {{ key('/pair/b') }}");
+    // Without snapshot scans: re-read, and rendered again when one moved.
+    let (store, _guard) = Moving::new(false, 3);
+    let text = render(&store, &pair).unwrap().text;
+    let (a, b) = text.split_once(' ').unwrap();
+    assert_eq!(a, b, "one point in time: {text}");
+    // With them: rendered again from one scan of the prefix covering both
+    // (which does not move: gets alone would never settle).
+    let (store, _guard) = Moving::new(true, 1000);
+    let rendered = render(&store, &pair).unwrap();
+    assert_eq!(rendered.text, "1000 1000");
+    // A store that never settles: exit 5, nothing rendered.
+    let (store, _guard) = Moving::new(false, 1000);
+    let err = render(&store, &pair).unwrap_err();
+    assert_eq!(classify(&err), Exit::Conflict, "{err}");
+    assert!(err.to_string().contains("kept changing"), "{err}");
 }

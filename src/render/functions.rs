@@ -42,7 +42,7 @@ pub fn environment(pass: &Shared) -> Environment<'static> {
         let mut pass = lock(&p);
         pass.reads.keys.insert(key.clone());
         match pass.view.lookup(&key) {
-            Lookup::Found(version) => text(&key, version),
+            Lookup::Found(version) => text(key.as_str(), version),
             Lookup::Missing => default.ok_or_else(|| fail(Problem::Missing(key))),
             Lookup::Unknown => {
                 // A stand-in until the key is read; this pass is run again.
@@ -73,8 +73,8 @@ pub fn environment(pass: &Shared) -> Environment<'static> {
             return Ok(Value::from(Vec::<Value>::new()));
         }
         let keys = pass.view.subtree(&prefix).map(|(k, _)| Ok(k.to_string()));
-        let children = crate::store::children_from_keys(prefix.clone(), Box::new(keys.collect::<Vec<_>>().into_iter()));
-        let children: Result<Vec<String>, _> = children.collect();
+        let children: Result<Vec<String>, _> =
+            crate::store::children_from_keys(prefix.clone(), Box::new(keys)).collect();
         Ok(Value::from(children.map_err(|e| Error::new(ErrorKind::InvalidOperation, e.to_string()))?))
     });
     let p = pass.clone();
@@ -87,7 +87,7 @@ pub fn environment(pass: &Shared) -> Environment<'static> {
         let mut map = BTreeMap::new();
         for (full, version) in pass.view.subtree(&prefix) {
             let rel = prefix.within(full).unwrap_or(full);
-            map.insert(rel.to_string(), text(&Key::parse(full).unwrap_or_else(|_| prefix.clone()), version)?);
+            map.insert(rel.to_string(), text(full, version)?);
         }
         Ok(Value::from(map))
     });
@@ -127,10 +127,10 @@ fn parse(path: &str) -> Result<Key, Error> {
 }
 
 /// A value as template text; one that is not UTF-8 cannot be, and is refused.
-fn text(key: &Key, version: &Version) -> Result<Value, Error> {
+fn text(key: &str, version: &Version) -> Result<Value, Error> {
     match std::str::from_utf8(&version.value) {
         Ok(text) => Ok(Value::from(text)),
-        Err(_) => Err(fail(Problem::NotText(key.clone()))),
+        Err(_) => Err(fail(Problem::NotText(key.to_string()))),
     }
 }
 

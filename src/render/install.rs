@@ -61,10 +61,18 @@ pub fn current(file: &Path) -> Result<Option<Vec<u8>>> {
 
 /// Install `text` at `target.file` unless it already holds it: the check
 /// first, the reload after, each only when the content changes. A file
-/// whose content is the same only gets the mode asked for.
+/// whose content is the same only gets the mode asked for. Returns whether
+/// it changed; the render-check-install-reload step of every render.
 pub fn install(target: &Target, text: &str) -> Result<Installed> {
-    let file = target.file;
-    let shown = file.display().to_string();
+    let shown = target.file.display().to_string();
+    // A link is kept: the file it points to is the one replaced.
+    let real = match fs::symlink_metadata(target.file) {
+        Ok(meta) if meta.file_type().is_symlink() => {
+            Some(fs::canonicalize(target.file).with_context(|| format!("cannot follow the link {shown}"))?)
+        }
+        _ => None,
+    };
+    let file = real.as_deref().unwrap_or(target.file);
     let old = fs::metadata(file).ok();
     let mode = target.mode.or(old.as_ref().map(|m| m.mode() & 0o7777)).unwrap_or(0o644);
     if current(file)?.as_deref() == Some(text.as_bytes()) {
@@ -105,12 +113,14 @@ fn is_mine(meta: &fs::Metadata) -> bool {
 }
 
 /// Run `sh -c LINE` in a process group of its own (ended with ovs), its
-/// stdout on ovs's stderr (ovs's stdout is for results); Err holds the
-/// first line of its stderr when it fails.
+/// stdout on ovs's stderr (ovs's stdout is for results) and no stdin (it
+/// must not wait on the operator's terminal); Err holds the first line of
+/// its stderr when it fails.
 fn run(line: &str) -> Result<std::result::Result<(), String>> {
     let stdout = std::io::stderr().as_fd().try_clone_to_owned().context("cannot pass stderr on")?;
-    let mut group = Group::spawn(Command::new("sh").args(["-c", line]).stdout(stdout).stderr(Stdio::piped()))
-        .with_context(|| format!("cannot run {}", crate::output::escape(line)))?;
+    let mut group =
+        Group::spawn(Command::new("sh").args(["-c", line]).stdin(Stdio::null()).stdout(stdout).stderr(Stdio::piped()))
+            .with_context(|| format!("cannot run {}", crate::output::escape(line)))?;
     let mut said = Vec::new();
     if let Some(mut stderr) = group.child().stderr.take() {
         let _ = stderr.read_to_end(&mut said);

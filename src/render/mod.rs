@@ -58,8 +58,8 @@ pub enum Problem {
     #[error("key {0} not found")]
     Missing(Key),
     /// A value the template read is not UTF-8, so cannot be text: exit 1.
-    #[error("the value of {0} is not UTF-8 text")]
-    NotText(Key),
+    #[error("the value of {} is not UTF-8 text", crate::output::escape(.0))]
+    NotText(String),
     /// The template's syntax, or an error while running it: exit 2.
     #[error("{0}")]
     Template(String),
