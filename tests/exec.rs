@@ -1,7 +1,7 @@
 //! `ovs config exec`: the variables as documented, bad names refused before
 //! CMD runs, CMD's exit status as ovs's, a missing CMD like a shell's 127;
 //! with --watch, a restart (or --signal) on change, and signals forwarded.
-//! On the directory store and on etcd.
+//! On the directory store, etcd and ZooKeeper.
 
 mod util;
 
@@ -137,6 +137,12 @@ fn dir_watch_restarts_on_change() {
 #[test]
 fn etcd_watch_restarts_on_change() {
     let Some(env) = etcd_env() else { return };
+    watch_restarts_on_change(&env);
+}
+
+#[test]
+fn zk_watch_restarts_on_change() {
+    let Some(env) = util::fixture::zookeeper().map(util::fixture::Fixture::env) else { return };
     watch_restarts_on_change(&env);
 }
 

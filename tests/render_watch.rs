@@ -3,6 +3,7 @@
 //! and one reload; a burst within --wait gives one render; a failed check
 //! keeps the old file and watching goes on; etcd restarted under it,
 //! rendering resumes; SIGHUP re-reads the template; SIGTERM ends it with 0.
+//! The failover on the directory store, etcd and ZooKeeper.
 
 mod util;
 
@@ -84,6 +85,12 @@ fn a_failover_gives_one_new_file_and_one_reload(env: &Env) {
 #[test]
 fn etcd_a_failover_gives_one_new_file_and_one_reload() {
     let Some(env) = etcd_env() else { return };
+    a_failover_gives_one_new_file_and_one_reload(&env);
+}
+
+#[test]
+fn zk_a_failover_gives_one_new_file_and_one_reload() {
+    let Some(env) = util::fixture::zookeeper().map(util::fixture::Fixture::env) else { return };
     a_failover_gives_one_new_file_and_one_reload(&env);
 }
 
