@@ -39,12 +39,12 @@ impl Wait {
     /// one batch), with what else has already arrived.
     pub const OFF: Wait = Wait { min: Duration::ZERO, max: Duration::ZERO };
 
-    /// `MIN` or `MIN:MAX`, each as `--timeout` takes it, or `0`; MAX
+    /// `MIN` or `MIN:MAX`, each as `--timeout` takes it, or `0` (`0s`); MAX
     /// defaults to four times MIN (as consul-template's) and may not be
     /// below it.
     pub fn parse(text: &str) -> Result<Wait, String> {
         let duration = |part: &str| match part {
-            "0" => Ok(Duration::ZERO),
+            "0" | "0s" | "0ms" => Ok(Duration::ZERO),
             part => crate::cli::parse_duration(part).map_err(|e| format!("--wait {text:?}: {e}")),
         };
         let (min, max) = match text.split_once(':') {
@@ -283,6 +283,7 @@ mod tests {
         assert_eq!(Wait::parse("1s:3s"), Ok(Wait { min: ms(1000), max: ms(3000) }));
         assert_eq!(Wait::parse("0"), Ok(Wait::OFF));
         assert_eq!(Wait::parse("0:2s"), Ok(Wait { min: ms(0), max: ms(2000) }));
+        assert_eq!(Wait::parse("0s"), Ok(Wait::OFF));
         for bad in ["", "x", "2s:1s", "1s:", ":1s", "1s:2s:3s", "-1s"] {
             assert!(Wait::parse(bad).is_err(), "{bad:?} was taken");
         }
