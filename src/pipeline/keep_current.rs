@@ -20,7 +20,7 @@ use crate::store::{Key, Store};
 /// the render read.
 pub struct Job<'a> {
     /// How messages name it (its destination).
-    pub name: String,
+    name: String,
     run: Box<dyn FnMut(bool) -> Result<Interest> + 'a>,
     /// What its last good render read; everything until it had one (a
     /// template that fails, as on a missing key, is tried on any change).

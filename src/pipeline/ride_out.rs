@@ -52,10 +52,6 @@ impl<'a> Away<'a> {
             self.ctx.out.note(format!("{}: reached again", self.store));
         }
     }
-
-    pub fn is_away(&self) -> bool {
-        self.since.is_some()
-    }
 }
 
 /// Run `attempt` until it succeeds, riding out the store going away for up
