@@ -186,7 +186,7 @@ fn etcd_restarted_under_it_rendering_resumes() {
 }
 
 #[test]
-fn bad_wait_is_a_usage_error() {
+fn bad_flags_are_usage_errors() {
     let env = Env::new();
     let files = files(&env, "x\n");
     for wait in ["soon", "2s:1s", "1s:2s:3s"] {
@@ -194,8 +194,17 @@ fn bad_wait_is_a_usage_error() {
         let err = util::stderr_of(env.config(&args).assert().code(2));
         assert_eq!(err.lines().count(), 1, "{wait}: {err}");
     }
-    let args = ["render", files.template.to_str().unwrap(), "--wait", "1s"];
-    util::stderr_of(env.config(&args).assert().code(2));
+    let template = files.template.to_str().unwrap();
+    // --wait without --watch; --watch without a file to keep; --watch with --dry-run.
+    for args in [
+        &["render", template, "--wait", "1s"][..],
+        &["render", template, "--watch"],
+        &["render", template, "--out", "f", "--watch", "--dry-run"],
+    ] {
+        let err = util::stderr_of(env.config(args).assert().code(2));
+        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+    }
+    assert!(!env.path().join("f").exists());
 }
 
 /// `render --all --watch`: one process keeps every declared file current,
