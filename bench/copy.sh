@@ -55,6 +55,7 @@ kill "$MIRROR" 2>/dev/null || true
 m=$(secs "$t0" "$t1")
 printf '   ovs copy (verified) %6.2f s   etcdctl make-mirror %6.2f s   ratio %s (target <= 1.0)\n' \
   "$o" "$m" "$(ratio "$o" "$m")"
+result "copy --chunked of $KEYS keys etcd -> etcd (verified) vs etcdctl make-mirror" "$o s" "$m s" "$(ratio "$o" "$m")" "<= 1.0"
 
 echo "2. etcd -> ZooKeeper, $KEYS keys"
 t0=$(now)
@@ -63,3 +64,4 @@ t1=$(now)
 z=$(secs "$t0" "$t1")
 echo "   ovs: $(tail -1 "$WORK/zk.err")"
 printf '   ovs copy (verified) %6.2f s   %s keys/s\n' "$z" "$(awk "BEGIN{printf \"%d\", $KEYS / $z}")"
+result "copy --chunked of $KEYS keys etcd -> ZooKeeper (verified)" "$z s" "" "$(awk "BEGIN{printf \"%d\", $KEYS / $z}") keys/s" "report"

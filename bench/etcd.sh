@@ -1,18 +1,18 @@
 #!/usr/bin/env bash
 # Times `ovs` against `etcdctl` on the same real etcd in one run and prints
-# ratios (ovs / etcdctl; below 1 means ovs is faster). Not a test: run it by
-# hand, on an otherwise idle machine.
+# ratios (ovs / etcdctl; below 1 means ovs is faster): medians of paired
+# runs, each pair one ovs run then one etcdctl run, so both see the same
+# machine. Not a test: run it by hand (or through bench/report.sh).
 #
-#   bash bench/etcd.sh            # REPS=200 KEYS=100000 by default
+#   bash bench/etcd.sh            # PAIRS=21 KEYS=100000 by default
 #
-# 1. get KEY, whole process, REPS times          target <= 0.5
-# 2. list -r over KEYS keys, time and peak RSS   target <= 1.0, RSS <= 50 MB
-# 3. list (children only), 10 children x KEYS/10 target <= 0.2
+# 1. get KEY, whole process                          target <= 0.15
+# 2. list -r over KEYS keys, time and peak RSS       target <= 0.4, RSS <= 20 MB
+# 3. list (children only), 10 children x KEYS/10     target <= 0.12
 set -euo pipefail
 cd "$(dirname "$0")/.."
-REPS=${REPS:-200}
 KEYS=${KEYS:-100000}
-RUNS=${RUNS:-5}
+PAIRS=${PAIRS:-21}
 
 . bench/lib.sh
 build_ovs
@@ -31,23 +31,22 @@ ops = ''.join(f'put /bench/{i // per:02d}/{i:06d} value-{i}\\n' for i in range(b
 sys.stdout.write('\\n' + ops + '\\n\\n')" "$batch" "$per_child" | etcdctl --endpoints "$EP" txn >/dev/null
 done
 [ "$("$OVS" config list -r /bench | wc -l)" -eq "$KEYS" ] || { echo "load failed"; exit 1; }
+ETCDCTL="etcdctl --endpoints $EP"
 
 KEY=/bench/05/$(printf %06d $((KEYS / 2)))
 "$OVS" config get "$KEY" >/dev/null
 echo
-echo "1. get $KEY, $REPS runs each"
-o=$(loop "$OVS" config get "$KEY"); e=$(loop etcdctl --endpoints "$EP" get "$KEY")
-printf '   ovs %6.1f ms/run   etcdctl %6.1f ms/run   ratio %s (target <= 0.5)\n' \
-  "$(awk "BEGIN{print $o/1000/$REPS}")" "$(awk "BEGIN{print $e/1000/$REPS}")" "$(ratio "$o" "$e")"
+echo "1. get $KEY, median of $PAIRS paired runs"
+read -r o e < <(paired "$OVS config get $KEY" "$ETCDCTL get $KEY")
+result "config get KEY vs etcdctl get" "$o ms" "$e ms" "$(ratio "$o" "$e")" "<= 0.15"
 
-echo "2. list -r /bench over $KEYS keys, best of $RUNS"
-read -r ot om < <(best "$OVS" config list -r /bench)
-read -r et em < <(best etcdctl --endpoints "$EP" get --prefix --keys-only /bench/)
-printf '   ovs %5.2f s %6d KB   etcdctl %5.2f s %6d KB   time ratio %s (target <= 1.0), ovs RSS %d MB (target <= 50)\n' \
-  "$ot" "$om" "$et" "$em" "$(ratio "$ot" "$et")" $((om / 1024))
+echo "2. list -r /bench over $KEYS keys vs etcdctl get --prefix --keys-only, median of $PAIRS paired runs"
+read -r o e < <(paired "$OVS config list -r /bench" "$ETCDCTL get --prefix --keys-only /bench/")
+om=$(rss_kb "$OVS" config list -r /bench); em=$(rss_kb $ETCDCTL get --prefix --keys-only /bench/)
+result "list -r of $KEYS keys vs etcdctl get --prefix --keys-only" "$o ms, $((om / 1024)) MB" "$e ms, $((em / 1024)) MB" \
+  "$(ratio "$o" "$e")" "<= 0.4"
+result "list -r of $KEYS keys: ovs peak RSS" "$((om / 1024)) MB" "" "$((om / 1024)) MB" "<= 20 MB"
 
-echo "3. list /bench (10 children x $per_child keys), best of $RUNS"
-read -r ot om < <(best "$OVS" config list /bench)
-read -r et em < <(best etcdctl --endpoints "$EP" get --prefix --keys-only /bench/)
-printf '   ovs %5.2f s %6d KB   etcdctl %5.2f s %6d KB   time ratio %s (target <= 0.2)\n' \
-  "$ot" "$om" "$et" "$em" "$(ratio "$ot" "$et")"
+echo "3. list /bench (10 children x $per_child keys) vs the same etcdctl listing, median of $PAIRS paired runs"
+read -r o e < <(paired "$OVS config list /bench" "$ETCDCTL get --prefix --keys-only /bench/")
+result "list (children) of 10 x $per_child vs etcdctl get --prefix --keys-only" "$o ms" "$e ms" "$(ratio "$o" "$e")" "<= 0.12"

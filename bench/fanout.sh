@@ -32,3 +32,4 @@ for s in "$DIR" "$ETCD" "$ZOO"; do
 done
 fan=$(( $(loop set_on "$DIR" "$ETCD" "$ZOO") / REPS ))
 printf '  fan-out  %6d   ratio to the slowest single store %s (target <= 1.3)\n' "$fan" "$(ratio "$fan" "$slowest")"
+result "fan-out set to dir + etcd + ZooKeeper vs the slowest single store" "$fan us" "$slowest us" "$(ratio "$fan" "$slowest")" "<= 1.3"

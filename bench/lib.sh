@@ -33,6 +33,36 @@ print('\\n'.join(out))" "$1" "$2"
 
 ratio() { awk "BEGIN{printf \"%.2f\", $1 / $2}"; }
 
+# Milliseconds of one run of a command (a string, word-split), its output dropped.
+# (bash's own clock: a `date` per run would add its own start to both sides.)
+run_ms() {
+  local t0=${EPOCHREALTIME/./} t1
+  $1 >/dev/null 2>&1
+  t1=${EPOCHREALTIME/./}
+  printf '%d.%02d' $(((t1 - t0) / 1000)) $(((t1 - t0) % 1000 / 10))
+}
+
+median() { sort -n | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+
+# Medians of PAIRS paired runs of two commands (strings, word-split), run
+# alternately so that both see the same machine: "a_ms b_ms".
+paired() {
+  local a="" b=""
+  for _ in $(seq "${PAIRS:-21}"); do a="$a $(run_ms "$1")"; b="$b $(run_ms "$2")"; done
+  echo "$(tr ' ' '\n' <<<"$a" | grep . | median) $(tr ' ' '\n' <<<"$b" | grep . | median)"
+}
+
+# Peak RSS in KB of one run of a command.
+rss_kb() { /usr/bin/time -f "%M" "$@" 2>&1 >/dev/null | tail -1; }
+
+# One row of the ratio table bench/report.sh prints: WORK, OVS (figure),
+# REFERENCE (figure, or "" when there is none), RESULT (a ratio, or a
+# figure) and TARGET ("<= 0.15", ">= 50", "report", ...). Also printed here.
+result() {
+  printf '   => %s: ovs %s | reference %s | %s (target %s)\n' "$1" "$2" "${3:--}" "$4" "$5"
+  if [ -n "${BENCH_RESULTS:-}" ]; then printf '%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "${3:--}" "$4" "$5" >>"$BENCH_RESULTS"; fi
+}
+
 need() { command -v "$1" >/dev/null || { echo "installing $2"; apt-get install -y -q "$2" >/dev/null; }; }
 
 build_ovs() {

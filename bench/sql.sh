@@ -111,6 +111,7 @@ pt=$(best_ms "$PGBIN/psql" -X -h 127.0.0.1 -p "$PGPORT" -d ovs -c "SELECT key FR
 read -r _ om < <(best "$OVS" --store "$PG_URL" config list -r /bench)
 printf '   ovs %6.1f ms   psql %6.1f ms   time ratio %s (target <= 1.0), ovs peak RSS %d MB (target <= 50)\n' \
   "$ot" "$pt" "$(ratio "$ot" "$pt")" $((om / 1024))
+result "PostgreSQL list -r of $KEYS keys vs psql SELECT key" "$ot ms, $((om / 1024)) MB" "$pt ms" "$(ratio "$ot" "$pt")" "<= 1.0"
 
 echo "   the same on the other engines (no target; the first import of $KEYS keys into each, then list -r):"
 for engine in "MariaDB $MY_URL" "SQLite $LITE_URL"; do
@@ -134,6 +135,7 @@ for engine in "PostgreSQL $PG_URL" "MariaDB $MY_URL" "SQLite $LITE_URL"; do
   done
   [ "$("$OVS" --store "$url?table=import_1" config list -r /bench | wc -l)" -eq "$IMPORT" ] || { echo "import failed"; exit 1; }
   printf '   %-10s %5.2f s (target <= 2)\n' "$name" "$best_t"
+  result "$name import of $IMPORT keys in one transaction" "$best_t s" "" "$best_t s" "<= 2"
 done
 fi
 

@@ -35,3 +35,4 @@ read -r ot om < <(best "$OVS" config list -r /bench)
 read -r zt zm < <(best $ZKBIN/zkCli.sh -server "127.0.0.1:$CP" ls -R /bench)
 printf '   ovs %5.2f s %6d KB   zkCli %5.2f s %6d KB   time ratio %s (target <= 0.2)\n' \
   "$ot" "$om" "$zt" "$zm" "$(ratio "$ot" "$zt")"
+result "ZooKeeper list -r of $total znodes vs zkCli ls -R" "$ot s, $((om / 1024)) MB" "$zt s, $((zm / 1024)) MB" "$(ratio "$ot" "$zt")" "<= 0.2"

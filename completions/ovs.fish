@@ -80,9 +80,6 @@ complete -c ovs -n "__fish_ovs_using_subcommand config; and not __fish_seen_subc
 complete -c ovs -n "__fish_ovs_using_subcommand config; and not __fish_seen_subcommand_from list list-recursive get set edit delete validate export import diff apply outbox retry copy compare mirror watch exec render history rollback schedule stores profiles validators conformance help" -f -a "validators" -d 'List the validators that apply to KEY, or every one, in the order they run'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and not __fish_seen_subcommand_from list list-recursive get set edit delete validate export import diff apply outbox retry copy compare mirror watch exec render history rollback schedule stores profiles validators conformance help" -f -a "conformance" -d 'Run the store contract\'s checks against the store (built-in or plugin) below a fresh prefix'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and not __fish_seen_subcommand_from list list-recursive get set edit delete validate export import diff apply outbox retry copy compare mirror watch exec render history rollback schedule stores profiles validators conformance help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from list" -s o -l output -r -f -a "plain\t''
-json\t''
-yaml\t''"
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from list" -l config -d 'The config file (profiles, validators) [default: $XDG_CONFIG_HOME/ovs/config.yaml, else ~/.config/ovs/config.yaml, else /etc/ovs/config.yaml, if one exists]' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from list" -l profile -d 'The config file\'s profile to use [default: its default_profile]. A profile fills in only what flags and environment leave unset' -r
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from list" -l store -d 'Store URL: dir:///absolute/path, etcd[s]://[user@]host:port[,host:port...][/root], zk://[user@]host:port[,host:port...][/chroot], consul[s]://host:port[,host:port...][/root], sqlite:///path/to/file.db[?table=NAME], mysql://[user@]host[:port]/database[?table=NAME], postgres://[user@]host[:port]/database[?table=NAME]; any other SCHEME://... runs the plugin ovs-store-SCHEME from PATH (see `ovs config stores`) [default: the profile\'s stores, else dir://$XDG_DATA_HOME/ovs-config]. Give it several times to write to every store at once (reads use the first)' -r
@@ -93,13 +90,13 @@ complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcomma
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from list" -l cert -d 'Client certificate (PEM) for mutual TLS; needs --key' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from list" -l key -d 'Client private key (PEM) for mutual TLS; needs --cert' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from list" -l max-value-size -d 'Largest value to write, in bytes, for a server set up to take more (or less) than the store\'s default limit (see `ovs config stores`)' -r
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from list" -s r -l recursive -d 'PREFIX itself and every key below it, full path'
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from list" -s v -l verbose -d 'Log more to stderr (-v: what ovs does, -vv: also its libraries, and an error\'s every cause)'
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print only results and errors, no progress notes'
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from list-recursive" -s o -l output -r -f -a "plain\t''
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from list" -s o -l output -r -f -a "plain\t''
 json\t''
 yaml\t''"
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from list" -s v -l verbose -d 'Log more to stderr (-v: what ovs does, -vv: also its libraries, and an error\'s every cause)'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print only results and errors, no progress notes'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from list" -s r -l recursive -d 'PREFIX itself and every key below it, full path'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from list-recursive" -l config -d 'The config file (profiles, validators) [default: $XDG_CONFIG_HOME/ovs/config.yaml, else ~/.config/ovs/config.yaml, else /etc/ovs/config.yaml, if one exists]' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from list-recursive" -l profile -d 'The config file\'s profile to use [default: its default_profile]. A profile fills in only what flags and environment leave unset' -r
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from list-recursive" -l store -d 'Store URL: dir:///absolute/path, etcd[s]://[user@]host:port[,host:port...][/root], zk://[user@]host:port[,host:port...][/chroot], consul[s]://host:port[,host:port...][/root], sqlite:///path/to/file.db[?table=NAME], mysql://[user@]host[:port]/database[?table=NAME], postgres://[user@]host[:port]/database[?table=NAME]; any other SCHEME://... runs the plugin ovs-store-SCHEME from PATH (see `ovs config stores`) [default: the profile\'s stores, else dir://$XDG_DATA_HOME/ovs-config]. Give it several times to write to every store at once (reads use the first)' -r
@@ -110,13 +107,12 @@ complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcomma
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from list-recursive" -l cert -d 'Client certificate (PEM) for mutual TLS; needs --key' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from list-recursive" -l key -d 'Client private key (PEM) for mutual TLS; needs --cert' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from list-recursive" -l max-value-size -d 'Largest value to write, in bytes, for a server set up to take more (or less) than the store\'s default limit (see `ovs config stores`)' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from list-recursive" -s o -l output -r -f -a "plain\t''
+json\t''
+yaml\t''"
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from list-recursive" -s v -l verbose -d 'Log more to stderr (-v: what ovs does, -vv: also its libraries, and an error\'s every cause)'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from list-recursive" -s q -l quiet -d 'Print only results and errors, no progress notes'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from list-recursive" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from get" -l field -d 'Print only the field at this JSON Pointer (RFC 6901, e.g. /task/hour) of a JSON or YAML value: a string as its text, anything else as JSON' -r
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from get" -s o -l output -d 'plain: the value as stored; json/yaml: key, value (or value_base64) and revision' -r -f -a "plain\t''
-json\t''
-yaml\t''"
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from get" -l config -d 'The config file (profiles, validators) [default: $XDG_CONFIG_HOME/ovs/config.yaml, else ~/.config/ovs/config.yaml, else /etc/ovs/config.yaml, if one exists]' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from get" -l profile -d 'The config file\'s profile to use [default: its default_profile]. A profile fills in only what flags and environment leave unset' -r
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from get" -l store -d 'Store URL: dir:///absolute/path, etcd[s]://[user@]host:port[,host:port...][/root], zk://[user@]host:port[,host:port...][/chroot], consul[s]://host:port[,host:port...][/root], sqlite:///path/to/file.db[?table=NAME], mysql://[user@]host[:port]/database[?table=NAME], postgres://[user@]host[:port]/database[?table=NAME]; any other SCHEME://... runs the plugin ovs-store-SCHEME from PATH (see `ovs config stores`) [default: the profile\'s stores, else dir://$XDG_DATA_HOME/ovs-config]. Give it several times to write to every store at once (reads use the first)' -r
@@ -127,15 +123,13 @@ complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcomma
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from get" -l cert -d 'Client certificate (PEM) for mutual TLS; needs --key' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from get" -l key -d 'Client private key (PEM) for mutual TLS; needs --cert' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from get" -l max-value-size -d 'Largest value to write, in bytes, for a server set up to take more (or less) than the store\'s default limit (see `ovs config stores`)' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from get" -l field -d 'Print only the field at this JSON Pointer (RFC 6901, e.g. /task/hour) of a JSON or YAML value: a string as its text, anything else as JSON' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from get" -s o -l output -d 'plain: the value as stored; json/yaml: key, value (or value_base64) and revision' -r -f -a "plain\t''
+json\t''
+yaml\t''"
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from get" -s v -l verbose -d 'Log more to stderr (-v: what ovs does, -vv: also its libraries, and an error\'s every cause)'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from get" -s q -l quiet -d 'Print only results and errors, no progress notes'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from get" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from set" -s f -l file -d 'Read the value from PATH' -r -F
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from set" -l if-revision -d 'Write only if KEY is still at revision REV (from get -o json)' -r
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from set" -l field -d 'Set only the field at this JSON Pointer (RFC 6901) of KEY\'s JSON or YAML value, to VALUE as JSON; the rest of the value is kept, and the write is guarded by the revision read (retried on a concurrent change, then exit 5)' -r
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from set" -s o -l output -d 'plain: a note on stderr; json/yaml: {"key", "written", "revision"}, or with several --store {"key", "stores": [...]}, on stdout' -r -f -a "plain\t''
-json\t''
-yaml\t''"
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from set" -l config -d 'The config file (profiles, validators) [default: $XDG_CONFIG_HOME/ovs/config.yaml, else ~/.config/ovs/config.yaml, else /etc/ovs/config.yaml, if one exists]' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from set" -l profile -d 'The config file\'s profile to use [default: its default_profile]. A profile fills in only what flags and environment leave unset' -r
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from set" -l store -d 'Store URL: dir:///absolute/path, etcd[s]://[user@]host:port[,host:port...][/root], zk://[user@]host:port[,host:port...][/chroot], consul[s]://host:port[,host:port...][/root], sqlite:///path/to/file.db[?table=NAME], mysql://[user@]host[:port]/database[?table=NAME], postgres://[user@]host[:port]/database[?table=NAME]; any other SCHEME://... runs the plugin ovs-store-SCHEME from PATH (see `ovs config stores`) [default: the profile\'s stores, else dir://$XDG_DATA_HOME/ovs-config]. Give it several times to write to every store at once (reads use the first)' -r
@@ -146,15 +140,18 @@ complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcomma
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from set" -l cert -d 'Client certificate (PEM) for mutual TLS; needs --key' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from set" -l key -d 'Client private key (PEM) for mutual TLS; needs --cert' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from set" -l max-value-size -d 'Largest value to write, in bytes, for a server set up to take more (or less) than the store\'s default limit (see `ovs config stores`)' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from set" -s f -l file -d 'Read the value from PATH' -r -F
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from set" -l if-revision -d 'Write only if KEY is still at revision REV (from get -o json)' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from set" -l field -d 'Set only the field at this JSON Pointer (RFC 6901) of KEY\'s JSON or YAML value, to VALUE as JSON; the rest of the value is kept, and the write is guarded by the revision read (retried on a concurrent change, then exit 5)' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from set" -s o -l output -d 'plain: a note on stderr; json/yaml: {"key", "written", "revision"}, or with several --store {"key", "stores": [...]}, on stdout' -r -f -a "plain\t''
+json\t''
+yaml\t''"
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from set" -s v -l verbose -d 'Log more to stderr (-v: what ovs does, -vv: also its libraries, and an error\'s every cause)'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from set" -s q -l quiet -d 'Print only results and errors, no progress notes'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from set" -l if-absent -d 'Create only: fail with exit 5 if KEY exists'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from set" -l string -d 'With --field: VALUE is a string, not JSON'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from set" -l dry-run -d 'Validate and check the precondition, report, write nothing'
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from set" -s v -l verbose -d 'Log more to stderr (-v: what ovs does, -vv: also its libraries, and an error\'s every cause)'
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from set" -s q -l quiet -d 'Print only results and errors, no progress notes'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from set" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from edit" -s o -l output -d 'plain: a note on stderr; json/yaml: what was written (as `set` or `apply` reports it), on stdout' -r -f -a "plain\t''
-json\t''
-yaml\t''"
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from edit" -l config -d 'The config file (profiles, validators) [default: $XDG_CONFIG_HOME/ovs/config.yaml, else ~/.config/ovs/config.yaml, else /etc/ovs/config.yaml, if one exists]' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from edit" -l profile -d 'The config file\'s profile to use [default: its default_profile]. A profile fills in only what flags and environment leave unset' -r
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from edit" -l store -d 'Store URL: dir:///absolute/path, etcd[s]://[user@]host:port[,host:port...][/root], zk://[user@]host:port[,host:port...][/chroot], consul[s]://host:port[,host:port...][/root], sqlite:///path/to/file.db[?table=NAME], mysql://[user@]host[:port]/database[?table=NAME], postgres://[user@]host[:port]/database[?table=NAME]; any other SCHEME://... runs the plugin ovs-store-SCHEME from PATH (see `ovs config stores`) [default: the profile\'s stores, else dir://$XDG_DATA_HOME/ovs-config]. Give it several times to write to every store at once (reads use the first)' -r
@@ -165,14 +162,13 @@ complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcomma
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from edit" -l cert -d 'Client certificate (PEM) for mutual TLS; needs --key' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from edit" -l key -d 'Client private key (PEM) for mutual TLS; needs --cert' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from edit" -l max-value-size -d 'Largest value to write, in bytes, for a server set up to take more (or less) than the store\'s default limit (see `ovs config stores`)' -r
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from edit" -s r -l recursive -d 'Edit KEY and every key below it as one document; on save, apply the difference as `apply --prune` would'
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from edit" -s v -l verbose -d 'Log more to stderr (-v: what ovs does, -vv: also its libraries, and an error\'s every cause)'
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from edit" -s q -l quiet -d 'Print only results and errors, no progress notes'
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from edit" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from delete" -l if-revision -d 'Delete only if KEY is still at revision REV' -r
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from delete" -s o -l output -d 'plain: a note on stderr; json/yaml: {"key", "written", "revision", "deleted"}, or with several --store {"key", "stores": [...]}, on stdout' -r -f -a "plain\t''
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from edit" -s o -l output -d 'plain: a note on stderr; json/yaml: what was written (as `set` or `apply` reports it), on stdout' -r -f -a "plain\t''
 json\t''
 yaml\t''"
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from edit" -s v -l verbose -d 'Log more to stderr (-v: what ovs does, -vv: also its libraries, and an error\'s every cause)'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from edit" -s q -l quiet -d 'Print only results and errors, no progress notes'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from edit" -s r -l recursive -d 'Edit KEY and every key below it as one document; on save, apply the difference as `apply --prune` would'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from edit" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from delete" -l config -d 'The config file (profiles, validators) [default: $XDG_CONFIG_HOME/ovs/config.yaml, else ~/.config/ovs/config.yaml, else /etc/ovs/config.yaml, if one exists]' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from delete" -l profile -d 'The config file\'s profile to use [default: its default_profile]. A profile fills in only what flags and environment leave unset' -r
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from delete" -l store -d 'Store URL: dir:///absolute/path, etcd[s]://[user@]host:port[,host:port...][/root], zk://[user@]host:port[,host:port...][/chroot], consul[s]://host:port[,host:port...][/root], sqlite:///path/to/file.db[?table=NAME], mysql://[user@]host[:port]/database[?table=NAME], postgres://[user@]host[:port]/database[?table=NAME]; any other SCHEME://... runs the plugin ovs-store-SCHEME from PATH (see `ovs config stores`) [default: the profile\'s stores, else dir://$XDG_DATA_HOME/ovs-config]. Give it several times to write to every store at once (reads use the first)' -r
@@ -183,12 +179,15 @@ complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcomma
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from delete" -l cert -d 'Client certificate (PEM) for mutual TLS; needs --key' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from delete" -l key -d 'Client private key (PEM) for mutual TLS; needs --cert' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from delete" -l max-value-size -d 'Largest value to write, in bytes, for a server set up to take more (or less) than the store\'s default limit (see `ovs config stores`)' -r
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from delete" -s r -l recursive -d 'Delete KEY and every key below it (never /foobar for /foo)'
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from delete" -s y -l yes -d 'Do not ask for confirmation (required for -r when stdin is not a terminal)'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from delete" -l if-revision -d 'Delete only if KEY is still at revision REV' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from delete" -s o -l output -d 'plain: a note on stderr; json/yaml: {"key", "written", "revision", "deleted"}, or with several --store {"key", "stores": [...]}, on stdout' -r -f -a "plain\t''
+json\t''
+yaml\t''"
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from delete" -s v -l verbose -d 'Log more to stderr (-v: what ovs does, -vv: also its libraries, and an error\'s every cause)'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from delete" -s q -l quiet -d 'Print only results and errors, no progress notes'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from delete" -s r -l recursive -d 'Delete KEY and every key below it (never /foobar for /foo)'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from delete" -s y -l yes -d 'Do not ask for confirmation (required for -r when stdin is not a terminal)'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from delete" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from validate" -s f -l file -d 'Read the value from PATH' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from validate" -l config -d 'The config file (profiles, validators) [default: $XDG_CONFIG_HOME/ovs/config.yaml, else ~/.config/ovs/config.yaml, else /etc/ovs/config.yaml, if one exists]' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from validate" -l profile -d 'The config file\'s profile to use [default: its default_profile]. A profile fills in only what flags and environment leave unset' -r
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from validate" -l store -d 'Store URL: dir:///absolute/path, etcd[s]://[user@]host:port[,host:port...][/root], zk://[user@]host:port[,host:port...][/chroot], consul[s]://host:port[,host:port...][/root], sqlite:///path/to/file.db[?table=NAME], mysql://[user@]host[:port]/database[?table=NAME], postgres://[user@]host[:port]/database[?table=NAME]; any other SCHEME://... runs the plugin ovs-store-SCHEME from PATH (see `ovs config stores`) [default: the profile\'s stores, else dir://$XDG_DATA_HOME/ovs-config]. Give it several times to write to every store at once (reads use the first)' -r
@@ -199,14 +198,10 @@ complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcomma
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from validate" -l cert -d 'Client certificate (PEM) for mutual TLS; needs --key' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from validate" -l key -d 'Client private key (PEM) for mutual TLS; needs --cert' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from validate" -l max-value-size -d 'Largest value to write, in bytes, for a server set up to take more (or less) than the store\'s default limit (see `ovs config stores`)' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from validate" -s f -l file -d 'Read the value from PATH' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from validate" -s v -l verbose -d 'Log more to stderr (-v: what ovs does, -vv: also its libraries, and an error\'s every cause)'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from validate" -s q -l quiet -d 'Print only results and errors, no progress notes'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from validate" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from export" -s o -l output -d 'plain or yaml: the document in YAML; json: in JSON (ovs format; consul format is always JSON)' -r -f -a "plain\t''
-json\t''
-yaml\t''"
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from export" -l format -d 'ovs: ovs\'s own document; consul: `consul kv export`\'s JSON array' -r -f -a "ovs\t'ovs-config\'s own (YAML, or JSON with -o json)'
-consul\t'`consul kv export`\'s JSON array'"
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from export" -l config -d 'The config file (profiles, validators) [default: $XDG_CONFIG_HOME/ovs/config.yaml, else ~/.config/ovs/config.yaml, else /etc/ovs/config.yaml, if one exists]' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from export" -l profile -d 'The config file\'s profile to use [default: its default_profile]. A profile fills in only what flags and environment leave unset' -r
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from export" -l store -d 'Store URL: dir:///absolute/path, etcd[s]://[user@]host:port[,host:port...][/root], zk://[user@]host:port[,host:port...][/chroot], consul[s]://host:port[,host:port...][/root], sqlite:///path/to/file.db[?table=NAME], mysql://[user@]host[:port]/database[?table=NAME], postgres://[user@]host[:port]/database[?table=NAME]; any other SCHEME://... runs the plugin ovs-store-SCHEME from PATH (see `ovs config stores`) [default: the profile\'s stores, else dir://$XDG_DATA_HOME/ovs-config]. Give it several times to write to every store at once (reads use the first)' -r
@@ -217,15 +212,14 @@ complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcomma
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from export" -l cert -d 'Client certificate (PEM) for mutual TLS; needs --key' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from export" -l key -d 'Client private key (PEM) for mutual TLS; needs --cert' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from export" -l max-value-size -d 'Largest value to write, in bytes, for a server set up to take more (or less) than the store\'s default limit (see `ovs config stores`)' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from export" -s o -l output -d 'plain or yaml: the document in YAML; json: in JSON (ovs format; consul format is always JSON)' -r -f -a "plain\t''
+json\t''
+yaml\t''"
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from export" -l format -d 'ovs: ovs\'s own document; consul: `consul kv export`\'s JSON array' -r -f -a "ovs\t'ovs-config\'s own (YAML, or JSON with -o json)'
+consul\t'`consul kv export`\'s JSON array'"
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from export" -s v -l verbose -d 'Log more to stderr (-v: what ovs does, -vv: also its libraries, and an error\'s every cause)'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from export" -s q -l quiet -d 'Print only results and errors, no progress notes'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from export" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from import" -l format -d 'ovs: ovs\'s own document (YAML or JSON); consul: `consul kv export`\'s JSON array' -r -f -a "ovs\t'ovs-config\'s own (YAML, or JSON with -o json)'
-consul\t'`consul kv export`\'s JSON array'"
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from import" -l prefix -d 'Place the document\'s keys below PREFIX instead of its own prefix' -r
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from import" -s o -l output -d 'plain: a note on stderr; json/yaml: the plan and what was written, on stdout' -r -f -a "plain\t''
-json\t''
-yaml\t''"
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from import" -l config -d 'The config file (profiles, validators) [default: $XDG_CONFIG_HOME/ovs/config.yaml, else ~/.config/ovs/config.yaml, else /etc/ovs/config.yaml, if one exists]' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from import" -l profile -d 'The config file\'s profile to use [default: its default_profile]. A profile fills in only what flags and environment leave unset' -r
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from import" -l store -d 'Store URL: dir:///absolute/path, etcd[s]://[user@]host:port[,host:port...][/root], zk://[user@]host:port[,host:port...][/chroot], consul[s]://host:port[,host:port...][/root], sqlite:///path/to/file.db[?table=NAME], mysql://[user@]host[:port]/database[?table=NAME], postgres://[user@]host[:port]/database[?table=NAME]; any other SCHEME://... runs the plugin ovs-store-SCHEME from PATH (see `ovs config stores`) [default: the profile\'s stores, else dir://$XDG_DATA_HOME/ovs-config]. Give it several times to write to every store at once (reads use the first)' -r
@@ -236,17 +230,17 @@ complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcomma
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from import" -l cert -d 'Client certificate (PEM) for mutual TLS; needs --key' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from import" -l key -d 'Client private key (PEM) for mutual TLS; needs --cert' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from import" -l max-value-size -d 'Largest value to write, in bytes, for a server set up to take more (or less) than the store\'s default limit (see `ovs config stores`)' -r
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from import" -l dry-run -d 'Validate and plan, report, write nothing'
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from import" -l chunked -d 'Over the store\'s atomic limits, apply in guarded chunks, rolled back if one fails'
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from import" -s v -l verbose -d 'Log more to stderr (-v: what ovs does, -vv: also its libraries, and an error\'s every cause)'
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from import" -s q -l quiet -d 'Print only results and errors, no progress notes'
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from import" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from diff" -l format -d 'ovs: ovs\'s own document (YAML or JSON); consul: `consul kv export`\'s JSON array' -r -f -a "ovs\t'ovs-config\'s own (YAML, or JSON with -o json)'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from import" -l format -d 'ovs: ovs\'s own document (YAML or JSON); consul: `consul kv export`\'s JSON array' -r -f -a "ovs\t'ovs-config\'s own (YAML, or JSON with -o json)'
 consul\t'`consul kv export`\'s JSON array'"
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from diff" -l prefix -d 'Place the document\'s keys below PREFIX instead of its own prefix' -r
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from diff" -s o -l output -r -f -a "plain\t''
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from import" -l prefix -d 'Place the document\'s keys below PREFIX instead of its own prefix' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from import" -s o -l output -d 'plain: a note on stderr; json/yaml: the plan and what was written, on stdout' -r -f -a "plain\t''
 json\t''
 yaml\t''"
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from import" -s v -l verbose -d 'Log more to stderr (-v: what ovs does, -vv: also its libraries, and an error\'s every cause)'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from import" -s q -l quiet -d 'Print only results and errors, no progress notes'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from import" -l dry-run -d 'Validate and plan, report, write nothing'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from import" -l chunked -d 'Over the store\'s atomic limits, apply in guarded chunks, rolled back if one fails'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from import" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from diff" -l config -d 'The config file (profiles, validators) [default: $XDG_CONFIG_HOME/ovs/config.yaml, else ~/.config/ovs/config.yaml, else /etc/ovs/config.yaml, if one exists]' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from diff" -l profile -d 'The config file\'s profile to use [default: its default_profile]. A profile fills in only what flags and environment leave unset' -r
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from diff" -l store -d 'Store URL: dir:///absolute/path, etcd[s]://[user@]host:port[,host:port...][/root], zk://[user@]host:port[,host:port...][/chroot], consul[s]://host:port[,host:port...][/root], sqlite:///path/to/file.db[?table=NAME], mysql://[user@]host[:port]/database[?table=NAME], postgres://[user@]host[:port]/database[?table=NAME]; any other SCHEME://... runs the plugin ovs-store-SCHEME from PATH (see `ovs config stores`) [default: the profile\'s stores, else dir://$XDG_DATA_HOME/ovs-config]. Give it several times to write to every store at once (reads use the first)' -r
@@ -257,17 +251,17 @@ complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcomma
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from diff" -l cert -d 'Client certificate (PEM) for mutual TLS; needs --key' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from diff" -l key -d 'Client private key (PEM) for mutual TLS; needs --cert' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from diff" -l max-value-size -d 'Largest value to write, in bytes, for a server set up to take more (or less) than the store\'s default limit (see `ovs config stores`)' -r
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from diff" -l prune -d 'Also show keys at or below the document\'s prefix that it does not hold, as removed'
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from diff" -l exit-code -d 'Exit 7 when something would change (0 when nothing would)'
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from diff" -s v -l verbose -d 'Log more to stderr (-v: what ovs does, -vv: also its libraries, and an error\'s every cause)'
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from diff" -s q -l quiet -d 'Print only results and errors, no progress notes'
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from diff" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from apply" -l format -d 'ovs: ovs\'s own document (YAML or JSON); consul: `consul kv export`\'s JSON array' -r -f -a "ovs\t'ovs-config\'s own (YAML, or JSON with -o json)'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from diff" -l format -d 'ovs: ovs\'s own document (YAML or JSON); consul: `consul kv export`\'s JSON array' -r -f -a "ovs\t'ovs-config\'s own (YAML, or JSON with -o json)'
 consul\t'`consul kv export`\'s JSON array'"
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from apply" -l prefix -d 'Place the document\'s keys below PREFIX instead of its own prefix' -r
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from apply" -s o -l output -d 'plain: the plan and a note on stderr; json/yaml: the plan and what was written, on stdout' -r -f -a "plain\t''
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from diff" -l prefix -d 'Place the document\'s keys below PREFIX instead of its own prefix' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from diff" -s o -l output -r -f -a "plain\t''
 json\t''
 yaml\t''"
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from diff" -s v -l verbose -d 'Log more to stderr (-v: what ovs does, -vv: also its libraries, and an error\'s every cause)'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from diff" -s q -l quiet -d 'Print only results and errors, no progress notes'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from diff" -l prune -d 'Also show keys at or below the document\'s prefix that it does not hold, as removed'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from diff" -l exit-code -d 'Exit 7 when something would change (0 when nothing would)'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from diff" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from apply" -l config -d 'The config file (profiles, validators) [default: $XDG_CONFIG_HOME/ovs/config.yaml, else ~/.config/ovs/config.yaml, else /etc/ovs/config.yaml, if one exists]' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from apply" -l profile -d 'The config file\'s profile to use [default: its default_profile]. A profile fills in only what flags and environment leave unset' -r
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from apply" -l store -d 'Store URL: dir:///absolute/path, etcd[s]://[user@]host:port[,host:port...][/root], zk://[user@]host:port[,host:port...][/chroot], consul[s]://host:port[,host:port...][/root], sqlite:///path/to/file.db[?table=NAME], mysql://[user@]host[:port]/database[?table=NAME], postgres://[user@]host[:port]/database[?table=NAME]; any other SCHEME://... runs the plugin ovs-store-SCHEME from PATH (see `ovs config stores`) [default: the profile\'s stores, else dir://$XDG_DATA_HOME/ovs-config]. Give it several times to write to every store at once (reads use the first)' -r
@@ -278,15 +272,18 @@ complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcomma
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from apply" -l cert -d 'Client certificate (PEM) for mutual TLS; needs --key' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from apply" -l key -d 'Client private key (PEM) for mutual TLS; needs --cert' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from apply" -l max-value-size -d 'Largest value to write, in bytes, for a server set up to take more (or less) than the store\'s default limit (see `ovs config stores`)' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from apply" -l format -d 'ovs: ovs\'s own document (YAML or JSON); consul: `consul kv export`\'s JSON array' -r -f -a "ovs\t'ovs-config\'s own (YAML, or JSON with -o json)'
+consul\t'`consul kv export`\'s JSON array'"
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from apply" -l prefix -d 'Place the document\'s keys below PREFIX instead of its own prefix' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from apply" -s o -l output -d 'plain: the plan and a note on stderr; json/yaml: the plan and what was written, on stdout' -r -f -a "plain\t''
+json\t''
+yaml\t''"
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from apply" -s v -l verbose -d 'Log more to stderr (-v: what ovs does, -vv: also its libraries, and an error\'s every cause)'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from apply" -s q -l quiet -d 'Print only results and errors, no progress notes'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from apply" -l prune -d 'Also remove keys at or below the document\'s prefix that it does not hold'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from apply" -s y -l yes -d 'Do not ask (required when stdin is not a terminal)'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from apply" -l chunked -d 'Over the store\'s atomic limits, apply in guarded chunks, rolled back if one fails'
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from apply" -s v -l verbose -d 'Log more to stderr (-v: what ovs does, -vv: also its libraries, and an error\'s every cause)'
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from apply" -s q -l quiet -d 'Print only results and errors, no progress notes'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from apply" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from outbox" -s o -l output -r -f -a "plain\t''
-json\t''
-yaml\t''"
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from outbox" -l config -d 'The config file (profiles, validators) [default: $XDG_CONFIG_HOME/ovs/config.yaml, else ~/.config/ovs/config.yaml, else /etc/ovs/config.yaml, if one exists]' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from outbox" -l profile -d 'The config file\'s profile to use [default: its default_profile]. A profile fills in only what flags and environment leave unset' -r
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from outbox" -l store -d 'Store URL: dir:///absolute/path, etcd[s]://[user@]host:port[,host:port...][/root], zk://[user@]host:port[,host:port...][/chroot], consul[s]://host:port[,host:port...][/root], sqlite:///path/to/file.db[?table=NAME], mysql://[user@]host[:port]/database[?table=NAME], postgres://[user@]host[:port]/database[?table=NAME]; any other SCHEME://... runs the plugin ovs-store-SCHEME from PATH (see `ovs config stores`) [default: the profile\'s stores, else dir://$XDG_DATA_HOME/ovs-config]. Give it several times to write to every store at once (reads use the first)' -r
@@ -297,12 +294,12 @@ complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcomma
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from outbox" -l cert -d 'Client certificate (PEM) for mutual TLS; needs --key' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from outbox" -l key -d 'Client private key (PEM) for mutual TLS; needs --cert' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from outbox" -l max-value-size -d 'Largest value to write, in bytes, for a server set up to take more (or less) than the store\'s default limit (see `ovs config stores`)' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from outbox" -s o -l output -r -f -a "plain\t''
+json\t''
+yaml\t''"
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from outbox" -s v -l verbose -d 'Log more to stderr (-v: what ovs does, -vv: also its libraries, and an error\'s every cause)'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from outbox" -s q -l quiet -d 'Print only results and errors, no progress notes'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from outbox" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from retry" -s o -l output -d 'plain: a line per write on stderr; json/yaml: what became of each, on stdout' -r -f -a "plain\t''
-json\t''
-yaml\t''"
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from retry" -l config -d 'The config file (profiles, validators) [default: $XDG_CONFIG_HOME/ovs/config.yaml, else ~/.config/ovs/config.yaml, else /etc/ovs/config.yaml, if one exists]' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from retry" -l profile -d 'The config file\'s profile to use [default: its default_profile]. A profile fills in only what flags and environment leave unset' -r
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from retry" -l store -d 'Store URL: dir:///absolute/path, etcd[s]://[user@]host:port[,host:port...][/root], zk://[user@]host:port[,host:port...][/chroot], consul[s]://host:port[,host:port...][/root], sqlite:///path/to/file.db[?table=NAME], mysql://[user@]host[:port]/database[?table=NAME], postgres://[user@]host[:port]/database[?table=NAME]; any other SCHEME://... runs the plugin ovs-store-SCHEME from PATH (see `ovs config stores`) [default: the profile\'s stores, else dir://$XDG_DATA_HOME/ovs-config]. Give it several times to write to every store at once (reads use the first)' -r
@@ -313,14 +310,12 @@ complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcomma
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from retry" -l cert -d 'Client certificate (PEM) for mutual TLS; needs --key' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from retry" -l key -d 'Client private key (PEM) for mutual TLS; needs --cert' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from retry" -l max-value-size -d 'Largest value to write, in bytes, for a server set up to take more (or less) than the store\'s default limit (see `ovs config stores`)' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from retry" -s o -l output -d 'plain: a line per write on stderr; json/yaml: what became of each, on stdout' -r -f -a "plain\t''
+json\t''
+yaml\t''"
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from retry" -s v -l verbose -d 'Log more to stderr (-v: what ovs does, -vv: also its libraries, and an error\'s every cause)'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from retry" -s q -l quiet -d 'Print only results and errors, no progress notes'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from retry" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from copy" -l prefix -d 'Copy PREFIX and the keys below it' -r
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from copy" -l to-prefix -d 'Place them at PREFIX in the destination instead [default: --prefix]' -r
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from copy" -s o -l output -d 'plain: counts on stderr; json/yaml: the counts and mismatched keys, on stdout' -r -f -a "plain\t''
-json\t''
-yaml\t''"
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from copy" -l config -d 'The config file (profiles, validators) [default: $XDG_CONFIG_HOME/ovs/config.yaml, else ~/.config/ovs/config.yaml, else /etc/ovs/config.yaml, if one exists]' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from copy" -l profile -d 'The config file\'s profile to use [default: its default_profile]. A profile fills in only what flags and environment leave unset' -r
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from copy" -l store -d 'Store URL: dir:///absolute/path, etcd[s]://[user@]host:port[,host:port...][/root], zk://[user@]host:port[,host:port...][/chroot], consul[s]://host:port[,host:port...][/root], sqlite:///path/to/file.db[?table=NAME], mysql://[user@]host[:port]/database[?table=NAME], postgres://[user@]host[:port]/database[?table=NAME]; any other SCHEME://... runs the plugin ovs-store-SCHEME from PATH (see `ovs config stores`) [default: the profile\'s stores, else dir://$XDG_DATA_HOME/ovs-config]. Give it several times to write to every store at once (reads use the first)' -r
@@ -331,14 +326,16 @@ complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcomma
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from copy" -l cert -d 'Client certificate (PEM) for mutual TLS; needs --key' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from copy" -l key -d 'Client private key (PEM) for mutual TLS; needs --cert' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from copy" -l max-value-size -d 'Largest value to write, in bytes, for a server set up to take more (or less) than the store\'s default limit (see `ovs config stores`)' -r
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from copy" -l overwrite -d 'Overwrite destination keys whose value differs (else: refused, nothing written)'
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from copy" -l chunked -d 'Over the destination\'s atomic limits, copy in guarded chunks, rolled back if one fails'
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from copy" -s v -l verbose -d 'Log more to stderr (-v: what ovs does, -vv: also its libraries, and an error\'s every cause)'
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from copy" -s q -l quiet -d 'Print only results and errors, no progress notes'
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from copy" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from compare" -s o -l output -r -f -a "plain\t''
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from copy" -l prefix -d 'Copy PREFIX and the keys below it' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from copy" -l to-prefix -d 'Place them at PREFIX in the destination instead [default: --prefix]' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from copy" -s o -l output -d 'plain: counts on stderr; json/yaml: the counts and mismatched keys, on stdout' -r -f -a "plain\t''
 json\t''
 yaml\t''"
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from copy" -s v -l verbose -d 'Log more to stderr (-v: what ovs does, -vv: also its libraries, and an error\'s every cause)'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from copy" -s q -l quiet -d 'Print only results and errors, no progress notes'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from copy" -l overwrite -d 'Overwrite destination keys whose value differs (else: refused, nothing written)'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from copy" -l chunked -d 'Over the destination\'s atomic limits, copy in guarded chunks, rolled back if one fails'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from copy" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from compare" -l config -d 'The config file (profiles, validators) [default: $XDG_CONFIG_HOME/ovs/config.yaml, else ~/.config/ovs/config.yaml, else /etc/ovs/config.yaml, if one exists]' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from compare" -l profile -d 'The config file\'s profile to use [default: its default_profile]. A profile fills in only what flags and environment leave unset' -r
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from compare" -l store -d 'Store URL: dir:///absolute/path, etcd[s]://[user@]host:port[,host:port...][/root], zk://[user@]host:port[,host:port...][/chroot], consul[s]://host:port[,host:port...][/root], sqlite:///path/to/file.db[?table=NAME], mysql://[user@]host[:port]/database[?table=NAME], postgres://[user@]host[:port]/database[?table=NAME]; any other SCHEME://... runs the plugin ovs-store-SCHEME from PATH (see `ovs config stores`) [default: the profile\'s stores, else dir://$XDG_DATA_HOME/ovs-config]. Give it several times to write to every store at once (reads use the first)' -r
@@ -349,12 +346,12 @@ complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcomma
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from compare" -l cert -d 'Client certificate (PEM) for mutual TLS; needs --key' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from compare" -l key -d 'Client private key (PEM) for mutual TLS; needs --cert' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from compare" -l max-value-size -d 'Largest value to write, in bytes, for a server set up to take more (or less) than the store\'s default limit (see `ovs config stores`)' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from compare" -s o -l output -r -f -a "plain\t''
+json\t''
+yaml\t''"
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from compare" -s v -l verbose -d 'Log more to stderr (-v: what ovs does, -vv: also its libraries, and an error\'s every cause)'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from compare" -s q -l quiet -d 'Print only results and errors, no progress notes'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from compare" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from mirror" -s o -l output -r -f -a "plain\t''
-json\t''
-yaml\t''"
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from mirror" -l config -d 'The config file (profiles, validators) [default: $XDG_CONFIG_HOME/ovs/config.yaml, else ~/.config/ovs/config.yaml, else /etc/ovs/config.yaml, if one exists]' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from mirror" -l profile -d 'The config file\'s profile to use [default: its default_profile]. A profile fills in only what flags and environment leave unset' -r
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from mirror" -l store -d 'Store URL: dir:///absolute/path, etcd[s]://[user@]host:port[,host:port...][/root], zk://[user@]host:port[,host:port...][/chroot], consul[s]://host:port[,host:port...][/root], sqlite:///path/to/file.db[?table=NAME], mysql://[user@]host[:port]/database[?table=NAME], postgres://[user@]host[:port]/database[?table=NAME]; any other SCHEME://... runs the plugin ovs-store-SCHEME from PATH (see `ovs config stores`) [default: the profile\'s stores, else dir://$XDG_DATA_HOME/ovs-config]. Give it several times to write to every store at once (reads use the first)' -r
@@ -365,17 +362,15 @@ complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcomma
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from mirror" -l cert -d 'Client certificate (PEM) for mutual TLS; needs --key' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from mirror" -l key -d 'Client private key (PEM) for mutual TLS; needs --cert' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from mirror" -l max-value-size -d 'Largest value to write, in bytes, for a server set up to take more (or less) than the store\'s default limit (see `ovs config stores`)' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from mirror" -s o -l output -r -f -a "plain\t''
+json\t''
+yaml\t''"
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from mirror" -s v -l verbose -d 'Log more to stderr (-v: what ovs does, -vv: also its libraries, and an error\'s every cause)'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from mirror" -s q -l quiet -d 'Print only results and errors, no progress notes'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from mirror" -s y -l yes -d 'Do not ask (required when stdin is not a terminal)'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from mirror" -l watch -d 'Then keep following the source\'s changes, resuming after a restart'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from mirror" -l chunked -d 'Over the destination\'s atomic limits, apply in guarded chunks, rolled back if one fails'
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from mirror" -s v -l verbose -d 'Log more to stderr (-v: what ovs does, -vv: also its libraries, and an error\'s every cause)'
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from mirror" -s q -l quiet -d 'Print only results and errors, no progress notes'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from mirror" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from watch" -l count -d 'Stop after N changes' -r
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from watch" -l exec -d 'Run CMD (with sh -c) after each batch of changes: the changed keys in $OVS_CHANGED_KEYS (newline-separated) and as JSON lines on its stdin; never two at once' -r
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from watch" -s o -l output -d 'plain: `PUT key revision` / `DELETE key revision`; json: one object per change per line; yaml: one document per change' -r -f -a "plain\t''
-json\t''
-yaml\t''"
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from watch" -l config -d 'The config file (profiles, validators) [default: $XDG_CONFIG_HOME/ovs/config.yaml, else ~/.config/ovs/config.yaml, else /etc/ovs/config.yaml, if one exists]' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from watch" -l profile -d 'The config file\'s profile to use [default: its default_profile]. A profile fills in only what flags and environment leave unset' -r
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from watch" -l store -d 'Store URL: dir:///absolute/path, etcd[s]://[user@]host:port[,host:port...][/root], zk://[user@]host:port[,host:port...][/chroot], consul[s]://host:port[,host:port...][/root], sqlite:///path/to/file.db[?table=NAME], mysql://[user@]host[:port]/database[?table=NAME], postgres://[user@]host[:port]/database[?table=NAME]; any other SCHEME://... runs the plugin ovs-store-SCHEME from PATH (see `ovs config stores`) [default: the profile\'s stores, else dir://$XDG_DATA_HOME/ovs-config]. Give it several times to write to every store at once (reads use the first)' -r
@@ -386,12 +381,14 @@ complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcomma
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from watch" -l cert -d 'Client certificate (PEM) for mutual TLS; needs --key' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from watch" -l key -d 'Client private key (PEM) for mutual TLS; needs --cert' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from watch" -l max-value-size -d 'Largest value to write, in bytes, for a server set up to take more (or less) than the store\'s default limit (see `ovs config stores`)' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from watch" -l count -d 'Stop after N changes' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from watch" -l exec -d 'Run CMD (with sh -c) after each batch of changes: the changed keys in $OVS_CHANGED_KEYS (newline-separated) and as JSON lines on its stdin; never two at once' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from watch" -s o -l output -d 'plain: `PUT key revision` / `DELETE key revision`; json: one object per change per line; yaml: one document per change' -r -f -a "plain\t''
+json\t''
+yaml\t''"
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from watch" -s v -l verbose -d 'Log more to stderr (-v: what ovs does, -vv: also its libraries, and an error\'s every cause)'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from watch" -s q -l quiet -d 'Print only results and errors, no progress notes'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from watch" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from exec" -l env -d 'Give CMD a variable for each key below PREFIX, named from the key\'s path below PREFIX (`/` and `-` become `_`, upper-cased); repeat for several prefixes' -r
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from exec" -l wait -d 'With --watch: act once no change came for MIN, but no later than MAX after the first (durations as --timeout takes them; MAX defaults to 4 x MIN) [default: 0, act on each change]' -r
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from exec" -l signal -d 'With --watch: send CMD this signal (HUP, INT, QUIT, TERM, USR1, USR2) instead of restarting it; its environment stays as it was started' -r
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from exec" -l config -d 'The config file (profiles, validators) [default: $XDG_CONFIG_HOME/ovs/config.yaml, else ~/.config/ovs/config.yaml, else /etc/ovs/config.yaml, if one exists]' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from exec" -l profile -d 'The config file\'s profile to use [default: its default_profile]. A profile fills in only what flags and environment leave unset' -r
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from exec" -l store -d 'Store URL: dir:///absolute/path, etcd[s]://[user@]host:port[,host:port...][/root], zk://[user@]host:port[,host:port...][/chroot], consul[s]://host:port[,host:port...][/root], sqlite:///path/to/file.db[?table=NAME], mysql://[user@]host[:port]/database[?table=NAME], postgres://[user@]host[:port]/database[?table=NAME]; any other SCHEME://... runs the plugin ovs-store-SCHEME from PATH (see `ovs config stores`) [default: the profile\'s stores, else dir://$XDG_DATA_HOME/ovs-config]. Give it several times to write to every store at once (reads use the first)' -r
@@ -402,18 +399,13 @@ complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcomma
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from exec" -l cert -d 'Client certificate (PEM) for mutual TLS; needs --key' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from exec" -l key -d 'Client private key (PEM) for mutual TLS; needs --cert' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from exec" -l max-value-size -d 'Largest value to write, in bytes, for a server set up to take more (or less) than the store\'s default limit (see `ovs config stores`)' -r
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from exec" -l watch -d 'Keep following those keys: when they change, restart CMD with the new variables (SIGTERM, then SIGKILL after --timeout), or send it --signal'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from exec" -l env -d 'Give CMD a variable for each key below PREFIX, named from the key\'s path below PREFIX (`/` and `-` become `_`, upper-cased); repeat for several prefixes' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from exec" -l wait -d 'With --watch: act once no change came for MIN, but no later than MAX after the first (durations as --timeout takes them; MAX defaults to 4 x MIN) [default: 0, act on each change]' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from exec" -l signal -d 'With --watch: send CMD this signal (HUP, INT, QUIT, TERM, USR1, USR2) instead of restarting it; its environment stays as it was started' -r
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from exec" -s v -l verbose -d 'Log more to stderr (-v: what ovs does, -vv: also its libraries, and an error\'s every cause)'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from exec" -s q -l quiet -d 'Print only results and errors, no progress notes'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from exec" -l watch -d 'Keep following those keys: when they change, restart CMD with the new variables (SIGTERM, then SIGKILL after --timeout), or send it --signal'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from exec" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from render" -l out -d 'Install the result into FILE: staged beside it, checked, then renamed over it' -r -F
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from render" -l check -d 'Before installing, run CMD (with sh -c; {src} is the staged file); if it fails, keep the old file and exit 3' -r
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from render" -l reload -d 'After installing, run CMD (with sh -c), only when the content changed' -r
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from render" -l mode -d 'The installed file\'s mode, in octal (default: the old file\'s mode, else 0644)' -r
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from render" -l wait -d 'With --watch: render once no change came for MIN, but no later than MAX after the first (durations as --timeout takes them; MAX defaults to 4 x MIN) [default: 0, each change]' -r
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from render" -s o -l output -d 'plain: the text (to stdout), the diff (--dry-run) or a line per file installed; json/yaml: each template\'s destination, whether it changed, reloaded, and its text or diff' -r -f -a "plain\t''
-json\t''
-yaml\t''"
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from render" -l config -d 'The config file (profiles, validators) [default: $XDG_CONFIG_HOME/ovs/config.yaml, else ~/.config/ovs/config.yaml, else /etc/ovs/config.yaml, if one exists]' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from render" -l profile -d 'The config file\'s profile to use [default: its default_profile]. A profile fills in only what flags and environment leave unset' -r
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from render" -l store -d 'Store URL: dir:///absolute/path, etcd[s]://[user@]host:port[,host:port...][/root], zk://[user@]host:port[,host:port...][/chroot], consul[s]://host:port[,host:port...][/root], sqlite:///path/to/file.db[?table=NAME], mysql://[user@]host[:port]/database[?table=NAME], postgres://[user@]host[:port]/database[?table=NAME]; any other SCHEME://... runs the plugin ovs-store-SCHEME from PATH (see `ovs config stores`) [default: the profile\'s stores, else dir://$XDG_DATA_HOME/ovs-config]. Give it several times to write to every store at once (reads use the first)' -r
@@ -424,16 +416,20 @@ complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcomma
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from render" -l cert -d 'Client certificate (PEM) for mutual TLS; needs --key' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from render" -l key -d 'Client private key (PEM) for mutual TLS; needs --cert' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from render" -l max-value-size -d 'Largest value to write, in bytes, for a server set up to take more (or less) than the store\'s default limit (see `ovs config stores`)' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from render" -l out -d 'Install the result into FILE: staged beside it, checked, then renamed over it' -r -F
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from render" -l check -d 'Before installing, run CMD (with sh -c; {src} is the staged file); if it fails, keep the old file and exit 3' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from render" -l reload -d 'After installing, run CMD (with sh -c), only when the content changed' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from render" -l mode -d 'The installed file\'s mode, in octal (default: the old file\'s mode, else 0644)' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from render" -l wait -d 'With --watch: render once no change came for MIN, but no later than MAX after the first (durations as --timeout takes them; MAX defaults to 4 x MIN) [default: 0, each change]' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from render" -s o -l output -d 'plain: the text (to stdout), the diff (--dry-run) or a line per file installed; json/yaml: each template\'s destination, whether it changed, reloaded, and its text or diff' -r -f -a "plain\t''
+json\t''
+yaml\t''"
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from render" -s v -l verbose -d 'Log more to stderr (-v: what ovs does, -vv: also its libraries, and an error\'s every cause)'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from render" -s q -l quiet -d 'Print only results and errors, no progress notes'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from render" -l all -d 'Render every template the config file\'s `templates:` list declares, each into its destination'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from render" -l dry-run -d 'Write nothing: print a unified diff of the file against the new content; exit 7 if they differ'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from render" -l watch -d 'Keep the file(s) current: install again whenever a key the template read (or one under a prefix it listed) changes; failures are logged and the old file kept; SIGHUP re-reads the templates, SIGTERM ends it (exit 0)'
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from render" -s v -l verbose -d 'Log more to stderr (-v: what ovs does, -vv: also its libraries, and an error\'s every cause)'
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from render" -s q -l quiet -d 'Print only results and errors, no progress notes'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from render" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from history" -l show -d 'Print the value KEY had at revision REV' -r
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from history" -s o -l output -r -f -a "plain\t''
-json\t''
-yaml\t''"
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from history" -l config -d 'The config file (profiles, validators) [default: $XDG_CONFIG_HOME/ovs/config.yaml, else ~/.config/ovs/config.yaml, else /etc/ovs/config.yaml, if one exists]' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from history" -l profile -d 'The config file\'s profile to use [default: its default_profile]. A profile fills in only what flags and environment leave unset' -r
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from history" -l store -d 'Store URL: dir:///absolute/path, etcd[s]://[user@]host:port[,host:port...][/root], zk://[user@]host:port[,host:port...][/chroot], consul[s]://host:port[,host:port...][/root], sqlite:///path/to/file.db[?table=NAME], mysql://[user@]host[:port]/database[?table=NAME], postgres://[user@]host[:port]/database[?table=NAME]; any other SCHEME://... runs the plugin ovs-store-SCHEME from PATH (see `ovs config stores`) [default: the profile\'s stores, else dir://$XDG_DATA_HOME/ovs-config]. Give it several times to write to every store at once (reads use the first)' -r
@@ -444,12 +440,13 @@ complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcomma
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from history" -l cert -d 'Client certificate (PEM) for mutual TLS; needs --key' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from history" -l key -d 'Client private key (PEM) for mutual TLS; needs --cert' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from history" -l max-value-size -d 'Largest value to write, in bytes, for a server set up to take more (or less) than the store\'s default limit (see `ovs config stores`)' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from history" -l show -d 'Print the value KEY had at revision REV' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from history" -s o -l output -r -f -a "plain\t''
+json\t''
+yaml\t''"
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from history" -s v -l verbose -d 'Log more to stderr (-v: what ovs does, -vv: also its libraries, and an error\'s every cause)'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from history" -s q -l quiet -d 'Print only results and errors, no progress notes'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from history" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from rollback" -s o -l output -d 'plain: a note on stderr; json/yaml: {"key", "revision", "from"} on stdout' -r -f -a "plain\t''
-json\t''
-yaml\t''"
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from rollback" -l config -d 'The config file (profiles, validators) [default: $XDG_CONFIG_HOME/ovs/config.yaml, else ~/.config/ovs/config.yaml, else /etc/ovs/config.yaml, if one exists]' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from rollback" -l profile -d 'The config file\'s profile to use [default: its default_profile]. A profile fills in only what flags and environment leave unset' -r
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from rollback" -l store -d 'Store URL: dir:///absolute/path, etcd[s]://[user@]host:port[,host:port...][/root], zk://[user@]host:port[,host:port...][/chroot], consul[s]://host:port[,host:port...][/root], sqlite:///path/to/file.db[?table=NAME], mysql://[user@]host[:port]/database[?table=NAME], postgres://[user@]host[:port]/database[?table=NAME]; any other SCHEME://... runs the plugin ovs-store-SCHEME from PATH (see `ovs config stores`) [default: the profile\'s stores, else dir://$XDG_DATA_HOME/ovs-config]. Give it several times to write to every store at once (reads use the first)' -r
@@ -460,17 +457,13 @@ complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcomma
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from rollback" -l cert -d 'Client certificate (PEM) for mutual TLS; needs --key' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from rollback" -l key -d 'Client private key (PEM) for mutual TLS; needs --cert' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from rollback" -l max-value-size -d 'Largest value to write, in bytes, for a server set up to take more (or less) than the store\'s default limit (see `ovs config stores`)' -r
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from rollback" -l dry-run -d 'Validate and check, report, write nothing'
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from rollback" -s v -l verbose -d 'Log more to stderr (-v: what ovs does, -vv: also its libraries, and an error\'s every cause)'
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from rollback" -s q -l quiet -d 'Print only results and errors, no progress notes'
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from rollback" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from schedule" -s f -l file -d 'Preview the schedule in PATH (- reads stdin) instead of the stored one' -r -F
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from schedule" -l count -d 'How many run times to show per task' -r
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from schedule" -l at -d 'Show the runs after TIME (RFC 3339, e.g. 2026-01-01T00:00:00Z) [default: now]' -r
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from schedule" -l tz -d 'The time zone Celery evaluates the crontab in (its `timezone` setting): an IANA name' -r
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from schedule" -s o -l output -d 'plain: a block per task; json/yaml: {"TASK": {"enabled", "next": [TIME...]}}' -r -f -a "plain\t''
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from rollback" -s o -l output -d 'plain: a note on stderr; json/yaml: {"key", "revision", "from"} on stdout' -r -f -a "plain\t''
 json\t''
 yaml\t''"
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from rollback" -s v -l verbose -d 'Log more to stderr (-v: what ovs does, -vv: also its libraries, and an error\'s every cause)'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from rollback" -s q -l quiet -d 'Print only results and errors, no progress notes'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from rollback" -l dry-run -d 'Validate and check, report, write nothing'
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from rollback" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from schedule" -l config -d 'The config file (profiles, validators) [default: $XDG_CONFIG_HOME/ovs/config.yaml, else ~/.config/ovs/config.yaml, else /etc/ovs/config.yaml, if one exists]' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from schedule" -l profile -d 'The config file\'s profile to use [default: its default_profile]. A profile fills in only what flags and environment leave unset' -r
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from schedule" -l store -d 'Store URL: dir:///absolute/path, etcd[s]://[user@]host:port[,host:port...][/root], zk://[user@]host:port[,host:port...][/chroot], consul[s]://host:port[,host:port...][/root], sqlite:///path/to/file.db[?table=NAME], mysql://[user@]host[:port]/database[?table=NAME], postgres://[user@]host[:port]/database[?table=NAME]; any other SCHEME://... runs the plugin ovs-store-SCHEME from PATH (see `ovs config stores`) [default: the profile\'s stores, else dir://$XDG_DATA_HOME/ovs-config]. Give it several times to write to every store at once (reads use the first)' -r
@@ -481,12 +474,16 @@ complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcomma
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from schedule" -l cert -d 'Client certificate (PEM) for mutual TLS; needs --key' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from schedule" -l key -d 'Client private key (PEM) for mutual TLS; needs --cert' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from schedule" -l max-value-size -d 'Largest value to write, in bytes, for a server set up to take more (or less) than the store\'s default limit (see `ovs config stores`)' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from schedule" -s f -l file -d 'Preview the schedule in PATH (- reads stdin) instead of the stored one' -r -F
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from schedule" -l count -d 'How many run times to show per task' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from schedule" -l at -d 'Show the runs after TIME (RFC 3339, e.g. 2026-01-01T00:00:00Z) [default: now]' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from schedule" -l tz -d 'The time zone Celery evaluates the crontab in (its `timezone` setting): an IANA name' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from schedule" -s o -l output -d 'plain: a block per task; json/yaml: {"TASK": {"enabled", "next": [TIME...]}}' -r -f -a "plain\t''
+json\t''
+yaml\t''"
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from schedule" -s v -l verbose -d 'Log more to stderr (-v: what ovs does, -vv: also its libraries, and an error\'s every cause)'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from schedule" -s q -l quiet -d 'Print only results and errors, no progress notes'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from schedule" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from stores" -s o -l output -d 'plain: two lines per kind; json/yaml: each kind\'s schemes, URL form and capabilities' -r -f -a "plain\t''
-json\t''
-yaml\t''"
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from stores" -l config -d 'The config file (profiles, validators) [default: $XDG_CONFIG_HOME/ovs/config.yaml, else ~/.config/ovs/config.yaml, else /etc/ovs/config.yaml, if one exists]' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from stores" -l profile -d 'The config file\'s profile to use [default: its default_profile]. A profile fills in only what flags and environment leave unset' -r
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from stores" -l store -d 'Store URL: dir:///absolute/path, etcd[s]://[user@]host:port[,host:port...][/root], zk://[user@]host:port[,host:port...][/chroot], consul[s]://host:port[,host:port...][/root], sqlite:///path/to/file.db[?table=NAME], mysql://[user@]host[:port]/database[?table=NAME], postgres://[user@]host[:port]/database[?table=NAME]; any other SCHEME://... runs the plugin ovs-store-SCHEME from PATH (see `ovs config stores`) [default: the profile\'s stores, else dir://$XDG_DATA_HOME/ovs-config]. Give it several times to write to every store at once (reads use the first)' -r
@@ -497,12 +494,12 @@ complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcomma
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from stores" -l cert -d 'Client certificate (PEM) for mutual TLS; needs --key' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from stores" -l key -d 'Client private key (PEM) for mutual TLS; needs --cert' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from stores" -l max-value-size -d 'Largest value to write, in bytes, for a server set up to take more (or less) than the store\'s default limit (see `ovs config stores`)' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from stores" -s o -l output -d 'plain: two lines per kind; json/yaml: each kind\'s schemes, URL form and capabilities' -r -f -a "plain\t''
+json\t''
+yaml\t''"
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from stores" -s v -l verbose -d 'Log more to stderr (-v: what ovs does, -vv: also its libraries, and an error\'s every cause)'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from stores" -s q -l quiet -d 'Print only results and errors, no progress notes'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from stores" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from profiles" -s o -l output -r -f -a "plain\t''
-json\t''
-yaml\t''"
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from profiles" -l config -d 'The config file (profiles, validators) [default: $XDG_CONFIG_HOME/ovs/config.yaml, else ~/.config/ovs/config.yaml, else /etc/ovs/config.yaml, if one exists]' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from profiles" -l profile -d 'The config file\'s profile to use [default: its default_profile]. A profile fills in only what flags and environment leave unset' -r
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from profiles" -l store -d 'Store URL: dir:///absolute/path, etcd[s]://[user@]host:port[,host:port...][/root], zk://[user@]host:port[,host:port...][/chroot], consul[s]://host:port[,host:port...][/root], sqlite:///path/to/file.db[?table=NAME], mysql://[user@]host[:port]/database[?table=NAME], postgres://[user@]host[:port]/database[?table=NAME]; any other SCHEME://... runs the plugin ovs-store-SCHEME from PATH (see `ovs config stores`) [default: the profile\'s stores, else dir://$XDG_DATA_HOME/ovs-config]. Give it several times to write to every store at once (reads use the first)' -r
@@ -513,12 +510,12 @@ complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcomma
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from profiles" -l cert -d 'Client certificate (PEM) for mutual TLS; needs --key' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from profiles" -l key -d 'Client private key (PEM) for mutual TLS; needs --cert' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from profiles" -l max-value-size -d 'Largest value to write, in bytes, for a server set up to take more (or less) than the store\'s default limit (see `ovs config stores`)' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from profiles" -s o -l output -r -f -a "plain\t''
+json\t''
+yaml\t''"
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from profiles" -s v -l verbose -d 'Log more to stderr (-v: what ovs does, -vv: also its libraries, and an error\'s every cause)'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from profiles" -s q -l quiet -d 'Print only results and errors, no progress notes'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from profiles" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from validators" -s o -l output -r -f -a "plain\t''
-json\t''
-yaml\t''"
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from validators" -l config -d 'The config file (profiles, validators) [default: $XDG_CONFIG_HOME/ovs/config.yaml, else ~/.config/ovs/config.yaml, else /etc/ovs/config.yaml, if one exists]' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from validators" -l profile -d 'The config file\'s profile to use [default: its default_profile]. A profile fills in only what flags and environment leave unset' -r
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from validators" -l store -d 'Store URL: dir:///absolute/path, etcd[s]://[user@]host:port[,host:port...][/root], zk://[user@]host:port[,host:port...][/chroot], consul[s]://host:port[,host:port...][/root], sqlite:///path/to/file.db[?table=NAME], mysql://[user@]host[:port]/database[?table=NAME], postgres://[user@]host[:port]/database[?table=NAME]; any other SCHEME://... runs the plugin ovs-store-SCHEME from PATH (see `ovs config stores`) [default: the profile\'s stores, else dir://$XDG_DATA_HOME/ovs-config]. Give it several times to write to every store at once (reads use the first)' -r
@@ -529,13 +526,12 @@ complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcomma
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from validators" -l cert -d 'Client certificate (PEM) for mutual TLS; needs --key' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from validators" -l key -d 'Client private key (PEM) for mutual TLS; needs --cert' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from validators" -l max-value-size -d 'Largest value to write, in bytes, for a server set up to take more (or less) than the store\'s default limit (see `ovs config stores`)' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from validators" -s o -l output -r -f -a "plain\t''
+json\t''
+yaml\t''"
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from validators" -s v -l verbose -d 'Log more to stderr (-v: what ovs does, -vv: also its libraries, and an error\'s every cause)'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from validators" -s q -l quiet -d 'Print only results and errors, no progress notes'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from validators" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from conformance" -l prefix -d 'Run below PREFIX, which must be empty and is deleted afterwards [default: a fresh /ovs-conformance-RANDOM]' -r
-complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from conformance" -s o -l output -d 'plain: a line per check (name, pass or FAIL, why); json/yaml: the whole report, on stdout' -r -f -a "plain\t''
-json\t''
-yaml\t''"
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from conformance" -l config -d 'The config file (profiles, validators) [default: $XDG_CONFIG_HOME/ovs/config.yaml, else ~/.config/ovs/config.yaml, else /etc/ovs/config.yaml, if one exists]' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from conformance" -l profile -d 'The config file\'s profile to use [default: its default_profile]. A profile fills in only what flags and environment leave unset' -r
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from conformance" -l store -d 'Store URL: dir:///absolute/path, etcd[s]://[user@]host:port[,host:port...][/root], zk://[user@]host:port[,host:port...][/chroot], consul[s]://host:port[,host:port...][/root], sqlite:///path/to/file.db[?table=NAME], mysql://[user@]host[:port]/database[?table=NAME], postgres://[user@]host[:port]/database[?table=NAME]; any other SCHEME://... runs the plugin ovs-store-SCHEME from PATH (see `ovs config stores`) [default: the profile\'s stores, else dir://$XDG_DATA_HOME/ovs-config]. Give it several times to write to every store at once (reads use the first)' -r
@@ -546,6 +542,10 @@ complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcomma
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from conformance" -l cert -d 'Client certificate (PEM) for mutual TLS; needs --key' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from conformance" -l key -d 'Client private key (PEM) for mutual TLS; needs --cert' -r -F
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from conformance" -l max-value-size -d 'Largest value to write, in bytes, for a server set up to take more (or less) than the store\'s default limit (see `ovs config stores`)' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from conformance" -l prefix -d 'Run below PREFIX, which must be empty and is deleted afterwards [default: a fresh /ovs-conformance-RANDOM]' -r
+complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from conformance" -s o -l output -d 'plain: a line per check (name, pass or FAIL, why); json/yaml: the whole report, on stdout' -r -f -a "plain\t''
+json\t''
+yaml\t''"
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from conformance" -s v -l verbose -d 'Log more to stderr (-v: what ovs does, -vv: also its libraries, and an error\'s every cause)'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from conformance" -s q -l quiet -d 'Print only results and errors, no progress notes'
 complete -c ovs -n "__fish_ovs_using_subcommand config; and __fish_seen_subcommand_from conformance" -s h -l help -d 'Print help (see more with \'--help\')'

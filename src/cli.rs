@@ -243,7 +243,10 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs_f64(secs))
 }
 
+/// Each subcommand's arguments are built only when it is the one invoked
+/// (`defer`): clap otherwise builds and drops the whole tree on every run.
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum Command {
     /// Read and write configuration keys
     #[command(subcommand, after_long_help = after_help::CONFIG)]
@@ -251,6 +254,7 @@ pub enum Command {
 }
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum ConfigCommand {
     /// List the children of PREFIX (a child with keys below it ends in /), or with -r PREFIX itself and every key below it
     #[command(after_long_help = after_help::LIST)]
@@ -620,7 +624,8 @@ pub struct GetArgs {
     pub output: Format,
 }
 
-/// Where a value comes from: an argument, `-` for stdin, or --file.
+// Where a value comes from: an argument, `-` for stdin, or --file. (Not a
+// doc comment: it would become the about text of the commands that flatten it.)
 #[derive(Debug, Args)]
 pub struct ValueSource {
     /// The value; - reads stdin
@@ -684,7 +689,7 @@ pub struct ExportArgs {
     pub format: crate::document::Dialect,
 }
 
-/// A document to read, and how.
+// A document to read, and how. (Not a doc comment: see ValueSource.)
 #[derive(Debug, Args)]
 pub struct DocumentSource {
     /// The document file; - reads stdin

@@ -37,7 +37,8 @@ pub fn colour(stream_is_terminal: bool) -> bool {
 /// escapes, so text from a store can neither move the cursor, clear the
 /// screen, break a line nor hide or reorder what is around it.
 pub fn escape(text: &str) -> Cow<'_, str> {
-    if !text.chars().any(needs_escape) {
+    // Printable ASCII, the common case, needs no look at characters.
+    if text.bytes().all(|b| (b' '..=b'~').contains(&b)) || !text.chars().any(needs_escape) {
         return Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len() + 8);
@@ -133,7 +134,8 @@ pub struct Plain<'a> {
 impl Plain<'_> {
     /// One line of text from a store (a key, a message), escaped.
     pub fn line(&mut self, text: &str) -> io::Result<()> {
-        writeln!(self.out, "{}", escape(text))
+        self.out.write_all(escape(text).as_bytes())?;
+        self.out.write_all(b"\n")
     }
 
     /// A value as it is stored, byte for byte; escaped on a terminal.

@@ -1,3 +1,4 @@
+use std::borrow::Cow;
 use std::cell::Cell;
 
 use anyhow::Result;
@@ -14,11 +15,15 @@ pub fn run(ctx: &Ctx, prefix: &Key, recursive: bool) -> Result<()> {
     let first = Cell::new(None::<String>);
     let checked = entries.inspect(|entry| {
         let Ok(entry) = entry else { return };
-        let full =
-            if recursive { entry.clone() } else { format!("{}{}", prefix.dir_prefix(), entry.trim_end_matches('/')) };
-        if Key::parse(&full).map_or(true, |k| k.as_str() != full) {
+        // A full listing checks each key as it is, with no copy of it.
+        let full = if recursive {
+            Cow::Borrowed(entry.as_str())
+        } else {
+            Cow::Owned(format!("{}{}", prefix.dir_prefix(), entry.trim_end_matches('/')))
+        };
+        if !Key::is_exact(&full) {
             odd.set(odd.get() + 1);
-            let example = first.take().unwrap_or(full);
+            let example = first.take().unwrap_or_else(|| full.into_owned());
             first.set(Some(example));
         }
     });

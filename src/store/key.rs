@@ -20,39 +20,14 @@ impl Key {
     /// Normalise `text`: a leading `/` is added and one trailing `/` dropped.
     /// Empty, `.` and `..` segments and control characters are rejected.
     pub fn parse(text: &str) -> Result<Key, KeyError> {
-        let err = |reason| KeyError { text: text.to_string(), reason };
-        if text.is_empty() {
-            return Err(err("a key cannot be empty"));
-        }
-        // One pass over the characters: every key of a large document or
-        // listing goes through here.
-        if !text.is_ascii() || text.bytes().any(|b| b.is_ascii_control()) {
-            for c in text.chars() {
-                if c.is_control() {
-                    return Err(err("control characters are not allowed"));
-                }
-                if is_invisible(c) {
-                    // Two keys that print alike must not be two keys.
-                    return Err(err("bidirectional controls and zero-width characters are not allowed"));
-                }
-                if ('\u{E000}'..='\u{F8FF}').contains(&c) || c >= '\u{FFF0}' {
-                    // ZooKeeper refuses these in znode paths; a key must work on every store.
-                    return Err(err("private-use, special and non-BMP characters (e.g. emoji) are not allowed"));
-                }
-            }
+        if let Err(reason) = check(text) {
+            return Err(KeyError { text: text.to_string(), reason });
         }
         if text == "/" {
             return Ok(Key::root());
         }
         let body = text.strip_prefix('/').unwrap_or(text);
         let body = body.strip_suffix('/').unwrap_or(body);
-        for segment in body.split('/') {
-            match segment {
-                "" => return Err(err("empty segment (\"//\")")),
-                "." | ".." => return Err(err("\".\" and \"..\" segments are not allowed")),
-                _ => {}
-            }
-        }
         if body.len() + 1 == text.len() && text.starts_with('/') {
             return Ok(Key(text.to_string()));
         }
@@ -62,7 +37,14 @@ impl Key {
     /// The key `text` is, if ovs can address it exactly as written (another
     /// tool may have stored `/a//b` or `/a/`, which would parse as another key).
     pub fn exact(text: &str) -> Option<Key> {
-        Key::parse(text).ok().filter(|k| k.0 == text)
+        Key::is_exact(text).then(|| Key(text.to_string()))
+    }
+
+    /// Whether `text` is a key ovs addresses exactly as written: what
+    /// [`Key::exact`] checks, without building the key (a listing checks
+    /// every key it prints).
+    pub fn is_exact(text: &str) -> bool {
+        check(text).is_ok() && text.starts_with('/') && (text == "/" || !text.ends_with('/'))
     }
 
     pub fn root() -> Key {
@@ -142,9 +124,55 @@ impl std::str::FromStr for Key {
     }
 }
 
+/// Why `text` cannot be a key (whatever its leading and trailing `/`), if
+/// it cannot: one pass over its characters, as every key of a large
+/// document or listing goes through here.
+fn check(text: &str) -> Result<(), &'static str> {
+    if text.is_empty() {
+        return Err("a key cannot be empty");
+    }
+    if !text.is_ascii() || text.bytes().any(|b| b.is_ascii_control()) {
+        for c in text.chars() {
+            if c.is_control() {
+                return Err("control characters are not allowed");
+            }
+            if is_invisible(c) {
+                // Two keys that print alike must not be two keys.
+                return Err("bidirectional controls and zero-width characters are not allowed");
+            }
+            if ('\u{E000}'..='\u{F8FF}').contains(&c) || c >= '\u{FFF0}' {
+                // ZooKeeper refuses these in znode paths; a key must work on every store.
+                return Err("private-use, special and non-BMP characters (e.g. emoji) are not allowed");
+            }
+        }
+    }
+    if text == "/" {
+        return Ok(());
+    }
+    let body = text.strip_prefix('/').unwrap_or(text);
+    let body = body.strip_suffix('/').unwrap_or(body);
+    for segment in body.split('/') {
+        match segment {
+            "" => return Err("empty segment (\"//\")"),
+            "." | ".." => return Err("\".\" and \"..\" segments are not allowed"),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// The check a listing makes of every key agrees with parsing it.
+        #[test]
+        fn is_exact_agrees_with_parse(text in "[/a.\\x00\u{200b}é]{0,8}") {
+            let parsed = Key::parse(&text).is_ok_and(|k| k.as_str() == text);
+            proptest::prop_assert_eq!(Key::is_exact(&text), parsed, "{:?}", text);
+        }
+    }
 
     #[test]
     fn normalises_leading_and_trailing_slash() {

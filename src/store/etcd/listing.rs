@@ -31,7 +31,10 @@ use super::EtcdStore;
 use crate::store::watch::Snapshot;
 use crate::store::{Entries, Entry, Key, Revision, Scan, StoreError};
 
-const KEYS_PAGE: i64 = 50_000;
+/// A small first page, so that output starts at once; then pages of
+/// `KEYS_PAGE`, each asked for while the one before is printed.
+const KEYS_FIRST_PAGE: i64 = 5_000;
+const KEYS_PAGE: i64 = 32_000;
 /// A full page of long keys exceeds tonic's 4 MiB default response limit.
 pub(super) const MAX_RESPONSE: usize = 256 << 20;
 const CHILDREN_FIRST_PAGE: i64 = 16;
@@ -127,23 +130,62 @@ impl Pages<'_> {
     /// ranges that reach further each time: the byte at each position of
     /// `from`, from `last` down to `floor`, is raised by 1, 2, 4, ... Empty
     /// probes are cheap; the first non-empty one walks little beyond its
-    /// first key. Returns nothing when no key is left.
+    /// first key. The probes of one position go in two rounds, each asked
+    /// at once: raised by 1 and 2 (where the next child usually is), then
+    /// all the rest (where there is little or nothing to walk). Returns
+    /// nothing when no key is left.
     fn gallop(&mut self, from: &[u8], last: usize, floor: usize, limit: i64) -> Result<Vec<Vec<u8>>, StoreError> {
         for j in (floor..=last).rev() {
-            let mut delta: u16 = 1;
-            while u16::from(from[j]) + delta <= 0xff {
-                let upper = [&from[..j], &[from[j] + delta as u8]].concat();
-                if upper >= self.end {
-                    break;
-                }
-                let (keys, _) = self.fetch_below(from.to_vec(), upper, limit)?;
-                if !keys.is_empty() {
+            let uppers: Vec<Vec<u8>> = (0..8)
+                .map(|bit| u16::from(from[j]) + (1 << bit))
+                .take_while(|raised| *raised <= 0xff)
+                .map(|raised| [&from[..j], &[raised as u8]].concat())
+                .take_while(|upper| *upper < self.end)
+                .collect();
+            let (near, far) = uppers.split_at(uppers.len().min(2));
+            for round in [near, far] {
+                if let Some(keys) = self.probe(from, round, limit)?.into_iter().find(|keys| !keys.is_empty()) {
                     return Ok(keys);
                 }
-                delta *= 2;
             }
         }
         Ok(self.fetch(from.to_vec(), limit)?.0)
+    }
+
+    /// Up to `limit` keys in `[from, upper)` for each of `uppers`, asked
+    /// for at once.
+    fn probe(&mut self, from: &[u8], uppers: &[Vec<u8>], limit: i64) -> Result<Vec<Vec<Vec<u8>>>, StoreError> {
+        if uppers.is_empty() {
+            return Ok(Vec::new());
+        }
+        let revision = self.revision;
+        let requests: Vec<(Vec<u8>, GetOptions)> = uppers
+            .iter()
+            .map(|upper| {
+                let options = GetOptions::new().with_range(upper.clone()).with_keys_only().with_limit(limit);
+                let options = if revision > 0 { options.with_revision(revision).with_serializable() } else { options };
+                (from.to_vec(), options)
+            })
+            .collect();
+        let answers = self.store.run(|c| {
+            let requests = requests.clone();
+            async move {
+                let asks = requests.into_iter().map(|(from, options)| {
+                    let mut kv = c.kv_client().max_decoding_message_size(MAX_RESPONSE);
+                    async move { kv.get(from, Some(options)).await }
+                });
+                futures::future::try_join_all(asks).await
+            }
+        })?;
+        if self.revision == 0 {
+            self.revision = answers.first().and_then(|r| r.header()).map_or(0, |h| h.revision());
+        }
+        let found: Vec<usize> = answers.iter().map(|r| r.kvs().len()).collect();
+        tracing::debug!(from = %String::from_utf8_lossy(from), probes = uppers.len(), ?found, "etcd probes");
+        Ok(answers
+            .into_iter()
+            .map(|mut r| r.take_kvs().into_iter().map(|kv| kv.into_key_value().0).collect())
+            .collect())
     }
 }
 
@@ -152,10 +194,12 @@ pub(super) fn keys<'s>(store: &'s EtcdStore, prefix: &Key) -> Entries<'s> {
     let mut pages = Pages { store, end: prefix_end(&start), revision: 0 };
     let mut own = Some(prefix.clone());
     let mut cursor = Some(start);
+    let mut limit = KEYS_FIRST_PAGE;
+    let mut ahead: Option<Ahead> = None;
     let mut buffer: VecDeque<Vec<u8>> = VecDeque::new();
     Box::new(std::iter::from_fn(move || loop {
         if let Some(key) = buffer.pop_front() {
-            return Some(Ok(store.ovs_key(&key)));
+            return Some(Ok(store.owned_ovs_key(key)));
         }
         if let Some(prefix) = own.take() {
             match pages.own(&prefix, GetOptions::new().with_keys_only()) {
@@ -165,16 +209,66 @@ pub(super) fn keys<'s>(store: &'s EtcdStore, prefix: &Key) -> Entries<'s> {
             continue;
         }
         let from = cursor.take()?;
-        match pages.fetch(from, KEYS_PAGE) {
+        let page = match ahead.take() {
+            Some(ahead) => ahead.wait(&mut pages, from, limit),
+            None => pages.fetch(from, limit),
+        };
+        match page {
             Ok((keys, more)) => {
-                if more {
-                    cursor = keys.last().map(|k| successor(k));
+                limit = KEYS_PAGE;
+                if let (true, Some(last)) = (more, keys.last()) {
+                    // The next page is asked for now, and read while this
+                    // one is printed.
+                    let next = successor(last);
+                    ahead = pages.ask_ahead(next.clone(), limit);
+                    cursor = Some(next);
                 }
                 buffer.extend(keys);
             }
             Err(e) => return Some(Err(e)),
         }
     }))
+}
+
+/// A listing's next page, asked for on the shared runtime while the
+/// current one is consumed.
+struct Ahead {
+    from: Vec<u8>,
+    task: tokio::task::JoinHandle<Option<(Vec<Vec<u8>>, bool)>>,
+}
+
+impl Pages<'_> {
+    /// Ask for the page from `from` now, on the client in use, at the
+    /// listing's revision; None when there is no client to ask with.
+    fn ask_ahead(&self, from: Vec<u8>, limit: i64) -> Option<Ahead> {
+        let client = self.store.current().as_ref().map(|(_, client)| client.clone())?;
+        let options = GetOptions::new()
+            .with_range(self.end.clone())
+            .with_keys_only()
+            .with_limit(limit)
+            .with_revision(self.revision)
+            .with_serializable();
+        let (key, timeout) = (from.clone(), self.store.timeout);
+        let task = self.store.rt.spawn(async move {
+            let mut kv = client.kv_client().max_decoding_message_size(MAX_RESPONSE);
+            let mut resp = tokio::time::timeout(timeout, kv.get(key, Some(options))).await.ok()?.ok()?;
+            let more = resp.more();
+            Some((resp.take_kvs().into_iter().map(|kv| kv.into_key_value().0).collect(), more))
+        });
+        Some(Ahead { from, task })
+    }
+}
+
+impl Ahead {
+    /// The page asked for ahead; if that request failed in any way, the
+    /// page is asked for again the usual way (other endpoints, errors).
+    fn wait(self, pages: &mut Pages<'_>, from: Vec<u8>, limit: i64) -> Result<(Vec<Vec<u8>>, bool), StoreError> {
+        debug_assert_eq!(self.from, from);
+        match pages.store.rt.block_on(self.task) {
+            Ok(Some(page)) => Ok(page),
+            _ => pages.fetch(from, limit),
+        }
+    }
 }
 
 pub(super) fn scan<'s>(store: &'s EtcdStore, prefix: &Key) -> Scan<'s> {

@@ -110,6 +110,13 @@ impl EtcdStore {
         String::from_utf8_lossy(&etcd_key[self.root.len().min(etcd_key.len())..]).into_owned()
     }
 
+    /// [`Self::ovs_key`] of a key the listing owns, in its own buffer: the
+    /// common case (UTF-8) allocates nothing.
+    fn owned_ovs_key(&self, mut etcd_key: Vec<u8>) -> String {
+        etcd_key.drain(..self.root.len().min(etcd_key.len()));
+        String::from_utf8(etcd_key).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+    }
+
     /// What etcd's refusal means. (A member that is down or cut off from
     /// the leader is no refusal: [`Self::attempt`] tries the next one.)
     fn backend_error(&self, e: EtcdError) -> StoreError {
