@@ -1,6 +1,7 @@
 //! `exec`: run a command with the keys below some prefixes in its
 //! environment (as envconsul does, for every store), read from one point in
-//! time: one scan of the prefixes' closest common prefix.
+//! time: one scan of the prefixes' closest common prefix (checked by a
+//! second where a scan is not one snapshot).
 //!
 //! Without --watch ovs becomes the command (execve): signals reach it
 //! directly and its exit status is ovs's, with nothing left in between.
@@ -21,13 +22,17 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 
 use crate::cli::ExecArgs;
+use crate::exit::{Coded, Exit};
 use crate::interrupt;
 use crate::output::escape;
 use crate::pipeline::environment;
 use crate::pipeline::follow::{Follow, Interest, Wait, Wake};
 use crate::pipeline::Ctx;
 use crate::process_group::Group;
-use crate::store::Store;
+use crate::store::{Entry, Store};
+
+/// How many times keys that keep changing are scanned before exec gives up.
+const SCANS: usize = 5;
 
 /// The environment variable of ovs's own store password, never handed on.
 const PASSWORD: &str = "OVS_CONFIG_PASSWORD";
@@ -84,13 +89,36 @@ pub fn run(ctx: &Ctx, args: &ExecArgs) -> Result<()> {
     }
 }
 
-/// The variables, from one scan of everything of interest.
+/// The variables, from one scan of everything of interest; where a scan is
+/// not one snapshot (ZooKeeper, plugins), scanned again until two scans
+/// agree on every key's revision, so that the values were all the store's
+/// at once.
 fn read(store: &dyn Store, prefixes: &[crate::store::Key], interest: &Interest) -> Result<BTreeMap<String, Vec<u8>>> {
-    let mut entries = Vec::new();
-    for entry in store.scan(&interest.scope())? {
-        let entry = entry?;
-        if interest.matters(&entry.key) {
-            entries.push(entry);
+    let scan = || -> Result<Vec<Entry>> {
+        let mut entries = Vec::new();
+        for entry in store.scan(&interest.scope())? {
+            let entry = entry?;
+            if interest.matters(&entry.key) {
+                entries.push(entry);
+            }
+        }
+        Ok(entries)
+    };
+    let revisions = |entries: &[Entry]| entries.iter().map(|e| (e.key.clone(), e.revision)).collect::<Vec<_>>();
+    let mut entries = scan()?;
+    if !store.capabilities().snapshot_scan {
+        let mut tries = 0;
+        loop {
+            let again = scan()?;
+            if revisions(&again) == revisions(&entries) {
+                break;
+            }
+            tries += 1;
+            if tries == SCANS {
+                let message = format!("the keys kept changing while they were read ({SCANS} tries); CMD not run");
+                return Err(Coded { message, code: Exit::Conflict }.into());
+            }
+            entries = again;
         }
     }
     Ok(environment::variables(prefixes, entries)?)
