@@ -63,6 +63,14 @@ impl Group {
         Ok(status)
     }
 
+    /// Send `signal` to the whole group (a group that ended ignores it).
+    pub fn signal(&self, signal: i32) {
+        if !self.ended {
+            // SAFETY: kill(2) on the group this child leads; no memory is involved.
+            unsafe { libc::kill(-(self.child.id() as i32), signal) };
+        }
+    }
+
     /// End the whole group now (SIGKILL), and reap the leader.
     pub fn end(&mut self) {
         if !self.ended {

@@ -58,7 +58,7 @@ pub fn run(ctx: &Ctx, args: &ExecArgs) -> Result<()> {
         })?;
         match wake {
             Wake::Tick => exit_as(ended.expect("the command ended")),
-            Wake::Signal(signal) => send(&mut running, signal),
+            Wake::Signal(signal) => running.signal(signal),
             Wake::Changed(_) => {
                 let now = match read(store, &args.env, &interest) {
                     Ok(now) => now,
@@ -74,7 +74,7 @@ pub fn run(ctx: &Ctx, args: &ExecArgs) -> Result<()> {
                 match args.signal {
                     Some(signal) => {
                         ctx.out.note(format!("the keys changed: sending {}", interrupt::name(signal)));
-                        send(&mut running, signal);
+                        running.signal(signal);
                     }
                     None => {
                         ctx.out.note(format!("the keys changed: restarting {}", shown(args)));
@@ -151,19 +151,13 @@ fn cannot_run(ctx: &Ctx, args: &ExecArgs, error: &std::io::Error) -> ! {
     end(code)
 }
 
-/// Hand `signal` to CMD's whole group.
-fn send(running: &mut Group, signal: i32) {
-    // SAFETY: kill(2) on the group CMD leads; a group that ended gives ESRCH.
-    unsafe { libc::kill(-(running.child().id() as i32), signal) };
-}
-
 /// End CMD for a restart: SIGTERM to its group, SIGKILL after the timeout.
 /// Its status if it had already ended by itself (then ovs ends with it).
 fn stop(ctx: &Ctx, running: &mut Group) -> Result<Option<ExitStatus>> {
     if let Some(status) = running.try_wait()? {
         return Ok(Some(status));
     }
-    send(running, libc::SIGTERM);
+    running.signal(libc::SIGTERM);
     let deadline = Instant::now() + ctx.settings.timeout();
     while Instant::now() < deadline {
         if running.try_wait()?.is_some() {
