@@ -43,6 +43,9 @@ _ovs() {
             ovs__subcmd__config,edit)
                 cmd="ovs__subcmd__config__subcmd__edit"
                 ;;
+            ovs__subcmd__config,exec)
+                cmd="ovs__subcmd__config__subcmd__exec"
+                ;;
             ovs__subcmd__config,export)
                 cmd="ovs__subcmd__config__subcmd__export"
                 ;;
@@ -120,6 +123,9 @@ _ovs() {
                 ;;
             ovs__subcmd__config__subcmd__help,edit)
                 cmd="ovs__subcmd__config__subcmd__help__subcmd__edit"
+                ;;
+            ovs__subcmd__config__subcmd__help,exec)
+                cmd="ovs__subcmd__config__subcmd__help__subcmd__exec"
                 ;;
             ovs__subcmd__config__subcmd__help,export)
                 cmd="ovs__subcmd__config__subcmd__help__subcmd__export"
@@ -204,6 +210,9 @@ _ovs() {
                 ;;
             ovs__subcmd__help__subcmd__config,edit)
                 cmd="ovs__subcmd__help__subcmd__config__subcmd__edit"
+                ;;
+            ovs__subcmd__help__subcmd__config,exec)
+                cmd="ovs__subcmd__help__subcmd__config__subcmd__exec"
                 ;;
             ovs__subcmd__help__subcmd__config,export)
                 cmd="ovs__subcmd__help__subcmd__config__subcmd__export"
@@ -320,7 +329,7 @@ _ovs() {
             return 0
             ;;
         ovs__subcmd__config)
-            opts="-v -q -h --config --profile --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help list list-recursive get set edit delete validate export import diff apply outbox retry copy compare mirror watch render history rollback schedule stores profiles validators conformance help"
+            opts="-v -q -h --config --profile --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --help list list-recursive get set edit delete validate export import diff apply outbox retry copy compare mirror watch exec render history rollback schedule stores profiles validators conformance help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -839,6 +848,72 @@ _ovs() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        ovs__subcmd__config__subcmd__exec)
+            opts="-v -q -h --config --profile --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --env --watch --wait --signal --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cacert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-value-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --env)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --signal)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         ovs__subcmd__config__subcmd__export)
             opts="-v -q -o -h --config --profile --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --output --format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -972,7 +1047,7 @@ _ovs() {
             return 0
             ;;
         ovs__subcmd__config__subcmd__help)
-            opts="list list-recursive get set edit delete validate export import diff apply outbox retry copy compare mirror watch render history rollback schedule stores profiles validators conformance help"
+            opts="list list-recursive get set edit delete validate export import diff apply outbox retry copy compare mirror watch exec render history rollback schedule stores profiles validators conformance help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1070,6 +1145,20 @@ _ovs() {
             return 0
             ;;
         ovs__subcmd__config__subcmd__help__subcmd__edit)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ovs__subcmd__config__subcmd__help__subcmd__exec)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1796,7 +1885,7 @@ _ovs() {
             return 0
             ;;
         ovs__subcmd__config__subcmd__render)
-            opts="-v -q -o -h --config --profile --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --all --out --check --reload --mode --dry-run --output --help"
+            opts="-v -q -o -h --config --profile --store --timeout --user --password-file --cacert --cert --key --max-value-size --verbose --quiet --all --out --check --reload --mode --dry-run --watch --wait --output --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1855,6 +1944,10 @@ _ovs() {
                     return 0
                     ;;
                 --mode)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --wait)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2428,7 +2521,7 @@ _ovs() {
             return 0
             ;;
         ovs__subcmd__help__subcmd__config)
-            opts="list list-recursive get set edit delete validate export import diff apply outbox retry copy compare mirror watch render history rollback schedule stores profiles validators conformance"
+            opts="list list-recursive get set edit delete validate export import diff apply outbox retry copy compare mirror watch exec render history rollback schedule stores profiles validators conformance"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2526,6 +2619,20 @@ _ovs() {
             return 0
             ;;
         ovs__subcmd__help__subcmd__config__subcmd__edit)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ovs__subcmd__help__subcmd__config__subcmd__exec)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -130,12 +130,22 @@ among them (1, then 8, 6, 5, 4, 3, 2) and is kept in the outbox for `retry`."
   ovs config watch /ovs/framework
   ovs config watch -o json --count 1 --timeout 30s /ovs/framework/scheduling
   ovs config watch /ovs/framework/scheduling --exec 'systemctl reload celery-beat'";
+    pub const EXEC: &str = "Examples:
+  ovs config exec --env /app/web -- gunicorn app:wsgi
+  ovs config exec --env /app/web --env /shared --watch --wait 2s:10s -- /usr/bin/web-server
+  ovs config exec --env /app/web --watch --signal HUP -- nginx -g 'daemon off;'
+
+Without --watch ovs becomes CMD (execve). CMD's exit status is ovs's (128 + n when a signal
+ended it); 127: CMD not found, 126: CMD cannot be run.";
     pub const RENDER: &str = "Examples:
   ovs config render haproxy.cfg.j2
   ovs config render haproxy.cfg.j2 --out /etc/haproxy/haproxy.cfg --check 'haproxy -c -f {src}' \\
       --reload 'systemctl reload haproxy'
   ovs config render agent.yml.j2 --out /etc/flocker/agent.yml --mode 0600 --dry-run
-  ovs config render --all -o json";
+  ovs config render --all -o json
+  ovs config render haproxy.cfg.j2 --out /etc/haproxy/haproxy.cfg --reload 'systemctl reload haproxy' \\
+      --watch --wait 500ms:5s
+  ovs config render --all --watch";
     pub const HISTORY: &str = "Examples:
   ovs --store etcd://h1:2379 config history /ovs/framework/memcache
   ovs --store etcd://h1:2379 config history /ovs/framework/memcache --show 41";
@@ -297,6 +307,9 @@ pub enum ConfigCommand {
     /// Print each change to PREFIX or below it as it happens (--exec: run a command after each batch)
     #[command(after_long_help = after_help::WATCH)]
     Watch(WatchArgs),
+    /// Run a command with one environment variable per key below each --env PREFIX (--watch: restart it on change)
+    #[command(after_long_help = after_help::EXEC)]
+    Exec(ExecArgs),
     /// Render a template (Jinja2) from the store's values, to stdout or installed into a file
     #[command(after_long_help = after_help::RENDER)]
     Render(RenderArgs),
@@ -346,6 +359,7 @@ impl ConfigCommand {
             Compare(a) => a.output,
             Mirror(a) => a.output,
             Watch(a) => a.output,
+            Exec(_) => Format::Plain,
             Render(a) => a.output,
             History(a) => a.output,
             Rollback(a) => a.output,
@@ -480,6 +494,29 @@ pub struct WatchArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct ExecArgs {
+    /// Give CMD a variable for each key below PREFIX, named from the key's path below PREFIX (`/`
+    /// and `-` become `_`, upper-cased); repeat for several prefixes
+    #[arg(long = "env", value_name = "PREFIX", required = true)]
+    pub env: Vec<Key>,
+    /// Keep following those keys: when they change, restart CMD with the new variables (SIGTERM,
+    /// then SIGKILL after --timeout), or send it --signal
+    #[arg(long)]
+    pub watch: bool,
+    /// With --watch: act once no change came for MIN, but no later than MAX after the first
+    /// (durations as --timeout takes them; MAX defaults to 4 x MIN) [default: 0, act on each change]
+    #[arg(long, value_name = "MIN[:MAX]", value_parser = crate::pipeline::follow::Wait::parse, requires = "watch")]
+    pub wait: Option<crate::pipeline::follow::Wait>,
+    /// With --watch: send CMD this signal (HUP, INT, QUIT, TERM, USR1, USR2) instead of restarting it;
+    /// its environment stays as it was started
+    #[arg(long, value_name = "NAME", value_parser = crate::interrupt::parse, requires = "watch")]
+    pub signal: Option<i32>,
+    /// The command and its arguments, after `--`
+    #[arg(last = true, required = true, value_name = "CMD")]
+    pub command: Vec<std::ffi::OsString>,
+}
+
+#[derive(Debug, Args)]
 pub struct RenderArgs {
     /// The template file: Jinja2 syntax, with key(), exists(), keys(), tree() and the filters
     /// fromjson, fromyaml, tojson, toyaml
@@ -506,6 +543,15 @@ pub struct RenderArgs {
     /// differ
     #[arg(long)]
     pub dry_run: bool,
+    /// Keep the file(s) current: install again whenever a key the template read (or one under a
+    /// prefix it listed) changes; failures are logged and the old file kept; SIGHUP re-reads the
+    /// templates, SIGTERM ends it (exit 0)
+    #[arg(long, conflicts_with = "dry_run")]
+    pub watch: bool,
+    /// With --watch: render once no change came for MIN, but no later than MAX after the first
+    /// (durations as --timeout takes them; MAX defaults to 4 x MIN) [default: 0, each change]
+    #[arg(long, value_name = "MIN[:MAX]", value_parser = crate::pipeline::follow::Wait::parse, requires = "watch")]
+    pub wait: Option<crate::pipeline::follow::Wait>,
     /// plain: the text (to stdout), the diff (--dry-run) or a line per file installed; json/yaml:
     /// each template's destination, whether it changed, reloaded, and its text or diff
     #[arg(short, long, value_enum, default_value_t = Format::Plain)]

@@ -30,8 +30,7 @@ impl Group {
     /// Start `command` as the leader of a new process group.
     pub fn spawn(command: &mut Command) -> io::Result<Group> {
         use std::os::unix::process::CommandExt;
-        static HANDLERS: Once = Once::new();
-        HANDLERS.call_once(install_handlers);
+        install_handlers();
         SPAWNING.fetch_add(1, Ordering::SeqCst);
         let spawned = command.process_group(0).spawn();
         let slot = spawned.as_ref().ok().and_then(|child| {
@@ -64,6 +63,14 @@ impl Group {
         Ok(status)
     }
 
+    /// Send `signal` to the whole group (a group that ended ignores it).
+    pub fn signal(&self, signal: i32) {
+        if !self.ended {
+            // SAFETY: kill(2) on the group this child leads; no memory is involved.
+            unsafe { libc::kill(-(self.child.id() as i32), signal) };
+        }
+    }
+
     /// End the whole group now (SIGKILL), and reap the leader.
     pub fn end(&mut self) {
         if !self.ended {
@@ -92,7 +99,14 @@ impl Drop for Group {
     }
 }
 
-fn install_handlers() {
+/// Set the stop handlers that end every group (once; [`crate::interrupt::keep`]
+/// sets them before its own, so a later spawn cannot undo those).
+pub fn install_handlers() {
+    static HANDLERS: Once = Once::new();
+    HANDLERS.call_once(set_handlers);
+}
+
+fn set_handlers() {
     for signal in [libc::SIGTERM, libc::SIGINT, libc::SIGHUP] {
         // SAFETY: a handler that only calls async-signal-safe functions
         // (kill, signal, raise) and reads atomics.

@@ -11,7 +11,6 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
@@ -19,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use crate::cli::MirrorArgs;
 use crate::exit::UsageError;
 use crate::output::{Plain, Report};
+use crate::pipeline::ride_out::ride_out;
 use crate::pipeline::snapshot::snapshot;
 use crate::pipeline::until::Until;
 use crate::pipeline::{documents, Ctx};
@@ -29,9 +29,6 @@ use crate::store::{Event, Identity, Key, Precondition, Revision, Scan, StoreErro
 /// How often a batch whose guard failed (the destination changed under it)
 /// is read again and retried before the mirror gives up.
 const RETRIES: usize = 5;
-
-/// The pause between attempts to reach a destination that did not answer.
-const PAUSE: Duration = Duration::from_millis(200);
 
 /// How many keys a comparison or a batch of changes wrote, and (following
 /// a source that can resume) the source revision mirrored up to; a person
@@ -104,49 +101,22 @@ pub fn run(ctx: &Ctx, args: &MirrorArgs) -> Result<()> {
                     "{}: changes since revision {compacted} are compacted away; comparing the whole prefix again",
                     source.name()
                 ));
-                ride_out(ctx, &destination, || sync(ctx, args, src.scan(&args.prefix)?, &destination, false))?
+                ride_out(ctx, destination.name(), ctx.settings.timeout(), || {
+                    sync(ctx, args, src.scan(&args.prefix)?, &destination, false)
+                })?
             }
-            _ => ride_out(ctx, &destination, || follow(ctx, &destination, update.events()))?,
+            // Each attempt reads the destination again and writes guarded by
+            // what it holds, so one that landed without an answer is not
+            // written twice.
+            _ => ride_out(ctx, destination.name(), ctx.settings.timeout(), || {
+                follow(ctx, &destination, update.events())
+            })?,
         };
         if let Some(at) = watcher.position() {
             State::save(&state, at, history.clone())?;
         }
         ctx.out.note(format!("mirrored {applied} change(s) to {}", destination.name()));
         ctx.out.each(&Mirrored { applied, position: watcher.position().map(|r| r.0) })?;
-    }
-}
-
-/// Write to the destination, trying again while it cannot be reached (a
-/// restart, a lost connection) until it has been unreachable for the
-/// timeout, as the source's watcher rides out the source. Each attempt
-/// reads the destination again and writes guarded by what it holds, so an
-/// attempt that landed without an answer is not written twice.
-fn ride_out<T>(ctx: &Ctx, destination: &Target, mut write: impl FnMut() -> Result<T>) -> Result<T> {
-    let mut since: Option<Instant> = None;
-    loop {
-        match write() {
-            Ok(done) => {
-                if since.is_some() {
-                    ctx.out.note(format!("{}: reached again", destination.name()));
-                }
-                return Ok(done);
-            }
-            Err(e) if crate::exit::is_retryable(&e) => {
-                let first = *since.get_or_insert_with(|| {
-                    ctx.out.warn(format!(
-                        "{}; trying again for up to {:?}",
-                        crate::exit::message(&e),
-                        ctx.settings.timeout()
-                    ));
-                    Instant::now()
-                });
-                if first.elapsed() >= ctx.settings.timeout() {
-                    return Err(e);
-                }
-                std::thread::sleep(PAUSE);
-            }
-            Err(e) => return Err(e),
-        }
     }
 }
 

@@ -14,6 +14,7 @@ mod copy;
 mod delete;
 mod diff;
 mod edit;
+mod exec;
 mod export;
 mod get;
 mod history;
@@ -70,6 +71,7 @@ pub fn run(cli: Cli) -> Result<()> {
         ConfigCommand::Compare(args) => compare::run(&ctx, &args),
         ConfigCommand::Mirror(args) => mirror::run(&ctx, &args),
         ConfigCommand::Watch(args) => watch::run(&ctx, &args),
+        ConfigCommand::Exec(args) => exec::run(&ctx, &args),
         ConfigCommand::Render(args) => render::run(&ctx, &args),
         ConfigCommand::History(args) => history::run(&ctx, &args),
         ConfigCommand::Rollback(args) => rollback::run(&ctx, &args),

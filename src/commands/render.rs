@@ -7,9 +7,11 @@ use crate::cli::RenderArgs;
 use crate::config_file::DeclaredTemplate;
 use crate::exit::{classify, message, Coded, Differences, Exit, UsageError};
 use crate::output::{Plain, Report};
+use crate::pipeline::follow::{Interest, Wait};
+use crate::pipeline::keep_current::{keep_current, Job};
 use crate::pipeline::Ctx;
 use crate::render::install::{self, Target};
-use crate::render::{render, Template};
+use crate::render::{render, Rendered, Template};
 
 /// What became of one template: its text (to stdout), its diff
 /// (--dry-run), or whether its file changed and the program was reloaded.
@@ -42,6 +44,9 @@ impl Report for Outcome {
 }
 
 pub fn run(ctx: &Ctx, args: &RenderArgs) -> Result<()> {
+    if args.watch {
+        return watch(ctx, args);
+    }
     if args.all {
         return all(ctx, args.dry_run);
     }
@@ -55,14 +60,16 @@ pub fn run(ctx: &Ctx, args: &RenderArgs) -> Result<()> {
         check: args.check.as_deref(),
         reload: args.reload.as_deref(),
     });
-    let outcome = one(ctx, &Template::load(path)?, target.as_ref(), args.dry_run)?;
+    let (outcome, _) = one(ctx, &Template::load(path)?, target.as_ref(), args.dry_run)?;
     ctx.out.print(&outcome)?;
     differs(&outcome)
 }
 
-/// Render one template, and install it (or diff it) when it has a file.
-fn one(ctx: &Ctx, template: &Template, target: Option<&Target>, dry_run: bool) -> Result<Outcome> {
-    let rendered = render(ctx.store()?, template)?;
+/// Render one template, and install it (or diff it) when it has a file;
+/// and what the render read.
+fn one(ctx: &Ctx, template: &Template, target: Option<&Target>, dry_run: bool) -> Result<(Outcome, Interest)> {
+    let Rendered { text, keys, prefixes } = render(ctx.store()?, template)?;
+    let read = Interest { keys, prefixes };
     let mut outcome = Outcome {
         template: template.name.clone(),
         destination: target.map(|t| t.file.display().to_string()),
@@ -72,21 +79,21 @@ fn one(ctx: &Ctx, template: &Template, target: Option<&Target>, dry_run: bool) -
         diff: None,
     };
     let Some(target) = target else {
-        outcome.text = Some(rendered.text);
-        return Ok(outcome);
+        outcome.text = Some(text);
+        return Ok((outcome, read));
     };
     if dry_run {
         let old = install::current(target.file)?.unwrap_or_default();
         let old = String::from_utf8_lossy(&old);
-        outcome.changed = old != rendered.text;
+        outcome.changed = old != text;
         let name = target.file.display().to_string();
-        let diff = similar::TextDiff::from_lines(old.as_ref(), &rendered.text);
+        let diff = similar::TextDiff::from_lines(old.as_ref(), &text);
         outcome.diff = Some(diff.unified_diff().header(&name, &name).to_string());
-        return Ok(outcome);
+        return Ok((outcome, read));
     }
-    let installed = install::install(target, &rendered.text)?;
+    let installed = install::install(target, &text)?;
     (outcome.changed, outcome.reloaded) = (installed.changed, installed.reloaded);
-    Ok(outcome)
+    Ok((outcome, read))
 }
 
 fn differs(outcome: &Outcome) -> Result<()> {
@@ -107,7 +114,7 @@ fn all(ctx: &Ctx, dry_run: bool) -> Result<()> {
     let mut worst: Option<(Exit, String)> = None;
     for declared in templates {
         match declared_one(ctx, declared, dry_run) {
-            Ok(outcome) => outcomes.push(outcome),
+            Ok((outcome, _)) => outcomes.push(outcome),
             Err(err) => {
                 let (code, said) = (classify(&err), message(&err));
                 ctx.out.warn(format!("error: {said}"));
@@ -131,7 +138,7 @@ fn all(ctx: &Ctx, dry_run: bool) -> Result<()> {
 
 /// A declared template: its source held to the config file's own checks
 /// (who else could write it could write the file it is rendered into).
-fn declared_one(ctx: &Ctx, declared: &DeclaredTemplate, dry_run: bool) -> Result<Outcome> {
+fn declared_one(ctx: &Ctx, declared: &DeclaredTemplate, dry_run: bool) -> Result<(Outcome, Interest)> {
     crate::files::check_trusted(&declared.source, "the template")?;
     let template = Template::load(&declared.source)?;
     let target = Target {
@@ -141,4 +148,49 @@ fn declared_one(ctx: &Ctx, declared: &DeclaredTemplate, dry_run: bool) -> Result
         reload: declared.reload.as_deref(),
     };
     one(ctx, &template, Some(&target), dry_run)
+}
+
+// render --watch: the files kept current by `pipeline::keep_current`.
+
+/// --watch: the template, or every declared one, installed again whenever
+/// what it read changes, until SIGTERM or SIGINT.
+fn watch(ctx: &Ctx, args: &RenderArgs) -> Result<()> {
+    let declared = ctx.settings.config.as_ref().map_or(&[][..], |file| &file.templates[..]);
+    let mut jobs = Vec::new();
+    if args.all {
+        if declared.is_empty() {
+            return Err(UsageError("render --all: the config file declares no `templates:`".into()).into());
+        }
+        // Each render reads its template again: SIGHUP needs nothing more.
+        for template in declared {
+            jobs.push(Job::new(template.destination.display().to_string(), move |_| {
+                let (outcome, read) = declared_one(ctx, template, false)?;
+                ctx.out.each(&outcome)?;
+                Ok(read)
+            }));
+        }
+    } else {
+        let Some(file) = args.out.as_deref() else {
+            return Err(UsageError("--watch keeps a file current: give --out FILE (or --all)".into()).into());
+        };
+        let path = args.template.as_deref().expect("clap requires TEMPLATE without --all");
+        let target = Target { file, mode: args.mode, check: args.check.as_deref(), reload: args.reload.as_deref() };
+        let mut template = Template::load(path)?;
+        jobs.push(Job::new(file.display().to_string(), move |reread| {
+            if reread {
+                template = Template::load(path)?;
+            }
+            let (outcome, read) = one(ctx, &template, Some(&target), false)?;
+            ctx.out.each(&outcome)?;
+            Ok(read)
+        }));
+    }
+    // --wait, else the longest a declared template asks for.
+    let declared_wait =
+        |(min, max): (std::time::Duration, Option<std::time::Duration>)| Wait { min, max: max.unwrap_or(min * 4) };
+    let wait = args.wait.unwrap_or_else(|| {
+        let waits = declared.iter().filter(|_| args.all).filter_map(|t| t.wait).map(declared_wait);
+        waits.fold(Wait::OFF, |a, b| Wait { min: a.min.max(b.min), max: a.max.max(b.max) })
+    });
+    keep_current(ctx, ctx.store()?, &mut jobs, wait)
 }

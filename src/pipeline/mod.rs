@@ -8,10 +8,14 @@
 
 pub mod context;
 pub mod documents;
+pub mod environment;
 pub mod fanout;
 pub mod field;
+pub mod follow;
+pub mod keep_current;
 pub mod replay;
 pub mod report;
+pub mod ride_out;
 pub mod snapshot;
 pub mod source;
 pub mod until;
