@@ -223,6 +223,41 @@ fn store_help() -> String {
     )
 }
 
+/// `--wait MIN[:MAX]`: act once no change came for MIN, but no later than
+/// MAX after the first change of the burst.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Wait {
+    pub min: Duration,
+    pub max: Duration,
+}
+
+impl Wait {
+    /// No waiting: act on each batch the store reports (one atomic write is
+    /// one batch), with what else has already arrived.
+    pub const OFF: Wait = Wait { min: Duration::ZERO, max: Duration::ZERO };
+
+    /// `MIN` or `MIN:MAX`, each as `--timeout` takes it, or `0` (`0s`); MAX
+    /// defaults to four times MIN (as consul-template's) and may not be
+    /// below it.
+    pub fn parse(text: &str) -> Result<Wait, String> {
+        let duration = |part: &str| match part {
+            "0" | "0s" | "0ms" => Ok(Duration::ZERO),
+            part => parse_duration(part),
+        };
+        let (min, max) = match text.split_once(':') {
+            Some((min, max)) => (duration(min)?, duration(max)?),
+            None => {
+                let min = duration(text)?;
+                (min, min * 4)
+            }
+        };
+        if max < min {
+            return Err("MAX is below MIN".to_string());
+        }
+        Ok(Wait { min, max })
+    }
+}
+
 /// Seconds (`5`, `0.5`) or a number with a unit (`500ms`, `10s`, `2m`, `1h`).
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let split = text.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(text.len());
@@ -505,8 +540,8 @@ pub struct ExecArgs {
     pub watch: bool,
     /// With --watch: act once no change came for MIN, but no later than MAX after the first
     /// (durations as --timeout takes them; MAX defaults to 4 x MIN) [default: 0, act on each change]
-    #[arg(long, value_name = "MIN[:MAX]", value_parser = crate::pipeline::follow::Wait::parse, requires = "watch")]
-    pub wait: Option<crate::pipeline::follow::Wait>,
+    #[arg(long, value_name = "MIN[:MAX]", value_parser = Wait::parse, requires = "watch")]
+    pub wait: Option<Wait>,
     /// With --watch: send CMD this signal (HUP, INT, QUIT, TERM, USR1, USR2) instead of restarting it;
     /// its environment stays as it was started
     #[arg(long, value_name = "NAME", value_parser = crate::interrupt::parse, requires = "watch")]
@@ -550,8 +585,8 @@ pub struct RenderArgs {
     pub watch: bool,
     /// With --watch: render once no change came for MIN, but no later than MAX after the first
     /// (durations as --timeout takes them; MAX defaults to 4 x MIN) [default: 0, each change]
-    #[arg(long, value_name = "MIN[:MAX]", value_parser = crate::pipeline::follow::Wait::parse, requires = "watch")]
-    pub wait: Option<crate::pipeline::follow::Wait>,
+    #[arg(long, value_name = "MIN[:MAX]", value_parser = Wait::parse, requires = "watch")]
+    pub wait: Option<Wait>,
     /// plain: the text (to stdout), the diff (--dry-run) or a line per file installed; json/yaml:
     /// each template's destination, whether it changed, reloaded, and its text or diff
     #[arg(short, long, value_enum, default_value_t = Format::Plain)]

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Deserializer};
 
+use crate::cli::Wait;
 use crate::exit::UsageError;
 use crate::validate::declared::Spec;
 
@@ -53,7 +54,7 @@ pub struct DeclaredTemplate {
     pub reload: Option<String>,
     /// `MIN[:MAX]` of calm before a re-render, for `--watch`.
     #[serde(default, deserialize_with = "wait")]
-    pub wait: Option<(Duration, Option<Duration>)>,
+    pub wait: Option<Wait>,
 }
 
 /// A file mode in octal, from a string or the digits of a number, read by
@@ -75,33 +76,23 @@ fn mode<'de, D: Deserializer<'de>>(de: D) -> Result<Option<u32>, D::Error> {
     de.deserialize_any(Mode)
 }
 
-/// `MIN` or `MIN:MAX`, each a duration as --timeout takes it, MAX not below
-/// MIN; read by a visitor so that an error carries the value's line.
-fn wait<'de, D: Deserializer<'de>>(de: D) -> Result<Option<(Duration, Option<Duration>)>, D::Error> {
-    struct Wait;
-    impl<'de> serde::de::Visitor<'de> for Wait {
-        type Value = Option<(Duration, Option<Duration>)>;
+/// `MIN` or `MIN:MAX`, as `--wait` takes it; read by a visitor so that an
+/// error carries the value's line.
+fn wait<'de, D: Deserializer<'de>>(de: D) -> Result<Option<Wait>, D::Error> {
+    struct Visit;
+    impl<'de> serde::de::Visitor<'de> for Visit {
+        type Value = Option<Wait>;
         fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
             f.write_str("MIN or MIN:MAX, e.g. 2s:10s")
         }
         fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Self::Value, E> {
-            let bad = |why: String| E::custom(format!("wait {text:?}: {why}"));
-            let (min, max) = match text.split_once(':') {
-                Some((min, max)) => (min, Some(max)),
-                None => (text, None),
-            };
-            let min = crate::cli::parse_duration(min).map_err(bad)?;
-            let max = max.map(crate::cli::parse_duration).transpose().map_err(bad)?;
-            if max.is_some_and(|max| max < min) {
-                return Err(bad("MAX is below MIN".into()));
-            }
-            Ok(Some((min, max)))
+            Wait::parse(text).map(Some).map_err(|why| E::custom(format!("wait {text:?}: {why}")))
         }
         fn visit_u64<E: serde::de::Error>(self, secs: u64) -> Result<Self::Value, E> {
             self.visit_str(&secs.to_string())
         }
     }
-    de.deserialize_any(Wait)
+    de.deserialize_any(Visit)
 }
 
 /// One named profile; every field is optional and only fills in what the
@@ -435,7 +426,7 @@ validators:
         let [haproxy, agent] = &file.templates[..] else { panic!("{:?}", file.templates) };
         assert_eq!(haproxy.source, Path::new("/etc/ovs/haproxy.cfg.j2"));
         assert_eq!((haproxy.mode, agent.mode), (Some(0o640), Some(0o600)));
-        assert_eq!(haproxy.wait, Some((Duration::from_secs(2), Some(Duration::from_secs(10)))));
+        assert_eq!(haproxy.wait, Some(Wait { min: Duration::from_secs(2), max: Duration::from_secs(10) }));
         assert_eq!(agent.destination, Path::new("/etc/ovs/out/agent.yml"));
         let err = parse("templates:\n  - source: a\n    destination: b\n    mode: rw\n").unwrap_err();
         assert!(err.contains("line 4") && err.contains("mode"), "{err}");

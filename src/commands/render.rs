@@ -186,10 +186,8 @@ fn watch(ctx: &Ctx, args: &RenderArgs) -> Result<()> {
         }));
     }
     // --wait, else the longest a declared template asks for.
-    let declared_wait =
-        |(min, max): (std::time::Duration, Option<std::time::Duration>)| Wait { min, max: max.unwrap_or(min * 4) };
     let wait = args.wait.unwrap_or_else(|| {
-        let waits = declared.iter().filter(|_| args.all).filter_map(|t| t.wait).map(declared_wait);
+        let waits = declared.iter().filter(|_| args.all).filter_map(|t| t.wait);
         waits.fold(Wait::OFF, |a, b| Wait { min: a.min.max(b.min), max: a.max.max(b.max) })
     });
     keep_current(ctx, ctx.store()?, &mut jobs, wait)

@@ -26,40 +26,14 @@ const MAX_WATCHES: usize = 8;
 /// `tick` are looked at again.
 const SLICE: Duration = Duration::from_millis(100);
 
-/// `--wait MIN[:MAX]`: act once no change came for MIN, but no later than
-/// MAX after the first change of the burst.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Wait {
-    pub min: Duration,
-    pub max: Duration,
+pub use crate::cli::Wait;
+
+/// How long a burst of changes still has to settle under a [`Wait`].
+trait Settle {
+    fn settled(&self, first: Instant, last: Instant) -> Option<Duration>;
 }
 
-impl Wait {
-    /// No waiting: act on each batch the store reports (one atomic write is
-    /// one batch), with what else has already arrived.
-    pub const OFF: Wait = Wait { min: Duration::ZERO, max: Duration::ZERO };
-
-    /// `MIN` or `MIN:MAX`, each as `--timeout` takes it, or `0` (`0s`); MAX
-    /// defaults to four times MIN (as consul-template's) and may not be
-    /// below it.
-    pub fn parse(text: &str) -> Result<Wait, String> {
-        let duration = |part: &str| match part {
-            "0" | "0s" | "0ms" => Ok(Duration::ZERO),
-            part => crate::cli::parse_duration(part).map_err(|e| format!("--wait {text:?}: {e}")),
-        };
-        let (min, max) = match text.split_once(':') {
-            Some((min, max)) => (duration(min)?, duration(max)?),
-            None => {
-                let min = duration(text)?;
-                (min, min * 4)
-            }
-        };
-        if max < min {
-            return Err(format!("--wait {text:?}: MAX is below MIN"));
-        }
-        Ok(Wait { min, max })
-    }
-
+impl Settle for Wait {
     /// Whether a burst that began at `first`, last changed at `last`, has
     /// settled; else how long to wait at most for that.
     fn settled(&self, first: Instant, last: Instant) -> Option<Duration> {
