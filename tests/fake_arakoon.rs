@@ -347,6 +347,27 @@ fn range_entries_pages_forward_and_sends_the_highest_key_first() {
 }
 
 #[test]
+fn empty_and_inverted_ranges_answer_nothing_and_no_first_key_is_the_empty_key() {
+    let fake = abcd("c_range_empty");
+    fake.raw_set(b"", b"EMPTY");
+    let mut conn = Conn::to(&fake, 0);
+    for (first, finc, last, linc) in [("b", false, "b", false), ("b", true, "b", false), ("c", true, "a", true)] {
+        conn.send(&range_req(RANGE_ENTRIES, Some(first.as_bytes()), finc, Some(last.as_bytes()), linc, -1)).ok();
+        assert_eq!(conn.strings(true), Vec::<Vec<u8>>::new());
+        conn.send(&range_req(REV_RANGE_ENTRIES, Some(last.as_bytes()), linc, Some(first.as_bytes()), finc, -1)).ok();
+        assert_eq!(conn.strings(true), Vec::<Vec<u8>>::new());
+    }
+    conn.send(&range_req(RANGE, Some(b"b"), true, Some(b"b"), true, -1)).ok();
+    assert_eq!(conn.strings(false), ["b"].map(b));
+    conn.send(&range_req(RANGE, None, false, Some(b"a"), true, -1)).ok();
+    assert_eq!(conn.strings(false), ["a"].map(b));
+    conn.send(&range_req(RANGE, None, true, Some(b"a"), true, -1)).ok();
+    assert_eq!(conn.strings(false), ["a", ""].map(b));
+    conn.send(&range_req(REV_RANGE_ENTRIES, Some(b"a"), true, None, false, -1)).ok();
+    assert_eq!(conn.strings(true), ["a", "A"].map(b));
+}
+
+#[test]
 fn rev_range_entries_pages_backward_and_sends_the_lowest_key_first() {
     let fake = abcd("c_rev");
     let mut conn = Conn::to(&fake, 0);

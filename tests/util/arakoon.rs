@@ -71,6 +71,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::io::{BufReader, BufWriter, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::ops::Bound;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::thread::JoinHandle;
@@ -343,14 +344,30 @@ fn serve(state: Arc<State>, index: usize, listener: TcpListener) -> Serving {
                 conns.lock().unwrap().insert(id, clone);
                 let (state, conns) = (state.clone(), conns.clone());
                 std::thread::spawn(move || {
+                    let _registered = Registered { conns, id };
                     let _ = stream.set_nodelay(true);
                     session(&state, index, stream);
-                    conns.lock().unwrap().remove(&id);
                 });
             }
         })
     };
     Serving { stop, accept, conns }
+}
+
+/// A connection in its node's list until its session ends, even by a
+/// panic (a bug in the fake, which then closes the connection rather than
+/// leave the client waiting).
+struct Registered {
+    conns: Arc<Mutex<HashMap<u64, TcpStream>>>,
+    id: u64,
+}
+
+impl Drop for Registered {
+    fn drop(&mut self) {
+        if let Ok(mut conns) = self.conns.lock() {
+            conns.remove(&self.id);
+        }
+    }
 }
 
 /// Why a request gets no ordinary answer.
@@ -514,14 +531,18 @@ fn request(state: &State, index: usize, input: &mut Input<impl Read>, reply: &mu
             let (first, finc, last, linc, max) =
                 (input.option()?, input.bool()?, input.option()?, input.bool()?, input.i32()?);
             let store = node.read(consistency)?;
+            // A missing lower bound is the empty key, an upper one none.
+            let bound = |key: Option<Vec<u8>>, inc: bool, or: Bound<Vec<u8>>| match key {
+                None => or,
+                Some(key) if inc => Bound::Included(key),
+                Some(key) => Bound::Excluded(key),
+            };
             let mut found: Vec<(&Vec<u8>, &Vec<u8>)> = if name == "rev_range_entries" {
-                let high = first.map(|f| (f, finc));
-                let low = (last.unwrap_or_default(), linc);
-                store.kv.iter().rev().filter(|(k, _)| below(k, &high) && above(k, &low)).take(limit(max)).collect()
+                let low = bound(last, linc, if linc { Bound::Unbounded } else { Bound::Excluded(Vec::new()) });
+                between(&store.kv, low, bound(first, finc, Bound::Unbounded)).rev().take(limit(max)).collect()
             } else {
-                let low = (first.unwrap_or_default(), finc);
-                let high = last.map(|l| (l, linc));
-                store.kv.iter().filter(|(k, _)| above(k, &low) && below(k, &high)).take(limit(max)).collect()
+                let low = bound(first, finc, if finc { Bound::Unbounded } else { Bound::Excluded(Vec::new()) });
+                between(&store.kv, low, bound(last, linc, Bound::Unbounded)).take(limit(max)).collect()
             };
             // The node's lists come out last first.
             found.reverse();
@@ -604,22 +625,22 @@ fn limit(max: i32) -> usize {
     usize::try_from(max).unwrap_or(usize::MAX)
 }
 
-/// `key` is past a lower bound (`inc`: or on it).
-fn above(key: &[u8], (bound, inc): &(Vec<u8>, bool)) -> bool {
-    if *inc {
-        key >= &bound[..]
-    } else {
-        key > &bound[..]
+/// The entries between two bounds: none where the range is empty (where
+/// `BTreeMap::range` would panic).
+fn between<'a>(
+    kv: &'a BTreeMap<Vec<u8>, Vec<u8>>,
+    low: Bound<Vec<u8>>,
+    high: Bound<Vec<u8>>,
+) -> Box<dyn DoubleEndedIterator<Item = (&'a Vec<u8>, &'a Vec<u8>)> + 'a> {
+    let empty = match (&low, &high) {
+        (Bound::Included(l), Bound::Included(h)) => l > h,
+        (Bound::Included(l) | Bound::Excluded(l), Bound::Included(h) | Bound::Excluded(h)) => l >= h,
+        _ => false,
+    };
+    if empty {
+        return Box::new(std::iter::empty());
     }
-}
-
-/// `key` is before an upper bound, if there is one.
-fn below(key: &[u8], bound: &Option<(Vec<u8>, bool)>) -> bool {
-    match bound {
-        None => true,
-        Some((bound, true)) => key <= &bound[..],
-        Some((bound, false)) => key < &bound[..],
-    }
+    Box::new(kv.range::<Vec<u8>, _>((low, high)))
 }
 
 /// What a read asks of the node (protocol_common.ml's consistency byte).
