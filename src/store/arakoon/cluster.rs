@@ -87,7 +87,7 @@ impl Cluster {
                 return Err(self.wrong_cluster());
             }
             if Instant::now() + PAUSE >= deadline {
-                return Err(self.no_master(seen, deadline));
+                return Err(self.no_master(seen));
             }
             std::thread::sleep(PAUSE);
         }
@@ -235,27 +235,28 @@ impl Cluster {
         }
     }
 
-    /// Nothing answered as master: exit 6, naming the cluster and its nodes.
-    fn no_master(&self, seen: Seen, deadline: Instant) -> StoreError {
-        let endpoint = format!("a master of cluster {:?} among {}", self.id, self.listed());
-        let spent = Instant::now() >= deadline;
-        let source = match seen.failure {
-            Some(e) if seen.masterless == 0 => e.into(),
-            last => {
-                let also = last.map(|e| format!(" ({e})")).unwrap_or_default();
-                Said::cause(format!("the cluster has no master now{also}"))
-            }
-        };
-        if spent {
-            let during = format!("looking for {endpoint}");
+    /// Nothing answered as master until the time was spent: exit 6,
+    /// naming the cluster and its nodes.
+    fn no_master(&self, seen: Seen) -> StoreError {
+        let master = format!("a master of cluster {:?} among {}", self.id, self.listed());
+        if seen.masterless == 0 {
+            // Every node was down or silent, round after round.
+            let last = seen.failure.map(|e| match e {
+                StoreError::Unreachable { endpoint, source, .. } => Context::cause(endpoint, source),
+                other => Box::new(other),
+            });
             return StoreError::Timeout {
                 store: self.describe.clone(),
                 after: self.timeout,
-                during,
-                source: Some(source),
+                during: format!("looking for {master}"),
+                source: last,
             };
         }
-        StoreError::Unreachable { store: self.describe.clone(), endpoint, source: Context::cause("no master", source) }
+        StoreError::Unreachable {
+            store: self.describe.clone(),
+            endpoint: master,
+            source: Said::cause(format!("none was master within {:?}: the cluster has no master now", self.timeout)),
+        }
     }
 }
 
