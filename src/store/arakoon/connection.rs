@@ -64,7 +64,10 @@ impl Connection {
         let fresh = self.fresh;
         let lost = |error: io::Error| Lost {
             closed_at_once: fresh
-                && matches!(error.kind(), io::ErrorKind::UnexpectedEof | io::ErrorKind::ConnectionReset),
+                && matches!(
+                    error.kind(),
+                    io::ErrorKind::UnexpectedEof | io::ErrorKind::ConnectionReset | io::ErrorKind::BrokenPipe
+                ),
             error,
         };
         self.send(request, deadline).map_err(lost)?;
