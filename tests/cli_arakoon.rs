@@ -21,6 +21,7 @@ const OWN: Table<fn()> = table![
     a_document_from_the_directory_store_round_trips_through_arakoon_byte_identically,
     a_configuration_moves_to_etcd_and_back_verified,
     the_ini_form_reads_the_nodes_from_arakoon_cacc_ini,
+    bad_urls_and_arakoons_own_keys_are_one_line_exit_2,
 ];
 
 fn main() {
@@ -122,4 +123,26 @@ fn the_ini_form_reads_the_nodes_from_arakoon_cacc_ini() {
     other.config(&["get", "/ovs/k"]).assert().code(2).stderr(contains("cluster \"config\", not \"other\""));
     let missing = Env::with_store("arakoon://config?ini=/nonexistent/cacc.ini".into(), Box::new(()));
     missing.config(&["get", "/ovs/k"]).assert().code(2).stderr(contains("cannot read /nonexistent/cacc.ini"));
+}
+
+fn bad_urls_and_arakoons_own_keys_are_one_line_exit_2() {
+    let fake = FakeArakoon::start("ovs_cfg", 1);
+    for (url, says) in [
+        ("arakoon://127.0.0.1:4000", "name the cluster"),
+        ("arakoon://ovs_cfg@127.0.0.1", "give the client port of \"127.0.0.1\""),
+        ("arakoon://ovs\u{7}cfg@127.0.0.1:4000", "bad cluster id \"ovs\\u{7}cfg\""),
+        ("arakoon://ovs_cfg?file=/etc/cacc.ini", "the only query is ?ini=PATH"),
+        ("arakoon://ovs_cfg@h:1?ini=/etc/cacc.ini", "the nodes come from the file"),
+        ("arakoon://ovs_cfg@127.0.0.1:4000/_own", "Arakoon's own"),
+    ] {
+        let env = Env::with_store(url.to_string(), Box::new(()));
+        let err = util::stderr_of(env.config(&["set", "/k", "v"]).assert().code(2));
+        assert!(err.lines().count() == 1 && err.contains(says), "{url}: {err}");
+    }
+    let env = Env::with_store(fake.url(""), Box::new(()));
+    for args in [&["set", "/_ovs-config/counter", "0"][..], &["get", "/__ovs_config"], &["list", "-r", "/_x"]] {
+        let err = util::stderr_of(env.config(args).assert().code(2));
+        assert!(err.lines().count() == 1 && err.contains("Arakoon's own"), "{args:?}: {err}");
+    }
+    assert!(fake.raw_keys().is_empty(), "nothing was written");
 }
