@@ -413,7 +413,7 @@ fn session(state: &State, index: usize, stream: TcpStream) {
         let outcome = request(state, index, &mut input, &mut reply);
         let close = match outcome {
             Ok(()) => false,
-            Err(Fail::Close) => true,
+            Err(Fail::Close) => return,
             Err(Fail::Error { rc, msg, close }) => {
                 reply.clear();
                 put_u32(&mut reply, rc);
