@@ -615,3 +615,23 @@ fn what_the_fake_does_not_follow_is_refused_by_name_and_user_functions_are_unkno
     assert_eq!(conn.error(), (E_BAD_INPUT, b("User function \"incr\" could not be found")));
     assert_eq!(fake.raw_keys(), Vec::<Vec<u8>>::new());
 }
+
+/// update.ml's Assert_range with a ContainsExactly: its keys a list, so
+/// last first on the wire.
+fn assert_range_u(prefix: &[u8], wire_keys: &[&[u8]]) -> Vec<u8> {
+    let keys: Vec<u8> = wire_keys.iter().flat_map(|k| string(k)).collect();
+    [int(17), string(prefix), int(1), int(wire_keys.len() as i32), keys].concat()
+}
+
+#[test]
+fn assert_range_compares_the_keys_below_a_prefix_sent_last_first() {
+    let fake = abcd("c_assert_range");
+    fake.raw_set(b"ab", b"AB");
+    let mut conn = Conn::to(&fake, 0);
+    conn.send(&sequence(SEQUENCE, &[assert_range_u(b"a", &[b"ab", b"a"]), set_u(b"ok", b"1")])).ok();
+    assert_eq!(fake.raw_get(b"ok"), Some(b("1")));
+    conn.send(&sequence(SEQUENCE, &[set_u(b"no", b"1"), assert_range_u(b"a", &[b"a", b"ab"])]));
+    let want = "ContainsExactly [ \"ab; a\" ] actual: a,ab";
+    assert_eq!(conn.error(), (E_ASSERTION_FAILED, b(want)));
+    assert_eq!(fake.raw_get(b"no"), None);
+}

@@ -40,7 +40,8 @@
 //!   not fresh enough"). A cluster of one node takes writes without a
 //!   master, as Arakoon does;
 //! - `get_txid` answers `At_least i`, i counting every update that went
-//!   through "consensus", failed or not;
+//!   through "consensus", failed or not; `expect_progress_possible` is true
+//!   on the master only;
 //! - limits with Arakoon's defaults ([`Limits`]): a value of
 //!   `max_value_size` (8 MiB) or more in set, test_and_set, replace or
 //!   confirm is answered 0xff "unknown failure" and closed (the node raises
