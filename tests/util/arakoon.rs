@@ -25,8 +25,10 @@
 //!   get_txid;
 //! - list order on the wire as the node writes it: Llio's lists come out
 //!   reversed, so range, range_entries and prefix_keys are sent highest key
-//!   first, rev_range_entries lowest first, multi_get's values in the
-//!   reverse of the keys' order on the wire and multi_get_option's in it;
+//!   first (range as a node on Tokyo Cabinet answers; Arakoon's in-memory
+//!   test store would send it lowest first), rev_range_entries lowest
+//!   first, multi_get's values in the reverse of the keys' order on the
+//!   wire and multi_get_option's in it;
 //! - the updates of a sequence (Set, Delete, TestAndSet, Sequence and
 //!   SyncedSequence nested, Nop, Assert, Assert_exists, Assert_range,
 //!   DeletePrefix, Replace), applied in order, all or nothing: a failed
