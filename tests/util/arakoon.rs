@@ -59,8 +59,9 @@
 //! Not followed: tlogs, consensus and leases (one shared map, the master is
 //! whatever the test sets), user functions and hooks, nurseries, intervals
 //! and routing, statistics, collapsing and the other administrative calls
-//! (answered 0xff naming the call, and closed), TLS, the connection limit,
-//! read-only nodes and witnesses.
+//! (answered 0xff naming the call, and closed; so is a sequence holding a
+//! MasterSet, UserFunction, AdminSet or routing update), TLS, the
+//! connection limit, read-only nodes and witnesses.
 //!
 //! Control API: [`FakeArakoon::start`]`(cluster_id, nodes)` (nodes named
 //! `arakoon_0`, ..., node 0 master), [`FakeArakoon::start_with`] for other
