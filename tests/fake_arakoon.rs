@@ -563,3 +563,75 @@ fn the_shared_cluster_is_one_for_the_binary() {
     assert!(std::ptr::eq(shared, util::arakoon::shared()));
     assert_eq!(shared.addrs().len(), 3);
 }
+
+#[test]
+fn malformed_requests_close_the_connection_and_the_node_serves_on() {
+    let fake = abcd("c_malformed");
+    let bad: [Vec<u8>; 5] = [
+        // A consistency byte that is none.
+        req(GET, &[vec![7], string(b"a")]),
+        // A negative string length.
+        req(GET, &[CONSISTENT.to_vec(), int(-1)]),
+        // A bool that is none.
+        req(RANGE_ENTRIES, &[CONSISTENT.to_vec(), vec![2]]),
+        // A list longer than what follows, then the end of the connection.
+        req(MULTI_GET, &[CONSISTENT.to_vec(), int(1 << 30), string(b"a")]),
+        // A string longer than what follows.
+        req(SET, &[string(b"k"), int(1 << 30), b"short".to_vec()]),
+    ];
+    for (i, request) in bad.iter().enumerate() {
+        let mut conn = Conn::to(&fake, 0);
+        conn.send(request);
+        conn.0.shutdown(std::net::Shutdown::Write).unwrap();
+        assert!(conn.closed(), "request {i}");
+    }
+    // Read inside the node's error handler: "unknown failure" first.
+    let mut conn = Conn::to(&fake, 0);
+    conn.send(&req(PING, &[string(b"me"), int(-5)]));
+    assert_eq!(conn.error(), (E_UNKNOWN_FAILURE, b("unknown failure")));
+    assert!(conn.closed());
+    let mut conn = Conn::to(&fake, 0);
+    conn.send(&req(PING, &[string(b"me"), string(b"another")]));
+    assert_eq!(conn.error(), (E_UNKNOWN_FAILURE, b("unknown failure")));
+    assert!(conn.closed());
+    Conn::to(&fake, 0).send(&req(GET, &[CONSISTENT.to_vec(), string(b"a")])).ok();
+    assert_eq!(fake.raw_keys(), ["a", "b", "c", "d"].map(b));
+}
+
+#[test]
+fn what_the_fake_does_not_follow_is_refused_by_name_and_user_functions_are_unknown() {
+    let fake = FakeArakoon::start("c_unserved", 1);
+    let mut conn = Conn::to(&fake, 0);
+    conn.send(&command(0x13));
+    assert_eq!(conn.error(), (E_UNKNOWN_FAILURE, b("the fake Arakoon does not serve statistics")));
+    assert!(conn.closed());
+    let mut conn = Conn::to(&fake, 0);
+    let user_function = [int(7), string(b"incr"), option(None)].concat();
+    conn.send(&sequence(SEQUENCE, &[set_u(b"k", b"v"), user_function]));
+    assert_eq!(conn.error(), (E_UNKNOWN_FAILURE, b("the fake Arakoon does not apply update kind 7")));
+    assert!(conn.closed());
+    let mut conn = Conn::to(&fake, 0);
+    conn.send(&req(0x15, &[string(b"incr"), option(Some(b"k"))]));
+    assert_eq!(conn.error(), (E_BAD_INPUT, b("User function \"incr\" could not be found")));
+    assert_eq!(fake.raw_keys(), Vec::<Vec<u8>>::new());
+}
+
+/// update.ml's Assert_range with a ContainsExactly: its keys a list, so
+/// last first on the wire.
+fn assert_range_u(prefix: &[u8], wire_keys: &[&[u8]]) -> Vec<u8> {
+    let keys: Vec<u8> = wire_keys.iter().flat_map(|k| string(k)).collect();
+    [int(17), string(prefix), int(1), int(wire_keys.len() as i32), keys].concat()
+}
+
+#[test]
+fn assert_range_compares_the_keys_below_a_prefix_sent_last_first() {
+    let fake = abcd("c_assert_range");
+    fake.raw_set(b"ab", b"AB");
+    let mut conn = Conn::to(&fake, 0);
+    conn.send(&sequence(SEQUENCE, &[assert_range_u(b"a", &[b"ab", b"a"]), set_u(b"ok", b"1")])).ok();
+    assert_eq!(fake.raw_get(b"ok"), Some(b("1")));
+    conn.send(&sequence(SEQUENCE, &[set_u(b"no", b"1"), assert_range_u(b"a", &[b"a", b"ab"])]));
+    let want = "ContainsExactly [ \"ab; a\" ] actual: a,ab";
+    assert_eq!(conn.error(), (E_ASSERTION_FAILED, b(want)));
+    assert_eq!(fake.raw_get(b"no"), None);
+}

@@ -25,8 +25,10 @@
 //!   get_txid;
 //! - list order on the wire as the node writes it: Llio's lists come out
 //!   reversed, so range, range_entries and prefix_keys are sent highest key
-//!   first, rev_range_entries lowest first, multi_get's values in the
-//!   reverse of the keys' order on the wire and multi_get_option's in it;
+//!   first (range as a node on Tokyo Cabinet answers; Arakoon's in-memory
+//!   test store would send it lowest first), rev_range_entries lowest
+//!   first, multi_get's values in the reverse of the keys' order on the
+//!   wire and multi_get_option's in it;
 //! - the updates of a sequence (Set, Delete, TestAndSet, Sequence and
 //!   SyncedSequence nested, Nop, Assert, Assert_exists, Assert_range,
 //!   DeletePrefix, Replace), applied in order, all or nothing: a failed
@@ -40,7 +42,8 @@
 //!   not fresh enough"). A cluster of one node takes writes without a
 //!   master, as Arakoon does;
 //! - `get_txid` answers `At_least i`, i counting every update that went
-//!   through "consensus", failed or not;
+//!   through "consensus", failed or not; `expect_progress_possible` is true
+//!   on the master only;
 //! - limits with Arakoon's defaults ([`Limits`]): a value of
 //!   `max_value_size` (8 MiB) or more in set, test_and_set, replace or
 //!   confirm is answered 0xff "unknown failure" and closed (the node raises
@@ -56,8 +59,9 @@
 //! Not followed: tlogs, consensus and leases (one shared map, the master is
 //! whatever the test sets), user functions and hooks, nurseries, intervals
 //! and routing, statistics, collapsing and the other administrative calls
-//! (answered 0xff naming the call, and closed), TLS, the connection limit,
-//! read-only nodes and witnesses.
+//! (answered 0xff naming the call, and closed; so is a sequence holding a
+//! MasterSet, UserFunction, AdminSet or routing update), TLS, the
+//! connection limit, read-only nodes and witnesses.
 //!
 //! Control API: [`FakeArakoon::start`]`(cluster_id, nodes)` (nodes named
 //! `arakoon_0`, ..., node 0 master), [`FakeArakoon::start_with`] for other
@@ -413,7 +417,7 @@ fn session(state: &State, index: usize, stream: TcpStream) {
         let outcome = request(state, index, &mut input, &mut reply);
         let close = match outcome {
             Ok(()) => false,
-            Err(Fail::Close) => true,
+            Err(Fail::Close) => return,
             Err(Fail::Error { rc, msg, close }) => {
                 reply.clear();
                 put_u32(&mut reply, rc);
