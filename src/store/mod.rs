@@ -2,6 +2,7 @@
 //! (keys, revisions, preconditions, typed errors), and the URL that picks a
 //! backend. Nothing here prints; commands never ask which backend they have.
 
+pub mod arakoon;
 pub mod backend;
 pub mod batch;
 mod children;

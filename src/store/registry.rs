@@ -6,10 +6,18 @@
 
 use super::backend::Backend;
 use super::url::{masked, StoreUrl, UrlError};
-use super::{consul, dir, etcd, plugin, sql, zookeeper};
+use super::{arakoon, consul, dir, etcd, plugin, sql, zookeeper};
 
-pub const BACKENDS: &[&Backend] =
-    &[&dir::BACKEND, &etcd::BACKEND, &zookeeper::BACKEND, &consul::BACKEND, &sql::SQLITE, &sql::MYSQL, &sql::POSTGRES];
+pub const BACKENDS: &[&Backend] = &[
+    &dir::BACKEND,
+    &etcd::BACKEND,
+    &zookeeper::BACKEND,
+    &consul::BACKEND,
+    &sql::SQLITE,
+    &sql::MYSQL,
+    &sql::POSTGRES,
+    &arakoon::BACKEND,
+];
 
 /// The built-in backend that claims `scheme`, else the plugin backend (whose
 /// `check` finds the plugin, or says there is none).

@@ -11,7 +11,7 @@ use std::time::Duration;
 use ovs_config::store::{self, Options, Store, StoreUrl};
 
 use super::sql::Db;
-use super::{consul, etcd, unique_root, zookeeper, Env};
+use super::{arakoon, consul, etcd, unique_root, zookeeper, Env};
 
 pub struct Fixture {
     pub url: String,
@@ -81,6 +81,11 @@ pub fn zookeeper() -> Option<Fixture> {
 /// On the fake Consul agent (see `consul.rs`).
 pub fn consul() -> Option<Fixture> {
     Some(Fixture::below_unique_root(&consul::shared().url()))
+}
+
+/// On the fake Arakoon cluster (see `arakoon.rs`).
+pub fn arakoon() -> Option<Fixture> {
+    Some(Fixture::below_unique_root(&arakoon::shared().url("")))
 }
 
 /// A table of its own in an SQLite file of its own; the guard is the [`Db`].

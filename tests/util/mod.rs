@@ -1,11 +1,12 @@
 //! The harness every test binary shares: a temp folder and an `ovs`
 //! command builder pointed at a store ([`Env`]), each backend's fixture made
 //! one way (`fixture`), the servers behind them (`etcd`, `zookeeper`, `sql`,
-//! the fake `consul`), the suite runner (`suite`), and what several tests use
+//! the fake `consul` and `arakoon`), the suite runner (`suite`), and what several tests use
 //! (`outbox`, `proxy`, `running`, `python`).
 
 #![allow(dead_code)] // each test binary uses a different part of it
 
+pub mod arakoon;
 pub mod consul;
 pub mod etcd;
 pub mod fixture;

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# The Arakoon store against the fake cluster (no Arakoon server can be
+# installed here; the fake is tests/util/arakoon.rs, three nodes, built in
+# release and run as its own process by examples/fake-arakoon). It times
+# what ovs costs, not what Arakoon does: the fake keeps its keys in memory
+# and writes no log. Not a test: run it by hand, on an otherwise idle machine.
+#
+#   bash bench/arakoon.sh
+#
+# 1. import of 10,000 keys: one sequence (10,000 sets and their revision
+#    records, about 1 MB), and a `set` per key (timed on SAMPLE keys) for scale
+# 2. export of those 10,000 keys: range_entries pages, each with one more
+#    range for the keys' revision records
+# 3. list -r of those 10,000 keys: range_entries pages
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RUNS=${RUNS:-3}
+SAMPLE=${SAMPLE:-300}
+
+. bench/lib.sh
+build_ovs
+WORK=$(mktemp -d)
+cargo build --release -q --example fake-arakoon
+mkfifo "$WORK/hold"
+target/release/examples/fake-arakoon <"$WORK/hold" >"$WORK/fake.log" 2>&1 &
+FAKE_PID=$!
+exec 3>"$WORK/hold" # the fake serves until this closes
+trap 'exec 3>&-; wait $FAKE_PID 2>/dev/null; rm -rf "$WORK"' EXIT
+for _ in $(seq 300); do grep -q FAKE-ARAKOON "$WORK/fake.log" && break; sleep 0.1; done
+OVS_CONFIG_STORE=$(sed -n 's/^FAKE-ARAKOON //p' "$WORK/fake.log")
+export OVS_CONFIG_STORE
+echo "fake cluster at $OVS_CONFIG_STORE"
+
+doc 10000 /ten >"$WORK/ten.yaml"
+
+echo "1. import 10,000 keys (one sequence), best of $RUNS"
+best_s="" runs=""
+for run in $(seq "$RUNS"); do
+  t0=$(now); "$OVS" -q config import --prefix "/run$run" "$WORK/ten.yaml"; t1=$(now)
+  s=$(awk "BEGIN{printf \"%.3f\", ($t1 - $t0) / 1e9}")
+  runs="$runs $s"
+  if [ -z "$best_s" ] || awk "BEGIN{exit !($s < $best_s)}"; then best_s=$s; fi
+done
+t0=$(now)
+for i in $(seq "$SAMPLE"); do "$OVS" -q config set "/loop/$i" "value-$i"; done
+t1=$(now)
+loop_s=$(awk "BEGIN{printf \"%.2f\", ($t1 - $t0) / 1e9 * 10000 / $SAMPLE}")
+printf '   ovs import %.3f s = %d keys/s (runs:%s s)   a set per key %.1f s (timed on %d keys, scaled to 10,000)   %sx faster\n' \
+  "$best_s" "$(awk "BEGIN{printf \"%d\", 10000 / $best_s}")" "$runs" "$loop_s" "$SAMPLE" "$(ratio "$loop_s" "$best_s")"
+
+echo "2. export 10,000 keys, best of $RUNS"
+read -r et em < <(best "$OVS" config export /run1)
+printf '   ovs %5.2f s %6d KB\n' "$et" "$em"
+
+echo "3. list -r of 10,000 keys, best of $RUNS"
+read -r lt lm < <(best "$OVS" config list -r /run1)
+printf '   ovs %5.2f s %6d KB\n' "$lt" "$lm"
