@@ -33,6 +33,7 @@ pub const ALL: &[(&str, Factory)] = &[
     ("sqlite", sqlite),
     ("mariadb", mariadb),
     ("postgres", postgres),
+    ("arakoon", arakoon),
 ];
 
 impl Fixture {
