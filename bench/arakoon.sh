@@ -20,15 +20,7 @@ SAMPLE=${SAMPLE:-300}
 . bench/lib.sh
 build_ovs
 WORK=$(mktemp -d)
-cargo build --release -q --example fake-arakoon
-mkfifo "$WORK/hold"
-target/release/examples/fake-arakoon <"$WORK/hold" >"$WORK/fake.log" 2>&1 &
-FAKE_PID=$!
-exec 3>"$WORK/hold" # the fake serves until this closes
-trap 'exec 3>&-; wait $FAKE_PID 2>/dev/null; rm -rf "$WORK"' EXIT
-for _ in $(seq 300); do grep -q FAKE-ARAKOON "$WORK/fake.log" && break; sleep 0.1; done
-OVS_CONFIG_STORE=$(sed -n 's/^FAKE-ARAKOON //p' "$WORK/fake.log")
-export OVS_CONFIG_STORE
+start_fake arakoon FAKE-ARAKOON
 echo "fake cluster at $OVS_CONFIG_STORE"
 
 doc 10000 /ten >"$WORK/ten.yaml"

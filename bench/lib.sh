@@ -118,3 +118,19 @@ CFG
   ZK_EP="127.0.0.1:$cp"
   for _ in $(seq 100); do "$OVS" --store "zk://$ZK_EP" config list / >/dev/null 2>&1 && break; sleep 0.2; done
 }
+
+# A fake server of the test harness (examples/fake-NAME.rs) as a process of
+# its own, serving until the script exits; it prints "MARKER URL" when ready.
+# Sets OVS_CONFIG_STORE to that URL.
+start_fake() {
+  local name=$1 marker=$2
+  cargo build --release -q --example "fake-$name"
+  mkfifo "$WORK/hold-$name"
+  target/release/examples/fake-$name <"$WORK/hold-$name" >"$WORK/fake-$name.log" 2>&1 &
+  FAKE_PID=$!
+  exec 3>"$WORK/hold-$name" # the fake serves until this closes
+  trap 'exec 3>&-; wait $FAKE_PID 2>/dev/null; rm -rf "$WORK"' EXIT
+  for _ in $(seq 300); do grep -q "$marker" "$WORK/fake-$name.log" && break; sleep 0.1; done
+  OVS_CONFIG_STORE=$(sed -n "s/^$marker //p" "$WORK/fake-$name.log")
+  export OVS_CONFIG_STORE
+}
