@@ -151,7 +151,7 @@ ended it); 127: CMD not found, 126: CMD cannot be run.";
   ovs --store etcd://h1:2379 config history /ovs/framework/memcache --show 41";
     pub const CONFORMANCE: &str = "Examples:
   ovs --store etcd://h1:2379 config conformance
-  ovs --store arakoon://h1:26400/ovs config conformance -o json
+  ovs --store arakoon://config@h1:26400,h2:26400 config conformance -o json
   ovs --store jsonfile:///tmp/conformance.json config conformance --prefix /ovs-check";
     pub const ROLLBACK: &str = "Examples:
   ovs --store etcd://h1:2379 config rollback /ovs/framework/scheduling/celery 41

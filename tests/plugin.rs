@@ -106,9 +106,9 @@ fn conformance_refuses_a_prefix_that_holds_keys() {
 
 #[test]
 fn an_unknown_scheme_names_the_plugin_it_looked_for() {
-    let env = plugin_env("arakoon://h1:26400/ovs");
+    let env = plugin_env("riak://h1:8087/ovs");
     let out = ovs(&env, &["get", "/a"]).assert().code(2);
-    assert!(one_line(&out).contains("no built-in store and no ovs-store-arakoon on PATH"));
+    assert!(one_line(&out).contains("no built-in store and no ovs-store-riak on PATH"));
     let env = plugin_env("Bad_Scheme://x");
     ovs(&env, &["get", "/a"]).assert().code(2);
 }

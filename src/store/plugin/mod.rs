@@ -1,5 +1,5 @@
 //! Stores as plugins: a URL whose scheme no built-in backend claims
-//! (`arakoon://...`) runs the program `ovs-store-SCHEME` from PATH and
+//! (`riak://...`) runs the program `ovs-store-SCHEME` from PATH and
 //! speaks `ovs-store-plugin/1` with it, JSON lines over its stdin and stdout
 //! (docs/plugin-protocol.md; `protocol.rs` holds the messages).
 //!
